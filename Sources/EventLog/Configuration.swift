@@ -1,0 +1,44 @@
+extension EventLog {
+    /// When appended batches are made durable with `fdatasync`.
+    public enum FsyncPolicy: Sendable, Hashable, CustomStringConvertible {
+        /// Every batch is synced before any of its appends return (the default).
+        case always
+        /// Appends return once written to the operating system; a sync follows within this many milliseconds.
+        /// A machine crash can lose acknowledged records of that window, a process crash cannot.
+        case interval(milliseconds: Int)
+        /// Never sync except at segment roll and close: for tests and benchmarks only.
+        case never
+
+        public var description: String {
+            switch self {
+            case .always: "always"
+            case .interval(let milliseconds): "interval(\(milliseconds)ms)"
+            case .never: "never"
+            }
+        }
+    }
+
+    /// Whether the log may be written.
+    public enum Mode: Sendable {
+        case readWrite
+        case readOnly
+    }
+
+    /// Settings of a log; the defaults suit production.
+    public struct Configuration: Sendable {
+        /// A segment is sealed and a new one started once it reaches this many bytes.
+        public var segmentSize: Int64 = 128 << 20
+        public var fsync: FsyncPolicy = .always
+        /// Bytes of segment between sparse index entries.
+        public var indexInterval: Int64 = 4096
+        /// Bytes of recently written records that prime a new segment's LZ4 dictionary (0 turns it off).
+        public var dictionaryLength = 16 << 10
+        /// Upper bounds of one write round (group commit): records and uncompressed bytes.
+        public var maximumBatchRecords = 4096
+        public var maximumBatchBytes = 4 << 20
+        /// The largest payload one record may carry.
+        public var maximumRecordBytes = 1 << 20
+
+        public init() {}
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+
+/// A segmented, LZ4-compressed, append-only log of opaque records with dense positions from 0.
+///
+/// One process writes a log at a time (an advisory lock guards it); inside it, one writer actor groups
+/// concurrent appends into batches. Any number of readers iterate or tail it concurrently with the writer,
+/// and see only complete, durable batches.
+public final class EventLog: Sendable {
+    public let directory: String
+    public let configuration: Configuration
+    /// Damage found on open that keeps the log read-only: a bad batch or segment before the end.
+    /// Records before the damage stay readable.
+    public let damage: EventLogError?
+    /// What opening the log repaired.
+    public let recovery: Recovery
+    let state: LogState
+    private let writer: LogWriter?
+    private let lock: LogFile?
+
+    /// What opening repaired; empty when the log was closed cleanly.
+    public struct Recovery: Sendable, Equatable {
+        /// Bytes of an incomplete last batch that were cut off (never acknowledged).
+        public var truncatedBytes: Int64 = 0
+        /// Index files that were missing or stale and were rebuilt.
+        public var rebuiltIndexes: [String] = []
+        /// Segment files whose creation had been interrupted and which were removed.
+        public var removedSegments: [String] = []
+    }
+
+    /// Opens (and with `.readWrite`, creates or recovers) the log in `directory`.
+    ///
+    /// A read-write open scans every batch (checking CRCs) to rebuild the idempotency index, truncates a
+    /// torn tail of the last segment and rebuilds stale indexes. Damage anywhere else opens the log
+    /// read-only up to the damage, with `damage` naming the file and byte offset.
+    public init(directory: String, configuration: Configuration = Configuration(), mode: Mode = .readWrite) throws {
+        self.directory = directory
+        self.configuration = configuration
+        let opened = try LogOpener(directory: directory, configuration: configuration, mode: mode).open()
+        damage = opened.damage
+        recovery = opened.recovery
+        lock = opened.lock
+        state = LogState(segments: opened.segments)
+        if mode == .readWrite, opened.damage == nil, let last = opened.segments.last {
+            let appender = try SegmentAppender(
+                directory: directory, configuration: configuration, state: state, last: last)
+            writer = LogWriter(configuration: configuration, appender: appender, state: state, positions: opened.positions)
+        } else {
+            writer = nil
+        }
+    }
+
+    /// The position the next appended record will get; every position below it is durable and readable.
+    public var endPosition: UInt64 { state.endPosition }
+
+    /// Appends one record and returns its position once it is durable under the fsync policy.
+    ///
+    /// - Important: If a record with the same `id` is already in the log (or on its way there), nothing is
+    ///   written and its original position is returned.
+    public func append(_ record: LogRecord) async throws -> UInt64 {
+        try await append(contentsOf: [record])[0]
+    }
+
+    /// Appends records in order and returns their positions once all are durable under the fsync policy.
+    public func append(contentsOf records: [LogRecord]) async throws -> [UInt64] {
+        guard let writer else {
+            throw damage.map { EventLogError(.readOnly, "the log is read-only because of damage: \($0)") }
+                ?? EventLogError(.readOnly, "the log was opened read-only", file: directory)
+        }
+        return try await writer.append(records)
+    }
+
+    /// Syncs everything appended so far, whatever the fsync policy.
+    public func sync() async throws {
+        try await writer?.sync()
+    }
+
+    /// Finishes queued appends, syncs, wakes tailing readers and refuses further appends.
+    public func close() async throws {
+        try await writer?.close()
+        state.close()
+    }
+
+    /// Reads up to `limit` records starting at `position`.
+    public func read(from position: UInt64, limit: Int = .max) throws -> [StoredRecord] {
+        let reader = LogReader(state: state, position: position)
+        var records: [StoredRecord] = []
+        while records.count < limit, let record = try reader.next() {
+            records.append(record)
+        }
+        return records
+    }
+
+    /// A reader positioned at `position` that stops at the log's end as it is when reached.
+    public func reader(from position: UInt64 = 0) -> LogReader {
+        LogReader(state: state, position: position)
+    }
+
+    /// Every durable record from `position` on, waiting for new ones at the end, until the log closes
+    /// or the iterating task is cancelled.
+    public func tail(from position: UInt64 = 0) -> LogTail {
+        LogTail(state: state, position: position)
+    }
+
+    /// The segments as they are now.
+    public var segments: [SegmentInfo] {
+        state.segments.map {
+            SegmentInfo(
+                path: $0.path, basePosition: $0.basePosition, endPosition: $0.endPosition, bytes: $0.endOffset,
+                dictionaryBytes: $0.dictionary.count, indexEntries: $0.index.entries.count)
+        }
+    }
+
+    /// One segment file.
+    public struct SegmentInfo: Sendable, Equatable {
+        public var path: String
+        public var basePosition: UInt64
+        public var endPosition: UInt64
+        public var bytes: Int64
+        public var dictionaryBytes: Int
+        public var indexEntries: Int
+    }
+}

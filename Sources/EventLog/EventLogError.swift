@@ -1,0 +1,57 @@
+/// An error from the event log: a stable code, a message, and where it happened.
+public struct EventLogError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// What went wrong; a struct so new codes do not break callers that switch on known ones.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        let name: String
+        public var description: String { name }
+
+        /// A batch or segment header failed its checksum or structure checks.
+        public static let corrupt = Code(name: "corrupt")
+        /// The log was opened read-only (by request or because of damage) and cannot take appends.
+        public static let readOnly = Code(name: "readOnly")
+        /// A system call failed; `errno` says why.
+        public static let io = Code(name: "io")
+        /// Another process holds the log's writer lock.
+        public static let locked = Code(name: "locked")
+        /// The directory holds no log, or its segments do not form one.
+        public static let notALog = Code(name: "notALog")
+        /// A record is larger than the configured limit.
+        public static let recordTooLarge = Code(name: "recordTooLarge")
+        /// A position past the end of the log was asked for.
+        public static let positionOutOfRange = Code(name: "positionOutOfRange")
+        /// The writer failed earlier (a write or fsync error); the log must be reopened to recover.
+        public static let writerFailed = Code(name: "writerFailed")
+        /// The log was closed.
+        public static let closed = Code(name: "closed")
+    }
+
+    public var code: Code
+    public var message: String
+    /// The file involved, if any.
+    public var file: String?
+    /// The byte offset in `file`, if any.
+    public var offset: Int64?
+    /// The `errno` of a failed system call, if any.
+    public var errno: Int32?
+
+    public init(_ code: Code, _ message: String, file: String? = nil, offset: Int64? = nil, errno: Int32? = nil) {
+        self.code = code
+        self.message = message
+        self.file = file
+        self.offset = offset
+        self.errno = errno
+    }
+
+    public var description: String {
+        var text = "\(code): \(message)"
+        if let file { text += " [file \(file)" + (offset.map { " at byte offset \($0)" } ?? "") + "]" }
+        if let errno { text += " (errno \(errno): \(String(cString: strerror(errno))))" }
+        return text
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

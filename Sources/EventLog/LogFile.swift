@@ -1,0 +1,111 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An open file descriptor with the few system calls the log needs, each throwing `EventLogError`.
+///
+/// Positional reads and writes only, so one descriptor can serve concurrent readers.
+final class LogFile: @unchecked Sendable {
+    let descriptor: Int32
+    let path: String
+
+    /// How to open a file.
+    enum Mode {
+        case readOnly
+        case readWrite
+        case createNew
+    }
+
+    init(path: String, mode: Mode) throws {
+        let flags: Int32 = switch mode {
+        case .readOnly: O_RDONLY
+        case .readWrite: O_RDWR
+        case .createNew: O_RDWR | O_CREAT | O_EXCL
+        }
+        let descriptor = open(path, flags | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw Self.failure("open", path: path) }
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    deinit {
+        close(descriptor)
+    }
+
+    static func failure(_ call: String, path: String, offset: Int64? = nil) -> EventLogError {
+        let code = errno
+        return EventLogError(.io, "\(call) failed", file: path, offset: offset, errno: code)
+    }
+
+    func size() throws -> Int64 {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw Self.failure("fstat", path: path) }
+        return Int64(info.st_size)
+    }
+
+    /// Reads up to `count` bytes at `offset`; fewer only at the end of the file.
+    func read(at offset: Int64, count: Int) throws -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: count)
+        let filled = try buffer.withUnsafeMutableBytes { (raw) throws -> Int in
+            try read(at: offset, into: raw)
+        }
+        buffer.removeLast(count - filled)
+        return buffer
+    }
+
+    /// Fills `buffer` from `offset`; returns how many bytes were read (fewer only at the end of the file).
+    func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        var done = 0
+        while done < buffer.count {
+            let got = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw Self.failure("pread", path: path, offset: offset + Int64(done))
+            }
+            if got == 0 { break }
+            done += got
+        }
+        return done
+    }
+
+    func write(_ bytes: [UInt8], at offset: Int64) throws {
+        try bytes.withUnsafeBytes { (raw) throws in
+            var done = 0
+            while done < raw.count {
+                let wrote = pwrite(descriptor, raw.baseAddress! + done, raw.count - done, off_t(offset) + off_t(done))
+                if wrote < 0 {
+                    if errno == EINTR { continue }
+                    throw Self.failure("pwrite", path: path, offset: offset + Int64(done))
+                }
+                done += wrote
+            }
+        }
+    }
+
+    /// Flushes file data to stable storage (`fdatasync`: the size change is data, metadata is not needed).
+    func sync() throws {
+        guard fdatasync(descriptor) == 0 else { throw Self.failure("fdatasync", path: path) }
+    }
+
+    func truncate(to length: Int64) throws {
+        guard ftruncate(descriptor, off_t(length)) == 0 else { throw Self.failure("ftruncate", path: path) }
+    }
+
+    /// Makes a directory entry (a created or removed file) durable.
+    static func syncDirectory(_ path: String) throws {
+        let file = try LogFile(path: path, mode: .readOnly)
+        guard fsync(file.descriptor) == 0 else { throw failure("fsync", path: path) }
+    }
+
+    /// Takes an exclusive advisory lock; throws `.locked` if another process holds it.
+    func lockExclusively() throws {
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            if errno == EWOULDBLOCK {
+                throw EventLogError(.locked, "another process has this log open for writing", file: path)
+            }
+            throw Self.failure("flock", path: path)
+        }
+    }
+}

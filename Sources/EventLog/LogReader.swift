@@ -1,0 +1,91 @@
+/// Reads records in position order from a starting position up to the log's durable end.
+///
+/// Not thread-safe: one reader per task. Any number of readers may run beside the writer.
+public final class LogReader {
+    private let state: LogState
+    /// The next position to return.
+    public private(set) var position: UInt64
+    private var segment: (base: UInt64, dictionary: [UInt8], reader: ChunkedReader, offset: Int64)?
+    private var buffered: [StoredRecord] = []
+    private var bufferedIndex = 0
+    private var scratch: [UInt8] = []
+
+    init(state: LogState, position: UInt64) {
+        self.state = state
+        self.position = position
+    }
+
+    /// The next record, or nil when the reader has reached the durable end of the log.
+    ///
+    /// Throws an `EventLogError` with code `.corrupt` naming file and offset if a batch fails its checks.
+    public func next() throws -> StoredRecord? {
+        if bufferedIndex < buffered.count {
+            defer { bufferedIndex += 1; position += 1 }
+            return buffered[bufferedIndex]
+        }
+        while bufferedIndex >= buffered.count {
+            guard position < state.endPosition else { return nil }
+            try fillBuffer()
+        }
+        return try next()
+    }
+
+    private func fillBuffer() throws {
+        buffered.removeAll(keepingCapacity: true)
+        bufferedIndex = 0
+        if var current = segment, let end = state.endOffset(ofSegment: current.base), current.offset < end {
+            current.reader.limit = end
+            segment = current
+        } else {
+            guard let location = state.location(of: position) else {
+                throw EventLogError(.positionOutOfRange, "position \(position) is not in the log")
+            }
+            let file = try LogFile(path: location.path, mode: .readOnly)
+            segment = (location.basePosition, location.dictionary,
+                       ChunkedReader(file: file, limit: location.endOffset), location.offset)
+        }
+        guard var current = segment else { return }
+        let wanted = position
+        var collected: [StoredRecord] = []
+        let result = try current.reader.batch(
+            at: current.offset, expectedPosition: nil, dictionary: current.dictionary, scratch: &scratch
+        ) { view in
+            if view.position >= wanted { collected.append(StoredRecord(position: view.position, record: view.record)) }
+        }
+        switch result {
+        case .failure(let failure):
+            segment = nil
+            throw EventLogError(.corrupt, failure.description, file: current.reader.file.path, offset: current.offset)
+        case .success(let header):
+            current.offset += Int64(header.totalLength)
+            segment = current
+            buffered = collected
+        }
+    }
+}
+
+/// The records of a log from a position on, following new ones as they become durable.
+public struct LogTail: AsyncSequence, Sendable {
+    public typealias Element = StoredRecord
+    let state: LogState
+    let position: UInt64
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(state: state, reader: LogReader(state: state, position: position))
+    }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        let state: LogState
+        let reader: LogReader
+
+        /// The next durable record; nil once the log is closed (and read to its end) or the task is cancelled.
+        public mutating func next() async throws -> StoredRecord? {
+            while true {
+                if let record = try reader.next() { return record }
+                if state.isClosed || Task.isCancelled { return nil }
+                await state.waitUntilEnd(exceeds: reader.position)
+                if reader.position >= state.endPosition, state.isClosed || Task.isCancelled { return nil }
+            }
+        }
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+
+/// The writing end of the last segment. Only the writer's I/O queue touches it, one call at a time,
+/// which is what makes the unchecked `Sendable` sound.
+final class SegmentAppender: @unchecked Sendable {
+    private let directory: String
+    private let configuration: EventLog.Configuration
+    private let state: LogState
+    private var file: LogFile
+    private var indexFile: LogFile
+    private var indexFileLength: Int64
+    private var header: SegmentHeader
+    private var endOffset: Int64
+    private var endPosition: UInt64
+    private var lastIndexed: Int64?
+    /// The most recent uncompressed record bytes: the next segment's dictionary.
+    private var recent: [UInt8] = []
+    private let compressor = LZ4Compressor()
+    private(set) var isDirty = false
+
+    init(directory: String, configuration: EventLog.Configuration, state: LogState, last: LogState.Segment) throws {
+        self.directory = directory
+        self.configuration = configuration
+        self.state = state
+        file = try LogFile(path: last.path, mode: .readWrite)
+        indexFile = try LogFile(path: Self.indexPath(last.path), mode: .readWrite)
+        indexFileLength = try indexFile.size()
+        header = SegmentHeader(basePosition: last.basePosition, dictionary: last.dictionary)
+        endOffset = last.endOffset
+        endPosition = last.endPosition
+        lastIndexed = last.index.entries.last?.offset
+    }
+
+    static func segmentPath(directory: String, base: UInt64) -> String {
+        let digits = String(base)
+        return directory + "/" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".log"
+    }
+
+    static func indexPath(_ segmentPath: String) -> String {
+        String(segmentPath.dropLast(4)) + ".idx"
+    }
+
+    /// Creates an empty segment (header synced, directory entry synced) and its empty index.
+    static func createSegment(directory: String, header: SegmentHeader) throws -> LogState.Segment {
+        let path = segmentPath(directory: directory, base: header.basePosition)
+        let file = try LogFile(path: path, mode: .createNew)
+        try file.write(header.encoded(), at: 0)
+        try file.sync()
+        try SegmentIndex.write([], to: indexPath(path))
+        try LogFile.syncDirectory(directory)
+        return LogState.Segment(
+            basePosition: header.basePosition, path: path, dictionary: header.dictionary,
+            headerLength: Int64(header.length), index: SegmentIndex(), endOffset: Int64(header.length),
+            endPosition: header.basePosition)
+    }
+
+    /// Writes `records` as one batch and syncs per policy; returns the first record's position.
+    ///
+    /// - Important: When this returns, the batch is durable under the fsync policy and visible to readers.
+    func write(_ records: [LogRecord]) throws -> UInt64 {
+        if endOffset >= configuration.segmentSize, endPosition > header.basePosition {
+            try roll()
+        }
+        let body = RecordBatch.body(of: records)
+        let bytes = RecordBatch.encode(
+            records, firstPosition: endPosition, body: body, dictionary: header.dictionary, compressor: compressor)
+        try file.write(bytes, at: endOffset)
+        if configuration.fsync == .always {
+            try file.sync()
+        } else {
+            isDirty = true
+        }
+        var entry: SegmentIndex.Entry?
+        if lastIndexed.map({ endOffset - $0 >= configuration.indexInterval }) ?? true {
+            entry = SegmentIndex.Entry(position: endPosition, offset: endOffset)
+            try indexFile.write(SegmentIndex.encode([entry!]), at: indexFileLength)
+            indexFileLength += Int64(SegmentIndex.entryLength)
+            lastIndexed = endOffset
+        }
+        remember(body)
+        let first = endPosition
+        endOffset += Int64(bytes.count)
+        endPosition += UInt64(records.count)
+        state.publish(endOffset: endOffset, endPosition: endPosition, indexEntry: entry)
+        return first
+    }
+
+    /// Syncs written batches that the policy has not synced yet.
+    func sync() throws {
+        guard isDirty else { return }
+        try file.sync()
+        isDirty = false
+    }
+
+    private func remember(_ body: [UInt8]) {
+        let keep = configuration.dictionaryLength
+        guard keep > 0 else { return }
+        recent.append(contentsOf: body.suffix(keep))
+        if recent.count > 2 * keep { recent.removeFirst(recent.count - keep) }
+    }
+
+    /// Seals the current segment and starts the next, primed with a dictionary of recent records.
+    private func roll() throws {
+        try sync()
+        let dictionary = Array(recent.suffix(min(configuration.dictionaryLength, SegmentHeader.maximumDictionaryLength)))
+        let segment = try Self.createSegment(
+            directory: directory, header: SegmentHeader(basePosition: endPosition, dictionary: dictionary))
+        file = try LogFile(path: segment.path, mode: .readWrite)
+        indexFile = try LogFile(path: Self.indexPath(segment.path), mode: .readWrite)
+        indexFileLength = 0
+        header = SegmentHeader(basePosition: segment.basePosition, dictionary: dictionary)
+        endOffset = segment.endOffset
+        lastIndexed = nil
+        state.publish(newSegment: segment)
+    }
+}
+
+extension SegmentIndex {
+    /// The index file at `path`, or nil if it is missing or not a well-formed index.
+    static func load(_ path: String) -> SegmentIndex? {
+        guard let file = try? LogFile(path: path, mode: .readOnly), let size = try? file.size(),
+              let bytes = try? file.read(at: 0, count: Int(size))
+        else { return nil }
+        return bytes.withUnsafeBytes { decode($0) }
+    }
+
+    /// Replaces the index file at `path` with `entries`.
+    static func write(_ entries: [Entry], to path: String) throws {
+        let temporary = path + ".tmp"
+        unlink(temporary)
+        let file = try LogFile(path: temporary, mode: .createNew)
+        try file.write(encode(entries), at: 0)
+        guard rename(temporary, path) == 0 else { throw LogFile.failure("rename", path: path) }
+    }
+}

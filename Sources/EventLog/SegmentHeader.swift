@@ -1,0 +1,61 @@
+/// The header at byte 0 of every segment file: its first position and its LZ4 dictionary.
+struct SegmentHeader: Equatable, Sendable {
+    static let magic: UInt32 = 0x4753_4D4D  // "MMSG" little-endian
+    static let formatVersion: UInt16 = 1
+    static let fixedLength = 24
+    /// The largest dictionary LZ4 can use.
+    static let maximumDictionaryLength = 65_536
+
+    var basePosition: UInt64
+    var dictionary: [UInt8]
+
+    var length: Int { Self.fixedLength + dictionary.count }
+
+    func encoded() -> [UInt8] {
+        var sink = ByteSink()
+        sink.put(Self.magic)
+        sink.put(Self.formatVersion)
+        sink.put(UInt16(0))
+        sink.put(basePosition)
+        sink.put(UInt32(dictionary.count))
+        let crc = CRC32C.checksum(dictionary, continuing: CRC32C.checksum(sink.bytes))
+        sink.put(crc)
+        sink.bytes.append(contentsOf: dictionary)
+        return sink.bytes
+    }
+
+    /// Why a segment header could not be read.
+    enum Problem: Error, Equatable, CustomStringConvertible {
+        /// The file ends inside the header (a segment whose creation was interrupted).
+        case truncated
+        case badMagic
+        case unsupportedVersion(UInt16)
+        case checksumMismatch
+
+        var description: String {
+            switch self {
+            case .truncated: "segment header is truncated"
+            case .badMagic: "not a segment file (bad magic)"
+            case .unsupportedVersion(let version): "segment format version \(version) is not supported"
+            case .checksumMismatch: "segment header CRC32C mismatch"
+            }
+        }
+    }
+
+    static func decode(_ bytes: UnsafeRawBufferPointer) -> Result<SegmentHeader, Problem> {
+        var source = ByteSource(bytes)
+        guard let magic = source.take(UInt32.self) else { return .failure(.truncated) }
+        guard magic == Self.magic else { return .failure(.badMagic) }
+        guard let version = source.take(UInt16.self), let flags = source.take(UInt16.self),
+              let base = source.take(UInt64.self), let dictionaryLength = source.take(UInt32.self),
+              let crc = source.take(UInt32.self)
+        else { return .failure(.truncated) }
+        guard version == formatVersion else { return .failure(.unsupportedVersion(version)) }
+        guard flags == 0, dictionaryLength <= maximumDictionaryLength else { return .failure(.checksumMismatch) }
+        guard let dictionary = source.takeBytes(Int(dictionaryLength)) else { return .failure(.truncated) }
+        let computed = CRC32C.checksum(dictionary, continuing: CRC32C.checksum(
+            UnsafeRawBufferPointer(rebasing: bytes[0..<20])))
+        guard computed == crc else { return .failure(.checksumMismatch) }
+        return .success(SegmentHeader(basePosition: base, dictionary: Array(dictionary)))
+    }
+}

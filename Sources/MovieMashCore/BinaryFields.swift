@@ -1,0 +1,115 @@
+import Foundation
+
+/// Appends the fields of the compact binary event encoding.
+struct FieldWriter {
+    var bytes: [UInt8] = []
+
+    mutating func byte(_ value: UInt8) {
+        bytes.append(value)
+    }
+
+    mutating func unsigned(_ value: UInt64) {
+        var rest = value
+        repeat {
+            let low = UInt8(rest & 0x7F)
+            rest >>= 7
+            bytes.append(rest == 0 ? low : low | 0x80)
+        } while rest != 0
+    }
+
+    /// Zigzag, so small negative numbers stay small.
+    mutating func signed(_ value: Int64) {
+        unsigned(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
+    }
+
+    mutating func string(_ value: String) {
+        unsigned(UInt64(value.utf8.count))
+        bytes.append(contentsOf: value.utf8)
+    }
+
+    mutating func strings(_ values: [String]) {
+        unsigned(UInt64(values.count))
+        for value in values { string(value) }
+    }
+
+    mutating func uuid(_ value: UUID) {
+        withUnsafeBytes(of: value.uuid) { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func setID(_ value: SetID) {
+        withUnsafeBytes(of: value.value.bigEndian) { bytes.append(contentsOf: $0) }
+    }
+}
+
+/// Reads the fields of the compact binary event encoding, failing with a reason instead of trapping.
+struct FieldReader {
+    let bytes: [UInt8]
+    var index: Int
+    let type: EventType?
+
+    func failure(_ reason: String) -> EventCodingError {
+        .malformed(type: type, reason: "\(reason) at byte \(index)")
+    }
+
+    mutating func byte() throws(EventCodingError) -> UInt8 {
+        guard index < bytes.count else { throw failure("unexpected end") }
+        defer { index += 1 }
+        return bytes[index]
+    }
+
+    mutating func unsigned() throws(EventCodingError) -> UInt64 {
+        var value: UInt64 = 0
+        for shift in stride(from: UInt64(0), to: 64, by: 7) {
+            let next = try byte()
+            value |= UInt64(next & 0x7F) << shift
+            if next < 0x80 { return value }
+        }
+        throw failure("varint longer than 10 bytes")
+    }
+
+    mutating func signed() throws(EventCodingError) -> Int64 {
+        let raw = try unsigned()
+        return Int64(bitPattern: raw >> 1) ^ -Int64(bitPattern: raw & 1)
+    }
+
+    mutating func count(limit: Int) throws(EventCodingError) -> Int {
+        let value = try unsigned()
+        guard value <= UInt64(limit), value <= UInt64(bytes.count - index) else {
+            throw failure("length \(value) exceeds what remains")
+        }
+        return Int(value)
+    }
+
+    mutating func string() throws(EventCodingError) -> String {
+        let length = try count(limit: 1 << 20)
+        defer { index += length }
+        guard let text = String(validating: bytes[index..<index + length], as: UTF8.self) else {
+            throw failure("string is not UTF-8")
+        }
+        return text
+    }
+
+    mutating func strings() throws(EventCodingError) -> [String] {
+        let total = try count(limit: 10_000)
+        var values: [String] = []
+        values.reserveCapacity(total)
+        for _ in 0..<total { values.append(try string()) }
+        return values
+    }
+
+    mutating func raw16() throws(EventCodingError) -> [UInt8] {
+        guard bytes.count - index >= 16 else { throw failure("unexpected end") }
+        defer { index += 16 }
+        return Array(bytes[index..<index + 16])
+    }
+
+    mutating func uuid() throws(EventCodingError) -> UUID {
+        let raw = try raw16()
+        return UUID(uuid: (raw[0], raw[1], raw[2], raw[3], raw[4], raw[5], raw[6], raw[7],
+                           raw[8], raw[9], raw[10], raw[11], raw[12], raw[13], raw[14], raw[15]))
+    }
+
+    mutating func setID() throws(EventCodingError) -> SetID {
+        SetID(value: try raw16().reduce(UInt128(0)) { $0 << 8 | UInt128($1) })
+    }
+}

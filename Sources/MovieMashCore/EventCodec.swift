@@ -1,0 +1,141 @@
+import Foundation
+
+/// The compact, versioned binary form of events stored in the log, and their JSON form for the API
+/// and PostgreSQL. The envelope's id and time travel beside the bytes (the log stores them per record).
+///
+/// Binary layout (little-endian LEB128 varints; layout per type in `Schemas/events/README.md`):
+/// type tag (1 byte), schema version (varint), then the payload's fields in schema order.
+public enum EventCodec {
+    /// The bytes of `event`, written with its type's current schema version.
+    public static func encode(_ event: Event, occurredAt: Timestamp) -> [UInt8] {
+        var w = FieldWriter()
+        w.byte(event.type.tag)
+        w.unsigned(UInt64(event.type.currentSchemaVersion))
+        switch event {
+        case .movieCatalogued(let e):
+            w.string(e.movieID.slug)
+            w.unsigned(UInt64(e.letterboxdID))
+            w.string(e.title)
+            w.unsigned(e.year.map { UInt64($0) + 1 } ?? 0)
+            w.strings(e.directors)
+            w.strings(e.genres)
+        case .top4SetScraped(let e):
+            w.setID(e.setID)
+            w.string(e.letterboxdUser)
+            w.strings(e.movieIDs.map(\.slug))
+            w.signed(e.scrapedAt.milliseconds &- occurredAt.milliseconds)
+        case .userRegistered(let e):
+            w.uuid(e.userID)
+            w.string(e.username)
+            w.string(e.passwordHash)
+        case .voteCast(let e):
+            w.uuid(e.voteID)
+            w.uuid(e.userID)
+            w.setID(e.setA)
+            w.setID(e.setB)
+            w.byte(e.winner == .setA ? 0 : 1)
+            w.uuid(e.ticketID)
+            w.signed(e.castAt.milliseconds &- occurredAt.milliseconds)
+        }
+        return w.bytes
+    }
+
+    /// Decodes bytes written by `encode` with any readable schema version, upcasting old versions.
+    public static func decode(
+        _ bytes: [UInt8], eventID: UUID, occurredAt: Timestamp, position: UInt64? = nil
+    ) throws(EventCodingError) -> EventEnvelope {
+        var r = FieldReader(bytes: bytes, index: 0, type: nil)
+        let tag = try r.byte()
+        guard let type = EventType(tag: tag) else { throw .unknownType("tag \(tag)") }
+        r = FieldReader(bytes: bytes, index: 1, type: type)
+        let rawVersion = try r.unsigned()
+        let version = Int(clamping: rawVersion)
+        try EventCodingError.check(type, version: version)
+        let event: Event
+        do {
+            switch type {
+            case .movieCatalogued:
+                let movieID = try MovieID(try r.string())
+                let letterboxdID = try r.unsigned()
+                let title = try r.string()
+                let year: Int? = version == 1
+                    ? Int(clamping: try r.unsigned())
+                    : try r.unsigned().nonZero.map { Int(clamping: $0 - 1) }
+                guard letterboxdID <= UInt64(Int64.max) else { throw r.failure("letterboxdID out of range") }
+                event = .movieCatalogued(try MovieCatalogued(
+                    movieID: movieID, letterboxdID: Int64(letterboxdID), title: title, year: year,
+                    directors: try r.strings(), genres: try r.strings()))
+            case .top4SetScraped:
+                let setID = try r.setID()
+                let user = try r.string()
+                let movies = try r.strings().map { slug throws(EventValidationError) in try MovieID(slug) }
+                event = .top4SetScraped(try Top4SetScraped(
+                    setID: setID, letterboxdUser: user, movieIDs: movies,
+                    scrapedAt: Timestamp(milliseconds: occurredAt.milliseconds &+ (try r.signed()))))
+            case .userRegistered:
+                event = .userRegistered(try UserRegistered(
+                    userID: try r.uuid(), username: try r.string(), passwordHash: try r.string()))
+            case .voteCast:
+                let voteID = try r.uuid(), userID = try r.uuid(), setA = try r.setID(), setB = try r.setID()
+                let side = try r.byte()
+                guard side <= 1 else { throw r.failure("winner byte \(side) is neither 0 nor 1") }
+                event = .voteCast(try VoteCast(
+                    voteID: voteID, userID: userID, setA: setA, setB: setB, winner: side == 0 ? .setA : .setB,
+                    ticketID: try r.uuid(),
+                    castAt: Timestamp(milliseconds: occurredAt.milliseconds &+ (try r.signed()))))
+            }
+        } catch let error as EventValidationError {
+            throw .invalid(type: type, error)
+        } catch let error as EventCodingError {
+            throw error
+        } catch {
+            throw .malformed(type: type, reason: "\(error)")
+        }
+        guard r.index == bytes.count else { throw r.failure("\(bytes.count - r.index) trailing bytes") }
+        return EventEnvelope(position: position, eventID: eventID, occurredAt: occurredAt, event: event)
+    }
+
+    /// The envelope as one line of JSON (keys sorted, so equal events give equal bytes).
+    public static func json(_ envelope: EventEnvelope) -> Data {
+        // Encoding our own value types cannot fail: every field is a string, number, array or object.
+        try! jsonEncoder.encode(envelope)
+    }
+
+    /// Decodes an envelope from JSON, upcasting old schema versions; errors name what is wrong.
+    public static func decodeJSON(_ data: Data) throws(EventCodingError) -> EventEnvelope {
+        do {
+            return try JSONDecoder().decode(EventEnvelope.self, from: data)
+        } catch let error as EventCodingError {
+            throw error
+        } catch let DecodingError.dataCorrupted(context) {
+            throw .malformed(type: nil, reason: Self.describe(context, underlying: context.underlyingError))
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw .malformed(type: nil, reason: "missing '\(key.stringValue)' at \(path(context))")
+        } catch let DecodingError.typeMismatch(type, context) {
+            throw .malformed(type: nil, reason: "expected \(type) at \(path(context))")
+        } catch let DecodingError.valueNotFound(type, context) {
+            throw .malformed(type: nil, reason: "expected \(type), found null at \(path(context))")
+        } catch {
+            throw .malformed(type: nil, reason: "\(error)")
+        }
+    }
+
+    private static let jsonEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    private static func path(_ context: DecodingError.Context) -> String {
+        context.codingPath.isEmpty ? "the top level" : context.codingPath.map(\.stringValue).joined(separator: ".")
+    }
+
+    private static func describe(_ context: DecodingError.Context, underlying: (any Error)?) -> String {
+        if let validation = underlying as? EventValidationError { return "\(validation) at \(path(context))" }
+        return "\(context.debugDescription) at \(path(context))"
+    }
+}
+
+extension UInt64 {
+    fileprivate var nonZero: UInt64? { self == 0 ? nil : self }
+}

@@ -1,0 +1,192 @@
+import ArgumentParser
+import EventLog
+import Foundation
+import MovieMashCore
+import Synchronization
+
+/// `moviemash log …`: inspect, verify and exercise an event log directory.
+struct LogCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log", abstract: "Inspect, verify and dump an event log.",
+        subcommands: [Stats.self, Verify.self, Dump.self, AppendSample.self])
+
+    struct Stats: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Segments, records, bytes and event types of a log.")
+
+        @Argument(help: "The log directory.") var directory: String
+
+        func run() async throws {
+            let log = try EventLog(directory: directory, mode: .readOnly)
+            let segments = log.segments
+            let bytes = segments.reduce(Int64(0)) { $0 + $1.bytes }
+            var counts: [String: Int] = [:]
+            var first: Timestamp?, last: Timestamp?
+            let reader = log.reader()
+            while let stored = try reader.next() {
+                let envelope = try EventEnvelope(stored)
+                counts[envelope.type.rawValue, default: 0] += 1
+                first = min(first ?? envelope.occurredAt, envelope.occurredAt)
+                last = max(last ?? envelope.occurredAt, envelope.occurredAt)
+            }
+            let records = log.endPosition
+            print("log        \(directory)")
+            print("records    \(records) (positions 0..<\(records))")
+            print("segments   \(segments.count)")
+            print("bytes      \(bytes) on disk" + (records > 0 ? String(format: ", %.1f per record", Double(bytes) / Double(records)) : ""))
+            if let first, let last { print("time       \(first) … \(last)") }
+            for (type, count) in counts.sorted(by: { $0.key < $1.key }) {
+                print("  \(type.padding(toLength: 16, withPad: " ", startingAt: 0)) \(count)")
+            }
+            for segment in segments {
+                print("segment    \((segment.path as NSString).lastPathComponent)  positions \(segment.basePosition)..<\(segment.endPosition)  \(segment.bytes) bytes  dictionary \(segment.dictionaryBytes) bytes  \(segment.indexEntries) index entries")
+            }
+            if let damage = log.damage { print("DAMAGE     \(damage)") }
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check every CRC, block and index; exit 0 if healthy, 1 if damaged.")
+
+        @Argument(help: "The log directory.") var directory: String
+
+        func run() async throws {
+            let report = try EventLog.verify(directory: directory)
+            for segment in report.segments {
+                let name = (segment.path as NSString).lastPathComponent
+                var line = "\(name)  positions \(segment.basePosition)..<\(segment.endPosition)  \(segment.batches) batches  \(segment.bytes) bytes"
+                line += segment.indexMatches ? "  index ok" : "  index stale (rebuilt on next open)"
+                if segment.tornTailBytes > 0 { line += "  torn tail of \(segment.tornTailBytes) unacknowledged bytes (cut on next open)" }
+                print(line)
+                if let damage = segment.damage { print("  DAMAGE: \(damage)") }
+            }
+            print(report.isHealthy
+                ? "healthy: \(report.recordCount) records, every CRC verified"
+                : "DAMAGED: records after the first damage are not readable; see above")
+            if !report.isHealthy { throw ExitCode(1) }
+        }
+    }
+
+    struct Dump: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print events from a position on.")
+
+        @Argument(help: "The log directory.") var directory: String
+        @Option(help: "The first position to print.") var from: UInt64 = 0
+        @Option(help: "How many events to print at most.") var limit: Int = .max
+        @Flag(help: "One JSON envelope per line.") var json = false
+
+        func run() async throws {
+            let log = try EventLog(directory: directory, mode: .readOnly)
+            guard from <= log.endPosition else {
+                throw ValidationError("position \(from) is past the end of the log (\(log.endPosition))")
+            }
+            let reader = log.reader(from: from)
+            var printed = 0
+            let output = FileHandle.standardOutput
+            while printed < limit, let stored = try reader.next() {
+                let envelope = try EventEnvelope(stored)
+                if json {
+                    output.write(EventCodec.json(envelope) + Data([0x0A]))
+                } else {
+                    print("\(stored.position)\t\(envelope.occurredAt)\t\(envelope.type.rawValue)\t\(summary(envelope.event))")
+                }
+                printed += 1
+            }
+        }
+
+        private func summary(_ event: Event) -> String {
+            switch event {
+            case .movieCatalogued(let e): "\(e.movieID) \(e.title)" + (e.year.map { " (\($0))" } ?? "")
+            case .top4SetScraped(let e): "\(e.setID) \(e.letterboxdUser): " + e.movieIDs.map(\.slug).joined(separator: ", ")
+            case .userRegistered(let e): "\(e.userID) \(e.username)"
+            case .voteCast(let e): "\(e.voteID) user \(e.userID): \(e.winningSet) beat \(e.losingSet)"
+            }
+        }
+    }
+
+    struct AppendSample: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "append-sample",
+            abstract: "Append seeded sample events (catalogue, then votes) from concurrent appenders.")
+
+        @Argument(help: "The log directory (created if missing).") var directory: String
+        @Option(help: "Votes to append.") var votes = 1000
+        @Flag(help: "Append the sample catalogue (films, sets, voters) first.") var catalogue = false
+        @Option(help: "Concurrent appenders.") var concurrency = 16
+        @Option(help: "always, never or interval:MS.") var fsync: EventLog.FsyncPolicy = .always
+        @Option(help: "Seed of the sample data (same seed, same events).") var seed: UInt64 = 1
+        @Flag(help: "Print 'ack POSITION EVENT-ID PAYLOAD-BASE64' for each durable append, as it returns.")
+        var printAcks = false
+
+        func validate() throws {
+            guard votes >= 0 else { throw ValidationError("--votes must not be negative") }
+            guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        }
+
+        func run() async throws {
+            var configuration = EventLog.Configuration()
+            configuration.fsync = fsync
+            let log = try EventLog(directory: directory, configuration: configuration)
+            var sample = SampleEvents(seed: seed)
+            let acks = AckPrinter(enabled: printAcks)
+            let start = ContinuousClock.now
+            if catalogue {
+                let records = sample.catalogueEvents().map(LogRecord.init)
+                let positions = try await log.append(contentsOf: records)
+                for (record, position) in zip(records, positions) { acks.print(position, record) }
+            }
+            let source = VoteSource(sample: sample, count: votes)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<concurrency {
+                    group.addTask {
+                        while let vote = source.next() {
+                            let record = LogRecord(vote)
+                            acks.print(try await log.append(record), record)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            try await log.close()
+            let seconds = (ContinuousClock.now - start) / .seconds(1)
+            if !printAcks {
+                print(String(format: "appended %d votes in %.2f s (%.0f per second, fsync %@, %d appenders); log end %llu",
+                             votes, seconds, Double(votes) / max(seconds, 1e-9), fsync.description, concurrency, log.endPosition))
+            }
+        }
+    }
+}
+
+/// Hands out a fixed number of sample votes, in seed order, to concurrent appenders.
+final class VoteSource: Sendable {
+    private let state: Mutex<(sample: SampleEvents, remaining: Int)>
+
+    init(sample: SampleEvents, count: Int) {
+        state = Mutex((sample, count))
+    }
+
+    func next() -> EventEnvelope? {
+        state.withLock { state in
+            guard state.remaining > 0 else { return nil }
+            state.remaining -= 1
+            return state.sample.nextVote()
+        }
+    }
+}
+
+/// Writes one acknowledgement line per durable append, unbuffered, so a killed process has printed
+/// exactly what it had acknowledged.
+final class AckPrinter: Sendable {
+    private let enabled: Bool
+    private let lock = Mutex(())
+
+    init(enabled: Bool) {
+        self.enabled = enabled
+    }
+
+    func print(_ position: UInt64, _ record: LogRecord) {
+        guard enabled else { return }
+        let line = "ack \(position) \(record.id.uuidString) \(Data(record.payload).base64EncodedString())\n"
+        lock.withLock { _ in FileHandle.standardOutput.write(Data(line.utf8)) }
+    }
+}

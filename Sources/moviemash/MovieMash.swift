@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// The `moviemash` command line.
+@main
+struct MovieMash: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "moviemash",
+        abstract: "MovieMash: vote between Letterboxd top-4 sets; an event log and what is derived from it.",
+        subcommands: [LogCommand.self])
+}
