@@ -74,10 +74,14 @@ public final class EventLog: Sendable {
         try await writer?.sync()
     }
 
-    /// Finishes queued appends, syncs, wakes tailing readers and refuses further appends.
+    /// Finishes queued appends, syncs, wakes tailing readers, refuses further appends and releases the
+    /// writer lock. Reading stays possible.
     public func close() async throws {
+        defer {
+            state.close()
+            lock?.unlock()
+        }
         try await writer?.close()
-        state.close()
     }
 
     /// Reads up to `limit` records starting at `position`.

@@ -99,6 +99,11 @@ final class LogFile: @unchecked Sendable {
         guard fsync(file.descriptor) == 0 else { throw failure("fsync", path: path) }
     }
 
+    /// Releases the advisory lock.
+    func unlock() {
+        flock(descriptor, LOCK_UN)
+    }
+
     /// Takes an exclusive advisory lock; throws `.locked` if another process holds it.
     func lockExclusively() throws {
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {

@@ -115,19 +115,28 @@ struct LogCommand: AsyncParsableCommand {
         @Option(help: "Concurrent appenders.") var concurrency = 16
         @Option(help: "always, never or interval:MS.") var fsync: EventLog.FsyncPolicy = .always
         @Option(help: "Seed of the sample data (same seed, same events).") var seed: UInt64 = 1
-        @Flag(help: "Print 'ack POSITION EVENT-ID PAYLOAD-BASE64' for each durable append, as it returns.")
+        @Option(help: "Films, sets and voters in the sample catalogue.") var films = 400
+        @Option(help: "Top-4 sets in the sample catalogue.") var sets = 200
+        @Option(help: "Voters in the sample catalogue.") var voters = 1000
+        @Option(help: "Segment size in bytes at which the log rolls.") var segmentSize: Int64 = EventLog.Configuration().segmentSize
+        @Flag(help: "Print 'ack POSITION EVENT-ID TIMESTAMP-MS PAYLOAD-BASE64' for each durable append, as it returns.")
         var printAcks = false
 
         func validate() throws {
             guard votes >= 0 else { throw ValidationError("--votes must not be negative") }
             guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+            guard films >= 4, sets >= 2, voters >= 1 else {
+                throw ValidationError("the sample needs at least 4 films, 2 sets and 1 voter")
+            }
+            guard segmentSize >= 4096 else { throw ValidationError("--segment-size must be at least 4096 bytes") }
         }
 
         func run() async throws {
             var configuration = EventLog.Configuration()
             configuration.fsync = fsync
+            configuration.segmentSize = segmentSize
             let log = try EventLog(directory: directory, configuration: configuration)
-            var sample = SampleEvents(seed: seed)
+            var sample = SampleEvents(seed: seed, films: films, sets: sets, voters: voters)
             let acks = AckPrinter(enabled: printAcks)
             let start = ContinuousClock.now
             if catalogue {
@@ -186,7 +195,7 @@ final class AckPrinter: Sendable {
 
     func print(_ position: UInt64, _ record: LogRecord) {
         guard enabled else { return }
-        let line = "ack \(position) \(record.id.uuidString) \(Data(record.payload).base64EncodedString())\n"
+        let line = "ack \(position) \(record.id.uuidString) \(record.timestamp) \(Data(record.payload).base64EncodedString())\n"
         lock.withLock { _ in FileHandle.standardOutput.write(Data(line.utf8)) }
     }
 }

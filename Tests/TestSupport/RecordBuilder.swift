@@ -1,0 +1,33 @@
+import EventLog
+import Foundation
+import MovieMashCore
+
+/// Deterministic log records of varied sizes for log tests.
+public enum RecordBuilder {
+    /// `count` records from `seed`: ids random, timestamps rising with jitter, payloads of 0–`maximumPayload`
+    /// bytes with enough repetition to compress.
+    public static func records(_ count: Int, seed: UInt64 = 1, maximumPayload: Int = 120) -> [LogRecord] {
+        var random = SplitMix64(seed: seed)
+        var clock: Int64 = 1_793_491_200_000
+        return (0..<count).map { index in
+            clock += Int64.random(in: -5...400, using: &random)
+            let length = Int.random(in: 0...maximumPayload, using: &random)
+            let payload = (0..<length).map { offset in
+                offset % 7 == 0 ? UInt8.random(in: 0...255, using: &random) : UInt8(truncatingIfNeeded: index + offset / 7)
+            }
+            return LogRecord(id: random.uuid(), timestamp: clock, payload: payload)
+        }
+    }
+}
+
+/// Polls `condition` until it holds or `timeout` passes; no fixed sleeps.
+public func eventually(
+    timeout: Duration = .seconds(10), _ condition: @Sendable () async throws -> Bool
+) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        await Task.yield()
+    }
+    return try await condition()
+}
