@@ -29,9 +29,9 @@ let package = Package(
             ]
         ),
         .target(name: "TestSupport", dependencies: ["EventLog", "MovieMashCore"], path: "Tests/TestSupport"),
-        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "TestSupport"], resources: [.copy("Golden")]),
+        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "MovieMashCoreTests", dependencies: ["MovieMashCore", "TestSupport"]),
-        .testTarget(name: "moviemashTests", dependencies: ["EventLog", "MovieMashCore", "TestSupport", "moviemash"]),
+        .testTarget(name: "moviemashTests", dependencies: ["EventLog", "MovieMashCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -7,7 +7,7 @@ struct BatchHeader: Equatable, Sendable {
     static let crcOffset = 44
 
     /// How the body is stored.
-    enum Codec: UInt8, Sendable {
+    enum Codec: UInt8, Sendable, Hashable {
         case none = 0
         case lz4 = 1
         case lz4WithSegmentDictionary = 2

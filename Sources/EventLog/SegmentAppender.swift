@@ -102,7 +102,9 @@ final class SegmentAppender: @unchecked Sendable {
     /// Seals the current segment and starts the next, primed with a dictionary of recent records.
     private func roll() throws {
         try sync()
-        let dictionary = Array(recent.suffix(min(configuration.dictionaryLength, SegmentHeader.maximumDictionaryLength)))
+        // A dictionary is worth a small share of a segment at most; tiny test segments must still hold batches.
+        let length = min(configuration.dictionaryLength, SegmentHeader.maximumDictionaryLength, Int(configuration.segmentSize / 4))
+        let dictionary = Array(recent.suffix(length))
         let segment = try Self.createSegment(
             directory: directory, header: SegmentHeader(basePosition: endPosition, dictionary: dictionary))
         file = try LogFile(path: segment.path, mode: .readWrite)
