@@ -34,7 +34,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
             }
             return value
         }
-        guard bytes.count >= 20, bytes[4] == 45, bytes[7] == 45, bytes[10] == 84 || bytes[10] == 116,
+        guard bytes.count >= 20, bytes[4] == 45, bytes[7] == 45, bytes[10] == 84,
               bytes[13] == 58, bytes[16] == 58,
               let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
               let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
@@ -54,7 +54,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
             if digits < 3 { for _ in digits..<3 { millis *= 10 } }
         }
         var offsetMinutes: Int64 = 0
-        if index == bytes.count - 1, bytes[index] == 90 || bytes[index] == 122 {
+        if index == bytes.count - 1, bytes[index] == 90 {
             offsetMinutes = 0
         } else if index == bytes.count - 6, bytes[index] == 43 || bytes[index] == 45, bytes[index + 3] == 58,
                   let hours = number(index + 1..<index + 3), let minutes = number(index + 4..<index + 6) {
