@@ -1,6 +1,8 @@
 /// Reads a file through a large buffer so that walking many small batches costs few system calls.
 struct ChunkedReader {
-    static let chunkSize = 1 << 20
+    /// Reads start small (a point lookup reads little) and grow while the reader walks on.
+    static let firstChunk = 64 << 10
+    static let largestChunk = 1 << 20
 
     let file: LogFile
     /// Bytes at or past this offset are never read (the durable end of the segment).
@@ -8,6 +10,7 @@ struct ChunkedReader {
     private var buffer: [UInt8] = []
     private var bufferStart: Int64 = 0
     private var bufferCount = 0
+    private var chunk = Self.firstChunk
 
     init(file: LogFile, limit: Int64) {
         self.file = file
@@ -20,7 +23,8 @@ struct ChunkedReader {
     ) throws -> R {
         let wanted = Int(max(0, min(Int64(count), limit - offset)))
         if offset < bufferStart || offset + Int64(wanted) > bufferStart + Int64(bufferCount) {
-            let size = Int(min(Int64(max(wanted, Self.chunkSize)), max(0, limit - offset)))
+            let size = Int(min(Int64(max(wanted, chunk)), max(0, limit - offset)))
+            chunk = min(chunk * 4, Self.largestChunk)
             if buffer.count < size { buffer = [UInt8](repeating: 0, count: size) }
             let file = self.file
             bufferCount = try buffer.withUnsafeMutableBytes { raw throws in

@@ -46,12 +46,18 @@ struct LogCommand: AsyncParsableCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check every CRC, block and index; exit 0 if healthy, 1 if damaged.")
+            abstract: "Check every CRC, block and index; exit 0 if healthy, 1 if damaged, 2 if it cannot check.")
 
         @Argument(help: "The log directory.") var directory: String
 
         func run() async throws {
-            let report = try EventLog.verify(directory: directory)
+            let report: VerificationReport
+            do {
+                report = try EventLog.verify(directory: directory)
+            } catch {
+                FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
             for segment in report.segments {
                 let name = (segment.path as NSString).lastPathComponent
                 var line = "\(name)  positions \(segment.basePosition)..<\(segment.endPosition)  \(segment.batches) batches  \(segment.bytes) bytes"
