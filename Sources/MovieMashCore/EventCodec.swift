@@ -3,7 +3,7 @@ import Foundation
 /// The compact, versioned binary form of events stored in the log, and their JSON form for the API
 /// and PostgreSQL. The envelope's id and time travel beside the bytes (the log stores them per record).
 ///
-/// Binary layout (little-endian LEB128 varints; layout per type in `Schemas/events/README.md`):
+/// Binary layout (little-endian LEB128 varints; layout per type in `Schemas/event-encoding.md`):
 /// type tag (1 byte), schema version (varint), then the payload's fields in schema order.
 public enum EventCodec {
     /// The bytes of `event`, written with its type's current schema version.
