@@ -69,6 +69,11 @@ public final class EventLog: Sendable {
         return try await writer.append(records)
     }
 
+    /// Memory held by the idempotency index (every record id with its position), in bytes; 0 when read-only.
+    public var idIndexBytes: Int {
+        get async { await writer?.idIndexBytes ?? 0 }
+    }
+
     /// Syncs everything appended so far, whatever the fsync policy.
     public func sync() async throws {
         try await writer?.sync()

@@ -55,7 +55,10 @@ actor LogWriter {
         self.positions = positions
     }
 
-    var knownRecordCount: Int { positions.count }
+    /// Bytes held by the id → position table: its buckets' keys and values, plus the occupancy bitmap.
+    var idIndexBytes: Int {
+        positions.capacity * (MemoryLayout<UUID>.stride + MemoryLayout<UInt64>.stride) + positions.capacity / 8
+    }
 
     func append(_ records: [LogRecord]) async throws -> [UInt64] {
         if closed { throw EventLogError(.closed, "the log is closed") }
