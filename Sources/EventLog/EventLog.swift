@@ -57,16 +57,20 @@ public final class EventLog: Sendable {
     /// - Important: If a record with the same `id` is already in the log (or on its way there), nothing is
     ///   written and its original position is returned.
     public func append(_ record: LogRecord) async throws -> UInt64 {
-        try await append(contentsOf: [record])[0]
+        try await writable().append(record)
     }
 
     /// Appends records in order and returns their positions once all are durable under the fsync policy.
     public func append(contentsOf records: [LogRecord]) async throws -> [UInt64] {
+        try await writable().append(records)
+    }
+
+    private func writable() throws -> LogWriter {
         guard let writer else {
             throw damage.map { EventLogError(.readOnly, "the log is read-only because of damage: \($0)") }
                 ?? EventLogError(.readOnly, "the log was opened read-only", file: directory)
         }
-        return try await writer.append(records)
+        return writer
     }
 
     /// Memory held by the idempotency index (every record id with its position), in bytes; 0 when read-only.

@@ -46,7 +46,8 @@ public final class LogReader {
         }
         guard var current = segment else { return }
         let wanted = position
-        var collected: [StoredRecord] = []
+        var collected = buffered
+        buffered = []
         let result = try current.reader.batch(
             at: current.offset, expectedPosition: nil, dictionary: current.dictionary, scratch: &scratch
         ) { view in
@@ -55,6 +56,7 @@ public final class LogReader {
         switch result {
         case .failure(let failure):
             segment = nil
+            buffered = collected
             throw EventLogError(.corrupt, failure.description, file: current.reader.file.path, offset: current.offset)
         case .success(let header):
             current.offset += Int64(header.totalLength)

@@ -29,9 +29,7 @@ public struct StoredRecord: Sendable, Hashable {
 
 extension UUID {
     init(bytes: UnsafeRawBufferPointer) {
-        var value = UUID().uuid
-        withUnsafeMutableBytes(of: &value) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<16])) }
-        self.init(uuid: value)
+        self.init(uuid: bytes.loadUnaligned(as: uuid_t.self))
     }
 
     func append(to sink: inout ByteSink) {

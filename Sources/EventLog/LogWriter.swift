@@ -22,14 +22,27 @@ actor LogWriter {
         }
     }
 
-    /// A record waiting to be written, and every request that asked for it (retries share one slot).
+    /// Who waits for a record's position: a single append, or one record of a multi-record append.
+    private enum Waiter {
+        case single(CheckedContinuation<UInt64, any Error>)
+        case member(Request, index: Int)
+
+        func place(at position: UInt64) {
+            switch self {
+            case .single(let continuation): continuation.resume(returning: position)
+            case .member(let request, let index): request.place(index, at: position)
+            }
+        }
+    }
+
+    /// A record waiting to be written, and everyone who asked for it (retries share one slot).
     private final class Slot {
         let record: LogRecord
-        var waiters: [(request: Request, index: Int)]
+        var waiters: [Waiter]
 
-        init(record: LogRecord, request: Request, index: Int) {
+        init(record: LogRecord, waiter: Waiter) {
             self.record = record
-            waiters = [(request, index)]
+            waiters = [waiter]
         }
     }
 
@@ -60,7 +73,33 @@ actor LogWriter {
         positions.capacity * (MemoryLayout<UUID>.stride + MemoryLayout<UInt64>.stride) + positions.capacity / 8
     }
 
+    /// Appends one record; the common case, without the bookkeeping of a multi-record request.
+    func append(_ record: LogRecord) async throws -> UInt64 {
+        try check([record])
+        if let position = positions[record.id] { return position }
+        return try await withCheckedThrowingContinuation { continuation in
+            enqueue(record, .single(continuation))
+            startDraining()
+        }
+    }
+
     func append(_ records: [LogRecord]) async throws -> [UInt64] {
+        try check(records)
+        guard !records.isEmpty else { return [] }
+        return try await withCheckedThrowingContinuation { continuation in
+            let request = Request(count: records.count, continuation: continuation)
+            for (index, record) in records.enumerated() {
+                if let position = positions[record.id] {
+                    request.place(index, at: position)
+                } else {
+                    enqueue(record, .member(request, index: index))
+                }
+            }
+            startDraining()
+        }
+    }
+
+    private func check(_ records: [LogRecord]) throws {
         if closed { throw EventLogError(.closed, "the log is closed") }
         if let failure { throw failure }
         if let large = records.first(where: { $0.payload.count > configuration.maximumRecordBytes }) {
@@ -68,30 +107,30 @@ actor LogWriter {
                 .recordTooLarge,
                 "record \(large.id) has \(large.payload.count) bytes; the limit is \(configuration.maximumRecordBytes)")
         }
-        guard !records.isEmpty else { return [] }
-        return try await withCheckedThrowingContinuation { continuation in
-            let request = Request(count: records.count, continuation: continuation)
-            for (index, record) in records.enumerated() {
-                if let position = positions[record.id] {
-                    request.place(index, at: position)
-                } else if let slot = slots[record.id] {
-                    slot.waiters.append((request, index))
-                } else {
-                    let slot = Slot(record: record, request: request, index: index)
-                    slots[record.id] = slot
-                    waiting.append(slot)
-                }
-            }
-            if !draining, !waiting.isEmpty {
-                draining = true
-                Task { await drain() }
-            }
+    }
+
+    private func enqueue(_ record: LogRecord, _ waiter: Waiter) {
+        if let slot = slots[record.id] {
+            slot.waiters.append(waiter)
+        } else {
+            let slot = Slot(record: record, waiter: waiter)
+            slots[record.id] = slot
+            waiting.append(slot)
+        }
+    }
+
+    private func startDraining() {
+        if !draining, !waiting.isEmpty {
+            draining = true
+            Task { await drain() }
         }
     }
 
     /// Writes rounds until nothing waits. Appends that arrive during a round's I/O form the next round.
     private func drain() async {
         while !waiting.isEmpty, failure == nil {
+            // Let appenders woken by the last round queue up again first: bigger rounds, fewer syncs.
+            await Task.yield()
             let round = takeRound()
             let records = round.map(\.record)
             let appender = self.appender
@@ -101,7 +140,7 @@ actor LogWriter {
                     let position = first + UInt64(offset)
                     positions[slot.record.id] = position
                     slots[slot.record.id] = nil
-                    for waiter in slot.waiters { waiter.request.place(waiter.index, at: position) }
+                    for waiter in slot.waiters { waiter.place(at: position) }
                 }
                 if appender.isDirty { scheduleSync() }
             } catch {
@@ -138,8 +177,13 @@ actor LogWriter {
         slots.removeAll()
         var failedRequests = Set<ObjectIdentifier>()
         for slot in failed {
-            for waiter in slot.waiters where failedRequests.insert(ObjectIdentifier(waiter.request)).inserted {
-                waiter.request.continuation.resume(throwing: reason)
+            for waiter in slot.waiters {
+                switch waiter {
+                case .single(let continuation):
+                    continuation.resume(throwing: reason)
+                case .member(let request, _):
+                    if failedRequests.insert(ObjectIdentifier(request)).inserted { request.continuation.resume(throwing: reason) }
+                }
             }
         }
     }

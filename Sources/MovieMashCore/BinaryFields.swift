@@ -97,19 +97,22 @@ struct FieldReader {
         return values
     }
 
-    mutating func raw16() throws(EventCodingError) -> [UInt8] {
+    private mutating func take16<T>(_ read: (UnsafeRawBufferPointer) -> T) throws(EventCodingError) -> T {
         guard bytes.count - index >= 16 else { throw failure("unexpected end") }
         defer { index += 16 }
-        return Array(bytes[index..<index + 16])
+        let start = index
+        return bytes.withUnsafeBytes { read(UnsafeRawBufferPointer(rebasing: $0[start..<start + 16])) }
     }
 
     mutating func uuid() throws(EventCodingError) -> UUID {
-        let raw = try raw16()
-        return UUID(uuid: (raw[0], raw[1], raw[2], raw[3], raw[4], raw[5], raw[6], raw[7],
-                           raw[8], raw[9], raw[10], raw[11], raw[12], raw[13], raw[14], raw[15]))
+        try take16 { UUID(uuid: $0.loadUnaligned(as: uuid_t.self)) }
     }
 
     mutating func setID() throws(EventCodingError) -> SetID {
-        SetID(value: try raw16().reduce(UInt128(0)) { $0 << 8 | UInt128($1) })
+        try take16 { raw in
+            let high = UInt64(bigEndian: raw.loadUnaligned(as: UInt64.self))
+            let low = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            return SetID(value: UInt128(high) << 64 | UInt128(low))
+        }
     }
 }

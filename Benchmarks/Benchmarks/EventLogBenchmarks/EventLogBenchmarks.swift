@@ -97,10 +97,13 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    // Each iteration decodes all 1M events (scaling factor mega): throughput is in millions of events per second.
+    let replayMetrics: [BenchmarkMetric] = [
+        .wallClock,
+        .custom("events per second", polarity: .prefersLarger, useScalingFactor: false),
+        .custom("MB per second of segment", polarity: .prefersLarger, useScalingFactor: false),
+    ]
     Benchmark("Replay: read and decode every event from position 0",
-              configuration: .init(metrics: [.wallClock, .throughput, .custom("MB per second of segment", polarity: .prefersLarger, useScalingFactor: false)], scalingFactor: .mega),
-              closure: { benchmark in
+              configuration: .init(metrics: replayMetrics), closure: { benchmark in
         let fixture = ReplayFixture.shared
         let log = try EventLog(directory: fixture.directory, mode: .readOnly)
         benchmark.startMeasurement()
@@ -116,23 +119,21 @@ let benchmarks: @Sendable () -> Void = {
         let seconds = (ContinuousClock.now - start) / .seconds(1)
         benchmark.stopMeasurement()
         precondition(votes == fixture.count, "replay saw \(votes) votes")
-        benchmark.measurement(.custom("MB per second of segment", polarity: .prefersLarger, useScalingFactor: false),
-                              Int(Double(fixture.segmentBytes) / seconds / 1e6))
+        benchmark.measurement(replayMetrics[1], Int(Double(fixture.count) / seconds))
+        benchmark.measurement(replayMetrics[2], Int(Double(fixture.segmentBytes) / seconds / 1e6))
     }, setup: { try await ReplayFixture.shared.build() })
 
     // The baseline for replay: the lz4 command-line tool decompressing the same segment bytes.
     let lz4Path = temporaryDirectory("moviemash-lz4") + "/segments.lz4"
     Benchmark("Baseline: lz4 -d of the same segment bytes",
-              configuration: .init(metrics: [.wallClock, .custom("MB per second of segment", polarity: .prefersLarger, useScalingFactor: false)]),
-              closure: { benchmark in
+              configuration: .init(metrics: [.wallClock, replayMetrics[2]]), closure: { benchmark in
         let fixture = ReplayFixture.shared
         benchmark.startMeasurement()
         let start = ContinuousClock.now
         try run("/usr/bin/lz4", ["-d", "-c", "-q", lz4Path])
         let seconds = (ContinuousClock.now - start) / .seconds(1)
         benchmark.stopMeasurement()
-        benchmark.measurement(.custom("MB per second of segment", polarity: .prefersLarger, useScalingFactor: false),
-                              Int(Double(fixture.segmentBytes) / seconds / 1e6))
+        benchmark.measurement(replayMetrics[2], Int(Double(fixture.segmentBytes) / seconds / 1e6))
     }, setup: {
         let fixture = ReplayFixture.shared
         try await fixture.build()
