@@ -69,8 +69,11 @@ actor LogWriter {
     }
 
     /// Bytes held by the id → position table: its buckets' keys and values, plus the occupancy bitmap.
+    /// `capacity` is three quarters of the bucket count, which is a power of two.
     var idIndexBytes: Int {
-        positions.capacity * (MemoryLayout<UUID>.stride + MemoryLayout<UInt64>.stride) + positions.capacity / 8
+        guard positions.capacity > 0 else { return 0 }
+        let buckets = 1 << (Int.bitWidth - (positions.capacity * 4 / 3 - 1).leadingZeroBitCount)
+        return buckets * (MemoryLayout<UUID>.stride + MemoryLayout<UInt64>.stride) + buckets / 8
     }
 
     /// Appends one record; the common case, without the bookkeeping of a multi-record request.

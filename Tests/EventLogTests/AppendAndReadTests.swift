@@ -174,3 +174,19 @@ import TestSupport
         }
     }
 }
+
+@Suite struct IdIndexMemoryTests {
+    @Test func idIndexCostIsWithinTheDocumentedBoundsPerRecord() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var configuration = EventLog.Configuration()
+        configuration.fsync = .never
+        let log = try EventLog(directory: directory.path, configuration: configuration)
+        _ = try await log.append(contentsOf: RecordBuilder.records(100_000, seed: 41, maximumPayload: 8))
+        try await log.close()
+        let reopened = try EventLog(directory: directory.path, configuration: configuration)
+        let perRecord = Double(await reopened.idIndexBytes) / 100_000
+        #expect(perRecord >= 24 && perRecord <= 68, "\(perRecord) bytes per record")
+        try await reopened.close()
+    }
+}
