@@ -11,6 +11,11 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .systemLibrary(
@@ -20,17 +25,39 @@ let package = Package(
         ),
         .target(name: "EventLog", dependencies: ["CLZ4"]),
         .target(name: "MovieMashCore"),
+        .target(
+            name: "PostgresMirror",
+            dependencies: [
+                "EventLog",
+                "MovieMashCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            plugins: ["EmbedMigrations"]
+        ),
+        .executableTarget(name: "EmbedMigrationsTool"),
+        .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["EmbedMigrationsTool"]),
         .executableTarget(
             name: "moviemash",
             dependencies: [
                 "EventLog",
                 "MovieMashCore",
+                "PostgresMirror",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .target(name: "TestSupport", dependencies: ["EventLog", "MovieMashCore"], path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport",
+            dependencies: ["EventLog", "MovieMashCore", .product(name: "PostgresNIO", package: "postgres-nio")],
+            path: "Tests/TestSupport"),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "MovieMashCoreTests", dependencies: ["MovieMashCore", "TestSupport"]),
+        .testTarget(name: "PostgresMirrorTests", dependencies: ["PostgresMirror", "TestSupport"]),
         .testTarget(name: "moviemashTests", dependencies: ["EventLog", "MovieMashCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

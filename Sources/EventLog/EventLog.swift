@@ -93,6 +93,57 @@ public final class EventLog: Sendable {
         try await writer?.close()
     }
 
+    /// Waits until a record exists at `position` (the log's end exceeds it). Returns false instead if the
+    /// log was closed first. A read-only log follows another process's writes by calling `refresh()` every
+    /// `pollInterval`. Throws `CancellationError` when the task is cancelled.
+    public func waitForRecord(at position: UInt64, pollInterval: Duration = .milliseconds(50)) async throws -> Bool {
+        while endPosition <= position {
+            if state.isClosed { return false }
+            if writer != nil {
+                await state.waitUntilEnd(exceeds: position)
+                try Task.checkCancellation()
+            } else {
+                try await Task.sleep(for: pollInterval)
+                try refresh()
+            }
+        }
+        return true
+    }
+
+    /// Picks up batches and segments another process appended since this read-only log was opened (or
+    /// last refreshed). They are synced before they become visible, so readers never see a record that a
+    /// machine crash could still take back. Does nothing for the writing log, which publishes its own appends.
+    public func refresh() throws {
+        guard writer == nil, var last = state.segments.last else { return }
+        var refreshed: [LogState.Segment] = []
+        while true {
+            let file = try LogFile(path: last.path, mode: .readOnly)
+            let scan = try SegmentScan.scan(
+                file, header: SegmentHeader(basePosition: last.basePosition, dictionary: last.dictionary),
+                indexInterval: configuration.indexInterval,
+                from: SegmentIndex.Entry(position: last.endPosition, offset: last.endOffset),
+                lastIndexed: last.index.entries.last?.offset)
+            if scan.endOffset > last.endOffset {
+                try file.sync()
+                for entry in scan.index.entries { last.index.append(entry) }
+                last.endOffset = scan.endOffset
+                last.endPosition = scan.endPosition
+            }
+            refreshed.append(last)
+            let nextPath = SegmentAppender.segmentPath(directory: directory, base: last.endPosition)
+            guard scan.stop == nil, let next = try? LogFile(path: nextPath, mode: .readOnly),
+                  case .success(let header)? = try? next.read(at: 0, count: SegmentHeader.fixedLength + SegmentHeader.maximumDictionaryLength)
+                      .withUnsafeBytes({ SegmentHeader.decode($0) }),
+                  header.basePosition == last.endPosition
+            else { break }
+            last = LogState.Segment(
+                basePosition: header.basePosition, path: nextPath, dictionary: header.dictionary,
+                headerLength: Int64(header.length), index: SegmentIndex(), endOffset: Int64(header.length),
+                endPosition: header.basePosition)
+        }
+        state.publish(replacingLast: refreshed)
+    }
+
     /// Reads up to `limit` records starting at `position`.
     public func read(from position: UInt64, limit: Int = .max) throws -> [StoredRecord] {
         let reader = LogReader(state: state, position: position)

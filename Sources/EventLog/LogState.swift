@@ -85,6 +85,17 @@ final class LogState: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// Replaces the last segment with `segments` (its grown self, then any newer ones) and wakes tailing
+    /// readers: how a read-only log follows another process's writes.
+    func publish(replacingLast segments: [Segment]) {
+        let waiters = inner.withLock { state in
+            state.segments.removeLast()
+            state.segments.append(contentsOf: segments)
+            return state.takeWaiters()
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
     func publish(newSegment: Segment) {
         inner.withLock { $0.segments.append(newSegment) }
     }

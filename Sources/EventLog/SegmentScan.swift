@@ -26,17 +26,20 @@ struct SegmentScan: Sendable {
     ///
     /// With `visit`, every batch is also decompressed and its records visited. Index entries are placed
     /// by the same rule the writer uses, so a rebuilt index equals the one written alongside the batches.
+    /// Starts at the header's end, or at `start` (a batch boundary) with `lastIndexed` the offset of the last
+    /// index entry before it; then the index holds only entries for batches from `start` on.
     static func scan(
         _ file: LogFile, header: SegmentHeader, indexInterval: Int64,
+        from start: SegmentIndex.Entry? = nil, lastIndexed: Int64? = nil,
         visit: ((RecordBatch.RecordView) throws -> Void)? = nil
     ) throws -> SegmentScan {
         let size = try file.size()
         var scan = SegmentScan(
-            header: header, index: SegmentIndex(), fileSize: size, endOffset: Int64(header.length),
-            endPosition: header.basePosition)
+            header: header, index: SegmentIndex(), fileSize: size, endOffset: start?.offset ?? Int64(header.length),
+            endPosition: start?.position ?? header.basePosition)
         var reader = ChunkedReader(file: file, limit: size)
         var scratch: [UInt8] = []
-        var lastIndexed: Int64?
+        var lastIndexed = lastIndexed
         while scan.endOffset < size {
             let result = try reader.batch(
                 at: scan.endOffset, expectedPosition: scan.endPosition, dictionary: header.dictionary,

@@ -101,6 +101,17 @@ public enum EventCodec {
         try! jsonEncoder.encode(envelope)
     }
 
+    /// The payload alone as JSON (keys sorted): the `payload` column of the PostgreSQL mirror.
+    public static func payloadJSON(_ event: Event) -> Data {
+        // As for `json(_:)`, encoding our own value types cannot fail.
+        switch event {
+        case .movieCatalogued(let payload): try! jsonEncoder.encode(payload)
+        case .top4SetScraped(let payload): try! jsonEncoder.encode(payload)
+        case .userRegistered(let payload): try! jsonEncoder.encode(payload)
+        case .voteCast(let payload): try! jsonEncoder.encode(payload)
+        }
+    }
+
     /// Decodes an envelope from JSON, upcasting old schema versions; errors name what is wrong.
     public static func decodeJSON(_ data: Data) throws(EventCodingError) -> EventEnvelope {
         do {

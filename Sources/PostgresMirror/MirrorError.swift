@@ -1,0 +1,75 @@
+import NIOCore
+import PostgresNIO
+
+/// An error of the PostgreSQL side, with a one-line message fit for an operator.
+public struct MirrorError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// What went wrong; a struct so new codes do not break callers.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        let name: String
+        public var description: String { name }
+
+        /// The PostgreSQL URL cannot be used.
+        public static let invalidURL = Code(name: "invalidURL")
+        /// The server cannot be reached now (down, restarting, network): worth retrying.
+        public static let unreachable = Code(name: "unreachable")
+        /// The server refused the login or lacks the database: retrying will not help.
+        public static let rejected = Code(name: "rejected")
+        /// A migration failed (and was rolled back) or an applied one was changed.
+        public static let migration = Code(name: "migration")
+        /// The table holds an event the log does not (it mirrors another log).
+        public static let foreignEvents = Code(name: "foreignEvents")
+        /// The log holds an event this build cannot decode.
+        public static let undecodableEvent = Code(name: "undecodableEvent")
+        /// Another mirror moved the checkpoint under this one.
+        public static let fenced = Code(name: "fenced")
+        /// A query failed.
+        public static let query = Code(name: "query")
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+
+    /// Whether waiting cannot fix it: the mirror stops instead of retrying.
+    public var isPermanent: Bool { code != .unreachable && code != .query && code != .fenced }
+
+    /// A one-line explanation of an error from PostgresNIO or the network, for `target` (a redacted URL).
+    static func describe(_ error: any Error, target: String) -> MirrorError {
+        if let error = error as? MirrorError { return error }
+        if let error = error as? PostgresTransactionError {
+            return describe(error.closureError ?? error.beginError ?? error.commitError ?? error, target: target)
+        }
+        if let psql = error as? PSQLError {
+            if let message = psql.serverInfo?[.message] {
+                let state = psql.serverInfo?[.sqlState] ?? ""
+                // Login refused or no such database; the server shutting down, starting up or full.
+                let rejected: Set<String> = ["28P01", "28000", "3D000"]
+                let unavailable: Set<String> = ["57P01", "57P02", "57P03", "53300"]
+                return MirrorError(
+                    rejected.contains(state) ? .rejected : unavailable.contains(state) ? .unreachable : .query,
+                    "\(target): \(message)" + (psql.serverInfo?[.detail].map { " (\($0))" } ?? "") + " [SQLSTATE \(state)]")
+            }
+            switch psql.code {
+            case .connectionError:
+                let cause = psql.underlying.map { "\($0)" } ?? "connection failed"
+                return MirrorError(.unreachable, "cannot connect to \(target): \(cause)")
+            case .serverClosedConnection, .uncleanShutdown, .clientClosedConnection:
+                return MirrorError(.unreachable, "\(target) closed the connection")
+            case .authMechanismRequiresPassword:
+                return MirrorError(.rejected, "\(target) requires a password and the URL has none")
+            default:
+                return MirrorError(.query, "\(target): \(psql.code)")
+            }
+        }
+        if error is IOError || error is ChannelError {
+            return MirrorError(.unreachable, "cannot connect to \(target): \(error)")
+        }
+        return MirrorError(.query, "\(target): \(error)")
+    }
+}

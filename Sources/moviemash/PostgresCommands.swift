@@ -1,0 +1,88 @@
+import ArgumentParser
+import EventLog
+import Foundation
+import Logging
+import PostgresMirror
+import ServiceLifecycle
+
+/// `moviemash migrate`: bring a PostgreSQL database to the schema of `Schemas/sql`.
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate", abstract: "Apply the migrations of Schemas/sql that a database lacks.")
+
+    @Option(help: "postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require]")
+    var postgres: String
+
+    func run() async throws {
+        let url = try PostgresURL(postgres)
+        let applied = try await Migrator.migrate(url, logger: Logger(label: "moviemash.migrate"))
+        print(applied.isEmpty
+            ? "\(url.redacted) is up to date"
+            : "applied \(applied.map(\.name).joined(separator: ", ")) to \(url.redacted)")
+    }
+}
+
+/// `moviemash mirror`: copy the log into PostgreSQL, alone (backfill or follow), or verify the copy.
+struct MirrorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mirror", abstract: "Mirror the event log into PostgreSQL, or verify the mirror.",
+        subcommands: [Run.self, Verify.self], defaultSubcommand: Run.self)
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Mirror the log to its current end (backfill), or keep following it with --follow.")
+
+        @Option(help: "The log directory.") var data: String
+        @Option(help: "postgres://user[:password]@host[:port]/database") var postgres: String
+        @Flag(help: "Keep following the log until SIGINT or SIGTERM.") var follow = false
+        @Option(help: "Events per transaction.") var batchSize = 20_000
+
+        func validate() throws {
+            guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        }
+
+        func run() async throws {
+            let url = try PostgresURL(postgres)
+            let log = try EventLog(directory: data, mode: .readOnly)
+            var configuration = PostgresMirror.Configuration()
+            configuration.follow = follow
+            configuration.batchSize = batchSize
+            let logger = Logger(label: "moviemash.mirror")
+            let mirror = PostgresMirror(log: log, url: url, configuration: configuration, logger: logger)
+            let start = ContinuousClock.now
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [.init(service: mirror, successTerminationBehavior: .gracefullyShutdownGroup)],
+                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+            let seconds = (ContinuousClock.now - start) / .seconds(1)
+            let status = mirror.status
+            print(String(format: "mirrored up to position %llu of %llu in %.1f s", status.nextPosition, log.endPosition, seconds))
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compare log and table per position range; exit 0 if equal, 1 if not, naming the first difference.")
+
+        @Option(help: "The log directory.") var data: String
+        @Option(help: "postgres://user[:password]@host[:port]/database") var postgres: String
+        @Option(help: "Positions per compared range.") var rangeSize: UInt64 = 100_000
+
+        func run() async throws {
+            let url = try PostgresURL(postgres)
+            let log = try EventLog(directory: data, mode: .readOnly)
+            let report = try await MirrorVerifier(
+                log: log, url: url, rangeSize: rangeSize, logger: Logger(label: "moviemash.verify")).verify()
+            print("log end \(report.logEnd), mirror checkpoint \(report.checkpoint), \(report.ranges.count) ranges compared")
+            guard let range = report.firstDifferingRange else {
+                print("equal: every position of the log is in the table once, with the same event")
+                return
+            }
+            print("DIFFERENT: positions \(range.positions.lowerBound)..<\(range.positions.upperBound): "
+                + "log \(range.logCount) events (hash \(range.logHash)), table \(range.tableCount) (hash \(range.tableHash))"
+                + (range.firstDifference.map { "; first difference at position \($0)" } ?? ""))
+            throw ExitCode(1)
+        }
+    }
+}
