@@ -32,6 +32,7 @@ let package = Package(
                 "MovieMashCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -53,11 +54,17 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["EventLog", "MovieMashCore", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: [
+                "EventLog", "MovieMashCore", "PostgresMirror",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/TestSupport"),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "MovieMashCoreTests", dependencies: ["MovieMashCore", "TestSupport"]),
-        .testTarget(name: "PostgresMirrorTests", dependencies: ["PostgresMirror", "TestSupport"]),
+        .testTarget(
+            name: "PostgresMirrorTests",
+            dependencies: ["PostgresMirror", "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio")]),
         .testTarget(name: "moviemashTests", dependencies: ["EventLog", "MovieMashCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -2,62 +2,47 @@ import EventLog
 import Foundation
 import Logging
 import MovieMashCore
-import NIOCore
 import PostgresNIO
 
-/// Log records as rows of the `events` table, sent with `COPY … FROM STDIN` in text format.
+/// Log records as rows of the `events` table, sent as one array per column in a single statement.
+///
+/// Not `COPY … FROM STDIN`: PostgresNIO 1.33.2 never resumes `copyFrom` when the server dies before it
+/// answers the COPY, so a mirror caught by a crash would hang for good instead of retrying. Six array
+/// parameters unnested by the server cost one round trip per batch, like COPY.
 enum EventRows {
-    static let columns = ["position", "event_id", "type", "schema_version", "occurred_at", "payload"]
-
-    /// The text-format COPY line of one record (tab-separated, backslash-escaped, newline-terminated).
-    static func line(_ stored: StoredRecord) throws(MirrorError) -> String {
-        let envelope: EventEnvelope
-        do {
-            envelope = try EventCodec.decode(
-                stored.record.payload, eventID: stored.record.id,
-                occurredAt: Timestamp(milliseconds: stored.record.timestamp), position: stored.position)
-        } catch {
-            throw MirrorError(.undecodableEvent, "the event at log position \(stored.position) cannot be decoded: \(error)")
-        }
-        let payload = String(decoding: EventCodec.payloadJSON(envelope.event), as: UTF8.self)
-        return "\(stored.position)\t\(envelope.eventID.uuidString.lowercased())\t\(envelope.type.rawValue)\t"
-            + "\(envelope.schemaVersion)\t\(envelope.occurredAt)\t\(escape(payload))\n"
-    }
-
-    /// COPY text format treats backslash, tab, newline and carriage return specially.
-    static func escape(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) else { return text }
-        var escaped = ""
-        escaped.reserveCapacity(text.utf8.count + 16)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\\": escaped += "\\\\"
-            case "\t": escaped += "\\t"
-            case "\n": escaped += "\\n"
-            case "\r": escaped += "\\r"
-            default: escaped.unicodeScalars.append(scalar)
-            }
-        }
-        return escaped
-    }
-
-    /// Copies `records` into `table` (which has the columns of `events`) on `connection`.
-    static func copy(
+    /// Decodes `records` and inserts them into `table` (which has the columns of `events`).
+    static func insert(
         _ records: [StoredRecord], into table: String, on connection: PostgresConnection, logger: Logger
     ) async throws {
-        var lines: [String] = []
-        lines.reserveCapacity(records.count)
-        for record in records { lines.append(try line(record)) }
-        try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
-            var buffer = ByteBuffer()
-            for line in lines {
-                buffer.writeString(line)
-                if buffer.readableBytes >= 1 << 20 {
-                    try await writer.write(buffer)
-                    buffer.clear()
-                }
+        var positions: [Int64] = [], ids: [UUID] = [], types: [String] = [], versions: [Int32] = []
+        var times: [String] = [], payloads: [String] = []
+        positions.reserveCapacity(records.count)
+        for stored in records {
+            let envelope: EventEnvelope
+            do {
+                envelope = try EventCodec.decode(
+                    stored.record.payload, eventID: stored.record.id,
+                    occurredAt: Timestamp(milliseconds: stored.record.timestamp), position: stored.position)
+            } catch {
+                throw MirrorError(.undecodableEvent, "the event at log position \(stored.position) cannot be decoded: \(error)")
             }
-            if buffer.readableBytes > 0 { try await writer.write(buffer) }
+            positions.append(Int64(stored.position))
+            ids.append(envelope.eventID)
+            types.append(envelope.type.rawValue)
+            versions.append(Int32(envelope.schemaVersion))
+            times.append(envelope.occurredAt.description)
+            payloads.append(String(decoding: EventCodec.payloadJSON(envelope.event), as: UTF8.self))
         }
+        var binds = PostgresBindings(capacity: 6)
+        binds.append(positions)
+        binds.append(ids)
+        binds.append(types)
+        binds.append(versions)
+        binds.append(times)
+        binds.append(payloads)
+        try await connection.query(PostgresQuery(unsafeSQL: """
+            INSERT INTO \(table) (position, event_id, type, schema_version, occurred_at, payload)
+            SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::integer[], $5::text[]::timestamptz[], $6::text[]::jsonb[])
+            """, binds: binds), logger: logger)
     }
 }

@@ -1,4 +1,6 @@
+import Foundation
 import NIOCore
+import NIOPosix
 import PostgresNIO
 
 /// An error of the PostgreSQL side, with a one-line message fit for an operator.
@@ -57,8 +59,7 @@ public struct MirrorError: Error, CustomStringConvertible, Sendable, Equatable {
             }
             switch psql.code {
             case .connectionError:
-                let cause = psql.underlying.map { "\($0)" } ?? "connection failed"
-                return MirrorError(.unreachable, "cannot connect to \(target): \(cause)")
+                return MirrorError(.unreachable, "cannot connect to \(target): \(reason(psql.underlying))")
             case .serverClosedConnection, .uncleanShutdown, .clientClosedConnection:
                 return MirrorError(.unreachable, "\(target) closed the connection")
             case .authMechanismRequiresPassword:
@@ -67,9 +68,25 @@ public struct MirrorError: Error, CustomStringConvertible, Sendable, Equatable {
                 return MirrorError(.query, "\(target): \(psql.code)")
             }
         }
-        if error is IOError || error is ChannelError {
-            return MirrorError(.unreachable, "cannot connect to \(target): \(error)")
+        if error is IOError || error is ChannelError || error is NIOConnectionError {
+            return MirrorError(.unreachable, "cannot connect to \(target): \(reason(error))")
         }
         return MirrorError(.query, "\(target): \(error)")
+    }
+
+    /// The short cause of a failed connection ("connection refused", "host not found").
+    private static func reason(_ error: (any Error)?) -> String {
+        switch error {
+        case let error as NIOConnectionError:
+            if let failure = error.connectionErrors.first { return reason(failure.error) }
+            if error.dnsAError != nil || error.dnsAAAAError != nil { return "host \(error.host) not found" }
+            return "no address for \(error.host):\(error.port)"
+        case let error as IOError:
+            return String(cString: strerror(error.errnoCode)).lowercased()
+        case let error?:
+            return "\(error)"
+        case nil:
+            return "connection failed"
+        }
     }
 }

@@ -7,7 +7,7 @@ import Synchronization
 
 /// Copies every event of the log into the PostgreSQL `events` table, exactly once, in log order.
 ///
-/// Each batch is one transaction: COPY into a temporary staging table, `INSERT … ON CONFLICT DO NOTHING`
+/// Each batch is one transaction: the rows into a temporary staging table, `INSERT … ON CONFLICT DO NOTHING`
 /// into `events`, and the checkpoint moved by compare-and-set. Delivery is at least once into an
 /// idempotent sink, so rows are exactly once; a session advisory lock keeps a second mirror waiting.
 /// When PostgreSQL is unreachable the log is untouched and the mirror retries with capped, jittered
@@ -61,6 +61,8 @@ public final class PostgresMirror: Service, Sendable {
         public var lagEvents: UInt64 = 0
         /// How long the oldest unmirrored event has waited, in seconds (0 when caught up).
         public var lagSeconds: Double = 0
+        /// Attempts that failed since the mirror started (each followed by a backoff).
+        public var failedAttempts = 0
     }
 
     /// The session advisory lock key mirrors share ("MMmirror").
@@ -70,7 +72,10 @@ public final class PostgresMirror: Service, Sendable {
     private let url: PostgresURL
     private let configuration: Configuration
     private let logger: Logger
-    private let progress = Mutex<(status: Status, behindSince: ContinuousClock.Instant?)>((Status(), nil))
+    /// The status, when the mirror last fell behind, and whether the current session got as far as mirroring
+    /// (then a failure starts the backoff over).
+    private let progress = Mutex<(status: Status, behindSince: ContinuousClock.Instant?, sessionMirrored: Bool, lastLogged: State?)>(
+        (Status(), nil, false, nil))
 
     public init(log: EventLog, url: PostgresURL, configuration: Configuration = Configuration(), logger: Logger) {
         self.log = log
@@ -103,7 +108,7 @@ public final class PostgresMirror: Service, Sendable {
         var random = SystemRandomNumberGenerator()
         while true {
             do {
-                try await session(backoff: &backoff)
+                try await session()
                 transition(to: .stopped)
                 return
             } catch let error where !(error is CancellationError) && !Task.isCancelled {
@@ -113,6 +118,12 @@ public final class PostgresMirror: Service, Sendable {
                     logger.error("mirror stopped: \(described)", metadata: ["postgres": "\(url.redacted)"])
                     throw described
                 }
+                let mirrored = progress.withLock { progress in
+                    progress.status.failedAttempts += 1
+                    defer { progress.sessionMirrored = false }
+                    return progress.sessionMirrored
+                }
+                if mirrored { backoff.reset() }
                 transition(to: .retrying(described.message))
                 try await Task.sleep(for: backoff.next(using: &random))
             }
@@ -120,12 +131,12 @@ public final class PostgresMirror: Service, Sendable {
     }
 
     /// One connection's life: migrate, take the lock, then mirror batches until done or an error.
-    private func session(backoff: inout Backoff) async throws {
+    private func session() async throws {
         transition(to: .connecting)
         let connection = try await PostgresConnection.connect(
             configuration: url.configuration, id: 1, logger: logger)
         do {
-            try await mirror(on: connection, backoff: &backoff)
+            try await connection.watched(target: url.redacted) { try await self.mirror(on: connection) }
             try? await connection.close()
         } catch {
             try? await connection.close()
@@ -133,7 +144,7 @@ public final class PostgresMirror: Service, Sendable {
         }
     }
 
-    private func mirror(on connection: PostgresConnection, backoff: inout Backoff) async throws {
+    private func mirror(on connection: PostgresConnection) async throws {
         try await Migrator(connection: connection, target: url.redacted, logger: logger).migrate(Migration.bundled())
         var lockWait = Backoff(base: .milliseconds(50), cap: .seconds(2))
         var random = SystemRandomNumberGenerator()
@@ -150,7 +161,8 @@ public final class PostgresMirror: Service, Sendable {
                 .foreignEvents,
                 "\(url.redacted) has mirrored \(next) events but the log holds only \(log.endPosition): it mirrors another log")
         }
-        backoff.reset()
+        try await checkSameLog(upTo: next, on: connection)
+        progress.withLock { $0.sessionMirrored = true }
         setNext(next)
         let stopAt = configuration.follow ? nil : log.endPosition
         let reader = log.reader(from: next)
@@ -176,6 +188,19 @@ public final class PostgresMirror: Service, Sendable {
         }
     }
 
+    /// The last mirrored row must be the log's event at that position: a database that mirrors another
+    /// log is refused before anything is added to it.
+    private func checkSameLog(upTo next: UInt64, on connection: PostgresConnection) async throws {
+        guard next > 0, let last = try log.read(from: next - 1, limit: 1).first else { return }
+        let stored = try await connection.values(
+            "SELECT event_id FROM events WHERE position = \(Int64(next - 1))", as: UUID.self, logger: logger)
+        guard stored == [last.record.id] else {
+            throw MirrorError(
+                .foreignEvents,
+                "\(url.redacted) holds \(stored.first.map { "event \($0)" } ?? "no event") at position \(next - 1), the log holds \(last.record.id): it mirrors another log")
+        }
+    }
+
     private func checkpoint(on connection: PostgresConnection) async throws -> UInt64 {
         let rows = try await connection.values("SELECT next_position FROM mirror_checkpoint", as: Int64.self, logger: logger)
         guard let value = rows.first else {
@@ -189,7 +214,7 @@ public final class PostgresMirror: Service, Sendable {
         let end = Int64(first) + Int64(batch.count)
         let logger = self.logger
         try await connection.withTransaction(logger: logger) { connection in
-            try await EventRows.copy(batch, into: "mirror_staging", on: connection, logger: logger)
+            try await EventRows.insert(batch, into: "mirror_staging", on: connection, logger: logger)
             try await connection.query("""
                 INSERT INTO events (position, event_id, type, schema_version, occurred_at, payload)
                 SELECT position, event_id, type, schema_version, occurred_at, payload FROM mirror_staging
@@ -222,13 +247,17 @@ public final class PostgresMirror: Service, Sendable {
         }
     }
 
-    /// Logs only when the state changes, so an outage logs once, not once per retry.
+    /// Logs only when the state really changes: an outage logs one warning (another if its cause changes)
+    /// and one line when the mirror is back, however many reconnection attempts lie between.
     private func transition(to state: State) {
-        let previous = progress.withLock { progress in
-            defer { progress.status.state = state }
-            return progress.status.state
+        let log = progress.withLock { progress -> Bool in
+            let previous = progress.lastLogged
+            progress.status.state = state
+            let quiet = state == previous || (state == .connecting && previous.map { if case .retrying = $0 { true } else { false } } == true)
+            if !quiet { progress.lastLogged = state }
+            return !quiet
         }
-        guard previous != state else { return }
+        guard log else { return }
         switch state {
         case .retrying: logger.warning("mirror \(state)", metadata: ["postgres": "\(url.redacted)"])
         default: logger.info("mirror \(state)", metadata: ["postgres": "\(url.redacted)", "position": "\(status.nextPosition)"])

@@ -20,14 +20,15 @@ public enum RecordBuilder {
     }
 }
 
-/// Polls `condition` until it holds or `timeout` passes; no fixed sleeps.
+/// Polls `condition` every few milliseconds until it holds or `timeout` passes (a deadline, not a sleep
+/// standing in for a wait: it returns as soon as the condition holds).
 public func eventually(
     timeout: Duration = .seconds(10), _ condition: @Sendable () async throws -> Bool
 ) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return true }
-        await Task.yield()
+        try await Task.sleep(for: .milliseconds(5))
     }
     return try await condition()
 }

@@ -1,0 +1,95 @@
+-- Questions analysts ask of MovieMash, answered over the analyst views (role moviemash_analyst).
+-- Each query starts with a "-- question:" line; the test suite runs every one of them.
+
+-- question: Which pairs of sets were compared most in the last 7 days, and how did they split?
+SELECT least(set_a, set_b) AS set_low, greatest(set_a, set_b) AS set_high, count(*) AS votes,
+       count(*) FILTER (WHERE winner_set = least(set_a, set_b)) AS wins_low
+FROM votes
+WHERE cast_at >= now() - interval '7 days'
+GROUP BY 1, 2
+ORDER BY votes DESC, set_low, set_high
+LIMIT 20;
+
+-- question: What is each set's win rate (sets with at least 5 votes), best first?
+SELECT set_id, letterboxd_user, wins, losses, round(wins::numeric / (wins + losses), 3) AS win_rate
+FROM (
+    SELECT s.set_id, s.letterboxd_user,
+           (SELECT count(*) FROM votes v WHERE v.winner_set = s.set_id) AS wins,
+           (SELECT count(*) FROM votes v WHERE v.loser_set = s.set_id) AS losses
+    FROM top4_sets s
+) tallies
+WHERE wins + losses >= 5
+ORDER BY win_rate DESC, wins DESC, set_id;
+
+-- question: Which films appear in the most current top-4 sets?
+SELECT m.movie_id, m.title, m.year, count(*) AS sets
+FROM top4_sets s
+CROSS JOIN LATERAL unnest(s.movie_ids) AS f(movie_id)
+JOIN movies m ON m.movie_id = f.movie_id
+WHERE s.is_current
+GROUP BY m.movie_id, m.title, m.year
+ORDER BY sets DESC, m.movie_id
+LIMIT 25;
+
+-- question: How many votes were cast per hour over the last two days?
+SELECT date_trunc('hour', cast_at) AS hour, count(*) AS votes, count(DISTINCT user_id) AS voters
+FROM votes
+WHERE cast_at >= now() - interval '48 hours'
+GROUP BY 1
+ORDER BY 1;
+
+-- question: Who are the most active voters?
+SELECT u.username, count(*) AS votes, min(v.cast_at) AS first_vote, max(v.cast_at) AS last_vote
+FROM votes v
+JOIN users_public u ON u.user_id = v.user_id
+GROUP BY u.username
+ORDER BY votes DESC, u.username
+LIMIT 20;
+
+-- question: Which rivalries are closest (pairs with at least 3 votes, split nearest to even)?
+SELECT set_low, set_high, votes, wins_low, wins_high, abs(wins_low - wins_high) AS margin
+FROM comparisons
+WHERE votes >= 3
+ORDER BY margin, votes DESC, set_low, set_high
+LIMIT 20;
+
+-- question: Which genres win most often (a vote credits each genre of the winning set's films)?
+WITH sides AS (
+    SELECT winner_set AS set_id, 1 AS win FROM votes
+    UNION ALL
+    SELECT loser_set, 0 FROM votes
+)
+SELECT g.genre, sum(sides.win) AS wins, count(*) - sum(sides.win) AS losses,
+       round(avg(sides.win), 3) AS win_rate
+FROM sides
+JOIN top4_sets s ON s.set_id = sides.set_id
+CROSS JOIN LATERAL unnest(s.movie_ids) AS f(movie_id)
+JOIN movies m ON m.movie_id = f.movie_id
+CROSS JOIN LATERAL unnest(m.genres) AS g(genre)
+GROUP BY g.genre
+ORDER BY win_rate DESC, g.genre;
+
+-- question: Which directors are most represented in current top-4 sets?
+SELECT d.director, count(*) AS appearances, count(DISTINCT s.letterboxd_user) AS owners
+FROM top4_sets s
+CROSS JOIN LATERAL unnest(s.movie_ids) AS f(movie_id)
+JOIN movies m ON m.movie_id = f.movie_id
+CROSS JOIN LATERAL unnest(m.directors) AS d(director)
+WHERE s.is_current
+GROUP BY d.director
+ORDER BY appearances DESC, d.director
+LIMIT 20;
+
+-- question: How many voters registered per day, and how many of them have voted?
+SELECT date_trunc('day', u.registered_at) AS day, count(*) AS registered,
+       count(*) FILTER (WHERE EXISTS (SELECT 1 FROM votes v WHERE v.user_id = u.user_id)) AS voted
+FROM users_public u
+GROUP BY 1
+ORDER BY 1;
+
+-- question: Which current sets have never been shown in a vote?
+SELECT s.set_id, s.letterboxd_user, s.scraped_at
+FROM top4_sets s
+WHERE s.is_current
+  AND NOT EXISTS (SELECT 1 FROM votes v WHERE s.set_id IN (v.set_a, v.set_b))
+ORDER BY s.scraped_at, s.set_id;

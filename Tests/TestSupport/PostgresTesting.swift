@@ -1,0 +1,172 @@
+import Foundation
+import Logging
+import PostgresMirror
+import PostgresNIO
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Access to the throwaway PostgreSQL that `Scripts/test` starts (never a mock).
+public enum PostgresTesting {
+    public static let logger = Logger(label: "moviemash.tests")
+
+    /// The administrator URL `Scripts/test` exports; a clear error when run without it.
+    public static func adminURL() throws -> PostgresURL {
+        guard let text = ProcessInfo.processInfo.environment["MOVIEMASH_TEST_POSTGRES_URL"] else {
+            throw TestSetupError("MOVIEMASH_TEST_POSTGRES_URL is not set: run the tests with Scripts/test")
+        }
+        return try PostgresURL(text)
+    }
+
+    /// Runs `body` on a new connection to `url`, closing it afterwards.
+    public static func withConnection<T>(
+        _ url: PostgresURL, _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let connection = try await PostgresConnection.connect(configuration: url.configuration, id: 1, logger: logger)
+        do {
+            let value = try await body(connection)
+            try? await connection.close()
+            return value
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    /// The first column of every row of `sql`, as strings (NULL as nil).
+    public static func strings(_ sql: String, on connection: PostgresConnection) async throws -> [String?] {
+        var values: [String?] = []
+        for try await value in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(String?.self) {
+            values.append(value)
+        }
+        return values
+    }
+
+    /// A fresh, empty database on the test server; `drop()` removes it.
+    public static func createDatabase(on server: PostgresURL? = nil) async throws -> TestDatabase {
+        let admin = try server ?? adminURL()
+        let name = "mm_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        _ = try await withConnection(admin) { try await $0.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger) }
+        return TestDatabase(admin: admin, name: name)
+    }
+}
+
+/// A database created for one test.
+public struct TestDatabase: Sendable {
+    public let admin: PostgresURL
+    public let name: String
+
+    /// The URL of this database with the administrator's credentials, as text.
+    public var urlText: String {
+        let configuration = admin.configuration
+        let password = configuration.password.map { ":\($0)" } ?? ""
+        return "postgres://\(configuration.username)\(password)@\(configuration.host!):\(configuration.port!)/\(name)"
+    }
+
+    public var url: PostgresURL { try! PostgresURL(urlText) }
+
+    public func drop() async {
+        _ = try? await PostgresTesting.withConnection(admin) {
+            try await $0.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: PostgresTesting.logger)
+        }
+    }
+}
+
+/// A private PostgreSQL 15 cluster for a test that stops and starts its server.
+public final class TestCluster: Sendable {
+    public let directory: String
+    public let port: Int
+    private let binaries: String
+
+    /// Creates and starts a cluster on a free loopback port (trust authentication, fsync off).
+    public init() throws {
+        guard let binaries = ProcessInfo.processInfo.environment["MOVIEMASH_TEST_PG_BIN"] else {
+            throw TestSetupError("MOVIEMASH_TEST_PG_BIN is not set: run the tests with Scripts/test")
+        }
+        self.binaries = binaries
+        directory = "/tmp/moviemash-cluster-\(UUID().uuidString)"
+        port = try freePort()
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try runChecked("/bin/chown", ["postgres:postgres", directory])
+        try asPostgres("initdb", ["-D", directory + "/data", "-U", "postgres", "-A", "trust", "--no-sync"])
+        try start()
+    }
+
+    public var url: PostgresURL { try! PostgresURL("postgres://postgres@127.0.0.1:\(port)/postgres") }
+
+    public func start() throws {
+        try asPostgres("pg_ctl", ["-D", directory + "/data", "-l", directory + "/server.log", "-w", "start",
+                                   "-o", "-c listen_addresses=127.0.0.1 -p \(port) -k \(directory) -c fsync=off"])
+    }
+
+    /// Stops the server the way a crash would (`pg_ctl stop -m immediate`).
+    public func stopImmediately() throws {
+        try asPostgres("pg_ctl", ["-D", directory + "/data", "-m", "immediate", "-w", "stop"])
+    }
+
+    public func remove() {
+        try? asPostgres("pg_ctl", ["-D", directory + "/data", "-m", "immediate", "-w", "stop"])
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    private func asPostgres(_ tool: String, _ arguments: [String]) throws {
+        try runChecked("/usr/sbin/runuser", ["-u", "postgres", "--", "\(binaries)/\(tool)"] + arguments)
+    }
+}
+
+/// A test could not set up what it needs.
+public struct TestSetupError: Error, CustomStringConvertible {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// Runs a command to completion and throws with its output if it fails.
+///
+/// Spawned with `posix_spawn` and reaped with `waitpid`, output to a file: a server the command starts
+/// (pg_ctl) inherits the child's descriptors, so waiting for a pipe, or for Foundation's `Process`, which
+/// watches an inherited descriptor, would wait for the server to exit.
+public func runChecked(_ executable: String, _ arguments: [String], in directory: String = "/") throws {
+    let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString).out").path
+    defer { try? FileManager.default.removeItem(atPath: outputPath) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    // `sh` changes directory first: the postgres user cannot enter root's working directory.
+    let argv = (["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory, executable] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid = pid_t()
+    let spawned = posix_spawn(&pid, "/bin/sh", &actions, nil, argv, environ)
+    guard spawned == 0 else { throw TestSetupError("cannot start \(executable): errno \(spawned)") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    guard status & 0x7F == 0, (status >> 8) & 0xFF == 0 else {
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        throw TestSetupError("\(executable) \(arguments.joined(separator: " ")) failed (status \(status)): \(text)")
+    }
+}
+
+/// A TCP port on 127.0.0.1 that nothing listens on right now.
+public func freePort() throws -> Int {
+    let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(socket) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw -> Bool in
+            bind(socket, raw, length) == 0 && getsockname(socket, raw, &length) == 0
+        }
+    }
+    guard bound else { throw TestSetupError("no free port: errno \(errno)") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+
