@@ -1,5 +1,5 @@
 -- Questions analysts ask of MovieMash, answered over the analyst views (role moviemash_analyst).
--- Each query starts with a "-- question:" line; the test suite runs every one of them.
+-- Each query follows the comment line that asks its question; the test suite runs every one of them.
 
 -- question: Which pairs of sets were compared most in the last 7 days, and how did they split?
 SELECT least(set_a, set_b) AS set_low, greatest(set_a, set_b) AS set_high, count(*) AS votes,

@@ -1,0 +1,64 @@
+import EventLog
+import Foundation
+import PostgresMirror
+import Testing
+import TestSupport
+
+@Suite struct MirrorCommandTests {
+    static var binary: String { buildProductsDirectory.appendingPathComponent("moviemash").path }
+
+    @Test func twoMirrorProcessesAtOnceStillMirrorExactlyOnce() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let database = try await PostgresTesting.createDatabase()
+        defer { Task { await database.drop() } }
+        let appended = try run(Self.binary, ["log", "append-sample", directory.path, "--catalogue", "--votes", "60000",
+                                             "--concurrency", "64", "--fsync", "never"])
+        try #require(appended.status == 0, "\(appended.error)")
+        let mirrors = try (0..<2).map { _ in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Self.binary)
+            process.arguments = ["mirror", "--data", directory.path, "--postgres", database.urlText, "--batch-size", "2000"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        for process in mirrors {
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+        }
+        let counts = try await PostgresTesting.withConnection(database.url) { connection in
+            try await PostgresTesting.strings(
+                "SELECT count(*)::text || ' ' || count(DISTINCT position)::text || ' ' || max(position)::text FROM events",
+                on: connection)
+        }
+        #expect(counts == ["61600 61600 61599"])
+        let verify = try run(Self.binary, ["mirror", "verify", "--data", directory.path, "--postgres", database.urlText])
+        #expect(verify.status == 0)
+        #expect(verify.output.contains("equal"))
+    }
+
+    @Test func badConnectionSettingsFailWithOneClearLine() async throws {
+        let admin = try PostgresTesting.adminURL().configuration
+        let password = try #require(admin.password, "Scripts/test starts PostgreSQL with password authentication")
+        let host = "\(admin.host!):\(admin.port!)"
+        let cases: [(url: String, says: String)] = [
+            ("postgres//nothing", "invalid PostgreSQL URL"),
+            ("postgres://\(admin.username):wrong-\(password)@\(host)/postgres", "password authentication failed"),
+            ("postgres://\(admin.username):\(password)@\(host)/no_such_database", "database \"no_such_database\" does not exist"),
+            ("postgres://\(admin.username):\(password)@127.0.0.1:\(try freePort())/postgres", "connection refused"),
+        ]
+        for (url, says) in cases {
+            let golden = repositoryRoot.appendingPathComponent("Tests/EventLogTests/Golden/log").path
+            for arguments in [["migrate", "--postgres", url], ["mirror", "verify", "--data", golden, "--postgres", url]] {
+                let result = try run(Self.binary, arguments)
+                #expect(result.status != 0)
+                let errorLines = result.error.split(separator: "\n").filter { $0.hasPrefix("Error:") }
+                #expect(errorLines.count == 1, "\(arguments): \(result.error)")
+                #expect(errorLines.first?.contains(says) == true, "\(arguments): \(result.error)")
+                #expect(!result.error.contains("wrong-\(password)"))
+            }
+        }
+    }
+}
