@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "moviemash", targets: ["moviemash"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "MovieMashCore", targets: ["MovieMashCore"]),
+        .library(name: "PostgresMirror", targets: ["PostgresMirror"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

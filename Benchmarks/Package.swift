@@ -7,16 +7,19 @@ let package = Package(
     dependencies: [
         .package(name: "MovieMash", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .executableTarget(
-            name: "EventLogBenchmarks",
+            name: "MovieMashBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "EventLog", package: "MovieMash"),
                 .product(name: "MovieMashCore", package: "MovieMash"),
+                .product(name: "PostgresMirror", package: "MovieMash"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
-            path: "Benchmarks/EventLogBenchmarks",
+            path: "Benchmarks/MovieMashBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         )
     ],

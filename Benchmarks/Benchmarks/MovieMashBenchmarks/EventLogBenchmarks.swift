@@ -72,7 +72,11 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput], timeUnits: .milliseconds, warmupIterations: 0,
         maxDuration: .seconds(20), maxIterations: 5)
+    eventLogBenchmarks()
+    mirrorBenchmarks()
+}
 
+func eventLogBenchmarks() {
     for appenders in [1, 16, 64] {
         let directory = temporaryDirectory("moviemash-append")
         let log = try! EventLog(directory: directory)
