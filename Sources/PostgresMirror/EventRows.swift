@@ -9,14 +9,24 @@ import PostgresNIO
 /// Not `COPY … FROM STDIN`: PostgresNIO 1.33.2 never resumes `copyFrom` when the server dies before it
 /// answers the COPY, so a mirror caught by a crash would hang for good instead of retrying. Six array
 /// parameters unnested by the server cost one round trip per batch, like COPY.
-enum EventRows {
-    /// Decodes `records` and inserts them into `table` (which has the columns of `events`).
-    static func insert(
-        _ records: [StoredRecord], into table: String, on connection: PostgresConnection, logger: Logger
-    ) async throws {
-        var positions: [Int64] = [], ids: [UUID] = [], types: [String] = [], versions: [Int32] = []
-        var times: [String] = [], payloads: [String] = []
+struct EventRows: Sendable {
+    var positions: [Int64] = []
+    var ids: [UUID] = []
+    var types: [String] = []
+    var versions: [Int32] = []
+    var times: [String] = []
+    var payloads: [String] = []
+
+    var count: Int { positions.count }
+
+    /// Decodes `records` into columns; CPU work that can run while the previous batch is being written.
+    init(_ records: [StoredRecord]) throws(MirrorError) {
         positions.reserveCapacity(records.count)
+        ids.reserveCapacity(records.count)
+        types.reserveCapacity(records.count)
+        versions.reserveCapacity(records.count)
+        times.reserveCapacity(records.count)
+        payloads.reserveCapacity(records.count)
         for stored in records {
             let envelope: EventEnvelope
             do {
@@ -33,6 +43,10 @@ enum EventRows {
             times.append(envelope.occurredAt.description)
             payloads.append(String(decoding: EventCodec.payloadJSON(envelope.event), as: UTF8.self))
         }
+    }
+
+    /// The rows as one array parameter per column, unnested in the order of `columns`.
+    var unnested: (sql: String, binds: PostgresBindings) {
         var binds = PostgresBindings(capacity: 6)
         binds.append(positions)
         binds.append(ids)
@@ -40,9 +54,32 @@ enum EventRows {
         binds.append(versions)
         binds.append(times)
         binds.append(payloads)
-        try await connection.query(PostgresQuery(unsafeSQL: """
-            INSERT INTO \(table) (position, event_id, type, schema_version, occurred_at, payload)
-            SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::integer[], $5::text[]::timestamptz[], $6::text[]::jsonb[])
-            """, binds: binds), logger: logger)
+        return ("unnest($1::bigint[], $2::uuid[], $3::text[], $4::integer[], $5::text[]::timestamptz[], $6::text[]::jsonb[])", binds)
+    }
+
+    static let columns = "position, event_id, type, schema_version, occurred_at, payload"
+
+    /// Inserts the rows into `table` (which has the columns of `events`), skipping rows whose position or
+    /// event id is already there; returns how many rows were new.
+    func insertNew(into table: String, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        let (source, binds) = unnested
+        let counts = try await connection.values(PostgresQuery(unsafeSQL: """
+            WITH inserted AS (
+                INSERT INTO \(table) (\(Self.columns)) SELECT * FROM \(source) ON CONFLICT DO NOTHING RETURNING 1)
+            SELECT count(*) FROM inserted
+            """, binds: binds), as: Int64.self, logger: logger)
+        return Int(counts.first ?? 0)
+    }
+
+    /// The first of these rows whose position holds another event in `events` (or none), if any.
+    func firstMismatch(on connection: PostgresConnection, logger: Logger) async throws -> Int64? {
+        var binds = PostgresBindings(capacity: 2)
+        binds.append(positions)
+        binds.append(ids)
+        return try await connection.values(PostgresQuery(unsafeSQL: """
+            SELECT s.position FROM unnest($1::bigint[], $2::uuid[]) AS s(position, event_id)
+            LEFT JOIN events e ON e.position = s.position
+            WHERE e.event_id IS DISTINCT FROM s.event_id ORDER BY s.position LIMIT 1
+            """, binds: binds), as: Int64.self, logger: logger).first
     }
 }

@@ -90,7 +90,7 @@ public struct MirrorVerifier: Sendable {
         let records = try log.read(from: range.lowerBound, limit: Int(range.count))
         let logger = self.logger
         return try await connection.withTransaction(logger: logger) { connection in
-            try await EventRows.insert(records, into: "verify_staging", on: connection, logger: logger)
+            _ = try await EventRows(records).insertNew(into: "verify_staging", on: connection, logger: logger)
             let low = Int64(range.lowerBound), high = Int64(range.upperBound)
             var report = RangeReport(positions: range, logCount: 0, tableCount: 0, logHash: "", tableHash: "")
             for try await (logCount, logHash, tableCount, tableHash) in try await connection.query(PostgresQuery(unsafeSQL: """

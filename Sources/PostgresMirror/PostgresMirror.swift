@@ -7,8 +7,8 @@ import Synchronization
 
 /// Copies every event of the log into the PostgreSQL `events` table, exactly once, in log order.
 ///
-/// Each batch is one transaction: the rows into a temporary staging table, `INSERT … ON CONFLICT DO NOTHING`
-/// into `events`, and the checkpoint moved by compare-and-set. Delivery is at least once into an
+/// Each batch is one transaction: `INSERT … ON CONFLICT DO NOTHING` into `events` (with a check that skipped
+/// rows are the same events) and the checkpoint moved by compare-and-set. Delivery is at least once into an
 /// idempotent sink, so rows are exactly once; a session advisory lock keeps a second mirror waiting.
 /// When PostgreSQL is unreachable the log is untouched and the mirror retries with capped, jittered
 /// backoff, logging once per change of state, then catches up from its checkpoint. Errors waiting cannot
@@ -72,10 +72,11 @@ public final class PostgresMirror: Service, Sendable {
     private let url: PostgresURL
     private let configuration: Configuration
     private let logger: Logger
-    /// The status, when the mirror last fell behind, and whether the current session got as far as mirroring
-    /// (then a failure starts the backoff over).
-    private let progress = Mutex<(status: Status, behindSince: ContinuousClock.Instant?, sessionMirrored: Bool, lastLogged: State?)>(
-        (Status(), nil, false, nil))
+    /// The status; when each log end not yet mirrored was first seen (the oldest gives the lag in seconds);
+    /// whether the current session got as far as mirroring (then a failure starts the backoff over); and the
+    /// state last logged.
+    private let progress = Mutex<(status: Status, sightings: [(end: UInt64, at: ContinuousClock.Instant)], sessionMirrored: Bool, lastLogged: State?)>(
+        (Status(), [], false, nil))
 
     public init(log: EventLog, url: PostgresURL, configuration: Configuration = Configuration(), logger: Logger) {
         self.log = log
@@ -89,7 +90,7 @@ public final class PostgresMirror: Service, Sendable {
             var status = progress.status
             status.lagEvents = log.endPosition &- min(status.nextPosition, log.endPosition)
             status.lagSeconds = status.lagEvents == 0 ? 0
-                : progress.behindSince.map { (ContinuousClock.now - $0) / .seconds(1) } ?? 0
+                : progress.sightings.first.map { (ContinuousClock.now - $0.at) / .seconds(1) } ?? 0
             return status
         }
     }
@@ -153,8 +154,6 @@ public final class PostgresMirror: Service, Sendable {
             transition(to: .waitingForLock)
             try await Task.sleep(for: lockWait.next(using: &random))
         }
-        try await connection.query(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS mirror_staging (LIKE events) ON COMMIT DELETE ROWS", logger: logger)
         var next = try await checkpoint(on: connection)
         guard next <= log.endPosition else {
             throw MirrorError(
@@ -166,24 +165,38 @@ public final class PostgresMirror: Service, Sendable {
         setNext(next)
         let stopAt = configuration.follow ? nil : log.endPosition
         let reader = log.reader(from: next)
-        var batch: [StoredRecord] = []
-        batch.reserveCapacity(configuration.batchSize)
-        while true {
-            while batch.count < configuration.batchSize, stopAt.map({ next + UInt64(batch.count) < $0 }) ?? true,
+        let batchSize = configuration.batchSize
+        /// Reads what is durable now, up to a batch (and never past `stopAt`).
+        func readBatch(from position: UInt64) throws -> [StoredRecord] {
+            var batch: [StoredRecord] = []
+            while batch.count < batchSize, stopAt.map({ position + UInt64(batch.count) < $0 }) ?? true,
                   let record = try reader.next() {
                 batch.append(record)
             }
-            if batch.isEmpty {
-                if let stopAt, next >= stopAt { return }
-                transition(to: .caughtUp)
-                guard try await log.waitForRecord(at: next, pollInterval: configuration.pollInterval) else { return }
-                progress.withLock { $0.behindSince = ContinuousClock.now }
-                continue
+            return batch
+        }
+        // Decoding a batch (CPU here) overlaps with writing the one before it (work in PostgreSQL).
+        var prepared: Task<EventRows, any Error>?
+        defer { prepared?.cancel() }
+        while true {
+            if prepared == nil {
+                let batch = try readBatch(from: next)
+                if batch.isEmpty {
+                    if let stopAt, next >= stopAt { return }
+                    transition(to: .caughtUp)
+                    guard try await log.waitForRecord(at: next, pollInterval: configuration.pollInterval) else { return }
+                    noteLogEnd()
+                    continue
+                }
+                prepared = Task { try EventRows(batch) }
             }
             if progress.withLock({ $0.status.state }) != .catchingUp { transition(to: .catchingUp) }
-            try await write(batch, after: next, on: connection)
-            next += UInt64(batch.count)
-            batch.removeAll(keepingCapacity: true)
+            noteLogEnd()
+            let rows = try await prepared!.value
+            let following = try readBatch(from: next + UInt64(rows.count))
+            prepared = following.isEmpty ? nil : Task { try EventRows(following) }
+            try await write(rows, after: next, on: connection)
+            next += UInt64(rows.count)
             setNext(next)
         }
     }
@@ -209,32 +222,26 @@ public final class PostgresMirror: Service, Sendable {
         return UInt64(value)
     }
 
-    /// Writes one batch and moves the checkpoint from `first` past it, in one transaction.
-    private func write(_ batch: [StoredRecord], after first: UInt64, on connection: PostgresConnection) async throws {
-        let end = Int64(first) + Int64(batch.count)
+    /// Writes one batch and moves the checkpoint from `first` past it, in one transaction. Rows already
+    /// present (a batch delivered again after a lost commit reply) are skipped; a different event at one of
+    /// these positions means the database mirrors another log.
+    private func write(_ rows: EventRows, after first: UInt64, on connection: PostgresConnection) async throws {
+        let end = Int64(first) + Int64(rows.count)
         let logger = self.logger
+        let target = url.redacted
         try await connection.withTransaction(logger: logger) { connection in
-            try await EventRows.insert(batch, into: "mirror_staging", on: connection, logger: logger)
-            try await connection.query("""
-                INSERT INTO events (position, event_id, type, schema_version, occurred_at, payload)
-                SELECT position, event_id, type, schema_version, occurred_at, payload FROM mirror_staging
-                ON CONFLICT DO NOTHING
-                """, logger: logger)
-            let mismatches = try await connection.values("""
-                SELECT s.position FROM mirror_staging s LEFT JOIN events e ON e.position = s.position
-                WHERE e.event_id IS DISTINCT FROM s.event_id ORDER BY s.position LIMIT 1
-                """, as: Int64.self, logger: logger)
-            if let position = mismatches.first {
+            let inserted = try await rows.insertNew(into: "events", on: connection, logger: logger)
+            if inserted < rows.count, let position = try await rows.firstMismatch(on: connection, logger: logger) {
                 throw MirrorError(
                     .foreignEvents,
-                    "PostgreSQL holds a different event at log position \(position) (or this event at another position): the database mirrors another log")
+                    "\(target) holds a different event at log position \(position) (or this event at another position): it mirrors another log")
             }
             let moved = try await connection.values("""
                 UPDATE mirror_checkpoint SET next_position = \(end), updated_at = now()
                 WHERE next_position = \(Int64(first)) RETURNING next_position
                 """, as: Int64.self, logger: logger)
             guard !moved.isEmpty else {
-                throw MirrorError(.fenced, "another mirror moved the checkpoint of \(url.redacted); starting over from it")
+                throw MirrorError(.fenced, "another mirror moved the checkpoint of \(target); starting over from it")
             }
         }
     }
@@ -242,8 +249,19 @@ public final class PostgresMirror: Service, Sendable {
     private func setNext(_ next: UInt64) {
         progress.withLock { progress in
             progress.status.nextPosition = next
-            if next >= log.endPosition { progress.behindSince = nil }
-            else if progress.behindSince == nil { progress.behindSince = ContinuousClock.now }
+            progress.sightings.removeAll { $0.end <= next }
+        }
+        noteLogEnd()
+    }
+
+    /// Records when the mirror first saw the log's current end, so the lag in seconds is the age of the
+    /// oldest event not yet mirrored (to within one batch).
+    private func noteLogEnd() {
+        let end = log.endPosition
+        progress.withLock { progress in
+            if end > max(progress.sightings.last?.end ?? 0, progress.status.nextPosition) {
+                progress.sightings.append((end, ContinuousClock.now))
+            }
         }
     }
 
