@@ -97,19 +97,16 @@ public enum EventCodec {
 
     /// The envelope as one line of JSON (keys sorted, so equal events give equal bytes).
     public static func json(_ envelope: EventEnvelope) -> Data {
-        // Encoding our own value types cannot fail: every field is a string, number, array or object.
-        try! jsonEncoder.encode(envelope)
+        var writer = JSONWriter()
+        writer.envelope(envelope)
+        return Data(writer.bytes)
     }
 
     /// The payload alone as JSON (keys sorted): the `payload` column of the PostgreSQL mirror.
     public static func payloadJSON(_ event: Event) -> Data {
-        // As for `json(_:)`, encoding our own value types cannot fail.
-        switch event {
-        case .movieCatalogued(let payload): try! jsonEncoder.encode(payload)
-        case .top4SetScraped(let payload): try! jsonEncoder.encode(payload)
-        case .userRegistered(let payload): try! jsonEncoder.encode(payload)
-        case .voteCast(let payload): try! jsonEncoder.encode(payload)
-        }
+        var writer = JSONWriter()
+        writer.payload(event)
+        return Data(writer.bytes)
     }
 
     /// Decodes an envelope from JSON, upcasting old schema versions; errors name what is wrong.
@@ -130,12 +127,6 @@ public enum EventCodec {
             throw .malformed(type: nil, reason: "\(error)")
         }
     }
-
-    private static let jsonEncoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
 
     private static func path(_ context: DecodingError.Context) -> String {
         context.codingPath.isEmpty ? "the top level" : context.codingPath.map(\.stringValue).joined(separator: ".")

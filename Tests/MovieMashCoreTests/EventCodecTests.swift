@@ -136,3 +136,22 @@ import TestSupport
         }
     }
 }
+
+@Suite struct JSONWriterTests {
+    /// The hand-written JSON equals what Foundation's encoder writes for the same envelope, value for value.
+    @Test func writtenJSONMatchesFoundationsEncoder() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var envelopes = EventCodecTests.samples()
+        envelopes.append(EventEnvelope(position: 7, occurredAt: Timestamp(milliseconds: 5), event: .movieCatalogued(try MovieCatalogued(
+            movieID: MovieID("odd-title"), letterboxdID: 1, title: "Quote \" back\\slash\ttab\nline \u{01} / é 映画",
+            year: 1999, directors: ["A \"B\""], genres: []))))
+        for var envelope in envelopes {
+            envelope.position = envelope.position ?? 3
+            let ours = try JSONSerialization.jsonObject(with: EventCodec.json(envelope)) as! NSDictionary
+            let foundation = try JSONSerialization.jsonObject(with: encoder.encode(envelope)) as! NSDictionary
+            #expect(ours == foundation)
+            #expect(try EventCodec.decodeJSON(EventCodec.json(envelope)) == envelope)
+        }
+    }
+}
