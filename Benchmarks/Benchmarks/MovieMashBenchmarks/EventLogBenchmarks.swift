@@ -33,10 +33,10 @@ func run(_ executable: String, _ arguments: [String]) throws {
     }
 }
 
-/// A log of `count` votes in batches of 64 (what 64 concurrent durable appenders produce), shared by the
-/// replay and size benchmarks.
-final class ReplayFixture: @unchecked Sendable {
-    static let shared = ReplayFixture()
+/// A log of one million votes in batches of 64 (what 64 concurrent durable appenders produce), built once
+/// and shared by the replay, size, open and mirror benchmarks.
+final class VoteLogFixture: @unchecked Sendable {
+    static let shared = VoteLogFixture()
     let count = 1_000_000
     let directory = temporaryDirectory("moviemash-replay")
     private(set) var records: [LogRecord] = []
@@ -108,7 +108,7 @@ func eventLogBenchmarks() {
     ]
     Benchmark("Replay: read and decode every event from position 0",
               configuration: .init(metrics: replayMetrics), closure: { benchmark in
-        let fixture = ReplayFixture.shared
+        let fixture = VoteLogFixture.shared
         let log = try EventLog(directory: fixture.directory, mode: .readOnly)
         benchmark.startMeasurement()
         let start = ContinuousClock.now
@@ -125,13 +125,13 @@ func eventLogBenchmarks() {
         precondition(votes == fixture.count, "replay saw \(votes) votes")
         benchmark.measurement(replayMetrics[1], Int(Double(fixture.count) / seconds))
         benchmark.measurement(replayMetrics[2], Int(Double(fixture.segmentBytes) / seconds / 1e6))
-    }, setup: { try await ReplayFixture.shared.build() })
+    }, setup: { try await VoteLogFixture.shared.build() })
 
     // The baseline for replay: the lz4 command-line tool decompressing the same segment bytes.
     let lz4Path = temporaryDirectory("moviemash-lz4") + "/segments.lz4"
     Benchmark("Baseline: lz4 -d of the same segment bytes",
               configuration: .init(metrics: [.wallClock, replayMetrics[2]]), closure: { benchmark in
-        let fixture = ReplayFixture.shared
+        let fixture = VoteLogFixture.shared
         benchmark.startMeasurement()
         let start = ContinuousClock.now
         try run("/usr/bin/lz4", ["-d", "-c", "-q", lz4Path])
@@ -139,7 +139,7 @@ func eventLogBenchmarks() {
         benchmark.stopMeasurement()
         benchmark.measurement(replayMetrics[2], Int(Double(fixture.segmentBytes) / seconds / 1e6))
     }, setup: {
-        let fixture = ReplayFixture.shared
+        let fixture = VoteLogFixture.shared
         try await fixture.build()
         let segments = try FileManager.default.contentsOfDirectory(atPath: fixture.directory).filter { $0.hasSuffix(".log") }.sorted()
         let joined = URL(fileURLWithPath: lz4Path + ".raw")
@@ -159,7 +159,7 @@ func eventLogBenchmarks() {
     ]
     Benchmark("Size: votes on disk vs JSON lines vs lz4 -1 JSON lines",
               configuration: .init(metrics: sizeMetrics, maxIterations: 1), closure: { benchmark in
-        let fixture = ReplayFixture.shared
+        let fixture = VoteLogFixture.shared
         let folder = temporaryDirectory("moviemash-size")
         let jsonPath = folder + "/votes.jsonl"
         _ = FileManager.default.createFile(atPath: jsonPath, contents: nil)
@@ -187,7 +187,7 @@ func eventLogBenchmarks() {
         benchmark.measurement(sizeMetrics[3], Int(logBytes / json * 100))
         benchmark.measurement(sizeMetrics[4], Int(logBytes / lz4 * 100))
         try FileManager.default.removeItem(atPath: folder)
-    }, setup: { try await ReplayFixture.shared.build() })
+    }, setup: { try await VoteLogFixture.shared.build() })
 
     let openMetrics: [BenchmarkMetric] = [
         .wallClock,
@@ -196,7 +196,7 @@ func eventLogBenchmarks() {
     ]
     Benchmark("Open: rebuild the id index of 1M votes",
               configuration: .init(metrics: openMetrics, maxIterations: 3), closure: { benchmark in
-        let fixture = ReplayFixture.shared
+        let fixture = VoteLogFixture.shared
         let before = residentBytes()
         benchmark.startMeasurement()
         let log = try EventLog(directory: fixture.directory)
@@ -205,5 +205,5 @@ func eventLogBenchmarks() {
         benchmark.measurement(openMetrics[1], await log.idIndexBytes * 1000 / fixture.count)
         benchmark.measurement(openMetrics[2], growth * 1000 / fixture.count)
         try await log.close()
-    }, setup: { try await ReplayFixture.shared.build() })
+    }, setup: { try await VoteLogFixture.shared.build() })
 }

@@ -23,27 +23,6 @@ func freshDatabase() async throws -> PostgresURL {
     return try PostgresURL(components.string!)
 }
 
-/// One million votes in a log (batches of 64, as durable ingest writes them), built once.
-final class MirrorFixture: @unchecked Sendable {
-    static let shared = MirrorFixture()
-    let count = 1_000_000
-    let directory = temporaryDirectory("moviemash-mirror")
-    private var built = false
-
-    func build() async throws {
-        guard !built else { return }
-        built = true
-        let records = voteRecords(count, seed: 21)
-        var configuration = EventLog.Configuration()
-        configuration.fsync = .never
-        let log = try EventLog(directory: directory, configuration: configuration)
-        for start in stride(from: 0, to: count, by: 64) {
-            _ = try await log.append(contentsOf: Array(records[start..<min(start + 64, count)]))
-        }
-        try await log.close()
-    }
-}
-
 func mirrorBenchmarks() {
     let skip = benchmarkServer == nil
     let rate = BenchmarkMetric.custom("events per second", polarity: .prefersLarger, useScalingFactor: false)
@@ -51,7 +30,7 @@ func mirrorBenchmarks() {
     Benchmark("Mirror backfill of 1M votes into an empty table",
               configuration: .init(metrics: [.wallClock, rate], maxIterations: 3, skip: skip), closure: { benchmark in
         let url = try await freshDatabase()
-        let log = try EventLog(directory: MirrorFixture.shared.directory, mode: .readOnly)
+        let log = try EventLog(directory: VoteLogFixture.shared.directory, mode: .readOnly)
         var configuration = PostgresMirror.Configuration()
         configuration.follow = false
         let mirror = PostgresMirror(log: log, url: url, configuration: configuration, logger: quietLogger)
@@ -60,16 +39,16 @@ func mirrorBenchmarks() {
         try await mirror.run()
         let seconds = (ContinuousClock.now - start) / .seconds(1)
         benchmark.stopMeasurement()
-        precondition(mirror.status.nextPosition == UInt64(MirrorFixture.shared.count), "backfill stopped early")
-        benchmark.measurement(rate, Int(Double(MirrorFixture.shared.count) / seconds))
-    }, setup: { try await MirrorFixture.shared.build() })
+        precondition(mirror.status.nextPosition == UInt64(VoteLogFixture.shared.count), "backfill stopped early")
+        benchmark.measurement(rate, Int(Double(VoteLogFixture.shared.count) / seconds))
+    }, setup: { try await VoteLogFixture.shared.build() })
 
     // The naive mirror, as a baseline: one INSERT per event, autocommit, one connection (50k events).
     Benchmark("Baseline: naive mirror, one INSERT per event",
               configuration: .init(metrics: [.wallClock, rate], maxIterations: 1, skip: skip), closure: { benchmark in
         let url = try await freshDatabase()
         try await Migrator.migrate(url, logger: quietLogger)
-        let log = try EventLog(directory: MirrorFixture.shared.directory, mode: .readOnly)
+        let log = try EventLog(directory: VoteLogFixture.shared.directory, mode: .readOnly)
         let records = try log.read(from: 0, limit: 50_000)
         let connection = try await PostgresConnection.connect(configuration: url.configuration, id: 1, logger: quietLogger)
         benchmark.startMeasurement()
@@ -89,7 +68,7 @@ func mirrorBenchmarks() {
         benchmark.stopMeasurement()
         try await connection.close()
         benchmark.measurement(rate, Int(Double(records.count) / seconds))
-    }, setup: { try await MirrorFixture.shared.build() })
+    }, setup: { try await VoteLogFixture.shared.build() })
 
     let lagMetrics: [BenchmarkMetric] = [
         .custom("max lag (ms)", useScalingFactor: false),
