@@ -16,6 +16,8 @@ struct EventRows: Sendable {
     var versions: [Int32] = []
     var times: [String] = []
     var payloads: [String] = []
+    /// The six columns already encoded for the wire, so that work too happens before the batch's turn.
+    private(set) var binds = PostgresBindings(capacity: 6)
 
     var count: Int { positions.count }
 
@@ -43,18 +45,12 @@ struct EventRows: Sendable {
             times.append(envelope.occurredAt.description)
             payloads.append(String(decoding: EventCodec.payloadJSON(envelope.event), as: UTF8.self))
         }
-    }
-
-    /// The rows as one array parameter per column, unnested in the order of `columns`.
-    var unnested: (sql: String, binds: PostgresBindings) {
-        var binds = PostgresBindings(capacity: 6)
         binds.append(positions)
         binds.append(ids)
         binds.append(types)
         binds.append(versions)
         binds.append(times)
         binds.append(payloads)
-        return ("unnest($1::bigint[], $2::uuid[], $3::text[], $4::integer[], $5::text[]::timestamptz[], $6::text[]::jsonb[])", binds)
     }
 
     static let columns = "position, event_id, type, schema_version, occurred_at, payload"
@@ -62,10 +58,11 @@ struct EventRows: Sendable {
     /// Inserts the rows into `table` (which has the columns of `events`), skipping rows whose position or
     /// event id is already there; returns how many rows were new.
     func insertNew(into table: String, on connection: PostgresConnection, logger: Logger) async throws -> Int {
-        let (source, binds) = unnested
         let counts = try await connection.values(PostgresQuery(unsafeSQL: """
             WITH inserted AS (
-                INSERT INTO \(table) (\(Self.columns)) SELECT * FROM \(source) ON CONFLICT DO NOTHING RETURNING 1)
+                INSERT INTO \(table) (\(Self.columns))
+                SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::integer[], $5::text[]::timestamptz[], $6::text[]::jsonb[])
+                ON CONFLICT DO NOTHING RETURNING 1)
             SELECT count(*) FROM inserted
             """, binds: binds), as: Int64.self, logger: logger)
         return Int(counts.first ?? 0)
