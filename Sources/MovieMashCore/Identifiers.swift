@@ -57,9 +57,17 @@ public struct SetID: Hashable, Comparable, Sendable, Codable, CustomStringConver
         self.value = value
     }
 
-    public var description: String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 32 - digits.count) + digits
+    public var description: String { String(decoding: hexDigits, as: UTF8.self) }
+
+    /// The 32 lowercase hex digits, written directly (generic 128-bit radix conversion is slow).
+    var hexDigits: [UInt8] {
+        var digits = [UInt8](repeating: 0, count: 32)
+        var rest = value
+        for index in stride(from: 31, through: 0, by: -1) {
+            digits[index] = hexAlphabet[Int(UInt8(truncatingIfNeeded: rest) & 0xF)]
+            rest >>= 4
+        }
+        return digits
     }
 
     public static func < (lhs: SetID, rhs: SetID) -> Bool { lhs.value < rhs.value }
@@ -74,6 +82,8 @@ public struct SetID: Hashable, Comparable, Sendable, Codable, CustomStringConver
         try container.encode(description)
     }
 }
+
+let hexAlphabet = Array("0123456789abcdef".utf8)
 
 /// A registered MovieMash user.
 public typealias UserID = UUID

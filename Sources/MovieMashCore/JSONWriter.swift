@@ -32,21 +32,51 @@ struct JSONWriter {
     mutating func string(_ value: String) {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
         bytes.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-            default: bytes.append(byte)
+        var value = value
+        value.withUTF8 { utf8 in
+            if !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+                bytes.append(contentsOf: utf8)
+                return
+            }
+            for byte in utf8 {
+                switch byte {
+                case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+                case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+                case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+                case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+                case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+                case 0..<0x20:
+                    bytes.append(contentsOf: Array("\\u00".utf8) + [hexAlphabet[Int(byte >> 4)], hexAlphabet[Int(byte & 0xF)]])
+                default: bytes.append(byte)
+                }
             }
         }
         bytes.append(UInt8(ascii: "\""))
         needsComma = true
+    }
+
+    /// A value that needs no escaping (hex digits, timestamps), written as a JSON string.
+    mutating func plain(_ value: [UInt8]) {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: value)
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
+    /// A UUID in the uppercase form of `UUID.uuidString`, without going through `sprintf`.
+    mutating func uuid(_ value: UUID) {
+        let upper = Array("0123456789ABCDEF".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(36)
+        withUnsafeBytes(of: value.uuid) { raw in
+            for (index, byte) in raw.enumerated() {
+                if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
+                text.append(upper[Int(byte >> 4)])
+                text.append(upper[Int(byte & 0xF)])
+            }
+        }
+        plain(text)
     }
 
     mutating func strings(_ values: [String]) {
@@ -77,19 +107,19 @@ struct JSONWriter {
         case .top4SetScraped(let e):
             key("letterboxdUser"); string(e.letterboxdUser)
             key("movieIDs"); strings(e.movieIDs.map(\.slug))
-            key("scrapedAt"); string(e.scrapedAt.description)
-            key("setID"); string(e.setID.description)
+            key("scrapedAt"); plain(e.scrapedAt.rfc3339Bytes)
+            key("setID"); plain(e.setID.hexDigits)
         case .userRegistered(let e):
             key("passwordHash"); string(e.passwordHash)
-            key("userID"); string(e.userID.uuidString)
+            key("userID"); uuid(e.userID)
             key("username"); string(e.username)
         case .voteCast(let e):
-            key("castAt"); string(e.castAt.description)
-            key("setA"); string(e.setA.description)
-            key("setB"); string(e.setB.description)
-            key("ticketID"); string(e.ticketID.uuidString)
-            key("userID"); string(e.userID.uuidString)
-            key("voteID"); string(e.voteID.uuidString)
+            key("castAt"); plain(e.castAt.rfc3339Bytes)
+            key("setA"); plain(e.setA.hexDigits)
+            key("setB"); plain(e.setB.hexDigits)
+            key("ticketID"); uuid(e.ticketID)
+            key("userID"); uuid(e.userID)
+            key("voteID"); uuid(e.voteID)
             key("winner"); string(e.winner.rawValue)
         }
         endObject()
@@ -97,8 +127,8 @@ struct JSONWriter {
 
     mutating func envelope(_ envelope: EventEnvelope) {
         beginObject()
-        key("eventID"); string(envelope.eventID.uuidString)
-        key("occurredAt"); string(envelope.occurredAt.description)
+        key("eventID"); uuid(envelope.eventID)
+        key("occurredAt"); plain(envelope.occurredAt.rfc3339Bytes)
         key("payload"); payload(envelope.event)
         if let position = envelope.position { key("position"); integer(position) }
         key("schemaVersion"); integer(envelope.schemaVersion)

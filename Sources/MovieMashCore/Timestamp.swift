@@ -9,17 +9,37 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.milliseconds < rhs.milliseconds }
 
-    public var description: String {
+    public var description: String { String(decoding: rfc3339Bytes, as: UTF8.self) }
+
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ` as bytes, written digit by digit (this runs for every event's JSON).
+    var rfc3339Bytes: [UInt8] {
         let (days, millisOfDay) = milliseconds.quotientAndRemainder(dividingBy: 86_400_000)
         let dayNumber = millisOfDay < 0 ? days - 1 : days
         let millis = millisOfDay < 0 ? millisOfDay + 86_400_000 : millisOfDay
         let (year, month, day) = Self.civil(fromDays: dayNumber)
-        func pad(_ value: Int64, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        func digits(_ value: Int64, _ width: Int) {
+            let text = value >= 0 && value < 10_000 ? nil : Array(String(value).utf8)
+            if let text {
+                bytes.append(contentsOf: [UInt8](repeating: UInt8(ascii: "0"), count: max(0, width - text.count)) + text)
+                return
+            }
+            var divisor: Int64 = 1
+            for _ in 1..<width { divisor *= 10 }
+            while divisor > 0 {
+                bytes.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+                divisor /= 10
+            }
         }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(millis / 3_600_000, 2)):"
-            + "\(pad(millis / 60000 % 60, 2)):\(pad(millis / 1000 % 60, 2)).\(pad(millis % 1000, 3))Z"
+        digits(year, 4); bytes.append(UInt8(ascii: "-"))
+        digits(month, 2); bytes.append(UInt8(ascii: "-"))
+        digits(day, 2); bytes.append(UInt8(ascii: "T"))
+        digits(millis / 3_600_000, 2); bytes.append(UInt8(ascii: ":"))
+        digits(millis / 60000 % 60, 2); bytes.append(UInt8(ascii: ":"))
+        digits(millis / 1000 % 60, 2); bytes.append(UInt8(ascii: "."))
+        digits(millis % 1000, 3); bytes.append(UInt8(ascii: "Z"))
+        return bytes
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fff…]Z` or with a `±HH:MM` offset; nil if it is not such a string.
