@@ -63,13 +63,14 @@ import TestSupport
         configuration.segmentSize = 1024
         let (records, _) = try await makeLog(at: directory.path, batches: 12, configuration: configuration)
         let sealed = try #require(try LogOpener.segmentFiles(in: directory.path).first)
-        let header = try SegmentHeader.decode(
-            LogFile(path: sealed.path, mode: .readOnly).read(at: 0, count: 70_000).withUnsafeBytes { $0 }).get()
+        let file = try LogFile(path: sealed.path, mode: .readOnly)
+        let header = try SegmentHeader.read(from: file).get()
+        func batchLength(at offset: Int64) throws -> Int {
+            try file.read(at: offset, count: BatchHeader.length).withUnsafeBytes { BatchHeader.decode($0) }.get().totalLength
+        }
         // The second batch of the first (sealed) segment.
-        let batchOffset = Int64(header.length) + Int64(try BatchHeader.decode(
-            LogFile(path: sealed.path, mode: .readOnly).read(at: Int64(header.length), count: 48).withUnsafeBytes { $0 }).get().totalLength)
-        let batchLength = try BatchHeader.decode(
-            LogFile(path: sealed.path, mode: .readOnly).read(at: batchOffset, count: 48).withUnsafeBytes { $0 }).get().totalLength
+        let batchOffset = Int64(header.length) + Int64(try batchLength(at: Int64(header.length)))
+        let batchLength = try batchLength(at: batchOffset)
         for byte in 0..<Int64(batchLength) {
             for bit in 0..<8 {
                 try flipBit(sealed.path, at: batchOffset + byte, bit: bit)
