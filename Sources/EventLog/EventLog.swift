@@ -132,14 +132,10 @@ public final class EventLog: Sendable {
             refreshed.append(last)
             let nextPath = SegmentAppender.segmentPath(directory: directory, base: last.endPosition)
             guard scan.stop == nil, let next = try? LogFile(path: nextPath, mode: .readOnly),
-                  case .success(let header)? = try? next.read(at: 0, count: SegmentHeader.fixedLength + SegmentHeader.maximumDictionaryLength)
-                      .withUnsafeBytes({ SegmentHeader.decode($0) }),
+                  case .success(let header)? = try? SegmentHeader.read(from: next),
                   header.basePosition == last.endPosition
             else { break }
-            last = LogState.Segment(
-                basePosition: header.basePosition, path: nextPath, dictionary: header.dictionary,
-                headerLength: Int64(header.length), index: SegmentIndex(), endOffset: Int64(header.length),
-                endPosition: header.basePosition)
+            last = LogState.Segment(empty: header, path: nextPath)
         }
         state.publish(replacingLast: refreshed)
     }

@@ -82,17 +82,14 @@ struct LogOpener {
     /// A last segment shorter than its header: the writer died between creating it and syncing the header,
     /// so it holds nothing that was ever acknowledged.
     private func isInterruptedCreation(_ path: String) throws -> Bool {
-        let file = try LogFile(path: path, mode: .readOnly)
-        let bytes = try file.read(at: 0, count: SegmentHeader.fixedLength + SegmentHeader.maximumDictionaryLength)
-        return bytes.withUnsafeBytes { SegmentHeader.decode($0) } == .failure(.truncated)
+        try SegmentHeader.read(from: LogFile(path: path, mode: .readOnly)) == .failure(.truncated)
     }
 
     /// Scans one segment into `opened`; false when damage stops the open here.
     private func openSegment(_ entry: (base: UInt64, path: String), isLast: Bool, into opened: inout Opened) throws -> Bool {
         let file = try LogFile(path: entry.path, mode: mode == .readWrite && isLast ? .readWrite : .readOnly)
-        let headerBytes = try file.read(at: 0, count: SegmentHeader.fixedLength + SegmentHeader.maximumDictionaryLength)
         let header: SegmentHeader
-        switch headerBytes.withUnsafeBytes({ SegmentHeader.decode($0) }) {
+        switch try SegmentHeader.read(from: file) {
         case .failure(let problem):
             opened.damage = EventLogError(.corrupt, problem.description, file: entry.path, offset: 0)
             return false

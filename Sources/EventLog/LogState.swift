@@ -11,6 +11,25 @@ final class LogState: Sendable {
         var index: SegmentIndex
         var endOffset: Int64
         var endPosition: UInt64
+
+        /// A segment at `path` that holds its header and no batch yet.
+        init(empty header: SegmentHeader, path: String) {
+            self.init(
+                basePosition: header.basePosition, path: path, dictionary: header.dictionary,
+                headerLength: Int64(header.length), index: SegmentIndex(), endOffset: Int64(header.length),
+                endPosition: header.basePosition)
+        }
+
+        init(basePosition: UInt64, path: String, dictionary: [UInt8], headerLength: Int64, index: SegmentIndex,
+             endOffset: Int64, endPosition: UInt64) {
+            self.basePosition = basePosition
+            self.path = path
+            self.dictionary = dictionary
+            self.headerLength = headerLength
+            self.index = index
+            self.endOffset = endOffset
+            self.endPosition = endPosition
+        }
     }
 
     /// Where a reader should start looking for a position.

@@ -41,8 +41,7 @@ extension EventLog {
             var segment = VerificationReport.Segment(
                 path: entry.path, basePosition: entry.base, endPosition: entry.base, batches: 0,
                 bytes: try file.size(), damage: nil, tornTailBytes: 0, indexMatches: false)
-            let headerBytes = try file.read(at: 0, count: SegmentHeader.fixedLength + SegmentHeader.maximumDictionaryLength)
-            switch headerBytes.withUnsafeBytes({ SegmentHeader.decode($0) }) {
+            switch try SegmentHeader.read(from: file) {
             case .failure(let problem):
                 segment.damage = EventLogError(.corrupt, problem.description, file: entry.path, offset: 0)
             case .success(let header):

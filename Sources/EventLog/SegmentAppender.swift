@@ -48,10 +48,7 @@ final class SegmentAppender: @unchecked Sendable {
         try file.sync()
         try SegmentIndex.write([], to: indexPath(path))
         try LogFile.syncDirectory(directory)
-        return LogState.Segment(
-            basePosition: header.basePosition, path: path, dictionary: header.dictionary,
-            headerLength: Int64(header.length), index: SegmentIndex(), endOffset: Int64(header.length),
-            endPosition: header.basePosition)
+        return LogState.Segment(empty: header, path: path)
     }
 
     /// Writes `records` as one batch and syncs per policy; returns the first record's position.

@@ -42,6 +42,11 @@ struct SegmentHeader: Equatable, Sendable {
         }
     }
 
+    /// Reads and checks the header at the start of `file`.
+    static func read(from file: LogFile) throws -> Result<SegmentHeader, Problem> {
+        try file.read(at: 0, count: fixedLength + maximumDictionaryLength).withUnsafeBytes { decode($0) }
+    }
+
     static func decode(_ bytes: UnsafeRawBufferPointer) -> Result<SegmentHeader, Problem> {
         var source = ByteSource(bytes)
         guard let magic = source.take(UInt32.self) else { return .failure(.truncated) }
