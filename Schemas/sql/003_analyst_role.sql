@@ -1,11 +1,12 @@
 -- The analysts' group role: it reads the views and nothing else. Roles belong to the whole cluster, so
--- it is created only if another database has not created it already. Logins join it with:
+-- another database (perhaps migrating at this very moment) may have created it already: that is fine.
+-- Logins join it with:
 --   CREATE ROLE alice LOGIN PASSWORD '…' IN ROLE moviemash_analyst;
 DO $$
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'moviemash_analyst') THEN
-        CREATE ROLE moviemash_analyst NOLOGIN;
-    END IF;
+    CREATE ROLE moviemash_analyst NOLOGIN;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN
+    NULL;
 END
 $$;
 

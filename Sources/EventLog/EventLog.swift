@@ -38,7 +38,9 @@ public final class EventLog: Sendable {
         let opened = try LogOpener(directory: directory, configuration: configuration, mode: mode).open()
         damage = opened.damage
         recovery = opened.recovery
-        lock = opened.lock
+        // The lock guards writing; a log that damage made read-only will never write, so it lets go at once.
+        if opened.damage != nil { opened.lock?.unlock() }
+        lock = opened.damage == nil ? opened.lock : nil
         state = LogState(segments: opened.segments)
         if mode == .readWrite, opened.damage == nil, let last = opened.segments.last {
             let appender = try SegmentAppender(
