@@ -131,21 +131,40 @@ public final class PostgresMirror: Service, Sendable {
         }
     }
 
-    /// One connection's life: migrate, take the lock, then mirror batches until done or an error.
+    /// One session's life: connect, migrate, take the lock, then mirror batches until done or an error.
+    ///
+    /// Two connections: PostgreSQL spends a core per backend on parsing JSON and maintaining indexes, so a
+    /// batch is inserted on one while the batch before commits on the other.
     private func session() async throws {
         transition(to: .connecting)
-        let connection = try await PostgresConnection.connect(
-            configuration: url.configuration, id: 1, logger: logger)
+        let primary = try await PostgresConnection.connect(configuration: url.configuration, id: 1, logger: logger)
         do {
-            try await connection.watched(target: url.redacted) { try await self.mirror(on: connection) }
-            try? await connection.close()
+            let second = try await PostgresConnection.connect(configuration: url.configuration, id: 2, logger: logger)
+            do {
+                try await primary.watched(target: url.redacted) {
+                    try await second.watched(target: self.url.redacted) { try await self.mirror(on: [primary, second]) }
+                }
+                try? await second.close()
+            } catch {
+                try? await second.close()
+                throw error
+            }
+            try? await primary.close()
         } catch {
-            try? await connection.close()
+            try? await primary.close()
             throw error
         }
     }
 
-    private func mirror(on connection: PostgresConnection) async throws {
+    /// A batch being written: its transaction, and a signal that its checkpoint update has run.
+    private struct InFlight {
+        var end: UInt64
+        var task: Task<Void, any Error>
+        var moved: AsyncStream<Void>
+    }
+
+    private func mirror(on connections: [PostgresConnection]) async throws {
+        let connection = connections[0]
         try await Migrator(connection: connection, target: url.redacted, logger: logger).migrate(Migration.bundled())
         var lockWait = Backoff(base: .milliseconds(50), cap: .seconds(2))
         var random = SystemRandomNumberGenerator()
@@ -175,13 +194,26 @@ public final class PostgresMirror: Service, Sendable {
             }
             return batch
         }
-        // Decoding a batch (CPU here) overlaps with writing the one before it (work in PostgreSQL).
+        // Decoding a batch (CPU here) overlaps with writing the one before it (work in PostgreSQL), and
+        // at most two batches are written at once, one per connection.
         var prepared: Task<EventRows, any Error>?
-        defer { prepared?.cancel() }
+        var inFlight: InFlight?
+        defer {
+            prepared?.cancel()
+            inFlight?.task.cancel()
+        }
+        func settle() async throws {
+            guard let settling = inFlight else { return }
+            try await settling.task.value
+            inFlight = nil
+            setNext(settling.end)
+        }
+        var turn = 0
         while true {
             if prepared == nil {
                 let batch = try readBatch(from: next)
                 if batch.isEmpty {
+                    try await settle()
                     if let stopAt, next >= stopAt { return }
                     transition(to: .caughtUp)
                     guard try await log.waitForRecord(at: next, pollInterval: configuration.pollInterval) else { return }
@@ -195,9 +227,20 @@ public final class PostgresMirror: Service, Sendable {
             let rows = try await prepared!.value
             let following = try readBatch(from: next + UInt64(rows.count))
             prepared = following.isEmpty ? nil : Task { try EventRows(following) }
-            try await write(rows, after: next, on: connection)
+            // Near the live end batches are small and PostgreSQL has cores to spare: one at a time keeps
+            // the lag lowest.
+            if rows.count < batchSize { try await settle() }
+            let (moved, signal) = AsyncStream<Void>.makeStream()
+            let writing = Task { [first = next, previous = inFlight?.moved, on = connections[turn]] in
+                try await self.write(rows, after: first, on: on, afterCheckpointOf: previous, signal: signal)
+            }
+            do { try await settle() } catch {
+                writing.cancel()
+                throw error
+            }
             next += UInt64(rows.count)
-            setNext(next)
+            inFlight = InFlight(end: next, task: writing, moved: moved)
+            turn = 1 - turn
         }
     }
 
@@ -225,7 +268,16 @@ public final class PostgresMirror: Service, Sendable {
     /// Writes one batch and moves the checkpoint from `first` past it, in one transaction. Rows already
     /// present (a batch delivered again after a lost commit reply) are skipped; a different event at one of
     /// these positions means the database mirrors another log.
-    private func write(_ rows: EventRows, after first: UInt64, on connection: PostgresConnection) async throws {
+    ///
+    /// When the batch before is still being written on the other connection, this batch's checkpoint update
+    /// is sent only after that batch's has run: it then waits on the checkpoint row's lock until the batch
+    /// before commits, so batches commit in log order. Had the batch before rolled back, the
+    /// compare-and-set finds the old position and this one rolls back too.
+    private func write(
+        _ rows: EventRows, after first: UInt64, on connection: PostgresConnection,
+        afterCheckpointOf previous: AsyncStream<Void>?, signal: AsyncStream<Void>.Continuation
+    ) async throws {
+        defer { signal.finish() }
         let end = Int64(first) + Int64(rows.count)
         let logger = self.logger
         let target = url.redacted
@@ -236,6 +288,10 @@ public final class PostgresMirror: Service, Sendable {
                     .foreignEvents,
                     "\(target) holds a different event at log position \(position) (or this event at another position): it mirrors another log")
             }
+            if let previous {
+                var signals = previous.makeAsyncIterator()
+                guard await signals.next() != nil else { throw CancellationError() }
+            }
             let moved = try await connection.values("""
                 UPDATE mirror_checkpoint SET next_position = \(end), updated_at = now()
                 WHERE next_position = \(Int64(first)) RETURNING next_position
@@ -243,6 +299,7 @@ public final class PostgresMirror: Service, Sendable {
             guard !moved.isEmpty else {
                 throw MirrorError(.fenced, "another mirror moved the checkpoint of \(target); starting over from it")
             }
+            signal.yield()
         }
     }
 
