@@ -2,6 +2,7 @@ import ArgumentParser
 import EventLog
 import Foundation
 import MovieMashCore
+import Projections
 import Synchronization
 
 /// `moviemash log …`: inspect, verify and exercise an event log directory.

@@ -1,10 +1,9 @@
-import ArgumentParser
 import EventLog
 import MovieMashCore
 
 extension LogRecord {
     /// The log record that stores `envelope`: its id and time in the record header, the rest as bytes.
-    init(_ envelope: EventEnvelope) {
+    public init(_ envelope: EventEnvelope) {
         self.init(
             id: envelope.eventID, timestamp: envelope.occurredAt.milliseconds,
             payload: EventCodec.encode(envelope.event, occurredAt: envelope.occurredAt))
@@ -13,24 +12,9 @@ extension LogRecord {
 
 extension EventEnvelope {
     /// The event stored in `stored`, upcast to the current schema.
-    init(_ stored: StoredRecord) throws(EventCodingError) {
+    public init(_ stored: StoredRecord) throws(EventCodingError) {
         self = try EventCodec.decode(
             stored.record.payload, eventID: stored.record.id,
             occurredAt: Timestamp(milliseconds: stored.record.timestamp), position: stored.position)
     }
 }
-
-extension EventLog.FsyncPolicy: ExpressibleByArgument {
-    /// `always`, `never`, or `interval:MS`.
-    public init?(argument: String) {
-        switch argument {
-        case "always": self = .always
-        case "never": self = .never
-        default:
-            guard argument.hasPrefix("interval:"), let milliseconds = Int(argument.dropFirst(9)), milliseconds > 0
-            else { return nil }
-            self = .interval(milliseconds: milliseconds)
-        }
-    }
-}
-

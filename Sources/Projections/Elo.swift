@@ -1,0 +1,149 @@
+import Foundation
+import MovieMashCore
+
+/// Online Elo ratings of sets and of films, updated in log order.
+///
+/// A vote moves the two sets by `k·(1 − E)`, E being the winner's expected score
+/// `1 / (1 + 10^((loser − winner) / scale))`. It also credits each film of the winning set against each
+/// film of the losing set (a film in both sets is not played against itself) with `filmK`: all sixteen
+/// expectations use the ratings from before the vote, each film's changes are summed (winning set's films
+/// in set order, each against the losing set's films in set order), then added. A vote on a set whose
+/// films are not known yet moves only the sets. Unknown items start at `base`.
+public struct EloRatings: Projector {
+    public struct Configuration: Sendable, Equatable {
+        public var k = 32.0
+        public var filmK = 8.0
+        public var scale = 400.0
+        public var base = 1500.0
+
+        public init() {}
+    }
+
+    public static let name = "elo"
+    public static let version: UInt32 = 1
+
+    public let configuration: Configuration
+    public private(set) var sets = Interner<SetID>()
+    public private(set) var setRatings: [Double] = []
+    private var setGames: [UInt32] = []
+    /// Four film indices per set, -1 while the set's films are unknown.
+    private var setFilms: [Int32] = []
+    public private(set) var films = Interner<MovieID>()
+    public private(set) var filmRatings: [Double] = []
+    private var filmGames: [UInt32] = []
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+    }
+
+    public var configurationBytes: [UInt8] {
+        var writer = SnapshotWriter()
+        for value in [configuration.k, configuration.filmK, configuration.scale, configuration.base] { writer.write(value) }
+        return writer.bytes
+    }
+
+    public func rating(of set: SetID) -> Double? { sets.index(of: set).map { setRatings[Int($0)] } }
+    public func rating(of film: MovieID) -> Double? { films.index(of: film).map { filmRatings[Int($0)] } }
+    public func games(of set: SetID) -> Int { sets.index(of: set).map { Int(setGames[Int($0)]) } ?? 0 }
+
+    private mutating func internSet(_ set: SetID) -> Int {
+        let (index, isNew) = sets.intern(set)
+        if isNew {
+            setRatings.append(configuration.base)
+            setGames.append(0)
+            setFilms.append(contentsOf: [-1, -1, -1, -1])
+        }
+        return Int(index)
+    }
+
+    private mutating func internFilm(_ film: MovieID) -> Int32 {
+        let (index, isNew) = films.intern(film)
+        if isNew {
+            filmRatings.append(configuration.base)
+            filmGames.append(0)
+        }
+        return index
+    }
+
+    private func expected(_ rating: Double, against opponent: Double) -> Double {
+        1 / (1 + pow(10, (opponent - rating) / configuration.scale))
+    }
+
+    public mutating func apply(_ event: EventEnvelope) {
+        switch event.event {
+        case .top4SetScraped(let scraped):
+            let set = internSet(scraped.setID)
+            for (slot, film) in scraped.movieIDs.enumerated() { setFilms[4 * set + slot] = internFilm(film) }
+        case .voteCast(let vote):
+            let winner = internSet(vote.winningSet), loser = internSet(vote.losingSet)
+            let change = configuration.k * (1 - expected(setRatings[winner], against: setRatings[loser]))
+            setRatings[winner] += change
+            setRatings[loser] -= change
+            setGames[winner] += 1
+            setGames[loser] += 1
+            creditFilms(of: winner, against: loser)
+        case .movieCatalogued, .userRegistered:
+            break
+        }
+    }
+
+    private mutating func creditFilms(of winner: Int, against loser: Int) {
+        let winning = setFilms[(4 * winner)..<(4 * winner + 4)], losing = setFilms[(4 * loser)..<(4 * loser + 4)]
+        guard winning.allSatisfy({ $0 >= 0 }), losing.allSatisfy({ $0 >= 0 }) else { return }
+        var changes: (Double, Double, Double, Double, Double, Double, Double, Double) = (0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &changes) { raw in
+            let delta = raw.bindMemory(to: Double.self)
+            for (i, w) in winning.enumerated() {
+                for (j, l) in losing.enumerated() where w != l {
+                    let change = configuration.filmK * (1 - expected(filmRatings[Int(w)], against: filmRatings[Int(l)]))
+                    delta[i] += change
+                    delta[4 + j] -= change
+                }
+            }
+            for (i, w) in winning.enumerated() {
+                filmRatings[Int(w)] += delta[i]
+                filmGames[Int(w)] += 1
+            }
+            for (j, l) in losing.enumerated() {
+                filmRatings[Int(l)] += delta[4 + j]
+                filmGames[Int(l)] += 1
+            }
+        }
+    }
+
+    public func encodeState(into writer: inout SnapshotWriter) {
+        writer.write(count: sets.count)
+        for index in sets.keys.indices {
+            sets.keys[index].write(to: &writer)
+            writer.write(setRatings[index])
+            writer.write(setGames[index])
+            for slot in 0..<4 { writer.write(setFilms[4 * index + slot]) }
+        }
+        writer.write(count: films.count)
+        for index in films.keys.indices {
+            writer.write(films.keys[index].slug)
+            writer.write(filmRatings[index])
+            writer.write(filmGames[index])
+        }
+    }
+
+    public mutating func decodeState(from reader: inout SnapshotReader) throws(SnapshotError) {
+        var setKeys: [SetID] = [], filmKeys: [MovieID] = []
+        (setRatings, setGames, setFilms, filmRatings, filmGames) = ([], [], [], [], [])
+        for _ in 0..<(try reader.count(minimumBytes: 44)) {
+            setKeys.append(try SetID.read(from: &reader))
+            setRatings.append(try reader.double())
+            setGames.append(try reader.uint32())
+            for _ in 0..<4 { setFilms.append(try reader.int32()) }
+        }
+        for _ in 0..<(try reader.count(minimumBytes: 16)) {
+            let slug = try reader.string()
+            do { filmKeys.append(try MovieID(slug)) } catch { throw SnapshotError("bad film id '\(slug)'") }
+            filmRatings.append(try reader.double())
+            filmGames.append(try reader.uint32())
+        }
+        guard setFilms.allSatisfy({ $0 < filmKeys.count }) else { throw SnapshotError("a set names an unknown film") }
+        sets = try Interner(keys: setKeys)
+        films = try Interner(keys: filmKeys)
+    }
+}

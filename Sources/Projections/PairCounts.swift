@@ -1,0 +1,65 @@
+/// Wins within each unordered pair of items, the items interned in order of first sight.
+///
+/// A pair's key packs its two dense indices (lower first); its value packs the lower item's wins above
+/// the higher item's, so one dictionary entry holds a pair.
+public struct PairCounts<Item: Hashable & Sendable>: Sendable {
+    public private(set) var items = Interner<Item>()
+    private(set) var packed: [UInt64: UInt64] = [:]
+
+    public init() {}
+
+    /// Distinct pairs with at least one comparison.
+    public var pairCount: Int { packed.count }
+
+    public mutating func intern(_ item: Item) -> Int32 { items.intern(item).index }
+
+    public mutating func record(winner: Int32, loser: Int32) {
+        let (low, high) = winner < loser ? (winner, loser) : (loser, winner)
+        let increment: UInt64 = winner == low ? 1 << 32 : 1
+        packed[UInt64(UInt32(low)) << 32 | UInt64(UInt32(high)), default: 0] &+= increment
+    }
+
+    /// How often `a` beat `b` and `b` beat `a`.
+    public func wins(_ a: Item, _ b: Item) -> (a: Int, b: Int) {
+        guard let i = items.index(of: a), let j = items.index(of: b), i != j else { return (0, 0) }
+        let (low, high) = i < j ? (i, j) : (j, i)
+        let value = packed[UInt64(UInt32(low)) << 32 | UInt64(UInt32(high))] ?? 0
+        let (lowWins, highWins) = (Int(value >> 32), Int(value & 0xFFFF_FFFF))
+        return i == low ? (lowWins, highWins) : (highWins, lowWins)
+    }
+
+    /// Every pair as (lower index, higher index, lower's wins, higher's wins), sorted by index.
+    public var comparisons: [(low: Int32, high: Int32, lowWins: UInt32, highWins: UInt32)] {
+        packed.keys.sorted().map { key in
+            let value = packed[key]!
+            return (Int32(key >> 32), Int32(truncatingIfNeeded: key), UInt32(value >> 32), UInt32(truncatingIfNeeded: value))
+        }
+    }
+
+    func encode(into writer: inout SnapshotWriter, item: (Item, inout SnapshotWriter) -> Void) {
+        writer.write(count: items.count)
+        for key in items.keys { item(key, &writer) }
+        writer.write(count: packed.count)
+        for key in packed.keys.sorted() {
+            writer.write(key)
+            writer.write(packed[key]!)
+        }
+    }
+
+    mutating func decode(
+        from reader: inout SnapshotReader, item: (inout SnapshotReader) throws(SnapshotError) -> Item
+    ) throws(SnapshotError) {
+        var keys: [Item] = []
+        for _ in 0..<(try reader.count()) { keys.append(try item(&reader)) }
+        items = try Interner(keys: keys)
+        let pairs = try reader.count(minimumBytes: 16)
+        packed = Dictionary(minimumCapacity: pairs)
+        for _ in 0..<pairs {
+            let key = try reader.uint64()
+            guard Int(key >> 32) < items.count, Int(key & 0xFFFF_FFFF) < items.count, key >> 32 < key & 0xFFFF_FFFF else {
+                throw SnapshotError("pair key \(key) names unknown items")
+            }
+            packed[key] = try reader.uint64()
+        }
+    }
+}

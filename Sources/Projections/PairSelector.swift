@@ -1,0 +1,121 @@
+import Foundation
+import MovieMashCore
+
+/// Chooses the next pair of sets to show a voter.
+///
+/// Most of the time it picks an anchor (the most uncertain of a few random sets) and, among the sets
+/// nearest to it in rating, the partner whose vote should tell most: expected information
+/// `p·(1 − p)` (largest for an even match), times the pair's uncertainty (the two interval half-widths),
+/// times novelty (`1 / (1 + votes already on the pair)`), times genre diversity (`½ + ½·Jaccard distance`
+/// of the two sets' genres). A share `exploration` of choices is a uniformly random pair instead, so no
+/// set is starved. Pairs in `excluding` (recently shown to or voted on by this voter) are never chosen.
+/// Deterministic: the same inputs and random number generator give the same pair.
+public struct PairSelector: Sendable {
+    public struct Configuration: Sendable {
+        public var exploration = 0.1
+        /// Random sets considered as anchors; the most uncertain wins.
+        public var anchorSamples = 8
+        /// Partners considered on each side of the anchor in rating order.
+        public var window = 16
+        /// The half-width assumed for a set with no interval yet.
+        public var unknownHalfWidth = 400.0
+        public var scale = 400.0
+
+        public init() {}
+    }
+
+    /// A set as the selector sees it.
+    public struct Candidate: Sendable {
+        public var set: SetID
+        public var rating: Double
+        public var halfWidth: Double
+        public var genres: UInt64
+
+        public init(set: SetID, rating: Double, halfWidth: Double, genres: UInt64) {
+            self.set = set
+            self.rating = rating
+            self.halfWidth = halfWidth
+            self.genres = genres
+        }
+    }
+
+    public let configuration: Configuration
+    /// Best rating first.
+    private let candidates: [Candidate]
+    private let votesOnPair: @Sendable (SetID, SetID) -> Int
+
+    public init(
+        candidates: [Candidate], configuration: Configuration = Configuration(),
+        votesOnPair: @escaping @Sendable (SetID, SetID) -> Int
+    ) {
+        self.configuration = configuration
+        self.candidates = candidates.sorted { ($0.rating, $0.set) > ($1.rating, $1.set) }
+        self.votesOnPair = votesOnPair
+    }
+
+    /// Candidates from the current projections: Bradley–Terry rating and interval where the set has one,
+    /// else its Elo rating and `unknownHalfWidth`.
+    public init(
+        catalogue: Catalogue, elo: EloRatings, leaderboard: Leaderboard<SetID>, tallies: Tallies,
+        configuration: Configuration = Configuration()
+    ) {
+        let candidates = catalogue.sets.keys.map { set in
+            let standing = leaderboard[set]
+            return Candidate(
+                set: set, rating: standing?.rating ?? elo.rating(of: set) ?? elo.configuration.base,
+                halfWidth: standing?.halfWidth ?? configuration.unknownHalfWidth,
+                genres: catalogue.genreSignature(of: set))
+        }
+        self.init(candidates: candidates, configuration: configuration) { a, b in
+            let votes = tallies.votes(a, b)
+            return votes.a + votes.b
+        }
+    }
+
+    public var count: Int { candidates.count }
+
+    /// The next pair, or nil when every pair is excluded (or there are fewer than two sets).
+    public func next(excluding excluded: Set<PairKey>, using random: inout some RandomNumberGenerator) -> (SetID, SetID)? {
+        let n = candidates.count
+        guard n >= 2 else { return nil }
+        if Double.random(in: 0..<1, using: &random) < configuration.exploration,
+           let pair = randomPair(excluding: excluded, using: &random) {
+            return pair
+        }
+        var anchor = Int.random(in: 0..<n, using: &random)
+        for _ in 1..<max(1, configuration.anchorSamples) {
+            let other = Int.random(in: 0..<n, using: &random)
+            if candidates[other].halfWidth > candidates[anchor].halfWidth { anchor = other }
+        }
+        let a = candidates[anchor]
+        var best: (index: Int, score: Double)?
+        for index in max(0, anchor - configuration.window)...min(n - 1, anchor + configuration.window) where index != anchor {
+            let b = candidates[index]
+            if excluded.contains(PairKey(a.set, b.set)) { continue }
+            let p = 1 / (1 + pow(10, (b.rating - a.rating) / configuration.scale))
+            let union = (a.genres | b.genres).nonzeroBitCount
+            let distance = union == 0 ? 0 : 1 - Double((a.genres & b.genres).nonzeroBitCount) / Double(union)
+            let score = p * (1 - p) * (a.halfWidth + b.halfWidth) * (0.5 + 0.5 * distance)
+                / Double(1 + votesOnPair(a.set, b.set))
+            if score > best?.score ?? -1 { best = (index, score) }
+        }
+        if let best { return (a.set, candidates[best.index].set) }
+        return randomPair(excluding: excluded, using: &random)
+    }
+
+    private func randomPair(excluding excluded: Set<PairKey>, using random: inout some RandomNumberGenerator) -> (SetID, SetID)? {
+        let n = candidates.count
+        for _ in 0..<32 {
+            let i = Int.random(in: 0..<n, using: &random)
+            var j = Int.random(in: 0..<(n - 1), using: &random)
+            if j >= i { j += 1 }
+            if !excluded.contains(PairKey(candidates[i].set, candidates[j].set)) { return (candidates[i].set, candidates[j].set) }
+        }
+        for i in 0..<n {
+            for j in (i + 1)..<n where !excluded.contains(PairKey(candidates[i].set, candidates[j].set)) {
+                return (candidates[i].set, candidates[j].set)
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import EventLog
+import Foundation
+import MovieMashCore
+import Projections
+
+/// `moviemash import …`: turn outside datasets into events.
+struct ImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import", abstract: "Append events derived from a dataset.", subcommands: [MovieLensImport.self])
+
+    struct MovieLensImport: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "movielens",
+            abstract: "Append MovieLens-100k as films, one top-4 set per user, voters and a derived vote stream.",
+            discussion: "The rules are in the README (MovieLens). Importing again appends nothing: event ids derive from the seed.")
+
+        @Argument(help: "A directory holding ml-100k.inter and ml-100k.item (recbole's atomic files).") var path: String
+        @Option(help: "The log directory (created if missing).") var data: String
+        @Option(help: "Rounds of votes: each user votes once per round.") var votesPerVoter = 20
+        @Option(help: "Seed of ids and vote draws.") var seed: UInt64 = 1
+        @Option(help: "always, never or interval:MS.") var fsync: EventLog.FsyncPolicy = .interval(milliseconds: 100)
+
+        func run() async throws {
+            func text(_ name: String) throws -> String {
+                let file = (path as NSString).appendingPathComponent(name)
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    throw ValidationError("cannot read \(file)")
+                }
+                return String(decoding: data, as: UTF8.self)
+            }
+            let dataset: MovieLens
+            do { dataset = try MovieLens(interactions: try text("ml-100k.inter"), items: try text("ml-100k.item")) } catch let error as MovieLensError {
+                throw ValidationError("\(error)")
+            }
+            let events = try dataset.events(votesPerVoter: votesPerVoter, seed: seed)
+            var configuration = EventLog.Configuration()
+            configuration.fsync = fsync
+            let log = try EventLog(directory: data, configuration: configuration)
+            let before = log.endPosition
+            for start in stride(from: 0, to: events.count, by: 4096) {
+                _ = try await log.append(contentsOf: events[start..<min(start + 4096, events.count)].map(LogRecord.init))
+            }
+            try await log.sync()
+            let added = log.endPosition - before
+            try await log.close()
+            let counts = Dictionary(grouping: events, by: \.type).mapValues(\.count)
+            print("\(events.count) events (\(counts.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.value) \($0.key.rawValue)" }.joined(separator: ", ")))")
+            print("\(added) appended to \(data), \(UInt64(events.count) - added) already there")
+        }
+    }
+}
