@@ -77,6 +77,7 @@ let package = Package(
         .testTarget(
             name: "PostgresMirrorTests",
             dependencies: ["PostgresMirror", "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio")]),
+        .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "EventLog", "MovieMashCore", "TestSupport"]),
         .testTarget(name: "moviemashTests", dependencies: ["EventLog", "MovieMashCore", "PostgresMirror", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

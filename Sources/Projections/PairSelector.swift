@@ -5,7 +5,8 @@ import MovieMashCore
 ///
 /// Most of the time it picks an anchor (the most uncertain of a few random sets) and, among the sets
 /// nearest to it in rating, the partner whose vote should tell most: expected information
-/// `p·(1 − p)` (largest for an even match), times the pair's uncertainty (the two interval half-widths),
+/// `p·(1 − p)` (largest for an even match), times the pair's uncertainty (the sum of the squared interval
+/// half-widths: a comparison shrinks a variance in proportion to the variance squared),
 /// times novelty (`1 / (1 + votes already on the pair)`), times genre diversity (`½ + ½·Jaccard distance`
 /// of the two sets' genres). A share `exploration` of choices is a uniformly random pair instead, so no
 /// set is starved. Pairs in `excluding` (recently shown to or voted on by this voter) are never chosen.
@@ -95,7 +96,7 @@ public struct PairSelector: Sendable {
             let p = 1 / (1 + pow(10, (b.rating - a.rating) / configuration.scale))
             let union = (a.genres | b.genres).nonzeroBitCount
             let distance = union == 0 ? 0 : 1 - Double((a.genres & b.genres).nonzeroBitCount) / Double(union)
-            let score = p * (1 - p) * (a.halfWidth + b.halfWidth) * (0.5 + 0.5 * distance)
+            let score = p * (1 - p) * (a.halfWidth * a.halfWidth + b.halfWidth * b.halfWidth) * (0.5 + 0.5 * distance)
                 / Double(1 + votesOnPair(a.set, b.set))
             if score > best?.score ?? -1 { best = (index, score) }
         }

@@ -1,0 +1,73 @@
+import EventLog
+import Foundation
+import MovieMashCore
+import Projections
+import Testing
+import TestSupport
+
+/// MovieLens-100k through the projections, checked against independent Python (plain Elo; scipy's
+/// optimizer for Bradley–Terry). `Scripts/test` downloads the data and sets MOVIEMASH_TEST_MOVIELENS.
+@Suite struct MovieLensReferenceTests {
+    static func dataset() throws -> MovieLens {
+        guard let directory = ProcessInfo.processInfo.environment["MOVIEMASH_TEST_MOVIELENS"] else {
+            throw TestSetupError("MOVIEMASH_TEST_MOVIELENS is not set: run the tests with Scripts/test")
+        }
+        func text(_ name: String) throws -> String { try String(contentsOfFile: directory + "/" + name, encoding: .utf8) }
+        return try MovieLens(interactions: try text("ml-100k.inter"), items: try text("ml-100k.item"))
+    }
+
+    static func python(_ script: String, _ dump: String) throws -> [String: [String: Double]] {
+        let result = try run("/usr/bin/env", ["python3", repositoryRoot.appendingPathComponent("Scripts/reference/\(script)").path, dump])
+        guard result.status == 0 else { throw TestSetupError("\(script) failed: \(result.error)") }
+        return try JSONDecoder().decode([String: [String: Double]].self, from: Data(result.output.utf8))
+    }
+
+    @Test func importFollowsTheDocumentedRules() throws {
+        let movieLens = try Self.dataset()
+        #expect(movieLens.ratings.count == 100_000 && movieLens.items.count == 1682)
+        let events = try movieLens.events(votesPerVoter: 2, seed: 1)
+        let sets = events.compactMap { if case .top4SetScraped(let set) = $0.event { set } else { nil } }
+        #expect(sets.count == 943)
+        let user1 = movieLens.ratings.filter { $0.user == 1 }
+        let best = user1.map(\.rating).max()!
+        let top = user1.filter { $0.rating == best }.sorted { ($0.timestamp, $0.item) < ($1.timestamp, $1.item) }.prefix(4)
+        let catalogue = Dictionary(uniqueKeysWithValues: events.compactMap { event -> (Int64, MovieID)? in
+            if case .movieCatalogued(let movie) = event.event { (movie.letterboxdID, movie.movieID) } else { nil }
+        })
+        #expect(sets.first { $0.letterboxdUser == "ml_1" }?.movieIDs == top.map { catalogue[Int64($0.item)]! })
+        #expect(try movieLens.events(votesPerVoter: 2, seed: 1) == events, "the same files and seed give the same events")
+    }
+
+    @Test func eloAndBradleyTerryEqualIndependentComputations() throws {
+        let events = try Self.dataset().events(votesPerVoter: 20, seed: 1)
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var dump = Data()
+        for (position, event) in events.enumerated() {
+            var positioned = event
+            positioned.position = UInt64(position)
+            dump += EventCodec.json(positioned) + Data([0x0A])
+        }
+        try dump.write(to: URL(fileURLWithPath: directory.file("dump.jsonl")))
+        var elo = EloRatings(), counts = BradleyTerryCounts()
+        for event in events {
+            elo.apply(event)
+            counts.apply(event)
+        }
+        let votes = events.filter { $0.type == .voteCast }.count
+        #expect(votes > 15_000)
+
+        let reference = try Self.python("elo.py", directory.file("dump.jsonl"))
+        #expect(reference["sets"]!.count == elo.sets.count && reference["films"]!.count == elo.films.count)
+        let setError = elo.sets.keys.map { abs(elo.rating(of: $0)! - reference["sets"]![$0.description]!) }.max()!
+        let filmError = elo.films.keys.map { abs(elo.rating(of: $0)! - reference["films"]![$0.slug]!) }.max()!
+        #expect(setError <= 1e-9 && filmError <= 1e-9, "Elo differs from the reference by \(setError) (sets), \(filmError) (films)")
+
+        let optimum = try Self.python("bradley_terry.py", directory.file("dump.jsonl"))
+        let sets = BradleyTerry.fit(ComparisonGraph(counts.sets)).theta
+        let films = BradleyTerry.fit(ComparisonGraph(counts.films)).theta
+        let setGap = counts.sets.items.keys.enumerated().map { abs(sets[$0] - optimum["sets"]![$1.description]!) }.max()!
+        let filmGap = counts.films.items.keys.enumerated().map { abs(films[$0] - optimum["films"]![$1.slug]!) }.max()!
+        #expect(setGap <= 1e-6 && filmGap <= 1e-6, "Bradley–Terry differs from scipy's optimum by \(setGap) (sets), \(filmGap) (films)")
+    }
+}

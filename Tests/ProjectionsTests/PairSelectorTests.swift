@@ -1,0 +1,99 @@
+import Foundation
+import MovieMashCore
+import Projections
+import Synchronization
+import Testing
+
+@Suite struct PairSelectorTests {
+    static func sets(_ count: Int) -> [SetID] { (1...count).map { SetID(value: UInt128($0) &* 0x9E37_79B9_7F4A_7C15) } }
+
+    /// Votes until the median 95% interval half-width is at most 50 rating points, choosing pairs with the
+    /// selector or uniformly at random; votes are drawn from a known Bradley–Terry truth.
+    static func votesToReachTarget(adaptive: Bool, seed: UInt64) async -> Int {
+        let ids = sets(30)
+        let truth = ids.indices.map { Double($0 - 15) * 0.16 }
+        let live = Mutex(PairCounts<SetID>())
+        for id in ids { live.withLock { _ = $0.intern(id) } }
+        var random = SplitMix64(seed: seed)
+        var leaderboard = Leaderboard<SetID>.empty
+        var votes = 0
+        while votes < 40_000 {
+            let selector = PairSelector(
+                candidates: ids.map { id in
+                    PairSelector.Candidate(
+                        set: id, rating: leaderboard[id]?.rating ?? 1500, halfWidth: leaderboard[id]?.halfWidth ?? 400, genres: 0)
+                }) { a, b in
+                let wins = live.withLock { $0.wins(a, b) }
+                return wins.a + wins.b
+            }
+            for _ in 0..<300 {
+                let (a, b): (Int, Int)
+                if adaptive {
+                    let pair = selector.next(excluding: [], using: &random)!
+                    (a, b) = (ids.firstIndex(of: pair.0)!, ids.firstIndex(of: pair.1)!)
+                } else {
+                    let first = Int.random(in: 0..<ids.count, using: &random)
+                    var second = Int.random(in: 0..<(ids.count - 1), using: &random)
+                    if second >= first { second += 1 }
+                    (a, b) = (first, second)
+                }
+                let aWins = Double.random(in: 0..<1, using: &random) < 1 / (1 + exp(truth[b] - truth[a]))
+                live.withLock { $0.record(winner: Int32(aWins ? a : b), loser: Int32(aWins ? b : a)) }
+                votes += 1
+            }
+            leaderboard = await Leaderboard.fit(live.withLock { $0 }, configuration: BradleyTerry.Configuration())
+            let widths = leaderboard.entries.map(\.standing.halfWidth).sorted()
+            if widths[widths.count / 2] <= 50 { return votes }
+        }
+        return votes
+    }
+
+    @Test func reachesNarrowIntervalsWithFewerVotesThanRandomPairs() async {
+        let adaptive = await Self.votesToReachTarget(adaptive: true, seed: 3)
+        let uniform = await Self.votesToReachTarget(adaptive: false, seed: 3)
+        print("pairing simulation: \(adaptive) votes with the selector, \(uniform) with uniform random pairs, ratio \(Double(adaptive) / Double(uniform))")
+        #expect(adaptive < uniform)
+    }
+
+    @Test func neverOffersAnExcludedPairAndIsDeterministicGivenASeed() {
+        let ids = Self.sets(12)
+        let candidates = ids.enumerated().map { index, id in
+            PairSelector.Candidate(set: id, rating: 1500 + Double(index) * 10, halfWidth: 100, genres: UInt64(1) << UInt64(index % 5))
+        }
+        let selector = PairSelector(candidates: candidates) { _, _ in 0 }
+        var excluded = Set<PairKey>()
+        for a in ids.indices {
+            for b in ids.indices where a < b && !(a == 2 && b == 9) { excluded.insert(PairKey(ids[a], ids[b])) }
+        }
+        var random = SplitMix64(seed: 1)
+        for _ in 0..<50 {
+            let pair = selector.next(excluding: excluded, using: &random)
+            #expect(pair.map { PairKey($0.0, $0.1) } == PairKey(ids[2], ids[9]))
+        }
+        excluded.insert(PairKey(ids[2], ids[9]))
+        #expect(selector.next(excluding: excluded, using: &random) == nil)
+
+        var first = SplitMix64(seed: 42), second = SplitMix64(seed: 42)
+        let a = (0..<200).map { _ in selector.next(excluding: [], using: &first).map { PairKey($0.0, $0.1) } }
+        let b = (0..<200).map { _ in selector.next(excluding: [], using: &second).map { PairKey($0.0, $0.1) } }
+        #expect(a == b)
+        #expect(Set(a.compactMap { $0 }).count > 20, "exploration and uncertainty spread the choices")
+    }
+
+    @Test func prefersPairsOfDifferentGenres() throws {
+        let ids = Self.sets(3)
+        let candidates = [
+            PairSelector.Candidate(set: ids[0], rating: 1500, halfWidth: 100, genres: 0b0011),
+            PairSelector.Candidate(set: ids[1], rating: 1505, halfWidth: 100, genres: 0b1100),
+            PairSelector.Candidate(set: ids[2], rating: 1495, halfWidth: 100, genres: 0b0011),
+        ]
+        var configuration = PairSelector.Configuration()
+        configuration.exploration = 0
+        let selector = PairSelector(candidates: candidates, configuration: configuration) { _, _ in 0 }
+        var random = SplitMix64(seed: 9)
+        for _ in 0..<100 {
+            let chosen = try #require(selector.next(excluding: [], using: &random))
+            #expect(chosen.0 == ids[1] || chosen.1 == ids[1], "the pair of one genre was chosen over a diverse pair")
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import EventLog
+import Foundation
+import Logging
+import MovieMashCore
+import Projections
+import Testing
+import TestSupport
+
+func writeLog(_ events: [EventEnvelope], to directory: String) async throws -> EventLog {
+    let log = try EventLog(directory: directory)
+    _ = try await log.append(contentsOf: events.map(LogRecord.init))
+    return log
+}
+
+@Suite struct SnapshotTests {
+    let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    @Test func aProjectorLoadsItsSnapshotAndReplaysOnlyTheRest() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let events = sampleEvents(votes: 4000)
+        let log = try await writeLog(Array(events.prefix(2000)), to: directory.file("log"))
+        let store = SnapshotStore(directory: directory.file("snapshots"))
+
+        let first = ProjectorService(EloRatings(), log: log, snapshots: store, logger: logger)
+        let running = Task { try await first.run() }
+        #expect(try await eventually { first.current.position == 2000 })
+        running.cancel()
+        try await running.value
+        let header = try #require(try store.read(EloRatings.name)?.header)
+        #expect(header.position == 2000)
+
+        _ = try await log.append(contentsOf: events.dropFirst(2000).map(LogRecord.init))
+        var loaded = EloRatings()
+        #expect(store.load(into: &loaded, log: log).position == 2000)
+        let second = ProjectorService(EloRatings(), log: log, snapshots: store, logger: logger)
+        let again = Task { try await second.run() }
+        #expect(try await eventually { second.current.position == UInt64(events.count) })
+        again.cancel()
+        try await again.value
+        var rebuilt = EloRatings()
+        for event in events { rebuilt.apply(event) }
+        #expect(second.current.state.stateHash == rebuilt.stateHash)
+        try await log.close()
+    }
+
+    @Test func aSnapshotOfAnotherConfigurationVersionOrLogIsIgnored() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let events = sampleEvents(votes: 300)
+        let log = try await writeLog(events, to: directory.file("log"))
+        let store = SnapshotStore(directory: directory.file("snapshots"))
+        var elo = EloRatings()
+        for event in events { elo.apply(event) }
+        try store.write(elo, position: UInt64(events.count), lastEventID: events.last!.eventID)
+
+        var configuration = EloRatings.Configuration()
+        configuration.k = 16
+        var other = EloRatings(configuration: configuration)
+        let otherLoad = store.load(into: &other, log: log)
+        #expect(otherLoad.position == 0 && otherLoad.ignored?.contains("configuration") == true)
+        #expect(other.stateHash == EloRatings(configuration: configuration).stateHash)
+
+        try store.write(elo, position: UInt64(events.count), lastEventID: UUID())
+        var fresh = EloRatings()
+        #expect(store.load(into: &fresh, log: log).ignored?.contains("another log") == true)
+
+        let path = store.path(of: EloRatings.name)
+        try store.write(elo, position: UInt64(events.count), lastEventID: events.last!.eventID)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[bytes.count / 2] ^= 0x10
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        var damaged = EloRatings()
+        let damagedLoad = store.load(into: &damaged, log: log)
+        #expect(damagedLoad.position == 0 && damagedLoad.ignored?.contains("checksum") == true)
+        #expect(damaged.stateHash == EloRatings().stateHash)
+
+        var versionBytes = Array("MMSNAP01".utf8)
+        var writer = SnapshotWriter()
+        writer.write(EloRatings.name)
+        writer.write(UInt32(99))
+        versionBytes += writer.bytes
+        #expect(throws: SnapshotError.self) {
+            try Data(versionBytes).write(to: URL(fileURLWithPath: path))
+            _ = try store.read(EloRatings.name)
+        }
+        try await log.close()
+    }
+
+    @Test func readersSeeStatesThatFollowTheLiveLog() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let events = sampleEvents(votes: 1000)
+        let log = try await writeLog(Array(events.prefix(100)), to: directory.file("log"))
+        let service = ProjectorService(Tallies(), log: log, snapshots: nil, logger: logger)
+        let running = Task { try await service.run() }
+        #expect(try await eventually { service.current.position == 100 })
+        let early = service.current
+        for event in events.dropFirst(100) { _ = try await log.append(LogRecord(event)) }
+        #expect(try await eventually { service.current.position == UInt64(events.count) })
+        #expect(service.current.state.votes == 1000)
+        #expect(early.position == 100 && early.state.votes == 0, "a snapshot already handed out never changes")
+        running.cancel()
+        try await running.value
+        try await log.close()
+    }
+}
