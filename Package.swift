@@ -78,7 +78,7 @@ let package = Package(
             name: "PostgresMirrorTests",
             dependencies: ["PostgresMirror", "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio")]),
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "EventLog", "MovieMashCore", "TestSupport"]),
-        .testTarget(name: "moviemashTests", dependencies: ["EventLog", "MovieMashCore", "PostgresMirror", "TestSupport"]),
+        .testTarget(name: "moviemashTests", dependencies: ["EventLog", "MovieMashCore", "PostgresMirror", "Projections", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

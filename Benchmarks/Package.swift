@@ -17,6 +17,7 @@ let package = Package(
                 .product(name: "EventLog", package: "MovieMash"),
                 .product(name: "MovieMashCore", package: "MovieMash"),
                 .product(name: "PostgresMirror", package: "MovieMash"),
+                .product(name: "Projections", package: "MovieMash"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Benchmarks/MovieMashBenchmarks",

@@ -105,3 +105,30 @@ func writeLog(_ events: [EventEnvelope], to directory: String) async throws -> E
         try await log.close()
     }
 }
+
+@Suite struct LeaderboardServiceTests {
+    @Test func refitsInTheBackgroundAndPublishesWholeFits() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let events = sampleEvents(votes: 2000)
+        let log = try await writeLog(Array(events.prefix(1000)), to: directory.file("log"))
+        let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        var configuration = BradleyTerry.Configuration()
+        configuration.bootstrapRounds = 20
+        let counts = ProjectorService(BradleyTerryCounts(configuration: configuration), log: log, snapshots: nil, logger: logger)
+        let leaderboards = LeaderboardService(source: counts, interval: .milliseconds(10), logger: logger)
+        let tasks = [Task { try await counts.run() }, Task { try await leaderboards.run() }]
+        #expect(try await eventually(timeout: .seconds(60)) { leaderboards.current.position == 1000 })
+        let first = leaderboards.current
+        _ = try await log.append(contentsOf: events.dropFirst(1000).map(LogRecord.init))
+        #expect(try await eventually(timeout: .seconds(60)) { leaderboards.current.position == UInt64(events.count) })
+        let latest = leaderboards.current
+        #expect(first.sets.entries.count > 0 && latest.sets.entries.count == 60)
+        #expect(latest.films.entries.count > 0)
+        let expected = await Leaderboard.fit(counts.current.state.sets, configuration: configuration)
+        #expect(latest.sets.entries.map(\.standing) == expected.entries.map(\.standing), "the published fit is the fit of the latest counts")
+        for task in tasks { task.cancel() }
+        for task in tasks { try await task.value }
+        try await log.close()
+    }
+}

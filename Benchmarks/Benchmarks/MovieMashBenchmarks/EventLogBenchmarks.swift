@@ -74,6 +74,7 @@ let benchmarks: @Sendable () -> Void = {
         maxDuration: .seconds(20), maxIterations: 5)
     eventLogBenchmarks()
     mirrorBenchmarks()
+    projectionBenchmarks()
 }
 
 func eventLogBenchmarks() {
