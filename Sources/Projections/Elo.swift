@@ -65,8 +65,9 @@ public struct EloRatings: Projector {
         return index
     }
 
+    /// `1 / (1 + 10^((opponent − rating) / scale))`, through `exp` (several times faster than `pow`).
     private func expected(_ rating: Double, against opponent: Double) -> Double {
-        1 / (1 + pow(10, (opponent - rating) / configuration.scale))
+        1 / (1 + exp((opponent - rating) * (M_LN10 / configuration.scale)))
     }
 
     public mutating func apply(_ event: EventEnvelope) {
@@ -91,13 +92,26 @@ public struct EloRatings: Projector {
         let winning = setFilms[(4 * winner)..<(4 * winner + 4)], losing = setFilms[(4 * loser)..<(4 * loser + 4)]
         guard winning.allSatisfy({ $0 >= 0 }), losing.allSatisfy({ $0 >= 0 }) else { return }
         var changes: (Double, Double, Double, Double, Double, Double, Double, Double) = (0, 0, 0, 0, 0, 0, 0, 0)
+        var strengths = changes
+        withUnsafeMutableBytes(of: &strengths) { raw in
+            // E = qᵢ / (qᵢ + qⱼ) with q = 10^(rating/scale): eight exponentials per vote instead of sixteen.
+            let q = raw.bindMemory(to: Double.self)
+            let perRating = M_LN10 / configuration.scale
+            for slot in 0..<4 {
+                q[slot] = exp((filmRatings[Int(winning[winning.startIndex + slot])] - configuration.base) * perRating)
+                q[4 + slot] = exp((filmRatings[Int(losing[losing.startIndex + slot])] - configuration.base) * perRating)
+            }
+        }
         withUnsafeMutableBytes(of: &changes) { raw in
             let delta = raw.bindMemory(to: Double.self)
-            for (i, w) in winning.enumerated() {
-                for (j, l) in losing.enumerated() where w != l {
-                    let change = configuration.filmK * (1 - expected(filmRatings[Int(w)], against: filmRatings[Int(l)]))
-                    delta[i] += change
-                    delta[4 + j] -= change
+            withUnsafeBytes(of: strengths) { raw in
+                let q = raw.bindMemory(to: Double.self)
+                for (i, w) in winning.enumerated() {
+                    for (j, l) in losing.enumerated() where w != l {
+                        let change = configuration.filmK * (1 - q[i] / (q[i] + q[4 + j]))
+                        delta[i] += change
+                        delta[4 + j] -= change
+                    }
                 }
             }
             for (i, w) in winning.enumerated() {
