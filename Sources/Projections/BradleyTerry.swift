@@ -47,9 +47,9 @@ public enum BradleyTerry {
         public var priorGames = 1.0
         /// Stop when no log-strength moves more than this in an iteration.
         public var tolerance = 1e-10
-        /// Bootstrap rounds stop earlier: a change of 1e-5 in θ is 0.0017 rating points, far below the
-        /// spread between rounds that the interval measures.
-        public var bootstrapTolerance = 1e-5
+        /// Bootstrap rounds stop earlier: a change of 1e-4 in θ is 0.017 rating points, far below the
+        /// spread between rounds that the interval measures (tens of points).
+        public var bootstrapTolerance = 1e-4
         public var maxIterations = 100_000
         public var bootstrapRounds = 100
         public var confidence = 0.95
@@ -95,58 +95,64 @@ public enum BradleyTerry {
         itemCount n: Int, first: [Int32], second: [Int32], firstWins: [Double], secondWins: [Double], prior: Double,
         tolerance: Double, maxIterations: Int, start: [Double]?
     ) -> (theta: [Double], iterations: Int) {
-        var strength = (start ?? [Double](repeating: 0, count: n)).map { exp($0) }
-        var numerator = [Double](repeating: 0, count: n), denominator = [Double](repeating: 0, count: n)
+        // Per item, side by side (one cache line per item touched): strength π, the two sums, and θ = log π.
+        var items = [Double](repeating: 0, count: 4 * n)
+        var next = [Double](repeating: 0, count: n)
+        for i in 0..<n {
+            let theta = start?[i] ?? 0
+            items[4 * i] = exp(theta)
+            items[4 * i + 3] = theta
+        }
         var iterations = 0
         while iterations < maxIterations {
             iterations += 1
             var largestStep = 0.0
-            strength.withUnsafeMutableBufferPointer { strength in
-                numerator.withUnsafeMutableBufferPointer { numerator in
-                    denominator.withUnsafeMutableBufferPointer { denominator in
-                        for i in 0..<n {
-                            let share = prior / (strength[i] + 1)
-                            numerator[i] = share
-                            denominator[i] = share
-                        }
-                        first.withUnsafeBufferPointer { first in
-                            second.withUnsafeBufferPointer { second in
-                                firstWins.withUnsafeBufferPointer { firstWins in
-                                    secondWins.withUnsafeBufferPointer { secondWins in
-                                        for k in 0..<first.count {
-                                            let i = Int(first[k]), j = Int(second[k])
-                                            let si = strength[i], sj = strength[j]
-                                            let inverse = 1 / (si + sj)
-                                            let wij = firstWins[k] * inverse, wji = secondWins[k] * inverse
-                                            numerator[i] += wij * sj
-                                            denominator[i] += wji
-                                            numerator[j] += wji * si
-                                            denominator[j] += wij
-                                        }
+            items.withUnsafeMutableBufferPointer { items in
+                next.withUnsafeMutableBufferPointer { next in
+                    for i in 0..<n {
+                        let share = prior / (items[4 * i] + 1)
+                        items[4 * i + 1] = share
+                        items[4 * i + 2] = share
+                    }
+                    first.withUnsafeBufferPointer { first in
+                        second.withUnsafeBufferPointer { second in
+                            firstWins.withUnsafeBufferPointer { firstWins in
+                                secondWins.withUnsafeBufferPointer { secondWins in
+                                    for k in 0..<first.count {
+                                        let i = 4 * Int(first[k]), j = 4 * Int(second[k])
+                                        let si = items[i], sj = items[j]
+                                        let inverse = 1 / (si + sj)
+                                        let wij = firstWins[k] * inverse, wji = secondWins[k] * inverse
+                                        items[i + 1] += wij * sj
+                                        items[i + 2] += wji
+                                        items[j + 1] += wji * si
+                                        items[j + 2] += wij
                                     }
                                 }
                             }
                         }
-                        for i in 0..<n { numerator[i] = log(numerator[i] / denominator[i]) }
-                        // The data terms do not change when every θ moves by the same amount, so only the
-                        // weak prior pins the common level, and the iteration would crawl along it (hundreds
-                        // of iterations). Solving exactly for the best common shift each time removes that
-                        // slow direction; at the optimum the shift is 0, so the fixed point is unchanged.
-                        let shift = Self.priorShift(numerator)
-                        for i in 0..<n {
-                            let next = numerator[i] + shift
-                            largestStep = max(largestStep, abs(next - log(strength[i])))
-                            strength[i] = exp(next)
-                        }
+                    }
+                    for i in 0..<n { next[i] = log(items[4 * i + 1] / items[4 * i + 2]) }
+                    // The data terms do not change when every θ moves by the same amount, so only the weak
+                    // prior pins the common level, and the iteration would crawl along it (hundreds of
+                    // iterations). Solving exactly for the best common shift each time removes that slow
+                    // direction; at the optimum the shift is 0, so the fixed point is unchanged.
+                    let shift = Self.priorShift(next)
+                    for i in 0..<n {
+                        let theta = next[i] + shift
+                        largestStep = max(largestStep, abs(theta - items[4 * i + 3]))
+                        items[4 * i + 3] = theta
+                        items[4 * i] = exp(theta)
                     }
                 }
             }
             if largestStep < tolerance { break }
         }
-        return (strength.map { log($0) }, iterations)
+        return ((0..<n).map { items[4 * $0 + 3] }, iterations)
     }
 
-    /// The c with Σ tanh((θᵢ + c)/2) = 0: where the prior's gradient along a common shift vanishes (Newton).
+    /// The c with Σ tanh((θᵢ + c)/2) = 0: where the prior's gradient along a common shift vanishes (Newton;
+    /// after the first iterations c is tiny and one or two steps find it).
     static func priorShift(_ theta: UnsafeMutableBufferPointer<Double>) -> Double {
         var shift = 0.0
         for _ in 0..<50 {
@@ -158,7 +164,7 @@ public enum BradleyTerry {
             }
             let step = value / slope
             shift -= step
-            if abs(step) < 1e-15 { break }
+            if abs(step) < 1e-14 { break }
         }
         return shift
     }
@@ -211,9 +217,10 @@ public enum BradleyTerry {
         second.reserveCapacity(graph.first.count)
         firstWins.reserveCapacity(graph.first.count)
         secondWins.reserveCapacity(graph.first.count)
+        let poisson = Poisson()
         for k in graph.first.indices {
-            let a = Poisson.sample(mean: graph.firstWins[k], using: &random)
-            let b = Poisson.sample(mean: graph.secondWins[k], using: &random)
+            let a = poisson.sample(mean: graph.firstWins[k], using: &random)
+            let b = poisson.sample(mean: graph.secondWins[k], using: &random)
             // A pair drawn with no votes either way contributes nothing to the fit.
             guard a + b > 0 else { continue }
             first.append(graph.first[k])
@@ -237,29 +244,45 @@ public enum BradleyTerry {
 
 /// Poisson variates for the bootstrap: exact inversion of a precomputed distribution for whole means up
 /// to 64 (almost every pair's count), a normal approximation (rounded, at least 0) above.
-enum Poisson {
-    static let tables: [[Double]] = (0...64).map { mean in
-        guard mean > 0 else { return [1] }
-        var cumulative: [Double] = [], probability = exp(-Double(mean)), total = 0.0, k = 0
-        while total < 1 - 1e-15, k < 4 * mean + 40 {
-            total += probability
-            cumulative.append(total)
-            k += 1
-            probability *= Double(mean) / Double(k)
+struct Poisson {
+    /// Cumulative probabilities scaled to 2⁶⁴ (compared with a raw random word, no conversion), every table
+    /// one after another; `starts[m]..<starts[m + 1]` is mean m's.
+    private static let layout: (thresholds: [UInt64], starts: [Int]) = {
+        var thresholds: [UInt64] = [.max], starts = [0, 1]
+        for mean in 1...64 {
+            var probability = exp(-Double(mean)), total = 0.0, k = 0
+            while total < 1 - 1e-15, k < 4 * mean + 40 {
+                total += probability
+                thresholds.append(total >= 1 ? .max : UInt64(total * 0x1p64))
+                k += 1
+                probability *= Double(mean) / Double(k)
+            }
+            thresholds[thresholds.count - 1] = .max
+            starts.append(thresholds.count)
         }
-        return cumulative
+        return (thresholds, starts)
+    }()
+
+    private let thresholds: [UInt64]
+    private let starts: [Int]
+
+    /// Fetched once per bootstrap round: the tables are then read without any global access.
+    init() {
+        (thresholds, starts) = Self.layout
     }
 
-    static func sample(mean: Double, using random: inout SplitMix64) -> Double {
+    @inline(__always)
+    func sample(mean: Double, using random: inout SplitMix64) -> Double {
         guard mean > 0 else { return 0 }
-        let uniform = Double(random.next() >> 11) * 0x1p-53
-        if mean <= 64, mean == mean.rounded() {
+        let word = random.next()
+        if mean <= 64, let whole = Int(exactly: mean) {
             // Scanning from 0 takes about mean + 1 steps, and almost every count is 1 or 2.
-            let table = tables[Int(mean)]
-            var k = 0
-            while k < table.count - 1, table[k] <= uniform { k += 1 }
-            return Double(k)
+            let start = starts[whole]
+            var k = start
+            while thresholds[k] <= word, thresholds[k] != .max { k += 1 }
+            return Double(k - start)
         }
+        let uniform = Double(word >> 11) * 0x1p-53
         let other = max(Double(random.next() >> 11) * 0x1p-53, 0x1p-53)
         let normal = (-2 * log(other)).squareRoot() * cos(2 * Double.pi * uniform)
         return max(0, (mean + mean.squareRoot() * normal).rounded())

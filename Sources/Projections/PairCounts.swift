@@ -4,7 +4,7 @@
 /// the higher item's, so one dictionary entry holds a pair.
 public struct PairCounts<Item: Hashable & Sendable>: Sendable {
     public private(set) var items = Interner<Item>()
-    private(set) var packed: [UInt64: UInt64] = [:]
+    private var packed = PairTable()
 
     public init() {}
 
@@ -16,7 +16,7 @@ public struct PairCounts<Item: Hashable & Sendable>: Sendable {
     public mutating func record(winner: Int32, loser: Int32) {
         let (low, high) = winner < loser ? (winner, loser) : (loser, winner)
         let increment: UInt64 = winner == low ? 1 << 32 : 1
-        packed[UInt64(UInt32(low)) << 32 | UInt64(UInt32(high)), default: 0] &+= increment
+        packed.add(increment, to: UInt64(UInt32(low)) << 32 | UInt64(UInt32(high)))
     }
 
     /// How often `a` beat `b` and `b` beat `a`.
@@ -30,9 +30,8 @@ public struct PairCounts<Item: Hashable & Sendable>: Sendable {
 
     /// Every pair as (lower index, higher index, lower's wins, higher's wins), sorted by index.
     public var comparisons: [(low: Int32, high: Int32, lowWins: UInt32, highWins: UInt32)] {
-        packed.keys.sorted().map { key in
-            let value = packed[key]!
-            return (Int32(key >> 32), Int32(truncatingIfNeeded: key), UInt32(value >> 32), UInt32(truncatingIfNeeded: value))
+        packed.sorted.map { key, value in
+            (Int32(key >> 32), Int32(truncatingIfNeeded: key), UInt32(value >> 32), UInt32(truncatingIfNeeded: value))
         }
     }
 
@@ -40,9 +39,9 @@ public struct PairCounts<Item: Hashable & Sendable>: Sendable {
         writer.write(count: items.count)
         for key in items.keys { item(key, &writer) }
         writer.write(count: packed.count)
-        for key in packed.keys.sorted() {
+        for (key, value) in packed.sorted {
             writer.write(key)
-            writer.write(packed[key]!)
+            writer.write(value)
         }
     }
 
@@ -53,13 +52,13 @@ public struct PairCounts<Item: Hashable & Sendable>: Sendable {
         for _ in 0..<(try reader.count()) { keys.append(try item(&reader)) }
         items = try Interner(keys: keys)
         let pairs = try reader.count(minimumBytes: 16)
-        packed = Dictionary(minimumCapacity: pairs)
+        packed = PairTable(minimumCapacity: pairs)
         for _ in 0..<pairs {
             let key = try reader.uint64()
-            guard Int(key >> 32) < items.count, Int(key & 0xFFFF_FFFF) < items.count, key >> 32 < key & 0xFFFF_FFFF else {
-                throw SnapshotError("pair key \(key) names unknown items")
-            }
-            packed[key] = try reader.uint64()
+            guard Int(key >> 32) < items.count, Int(key & 0xFFFF_FFFF) < items.count, key >> 32 < key & 0xFFFF_FFFF,
+                  packed[key] == nil
+            else { throw SnapshotError("pair key \(key) names unknown items or repeats") }
+            packed.add(try reader.uint64(), to: key)
         }
     }
 }

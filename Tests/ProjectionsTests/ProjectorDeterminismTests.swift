@@ -81,3 +81,39 @@ func apply(_ events: some Sequence<EventEnvelope>, to projectors: inout [any Pro
         #expect(tallies.votes == 2000)
     }
 }
+
+@Suite struct PairCountsTests {
+    @Test(arguments: [1, 40, 3000])
+    func countsEqualAPlainDictionaryThroughGrowthAndSnapshots(items: Int) throws {
+        var counts = PairCounts<Int>()
+        var model: [PairKey: [Int: Int]] = [:]
+        var random = SplitMix64(seed: UInt64(items))
+        let ids = (0...items).map { SetID(value: UInt128($0)) }
+        var sets = PairCounts<SetID>()
+        for _ in 0..<20_000 {
+            let a = Int.random(in: 0...items, using: &random)
+            var b = Int.random(in: 0..<items, using: &random)
+            if b >= a { b += 1 }
+            sets.record(winner: sets.intern(ids[a]), loser: sets.intern(ids[b]))
+            counts.record(winner: counts.intern(a), loser: counts.intern(b))
+            model[PairKey(ids[a], ids[b]), default: [:]][a, default: 0] += 1
+        }
+        #expect(sets.pairCount == model.count && counts.pairCount == model.count)
+        for (pair, wins) in model {
+            let a = Int(pair.low.value), b = Int(pair.high.value)
+            #expect(counts.wins(a, b) == (wins[a, default: 0], wins[b, default: 0]))
+            #expect(sets.wins(pair.low, pair.high) == (wins[a, default: 0], wins[b, default: 0]))
+        }
+        var tallies = Tallies()
+        for (index, pair) in model.keys.sorted(by: { ($0.low, $0.high) < ($1.low, $1.high) }).enumerated() {
+            let vote = try VoteCast(
+                voteID: UUID(), userID: UUID(), setA: pair.low, setB: pair.high, winner: index % 3 == 0 ? .setA : .setB,
+                ticketID: UUID(), castAt: Timestamp(milliseconds: 0))
+            tallies.apply(EventEnvelope(occurredAt: Timestamp(milliseconds: 0), event: .voteCast(vote)))
+        }
+        var restored = Tallies()
+        try restored.restore(from: tallies.stateBytes)
+        #expect(restored.stateHash == tallies.stateHash)
+        for pair in model.keys { #expect(restored.votes(pair.low, pair.high) == tallies.votes(pair.low, pair.high)) }
+    }
+}
