@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "MovieMashCore", targets: ["MovieMashCore"]),
         .library(name: "PostgresMirror", targets: ["PostgresMirror"]),
         .library(name: "Projections", targets: ["Projections"]),
+        .library(name: "Recommender", targets: ["Recommender"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -41,11 +42,13 @@ let package = Package(
             ],
             plugins: ["EmbedMigrations"]
         ),
+        .target(name: "Recommender"),
         .target(
             name: "Projections",
             dependencies: [
                 "EventLog",
                 "MovieMashCore",
+                "Recommender",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -77,6 +80,7 @@ let package = Package(
         .testTarget(
             name: "PostgresMirrorTests",
             dependencies: ["PostgresMirror", "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio")]),
+        .testTarget(name: "RecommenderTests", dependencies: ["Recommender", "TestSupport"]),
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "EventLog", "MovieMashCore", "TestSupport"]),
         .testTarget(name: "moviemashTests", dependencies: ["EventLog", "MovieMashCore", "PostgresMirror", "Projections", "TestSupport"]),
     ],
