@@ -18,6 +18,7 @@ let package = Package(
                 .product(name: "MovieMashCore", package: "MovieMash"),
                 .product(name: "PostgresMirror", package: "MovieMash"),
                 .product(name: "Projections", package: "MovieMash"),
+                .product(name: "Recommender", package: "MovieMash"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Benchmarks/MovieMashBenchmarks",

@@ -10,6 +10,7 @@ public struct Replay {
         EloRatings.name: { EloRatings() },
         BradleyTerryCounts.name: { BradleyTerryCounts() },
         RecentPairs.name: { RecentPairs() },
+        RecommenderInteractions.name: { RecommenderInteractions() },
     ]
 
     public private(set) var projectors: [any Projector]

@@ -31,29 +31,21 @@ public struct FactorMatrix: Sendable, Equatable {
         return matrix
     }
 
-    /// Σ rows·rowsᵀ + `diagonal`·I, as a stride × stride matrix (accumulated in Double).
+    /// Σ rows·rowsᵀ + `diagonal`·I, as a stride × stride matrix: one eight-lane multiply-add per row,
+    /// factor and lane (Float32, as BLAS `ssyrk` would).
     func gram(adding diagonal: Float) -> [Float] {
-        var sums = [Double](repeating: 0, count: stride * stride)
+        var gram = [Float](repeating: 0, count: stride * stride)
         storage.withUnsafeBufferPointer { data in
-            sums.withUnsafeMutableBufferPointer { sums in
+            gram.withUnsafeMutableBufferPointer { gram in
                 for r in 0..<rows {
                     let row = data.baseAddress! + r * stride
-                    for a in 0..<factors {
-                        let ya = Double(row[a])
-                        if ya == 0 { continue }
-                        for b in a..<factors { sums[a * stride + b] += ya * Double(row[b]) }
+                    for a in 0..<factors where row[a] != 0 {
+                        Lanes.axpy(row[a], row, gram.baseAddress! + a * stride, stride)
                     }
                 }
             }
         }
-        var gram = [Float](repeating: 0, count: stride * stride)
-        for a in 0..<factors {
-            for b in a..<factors {
-                gram[a * stride + b] = Float(sums[a * stride + b])
-                gram[b * stride + a] = Float(sums[a * stride + b])
-            }
-            gram[a * stride + a] += diagonal
-        }
+        for a in 0..<factors { gram[a * stride + a] += diagonal }
         return gram
     }
 }
@@ -85,9 +77,39 @@ enum Lanes {
         }
     }
 
-    /// out = m·x for a count × count row-major matrix.
+    /// out = m·x for a symmetric count × count matrix: a sum of its rows scaled by x, no horizontal sums.
+    /// Up to 64 factors the sums stay in eight registers' worth of lanes instead of memory.
     @inline(__always)
     static func multiply(_ m: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ count: Int) {
-        for row in 0..<count { out[row] = dot(m + row * count, x, count) }
+        guard count <= 64 else {
+            out.update(repeating: 0, count: count)
+            for row in 0..<count where x[row] != 0 { axpy(x[row], m + row * count, out, count) }
+            return
+        }
+        let raw = UnsafeRawPointer(m)
+        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+        var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
+        let lanes = count / 8
+        for row in 0..<count {
+            let scale = SIMD8<Float>(repeating: x[row])
+            let base = raw + row * count * 4
+            a0 += scale * base.loadUnaligned(as: SIMD8<Float>.self)
+            if lanes > 1 { a1 += scale * base.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) }
+            if lanes > 2 { a2 += scale * base.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self) }
+            if lanes > 3 { a3 += scale * base.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self) }
+            if lanes > 4 { a4 += scale * base.loadUnaligned(fromByteOffset: 128, as: SIMD8<Float>.self) }
+            if lanes > 5 { a5 += scale * base.loadUnaligned(fromByteOffset: 160, as: SIMD8<Float>.self) }
+            if lanes > 6 { a6 += scale * base.loadUnaligned(fromByteOffset: 192, as: SIMD8<Float>.self) }
+            if lanes > 7 { a7 += scale * base.loadUnaligned(fromByteOffset: 224, as: SIMD8<Float>.self) }
+        }
+        let target = UnsafeMutableRawPointer(out)
+        target.storeBytes(of: a0, as: SIMD8<Float>.self)
+        if lanes > 1 { target.storeBytes(of: a1, toByteOffset: 32, as: SIMD8<Float>.self) }
+        if lanes > 2 { target.storeBytes(of: a2, toByteOffset: 64, as: SIMD8<Float>.self) }
+        if lanes > 3 { target.storeBytes(of: a3, toByteOffset: 96, as: SIMD8<Float>.self) }
+        if lanes > 4 { target.storeBytes(of: a4, toByteOffset: 128, as: SIMD8<Float>.self) }
+        if lanes > 5 { target.storeBytes(of: a5, toByteOffset: 160, as: SIMD8<Float>.self) }
+        if lanes > 6 { target.storeBytes(of: a6, toByteOffset: 192, as: SIMD8<Float>.self) }
+        if lanes > 7 { target.storeBytes(of: a7, toByteOffset: 224, as: SIMD8<Float>.self) }
     }
 }

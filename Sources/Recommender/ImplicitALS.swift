@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Implicit-feedback matrix factorization (Hu, Koren, Volinsky 2008) by alternating least squares.
 ///
@@ -51,18 +52,23 @@ public enum ImplicitALS {
                                     target: targetBuffer.baseAddress!, fixed: fixedBuffer.baseAddress!,
                                     gram: gramBuffer.baseAddress!, columns: columns.baseAddress!,
                                     values: values.baseAddress!, starts: starts.baseAddress!)
-                                DispatchQueue.concurrentPerform(iterations: threads) { thread in
+                                // Contiguous blocks of 64 rows (streaming through the matrix), taken by
+                                // the `threads` workers as they come free.
+                                let nextBlock = Atomic<Int>(0)
+                                DispatchQueue.concurrentPerform(iterations: threads) { _ in
                                     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 3 * stride)
                                     defer { scratch.deallocate() }
-                                    var row = thread
-                                    while row < rows {
-                                        let start = shared.starts[row]
-                                        conjugateGradient(
-                                            x: shared.target + row * stride, columns: shared.columns + start,
-                                            values: shared.values + start, count: shared.starts[row + 1] - start,
-                                            fixed: shared.fixed, gram: shared.gram, stride: stride,
-                                            alpha: alpha, steps: steps, scratch: scratch)
-                                        row += threads
+                                    while true {
+                                        let block = nextBlock.add(1, ordering: .relaxed).oldValue
+                                        guard block * 64 < rows else { break }
+                                        for row in (block * 64)..<min(rows, (block + 1) * 64) {
+                                            let start = shared.starts[row]
+                                            conjugateGradient(
+                                                x: shared.target + row * stride, columns: shared.columns + start,
+                                                values: shared.values + start, count: shared.starts[row + 1] - start,
+                                                fixed: shared.fixed, gram: shared.gram, stride: stride,
+                                                alpha: alpha, steps: steps, scratch: scratch)
+                                        }
                                     }
                                 }
                             }
@@ -111,7 +117,7 @@ public enum ImplicitALS {
 }
 
 /// What the worker threads of a half-step share: read-only inputs, and the rows being solved, of which
-/// each thread writes only its own (rows thread, thread + threads, …), so no two threads touch the same memory.
+/// each block writes only its own rows, so no two threads touch the same memory.
 struct SharedRows: @unchecked Sendable {
     let target: UnsafeMutablePointer<Float>
     let fixed: UnsafePointer<Float>

@@ -1,0 +1,146 @@
+import Benchmark
+import Foundation
+import Recommender
+
+/// MovieLens-100k leave-one-out splits for seeds 1–3 (ratings ≥ 4 held out, all ratings as binary
+/// interactions), each also written as files for `Scripts/reference/implicit_als.py`. The data comes from
+/// MOVIEMASH_BENCH_MOVIELENS, else `.build/movielens` (which `Scripts/test` fills).
+final class MovieLensSplits: @unchecked Sendable {
+    static let shared = MovieLensSplits()
+    static let seeds: [UInt64] = [1, 2, 3]
+    private(set) var splits: [(seed: UInt64, split: Evaluation.Split, directory: String)] = []
+
+    func build() throws {
+        guard splits.isEmpty else { return }
+        let directory = ProcessInfo.processInfo.environment["MOVIEMASH_BENCH_MOVIELENS"]
+            ?? repositoryRoot.appendingPathComponent(".build/movielens").path
+        var users: [Int: Int] = [:], items: [Int: Int] = [:]
+        var ratings: [(user: Int, item: Int, rating: Float)] = []
+        for line in try String(contentsOfFile: directory + "/ml-100k.inter", encoding: .utf8).split(separator: "\n").dropFirst() {
+            let fields = line.split(separator: "\t")
+            let user = users[Int(fields[0])!, default: users.count], item = items[Int(fields[1])!, default: items.count]
+            users[Int(fields[0])!] = user
+            items[Int(fields[1])!] = item
+            ratings.append((user, item, Float(fields[2])!))
+        }
+        for seed in Self.seeds {
+            let split = Evaluation.leaveOneOut(ratings, users: users.count, items: items.count, threshold: 4, seed: seed)
+            let folder = temporaryDirectory("moviemash-split-\(seed)")
+            var train = ""
+            for user in 0..<split.train.rows {
+                let row = split.train.row(user)
+                for (item, value) in zip(row.columns, row.values) { train += "\(user)\t\(item)\t\(value)\n" }
+            }
+            try train.write(toFile: folder + "/train.tsv", atomically: true, encoding: .utf8)
+            try split.heldOut.sorted { $0.key < $1.key }.map { "\($0.key)\t\($0.value)\n" }.joined()
+                .write(toFile: folder + "/heldout.tsv", atomically: true, encoding: .utf8)
+            try "\(users.count)\t\(items.count)\n".write(toFile: folder + "/shape.tsv", atomically: true, encoding: .utf8)
+            splits.append((seed, split, folder))
+        }
+    }
+}
+
+/// The comparison configuration: 64 factors, regularization 0.05, 15 iterations, confidence 1 for an
+/// observed interaction (`alpha` 0 here is `implicit`'s default `alpha` 1 on binary data).
+func comparisonConfiguration(seed: UInt64, threads: Int) -> ImplicitALS.Configuration {
+    var configuration = ImplicitALS.Configuration()
+    configuration.factors = 64
+    configuration.regularization = 0.05
+    configuration.iterations = 15
+    configuration.alpha = 0
+    configuration.seed = seed
+    configuration.threads = threads
+    return configuration
+}
+
+func recommenderBenchmarks() {
+    let recall = BenchmarkMetric.custom("recall@10 (‰, mean of 3 seeds)", polarity: .prefersLarger, useScalingFactor: false)
+    let ndcg = BenchmarkMetric.custom("ndcg@10 (‰, mean of 3 seeds)", polarity: .prefersLarger, useScalingFactor: false)
+    let fitTime = BenchmarkMetric.custom("fit ms (mean of 3 seeds)", useScalingFactor: false)
+    let metrics = [fitTime, recall, ndcg]
+    let all = ProcessInfo.processInfo.activeProcessorCount
+
+    for threads in [1, all] {
+        Benchmark("ALS on MovieLens-100k, \(threads) thread(s)", configuration: .init(metrics: metrics, maxIterations: 1), closure: { benchmark in
+            var seconds = 0.0, recalls = 0.0, ndcgs = 0.0
+            for (seed, split, _) in MovieLensSplits.shared.splits {
+                let start = ContinuousClock.now
+                let model = ImplicitALS.fit(split.train, configuration: comparisonConfiguration(seed: seed, threads: threads))
+                seconds += (ContinuousClock.now - start) / .seconds(1)
+                let score = Evaluation.score(model, on: split, k: 10)
+                recalls += score.recall
+                ndcgs += score.ndcg
+            }
+            let runs = Double(MovieLensSplits.seeds.count)
+            benchmark.measurement(fitTime, Int(seconds / runs * 1000))
+            benchmark.measurement(recall, Int(recalls / runs * 1000))
+            benchmark.measurement(ndcg, Int(ndcgs / runs * 1000))
+        }, setup: { try MovieLensSplits.shared.build() })
+
+        Benchmark("Baseline: implicit ALS on MovieLens-100k, \(threads) thread(s)", configuration: .init(metrics: metrics, maxIterations: 1), closure: { benchmark in
+            var seconds = 0.0, recalls = 0.0, ndcgs = 0.0
+            for (seed, _, directory) in MovieLensSplits.shared.splits {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                process.arguments = ["python3", repositoryRoot.appendingPathComponent("Scripts/reference/implicit_als.py").path,
+                                     directory, "--threads", "\(threads)", "--alpha", "0", "--seed", "\(seed)"]
+                let pipe = Pipe()
+                process.standardOutput = pipe
+                try process.run()
+                let output = pipe.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                let report = try JSONSerialization.jsonObject(with: output) as! [String: Double]
+                seconds += report["seconds"]!
+                recalls += report["recall"]!
+                ndcgs += report["ndcg"]!
+            }
+            let runs = Double(MovieLensSplits.seeds.count)
+            benchmark.measurement(fitTime, Int(seconds / runs * 1000))
+            benchmark.measurement(recall, Int(recalls / runs * 1000))
+            benchmark.measurement(ndcg, Int(ndcgs / runs * 1000))
+        }, setup: { try MovieLensSplits.shared.build() })
+    }
+
+    Benchmark("Baseline: popularity on MovieLens-100k", configuration: .init(metrics: [recall, ndcg], maxIterations: 1), closure: { benchmark in
+        var recalls = 0.0, ndcgs = 0.0
+        for (_, split, _) in MovieLensSplits.shared.splits {
+            let score = Evaluation.popularity(on: split, k: 10)
+            recalls += score.recall
+            ndcgs += score.ndcg
+        }
+        benchmark.measurement(recall, Int(recalls / 3 * 1000))
+        benchmark.measurement(ndcg, Int(ndcgs / 3 * 1000))
+    }, setup: { try MovieLensSplits.shared.build() })
+
+    Benchmark("ALS iteration on a MovieLens-20M-shaped matrix (138k users, 27k items, 10M interactions)",
+              configuration: .init(metrics: [.wallClock, .peakMemoryResident], timeUnits: .milliseconds, maxIterations: 2),
+              closure: { benchmark in
+        var configuration = comparisonConfiguration(seed: 1, threads: all)
+        configuration.iterations = 1
+        benchmark.startMeasurement()
+        blackHole(ImplicitALS.fit(TwentyMillionShape.shared.matrix, configuration: configuration))
+        benchmark.stopMeasurement()
+    }, setup: { _ = TwentyMillionShape.shared.matrix })
+}
+
+/// 10M interactions of 138,493 users over 26,744 items: item popularity follows a power law (Zipf-like,
+/// exponent about 1), users' activity too.
+final class TwentyMillionShape: @unchecked Sendable {
+    static let shared = TwentyMillionShape()
+    lazy var matrix: SparseMatrix = {
+        let users = 138_493, items = 26_744, interactions = 10_000_000
+        var state: UInt64 = 0x5EED
+        func next() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 11) * 0x1p-53
+        }
+        var entries: [(row: Int32, column: Int32, value: Float)] = []
+        entries.reserveCapacity(interactions)
+        for _ in 0..<interactions {
+            let user = Int32(Double(users) * pow(next(), 2))
+            let item = Int32(min(Double(items - 1), exp(next() * log(Double(items))) - 1))
+            entries.append((user, item, 1))
+        }
+        return SparseMatrix(rows: users, columns: items, entries: entries)
+    }()
+}

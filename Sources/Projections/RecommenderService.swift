@@ -1,0 +1,165 @@
+import EventLog
+import Foundation
+import Logging
+import MovieMashCore
+import Recommender
+import ServiceLifecycle
+import Synchronization
+
+/// Keeps film recommendations current: folds each event's person (and any new films) into the current
+/// model at once, and retrains the whole model in the background every `retrainEvery` events or
+/// `retrainInterval`, swapping it in atomically. Readers never wait for either.
+public final class RecommenderService: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var interactions = RecommenderInteractions.Configuration()
+        public var model = ImplicitALS.Configuration()
+        public var retrainEvery = 10_000
+        public var retrainInterval: Duration = .seconds(300)
+        public var pollInterval: Duration = .milliseconds(50)
+
+        public init() {
+            model.alpha = 4
+        }
+    }
+
+    /// What readers see: the latest model, factors folded in since it was trained (with the position they
+    /// were computed at), and the interactions as of `position`.
+    struct Published: Sendable {
+        var model: FactorModel?
+        var modelPosition: UInt64 = 0
+        var people: [Int: (factors: [Float], position: UInt64)] = [:]
+        var films: [Int: (factors: [Float], position: UInt64)] = [:]
+        var interactions: RecommenderInteractions
+        var position: UInt64 = 0
+    }
+
+    private let log: EventLog
+    private let configuration: Configuration
+    private let logger: Logger
+    private let fallback: @Sendable () -> [MovieID]
+    private let published: Mutex<Published>
+    private let training = Atomic<Bool>(false)
+
+    /// `fallback` ranks films for people with no history (say, the Bradley–Terry film leaderboard); films
+    /// with the most interactions fill in after it.
+    public init(
+        log: EventLog, configuration: Configuration = Configuration(), logger: Logger,
+        fallback: @escaping @Sendable () -> [MovieID] = { [] }
+    ) {
+        self.log = log
+        self.configuration = configuration
+        self.logger = logger
+        self.fallback = fallback
+        published = Mutex(Published(interactions: RecommenderInteractions(configuration: configuration.interactions)))
+    }
+
+    /// The log position the recommendations reflect, and the position of the last full training.
+    public var positions: (events: UInt64, model: UInt64) { published.withLock { ($0.position, $0.modelPosition) } }
+
+    public func run() async throws {
+        var interactions = RecommenderInteractions(configuration: configuration.interactions)
+        var position: UInt64 = 0
+        var sinceTraining = 0
+        var lastTraining = ContinuousClock.now
+        var retraining: Task<Void, any Error>?
+        defer { retraining?.cancel() }
+        let reader = log.reader()
+        while !Task.isCancelled {
+            var applied = 0
+            while applied < 1024, let stored = try reader.next() {
+                interactions.apply(try EventEnvelope(stored))
+                position = stored.position + 1
+                applied += 1
+                if let touched = interactions.lastTouched {
+                    sinceTraining += 1
+                    foldIn(touched, interactions: interactions, position: position)
+                }
+            }
+            let snapshot = interactions, at = position
+            published.withLock {
+                $0.interactions = snapshot
+                $0.position = at
+            }
+            let due = sinceTraining >= configuration.retrainEvery
+                || (sinceTraining > 0 && ContinuousClock.now - lastTraining >= configuration.retrainInterval)
+            if due, training.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged {
+                sinceTraining = 0
+                lastTraining = ContinuousClock.now
+                retraining = Task { [configuration] in
+                    defer { self.training.store(false, ordering: .releasing) }
+                    let model = ImplicitALS.fit(snapshot.matrix.matrix, configuration: configuration.model)
+                    try Task.checkCancellation()
+                    self.published.withLock { state in
+                        state.model = model
+                        state.modelPosition = at
+                        state.people = state.people.filter { $0.value.position > at }
+                        state.films = state.films.filter { $0.value.position > at }
+                    }
+                }
+            }
+            if applied < 1024 {
+                let (log, next, poll) = (self.log, position, configuration.pollInterval)
+                do {
+                    guard try await cancelWhenGracefulShutdown({ try await log.waitForRecord(at: next, pollInterval: poll) }) else { return }
+                } catch is CancellationError {
+                    return
+                }
+            }
+        }
+    }
+
+    /// Folds the touched person in against the current item factors, and any film the model has never
+    /// seen against the user factors, without a retrain.
+    func foldIn(_ touched: (person: Int, films: [Int]), interactions: RecommenderInteractions, position: UInt64) {
+        guard let model = published.withLock({ $0.model }) else { return }
+        let row = interactions.matrix.rows[touched.person]
+        let known = row.filter { Int($0.column) < model.items.rows }.map { (item: Int($0.column), weight: $0.value) }
+        let person = model.foldInUser(known)
+        var newFilms: [Int: [Float]] = [:]
+        for film in touched.films where film >= model.items.rows && touched.person < model.users.rows {
+            let weight = row.first { Int($0.column) == film }?.value ?? 0
+            newFilms[film] = model.foldInItem([(user: touched.person, weight: weight)])
+        }
+        published.withLock { state in
+            state.people[touched.person] = (person, position)
+            for (film, factors) in newFilms { state.films[film] = (factors, position) }
+        }
+    }
+
+    /// Up to `count` films for `person`, best first, never ones they already have. A person without history
+    /// (or before the first model) gets the cold-start ranking: `fallback`, then the films with the most
+    /// interactions.
+    public func recommendations(for person: RecommenderInteractions.Person, count: Int) -> [MovieID] {
+        let state = published.withLock { state -> (FactorModel?, [Float]?, [Int: [Float]], RecommenderInteractions) in
+            let index = state.interactions.people.index(of: person).map(Int.init)
+            let vector = index.flatMap { index in
+                state.people[index]?.factors ?? state.model.flatMap { index < $0.users.rows ? $0.users.row(index) : nil }
+            }
+            return (state.model, vector, state.films.mapValues(\.factors), state.interactions)
+        }
+        let (model, vector, newFilms, interactions) = state
+        let owned = Set(interactions.interactions(of: person).map(\.item))
+        var chosen: [Int] = []
+        if let model, let vector {
+            chosen = model.topItems(for: vector, count: count, excluding: owned).map(\.item)
+            let extra = newFilms.filter { !owned.contains($0.key) }.map { film, factors in
+                (film, zip(vector, factors).map(*).reduce(0, +))
+            }
+            if !extra.isEmpty {
+                let scored = model.topItems(for: vector, count: count, excluding: owned).map { ($0.item, $0.score) } + extra
+                chosen = scored.sorted { ($0.1, -$0.0) > ($1.1, -$1.0) }.prefix(count).map(\.0)
+            }
+        }
+        var result = chosen.map { interactions.films[Int32($0)] }
+        if result.count < count {
+            var popularity = [Float](repeating: 0, count: interactions.films.count)
+            for row in interactions.matrix.rows { for cell in row { popularity[Int(cell.column)] += 1 } }
+            let popular = popularity.indices.sorted { (popularity[$0], -$0) > (popularity[$1], -$1) }.map { interactions.films[Int32($0)] }
+            let ownedFilms = Set(owned.map { interactions.films[Int32($0)] })
+            for film in fallback() + popular where result.count < count && !ownedFilms.contains(film) && !result.contains(film) {
+                result.append(film)
+            }
+        }
+        return result
+    }
+}
