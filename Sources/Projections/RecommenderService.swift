@@ -56,6 +56,11 @@ public final class RecommenderService: Service, Sendable {
     /// The log position the recommendations reflect, and the position of the last full training.
     public var positions: (events: UInt64, model: UInt64) { published.withLock { ($0.position, $0.modelPosition) } }
 
+    /// The latest fully trained model (nil before the first training) and the interactions as of now.
+    public var current: (model: FactorModel?, interactions: RecommenderInteractions) {
+        published.withLock { ($0.model, $0.interactions) }
+    }
+
     public func run() async throws {
         var interactions = RecommenderInteractions(configuration: configuration.interactions)
         var position: UInt64 = 0

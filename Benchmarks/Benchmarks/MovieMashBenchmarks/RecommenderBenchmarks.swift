@@ -112,6 +112,14 @@ func recommenderBenchmarks() {
         benchmark.measurement(ndcg, Int(ndcgs / 3 * 1000))
     }, setup: { try MovieLensSplits.shared.build() })
 
+    // What the recommender service does per event: fold one person in against the current model.
+    Benchmark("Fold-in of one MovieLens user (64 factors)",
+              configuration: .init(metrics: [.wallClock], timeUnits: .microseconds, maxDuration: .seconds(5), maxIterations: 20_000),
+              closure: { benchmark in
+        let (model, rows) = FoldInFixture.shared.value
+        for iteration in benchmark.scaledIterations { blackHole(model.foldInUser(rows[iteration % rows.count])) }
+    }, setup: { try MovieLensSplits.shared.build(); _ = FoldInFixture.shared.value })
+
     Benchmark("ALS iteration on a MovieLens-20M-shaped matrix (138k users, 27k items, 10M interactions)",
               configuration: .init(metrics: [.wallClock, .peakMemoryResident], timeUnits: .milliseconds, maxIterations: 2),
               closure: { benchmark in
@@ -123,24 +131,44 @@ func recommenderBenchmarks() {
     }, setup: { _ = TwentyMillionShape.shared.matrix })
 }
 
-/// 10M interactions of 138,493 users over 26,744 items: item popularity follows a power law (Zipf-like,
-/// exponent about 1), users' activity too.
+/// About 10M distinct interactions of 138,493 users over 26,744 items, shaped like MovieLens-20M: users'
+/// activity is Pareto-distributed (at least 20 each, α 1.5), items are drawn with popularity ∝ (rank + 10)^-0.9.
 final class TwentyMillionShape: @unchecked Sendable {
     static let shared = TwentyMillionShape()
     lazy var matrix: SparseMatrix = {
-        let users = 138_493, items = 26_744, interactions = 10_000_000
+        let users = 138_493, items = 26_744
         var state: UInt64 = 0x5EED
         func next() -> Double {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Double(state >> 11) * 0x1p-53
         }
+        let exponent = 1 - 0.9, low = pow(10.0, exponent), high = pow(Double(items + 10), exponent)
         var entries: [(row: Int32, column: Int32, value: Float)] = []
-        entries.reserveCapacity(interactions)
-        for _ in 0..<interactions {
-            let user = Int32(Double(users) * pow(next(), 2))
-            let item = Int32(min(Double(items - 1), exp(next() * log(Double(items))) - 1))
-            entries.append((user, item, 1))
+        entries.reserveCapacity(10_500_000)
+        for user in 0..<users {
+            let degree = min(items / 4, Int(24 * pow(1 - next(), -1 / 1.5)))
+            var chosen = Set<Int32>()
+            while chosen.count < degree {
+                chosen.insert(Int32(min(Double(items - 1), pow(low + next() * (high - low), 1 / exponent) - 10)))
+            }
+            for item in chosen { entries.append((Int32(user), item, 1)) }
         }
-        return SparseMatrix(rows: users, columns: items, entries: entries)
+        let matrix = SparseMatrix(rows: users, columns: items, entries: entries)
+        print("MovieLens-20M-shaped matrix: \(matrix.rows) users, \(matrix.columnCount) items, \(matrix.nonzeros) interactions")
+        return matrix
+    }()
+}
+
+/// A model fitted on the first MovieLens split, and every user's training interactions.
+final class FoldInFixture: @unchecked Sendable {
+    static let shared = FoldInFixture()
+    lazy var value: (FactorModel, [[(item: Int, weight: Float)]]) = {
+        let (seed, split, _) = MovieLensSplits.shared.splits[0]
+        let model = ImplicitALS.fit(split.train, configuration: comparisonConfiguration(seed: seed, threads: 1))
+        let rows = (0..<split.train.rows).map { user in
+            let row = split.train.row(user)
+            return zip(row.columns, row.values).map { (item: Int($0), weight: $1) }
+        }
+        return (model, rows)
     }()
 }

@@ -1,0 +1,79 @@
+import EventLog
+import Foundation
+import Logging
+import MovieMashCore
+import Projections
+import Recommender
+import Testing
+import TestSupport
+
+@Suite struct RecommenderServiceTests {
+    let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    static func configuration(retrainEvery: Int) -> RecommenderService.Configuration {
+        var configuration = RecommenderService.Configuration()
+        configuration.model.factors = 16
+        configuration.model.iterations = 4
+        configuration.retrainEvery = retrainEvery
+        configuration.pollInterval = .milliseconds(5)
+        return configuration
+    }
+
+    @Test func coldStartFallsBackToTheGivenRankingThenPopularity() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let events = sampleEvents(votes: 200)
+        let log = try await writeLog(events, to: directory.file("log"))
+        let favourite = try MovieID("not-in-the-catalogue")
+        let service = RecommenderService(
+            log: log, configuration: Self.configuration(retrainEvery: 1_000_000), logger: logger, fallback: { [favourite] })
+        let running = Task { try await service.run() }
+        #expect(try await eventually { service.positions.events == UInt64(events.count) })
+        let stranger = RecommenderInteractions.Person.voter(UUID())
+        let cold = service.recommendations(for: stranger, count: 5)
+        #expect(cold.count == 5 && cold.first == favourite)
+        let interactions = service.current.interactions
+        var popularity: [MovieID: Int] = [:]
+        for row in interactions.matrix.rows { for cell in row { popularity[interactions.films[cell.column], default: 0] += 1 } }
+        #expect(cold.dropFirst().allSatisfy { popularity[$0, default: 0] >= popularity.values.sorted().reversed()[5] })
+        running.cancel()
+        try await running.value
+        try await log.close()
+    }
+
+    @Test func eachVoteIsFoldedInAtOnceAndRetrainingSwapsTheModel() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let events = sampleEvents(votes: 1500)
+        let log = try await writeLog(Array(events.prefix(1200)), to: directory.file("log"))
+        let service = RecommenderService(log: log, configuration: Self.configuration(retrainEvery: 500), logger: logger)
+        let running = Task { try await service.run() }
+        #expect(try await eventually(timeout: .seconds(60)) { service.current.model != nil && service.positions.events == 1200 })
+        let firstTraining = service.positions.model
+
+        // A new voter's first vote: folded in against the current model before any retrain.
+        let voter = UUID()
+        let set = try #require(events.compactMap { if case .top4SetScraped(let set) = $0.event { set } else { nil } }.first)
+        let other = try #require(events.compactMap { if case .top4SetScraped(let set) = $0.event { set } else { nil } }.last)
+        let vote = try VoteCast(
+            voteID: UUID(), userID: voter, setA: set.setID, setB: other.setID, winner: .setA, ticketID: UUID(),
+            castAt: Timestamp(milliseconds: 1_800_000_000_000))
+        _ = try await log.append(LogRecord(EventEnvelope(occurredAt: vote.castAt, event: .voteCast(vote))))
+        #expect(try await eventually { service.positions.events == 1201 })
+        let (model, interactions) = service.current
+        let person = RecommenderInteractions.Person.voter(voter)
+        let owned = interactions.interactions(of: person)
+        #expect(Set(owned.map { interactions.films[Int32($0.item)] }) == Set(set.movieIDs))
+        let folded = try #require(model).foldInUser(owned)
+        let expected = model!.topItems(for: folded, count: 10, excluding: Set(owned.map(\.item))).map { interactions.films[Int32($0.item)] }
+        let recommended = service.recommendations(for: person, count: 10)
+        #expect(recommended == expected)
+        #expect(Set(recommended).isDisjoint(with: set.movieIDs))
+
+        _ = try await log.append(contentsOf: events.dropFirst(1200).map(LogRecord.init))
+        #expect(try await eventually(timeout: .seconds(60)) { service.positions.model > firstTraining })
+        running.cancel()
+        try await running.value
+        try await log.close()
+    }
+}
