@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "PostgresMirror", targets: ["PostgresMirror"]),
         .library(name: "Projections", targets: ["Projections"]),
         .library(name: "Recommender", targets: ["Recommender"]),
+        .library(name: "Scraper", targets: ["Scraper"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -26,7 +27,13 @@ let package = Package(
             pkgConfig: "liblz4",
             providers: [.apt(["liblz4-dev"])]
         ),
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
         .target(name: "EventLog", dependencies: ["CLZ4"]),
+        .target(name: "Scraper", dependencies: ["CLibXML2", "MovieMashCore"]),
         .target(name: "MovieMashCore"),
         .target(
             name: "PostgresMirror",
@@ -85,6 +92,7 @@ let package = Package(
         .testTarget(
             name: "PostgresMirrorTests",
             dependencies: ["PostgresMirror", "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio")]),
+        .testTarget(name: "ScraperTests", dependencies: ["Scraper", "MovieMashCore", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RecommenderTests", dependencies: ["Recommender", "TestSupport"]),
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "EventLog", "MovieMashCore", "TestSupport"]),
         .testTarget(name: "moviemashTests", dependencies: ["EventLog", "MovieMashCore", "PostgresMirror", "Projections", "TestSupport"]),
