@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .systemLibrary(
@@ -33,7 +34,15 @@ let package = Package(
             providers: [.apt(["libxml2-dev"])]
         ),
         .target(name: "EventLog", dependencies: ["CLZ4"]),
-        .target(name: "Scraper", dependencies: ["CLibXML2", "MovieMashCore"]),
+        .target(
+            name: "Scraper",
+            dependencies: [
+                "CLibXML2",
+                "MovieMashCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(name: "MovieMashCore"),
         .target(
             name: "PostgresMirror",
@@ -74,6 +83,7 @@ let package = Package(
                 "MovieMashCore",
                 "PostgresMirror",
                 "Projections",
+                "Scraper",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -84,6 +94,9 @@ let package = Package(
             dependencies: [
                 "EventLog", "MovieMashCore", "PostgresMirror",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/TestSupport"),

@@ -106,15 +106,20 @@ public enum LetterboxdPage {
     }
 
     static func rejectErrorPages(_ page: HTMLDocument, what: String) throws(ScrapeError) {
+        try rejectBlockPages(page, what: what)
+        let title = page.nodes("//title").first?.text ?? ""
+        let errorBody = page.nodes("//body[contains(concat(' ', normalize-space(@class), ' '), ' error ')]")
+        if !errorBody.isEmpty || title.contains("Not Found") {
+            throw ScrapeError(.notFound, "Letterboxd has no \(what)")
+        }
+    }
+
+    static func rejectBlockPages(_ page: HTMLDocument, what: String) throws(ScrapeError) {
         let title = page.nodes("//title").first?.text ?? ""
         let challenge = page.nodes(
             "//*[@id='challenge-form' or @id='challenge-running' or @id='cf-wrapper' or @id='cf-turnstile' or contains(@class, 'cf-turnstile') or contains(@class, 'g-recaptcha') or contains(@class, 'h-captcha')] | //script[contains(@src, 'challenges.cloudflare.com')]")
         if title.contains("Just a moment") || title.contains("Attention Required") || !challenge.isEmpty {
             throw ScrapeError(.blocked, "Letterboxd answered \(what) with a Cloudflare challenge or captcha page")
-        }
-        let errorBody = page.nodes("//body[contains(concat(' ', normalize-space(@class), ' '), ' error ')]")
-        if !errorBody.isEmpty || title.contains("Not Found") {
-            throw ScrapeError(.notFound, "Letterboxd has no \(what)")
         }
     }
 

@@ -14,6 +14,8 @@ public struct ScrapeError: Error, CustomStringConvertible, Sendable, Equatable {
         public static let notAFilm = Code(name: "not a film")
         /// The page is there but lacks what we need.
         public static let malformed = Code(name: "malformed")
+        /// robots.txt forbids the path.
+        public static let disallowed = Code(name: "disallowed by robots.txt")
         /// Fetching failed (network, HTTP status, retries exhausted).
         public static let fetch = Code(name: "fetch failed")
     }
