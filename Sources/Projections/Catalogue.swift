@@ -4,10 +4,12 @@ import MovieMashCore
 /// 64-bit genre signature per set (the union of its films' genres) for pairing diverse sets.
 public struct Catalogue: Projector {
     public static let name = "catalogue"
-    public static let version: UInt32 = 1
+    public static let version: UInt32 = 2
 
     public private(set) var movies: [MovieID: MovieCatalogued] = [:]
     public private(set) var sets: [SetID: Top4SetScraped] = [:]
+    /// Each Letterboxd user's most recently scraped set.
+    public private(set) var latestSets: [String: SetID] = [:]
     /// Genres in order of first sight; a genre's bit in a signature is its index modulo 64.
     public private(set) var genres = Interner<String>()
 
@@ -22,6 +24,7 @@ public struct Catalogue: Projector {
             movies[movie.movieID] = movie
         case .top4SetScraped(let set):
             sets[set.setID] = set
+            latestSets[set.letterboxdUser] = set.setID
         case .userRegistered, .voteCast:
             break
         }
@@ -62,6 +65,11 @@ public struct Catalogue: Projector {
             for film in set.movieIDs { writer.write(film.slug) }
             writer.write(UInt64(bitPattern: set.scrapedAt.milliseconds))
         }
+        writer.write(count: latestSets.count)
+        for user in latestSets.keys.sorted() {
+            writer.write(user)
+            latestSets[user]!.write(to: &writer)
+        }
     }
 
     public mutating func decodeState(from reader: inout SnapshotReader) throws(SnapshotError) {
@@ -93,6 +101,13 @@ public struct Catalogue: Projector {
                 for _ in 0..<4 { films.append(try MovieID(try reader.string())) }
                 let scrapedAt = Timestamp(milliseconds: Int64(bitPattern: try reader.uint64()))
                 sets[id] = try Top4SetScraped(setID: id, letterboxdUser: owner, movieIDs: films, scrapedAt: scrapedAt)
+            }
+            latestSets = [:]
+            for _ in 0..<(try reader.count(minimumBytes: 20)) {
+                let user = try reader.string()
+                let set = try SetID.read(from: &reader)
+                guard sets[set] != nil else { throw SnapshotError("the latest set of \(user) is unknown") }
+                latestSets[user] = set
             }
         } catch let error as SnapshotError {
             throw error

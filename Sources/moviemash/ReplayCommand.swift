@@ -56,7 +56,7 @@ struct ReplayCommand: AsyncParsableCommand {
             }
             end = max(end, expected.values.map(\.position).max()!)
         }
-        var progress = Progress(total: end)
+        var progress = Progress(total: end, verb: "replayed", noun: "events")
         try replay.run(log: log, to: end) { progress.show($0) }
         progress.finish()
         for projector in replay.projectors {
@@ -86,16 +86,20 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 }
 
-/// Replay progress on standard error: a bar redrawn in place on a terminal, a line per tenth otherwise.
+/// Progress on standard error: a bar redrawn in place on a terminal, a line per tenth otherwise.
 struct Progress {
     let total: UInt64
+    let verb: String
+    let noun: String
     let start = ContinuousClock.now
     let terminal = isatty(STDERR_FILENO) == 1
     var lastTenth = -1
     var lastDraw = ContinuousClock.now
 
-    init(total: UInt64) {
+    init(total: UInt64, verb: String, noun: String) {
         self.total = total
+        self.verb = verb
+        self.noun = noun
     }
 
     mutating func show(_ position: UInt64) {
@@ -107,12 +111,12 @@ struct Progress {
             lastDraw = ContinuousClock.now
             let filled = Int(fraction * 30)
             let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: 30 - filled)
-            FileHandle.standardError.write(Data("\r[\(bar)] \(Int(fraction * 100))%  \(position)/\(total) events  \(rate) events/s".utf8))
+            FileHandle.standardError.write(Data("\r[\(bar)] \(Int(fraction * 100))%  \(position)/\(total) \(noun)  \(rate) \(noun)/s".utf8))
         } else {
             let tenth = Int(fraction * 10)
             guard tenth > lastTenth else { return }
             lastTenth = tenth
-            FileHandle.standardError.write(Data("replayed \(position)/\(total) events (\(rate) events/s)\n".utf8))
+            FileHandle.standardError.write(Data("\(verb) \(position)/\(total) \(noun) (\(rate) \(noun)/s)\n".utf8))
         }
     }
 
