@@ -18,8 +18,8 @@ struct ScrapeCommand: AsyncParsableCommand {
             """)
 
     @Option(help: "The log directory.") var data: String
-    @Argument(help: "Letterboxd usernames.") var users: [String] = []
-    @Option(help: "A file of usernames, one per line (# comments allowed).") var usersFile: String?
+    @Argument(help: "Letterboxd usernames.") var usernames: [String] = []
+    @Option(name: .customLong("users"), help: "A file of usernames, one per line (# comments allowed).") var usersFile: String?
     @Option(help: "Read saved pages (DIR/USER.html, DIR/film/SLUG.html) instead of fetching.") var offline: String?
     @Option(help: "Requests per second to Letterboxd at most.") var rate = 0.5
     @Option(help: "Directory caching film pages.") var cache = ".moviemash-cache"
@@ -31,7 +31,7 @@ struct ScrapeCommand: AsyncParsableCommand {
     @Option(help: "always, never or interval:MS.") var fsync: EventLog.FsyncPolicy = .always
 
     func run() async throws {
-        var names = users
+        var names = usernames
         if let usersFile {
             guard let text = try? String(contentsOfFile: usersFile, encoding: .utf8) else {
                 throw ValidationError("cannot read \(usersFile)")
@@ -39,7 +39,7 @@ struct ScrapeCommand: AsyncParsableCommand {
             names += text.split(whereSeparator: \.isNewline).map { $0.split(separator: "#").first.map(String.init) ?? "" }
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
-        guard !names.isEmpty else { throw ValidationError("name at least one user, or --users-file") }
+        guard !names.isEmpty else { throw ValidationError("name at least one user, or --users FILE") }
         guard rate > 0, cacheTtlDays >= 0, attempts > 0 else { throw ValidationError("--rate and --attempts must be positive") }
 
         var logConfiguration = EventLog.Configuration()

@@ -63,7 +63,8 @@ import TestSupport
         #expect(sets.map(\.letterboxdUser) == ["davehehe", "karsten"])
         #expect(sets[0].movieIDs.map(\.slug) == ["pulp-fiction", "in-the-mood-for-love", "stalker", "cleo-from-5-to-7"])
 
-        let again = try run(Self.binary, ["scrape", "--data", log, "--offline", pages, "--fsync", "never", "davehehe", "karsten", "mia"])
+        try "# regulars\ndavehehe\nkarsten  # the Wenders fan\n\nmia\n".write(toFile: directory.file("users.txt"), atomically: true, encoding: .utf8)
+        let again = try run(Self.binary, ["scrape", "--data", log, "--offline", pages, "--fsync", "never", "--users", directory.file("users.txt")])
         #expect(again.status == 0, "\(again.error)")
         #expect(again.output.contains("sets        0 new, 2 unchanged, 1 fewer than four favourites"))
         #expect(again.output.contains("films       0 catalogued"))
