@@ -36,7 +36,8 @@ struct ScrapeCommand: AsyncParsableCommand {
             guard let text = try? String(contentsOfFile: usersFile, encoding: .utf8) else {
                 throw ValidationError("cannot read \(usersFile)")
             }
-            names += text.split(whereSeparator: \.isNewline).map { $0.split(separator: "#").first.map(String.init) ?? "" }
+            names += text.split(whereSeparator: \.isNewline)
+                .map { $0.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? "" }
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
         guard !names.isEmpty else { throw ValidationError("name at least one user, or --users FILE") }
