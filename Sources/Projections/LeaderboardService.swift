@@ -14,6 +14,12 @@ public final class LeaderboardService: Service, Sendable {
         public var sets: Leaderboard<SetID> = .empty
         public var films: Leaderboard<MovieID> = .empty
         public var position: UInt64 = 0
+
+        public init(sets: Leaderboard<SetID> = .empty, films: Leaderboard<MovieID> = .empty, position: UInt64 = 0) {
+            self.sets = sets
+            self.films = films
+            self.position = position
+        }
     }
 
     private let source: ProjectorService<BradleyTerryCounts>

@@ -1,0 +1,128 @@
+import Foundation
+import Hummingbird
+import Logging
+import MovieMashCore
+import Projections
+
+/// The HTTP gateway: routes over the read model, every error as a problem document.
+public enum GatewayApplication {
+    public struct Configuration: Sendable {
+        public var host = "127.0.0.1"
+        public var port = 8080
+        /// Request bodies larger than this are refused with 413.
+        public var maximumBodyBytes = 64 * 1024
+
+        public init() {}
+    }
+
+    /// The router with every route; `Application(router:)` serves it.
+    public static func router(readModel: ReadModel, configuration: Configuration = Configuration()) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.middlewares.add(ProblemMiddleware())
+        router.get("/health") { _, _ in HealthBody(status: "ok") }
+        router.get("/ready") { _, _ -> HealthBody in
+            guard readModel.caughtUp() else {
+                throw Problem(.serviceUnavailable, type: "not-ready", title: "Not ready", detail: "projections are still catching up with the log")
+            }
+            return HealthBody(status: "ready")
+        }
+        router.get("/api/sets/:id") { _, context -> SetBody in
+            let text = try context.parameters.require("id")
+            let id: SetID
+            do { id = try SetID(hex: text) } catch {
+                throw Problem(.badRequest, type: "invalid-set-id", title: "Invalid set id", detail: "\(error)")
+            }
+            let catalogue = readModel.catalogue()
+            guard let set = catalogue.sets[id] else {
+                throw Problem(.notFound, type: "set-not-found", title: "No such set", detail: "no top-4 set has id \(text)")
+            }
+            return SetBody(set, catalogue: catalogue, tallies: readModel.tallies(), elo: readModel.elo(), standings: readModel.standings())
+        }
+        router.get("/api/movies/:id") { _, context -> FilmBody in
+            let text = try context.parameters.require("id")
+            let id: MovieID
+            do { id = try MovieID(text) } catch {
+                throw Problem(.badRequest, type: "invalid-movie-id", title: "Invalid film id", detail: "\(error)")
+            }
+            let catalogue = readModel.catalogue()
+            guard catalogue.movies[id] != nil else {
+                throw Problem(.notFound, type: "movie-not-found", title: "No such film", detail: "no film has id \(text)")
+            }
+            return FilmBody(id, catalogue: catalogue, elo: readModel.elo(), standings: readModel.standings())
+        }
+        router.get("/api/leaderboard/sets") { request, _ -> Page<SetBody> in
+            let (offset, limit) = try paging(request)
+            let catalogue = readModel.catalogue(), tallies = readModel.tallies(), elo = readModel.elo(), standings = readModel.standings()
+            let ranked = catalogue.sets.values.sorted { a, b in
+                let ra = standings.sets[a.setID]?.rating ?? elo.rating(of: a.setID) ?? elo.configuration.base
+                let rb = standings.sets[b.setID]?.rating ?? elo.rating(of: b.setID) ?? elo.configuration.base
+                return (ra, a.setID) > (rb, b.setID)
+            }
+            let items = ranked.dropFirst(offset).prefix(limit).map {
+                SetBody($0, catalogue: catalogue, tallies: tallies, elo: elo, standings: standings)
+            }
+            return Page(items: Array(items), total: ranked.count, offset: offset, limit: limit)
+        }
+        router.get("/api/leaderboard/movies") { request, _ -> Page<FilmBody> in
+            let (offset, limit) = try paging(request)
+            let catalogue = readModel.catalogue(), elo = readModel.elo(), standings = readModel.standings()
+            let ranked = catalogue.movies.keys.sorted { a, b in
+                let ra = standings.films[a]?.rating ?? elo.rating(of: a) ?? elo.configuration.base
+                let rb = standings.films[b]?.rating ?? elo.rating(of: b) ?? elo.configuration.base
+                return (ra, a) > (rb, b)
+            }
+            let items = ranked.dropFirst(offset).prefix(limit).map { FilmBody($0, catalogue: catalogue, elo: elo, standings: standings) }
+            return Page(items: Array(items), total: ranked.count, offset: offset, limit: limit)
+        }
+        return router
+    }
+
+    /// The application serving `router` on the configured address.
+    public static func application(
+        readModel: ReadModel, configuration: Configuration = Configuration(), logger: Logger
+    ) -> some ApplicationProtocol {
+        Application(
+            router: router(readModel: readModel, configuration: configuration),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "MovieMash"),
+            logger: logger)
+    }
+
+    /// `offset` (default 0) and `limit` (1…100, default 20) from the query.
+    static func paging(_ request: Request) throws -> (offset: Int, limit: Int) {
+        let query = request.uri.queryParameters
+        func number(_ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+            guard let text = query[name[...]].map(String.init) else { return value }
+            guard let number = Int(text), range.contains(number) else {
+                throw Problem(.badRequest, type: "invalid-paging", title: "Invalid paging", detail: "\(name) must be a whole number in \(range.lowerBound)…\(range.upperBound), not '\(text)'")
+            }
+            return number
+        }
+        return (try number("offset", default: 0, range: 0...Int(Int32.max)), try number("limit", default: 20, range: 1...100))
+    }
+}
+
+/// Turns every error into a problem document: ours as they are, Hummingbird's by status, anything else
+/// as a 500 whose detail names no internals.
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let problem as Problem {
+            throw problem
+        } catch let error as HTTPError {
+            switch error.status {
+            case .notFound:
+                throw Problem(.notFound, type: "not-found", title: "Not found", detail: "no route \(request.method) \(request.uri.path)")
+            case .contentTooLarge:
+                throw Problem(.contentTooLarge, type: "body-too-large", title: "Body too large", detail: error.body ?? "the request body is too large")
+            case .badRequest:
+                throw Problem(.badRequest, type: "bad-request", title: "Bad request", detail: error.body ?? "the request could not be read")
+            default:
+                throw Problem(error.status, type: "http-\(error.status.code)", title: error.status.reasonPhrase, detail: error.body ?? error.status.reasonPhrase)
+            }
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            throw Problem(.internalServerError, type: "internal", title: "Internal error", detail: "the request failed; it has been logged")
+        }
+    }
+}

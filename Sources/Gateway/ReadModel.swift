@@ -1,0 +1,23 @@
+import Projections
+
+/// What the gateway reads: the latest immutable state of each projection, taken without waiting.
+public struct ReadModel: Sendable {
+    public var catalogue: @Sendable () -> Catalogue
+    public var tallies: @Sendable () -> Tallies
+    public var elo: @Sendable () -> EloRatings
+    public var standings: @Sendable () -> LeaderboardService.Standings
+    /// Whether every projection has applied the whole log (for `/ready`).
+    public var caughtUp: @Sendable () -> Bool
+
+    public init(
+        catalogue: @escaping @Sendable () -> Catalogue, tallies: @escaping @Sendable () -> Tallies,
+        elo: @escaping @Sendable () -> EloRatings, standings: @escaping @Sendable () -> LeaderboardService.Standings,
+        caughtUp: @escaping @Sendable () -> Bool
+    ) {
+        self.catalogue = catalogue
+        self.tallies = tallies
+        self.elo = elo
+        self.standings = standings
+        self.caughtUp = caughtUp
+    }
+}

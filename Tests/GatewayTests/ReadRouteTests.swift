@@ -1,0 +1,111 @@
+import Foundation
+@testable import Gateway
+import Hummingbird
+import HummingbirdTesting
+import MovieMashCore
+import Projections
+import Testing
+
+/// A read model over seeded sample events: 60 sets, 800 votes, Bradley–Terry fitted once.
+func sampleReadModel(caughtUp: Bool = true) async -> (ReadModel, Catalogue) {
+    var sample = SampleEvents(seed: 5, films: 120, sets: 60, voters: 30)
+    let events = sample.catalogueEvents() + (0..<800).map { _ in sample.nextVote() }
+    var catalogue = Catalogue(), tallies = Tallies(), elo = EloRatings(), counts = BradleyTerryCounts()
+    for event in events {
+        catalogue.apply(event)
+        tallies.apply(event)
+        elo.apply(event)
+        counts.apply(event)
+    }
+    var configuration = BradleyTerry.Configuration()
+    configuration.bootstrapRounds = 20
+    let standings = LeaderboardService.Standings(
+        sets: await Leaderboard.fit(counts.sets, configuration: configuration),
+        films: await Leaderboard.fit(counts.films, configuration: configuration), position: UInt64(events.count))
+    let model = ReadModel(
+        catalogue: { [catalogue] in catalogue }, tallies: { [tallies] in tallies }, elo: { [elo] in elo },
+        standings: { standings }, caughtUp: { caughtUp })
+    return (model, catalogue)
+}
+
+func problem(_ buffer: ByteBuffer) throws -> Problem {
+    try JSONDecoder().decode(Problem.self, from: Data(buffer: buffer))
+}
+
+@Suite struct ReadRouteTests {
+    @Test func healthAndReadiness() async throws {
+        for caughtUp in [true, false] {
+            let (model, _) = await sampleReadModel(caughtUp: caughtUp)
+            let app = Application(router: GatewayApplication.router(readModel: model))
+            try await app.test(.router) { client in
+                try await client.execute(uri: "/health", method: .get) { #expect($0.status == .ok) }
+                try await client.execute(uri: "/ready", method: .get) { response in
+                    #expect(response.status == (caughtUp ? .ok : .serviceUnavailable))
+                    if !caughtUp {
+                        #expect(response.headers[.contentType] == "application/problem+json")
+                        let body = try problem(response.body)
+                        #expect(body.type.hasSuffix("/not-ready"))
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func setsAndMoviesByIdWithClearErrors() async throws {
+        let (model, catalogue) = await sampleReadModel()
+        let set = catalogue.sets.values.sorted { $0.setID < $1.setID }[0]
+        let app = Application(router: GatewayApplication.router(readModel: model))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/api/sets/\(set.setID)", method: .get) { response in
+                #expect(response.status == .ok)
+                let body = try JSONDecoder().decode(SetBody.self, from: Data(buffer: response.body))
+                #expect(body.owner == set.letterboxdUser && body.films.map(\.id) == set.movieIDs.map(\.slug))
+                #expect(body.films.allSatisfy { $0.title != nil } && body.elo != nil && body.bradleyTerry != nil)
+                #expect(body.appearances == body.wins + body.losses)
+            }
+            try await client.execute(uri: "/api/movies/\(set.movieIDs[0].slug)", method: .get) { response in
+                #expect(response.status == .ok)
+                let body = try JSONDecoder().decode(FilmBody.self, from: Data(buffer: response.body))
+                #expect(body.title == catalogue.movies[set.movieIDs[0]]?.title && body.elo != nil)
+            }
+            for (uri, status, type) in [
+                ("/api/sets/nothex", HTTPResponse.Status.badRequest, "invalid-set-id"),
+                ("/api/sets/" + String(repeating: "0", count: 32), .notFound, "set-not-found"),
+                ("/api/movies/Not%20A%20Slug", .badRequest, "invalid-movie-id"),
+                ("/api/movies/no-such-film", .notFound, "movie-not-found"),
+                ("/api/nowhere", .notFound, "not-found"),
+                ("/api/leaderboard/sets?limit=0", .badRequest, "invalid-paging"),
+                ("/api/leaderboard/movies?offset=-3", .badRequest, "invalid-paging"),
+            ] {
+                try await client.execute(uri: uri, method: .get) { response in
+                    #expect(response.status == status, "\(uri)")
+                    #expect(response.headers[.contentType] == "application/problem+json", "\(uri)")
+                    let body = try problem(response.body)
+                    #expect(body.type.hasSuffix("/" + type), "\(uri)")
+                }
+            }
+        }
+    }
+
+    @Test func leaderboardsPageThroughEverySetAndFilmBestFirst() async throws {
+        let (model, catalogue) = await sampleReadModel()
+        let app = Application(router: GatewayApplication.router(readModel: model))
+        try await app.test(.router) { client in
+            var seen: [SetBody] = []
+            for offset in stride(from: 0, to: 60, by: 25) {
+                try await client.execute(uri: "/api/leaderboard/sets?offset=\(offset)&limit=25", method: .get) { response in
+                    let page = try JSONDecoder().decode(Page<SetBody>.self, from: Data(buffer: response.body))
+                    #expect(page.total == 60 && page.offset == offset && page.limit == 25)
+                    seen += page.items
+                }
+            }
+            #expect(Set(seen.map(\.id)) == Set(catalogue.sets.keys.map(\.description)))
+            let ratings = seen.map { $0.bradleyTerry!.rating }
+            #expect(ratings == ratings.sorted(by: >))
+            try await client.execute(uri: "/api/leaderboard/movies?limit=100", method: .get) { response in
+                let page = try JSONDecoder().decode(Page<FilmBody>.self, from: Data(buffer: response.body))
+                #expect(page.total == catalogue.movies.count && page.items.count == 100)
+            }
+        }
+    }
+}
