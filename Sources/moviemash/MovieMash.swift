@@ -6,5 +6,5 @@ struct MovieMash: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "moviemash",
         abstract: "MovieMash: vote between Letterboxd top-4 sets; an event log and what is derived from it.",
-        subcommands: [LogCommand.self, MigrateCommand.self, MirrorCommand.self, ReplayCommand.self, ImportCommand.self, ScrapeCommand.self])
+        subcommands: [LogCommand.self, MigrateCommand.self, MirrorCommand.self, ReplayCommand.self, ImportCommand.self, ScrapeCommand.self, ServeCommand.self])
 }

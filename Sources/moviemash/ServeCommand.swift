@@ -1,0 +1,77 @@
+import ArgumentParser
+import EventLog
+import Foundation
+import Gateway
+import Logging
+import PostgresMirror
+import Projections
+import ServiceLifecycle
+
+/// `moviemash serve`: the running service.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run MovieMash: the log, the projections, the recommender, the optional PostgreSQL mirror and the HTTP gateway.",
+        discussion: """
+            Every option can also come from the environment: MOVIEMASH_DATA, MOVIEMASH_HOST, MOVIEMASH_PORT, \
+            MOVIEMASH_SNAPSHOTS, MOVIEMASH_POSTGRES, MOVIEMASH_FSYNC. SIGTERM or SIGINT stops accepting requests, \
+            lets those in flight finish, flushes and closes the log.
+            """)
+
+    @Option(help: "The log directory (created if missing). [MOVIEMASH_DATA]") var data: String?
+    @Option(help: "Address to listen on. [MOVIEMASH_HOST]") var host: String?
+    @Option(help: "Port to listen on. [MOVIEMASH_PORT]") var port: Int?
+    @Option(help: "Directory for projector snapshots (none when absent). [MOVIEMASH_SNAPSHOTS]") var snapshotDir: String?
+    @Option(help: "Mirror the log into this PostgreSQL database (none when absent). [MOVIEMASH_POSTGRES]") var postgres: String?
+    @Option(help: "always, never or interval:MS. [MOVIEMASH_FSYNC]") var fsync: EventLog.FsyncPolicy?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        guard let data = data ?? environment["MOVIEMASH_DATA"] else { throw ValidationError("give --data or MOVIEMASH_DATA") }
+        var gateway = GatewayApplication.Configuration()
+        gateway.host = host ?? environment["MOVIEMASH_HOST"] ?? gateway.host
+        if let port = port ?? environment["MOVIEMASH_PORT"].flatMap({ Int($0) }) {
+            guard (0...65_535).contains(port) else { throw ValidationError("the port must be 0…65535") }
+            gateway.port = port
+        }
+        var logConfiguration = EventLog.Configuration()
+        if let policy = fsync ?? environment["MOVIEMASH_FSYNC"].flatMap({ EventLog.FsyncPolicy(argument: $0) }) {
+            logConfiguration.fsync = policy
+        }
+        let postgresURL = try (postgres ?? environment["MOVIEMASH_POSTGRES"]).map { try PostgresURL($0) }
+        let snapshots = (snapshotDir ?? environment["MOVIEMASH_SNAPSHOTS"]).map { SnapshotStore(directory: $0) }
+
+        let logger = Logger(label: "moviemash")
+        let log = try EventLog(directory: data, configuration: logConfiguration)
+        let catalogue = ProjectorService(Catalogue(), log: log, snapshots: snapshots, logger: logger)
+        let tallies = ProjectorService(Tallies(), log: log, snapshots: snapshots, logger: logger)
+        let elo = ProjectorService(EloRatings(), log: log, snapshots: snapshots, logger: logger)
+        let counts = ProjectorService(BradleyTerryCounts(), log: log, snapshots: snapshots, logger: logger)
+        let recentPairs = ProjectorService(RecentPairs(), log: log, snapshots: snapshots, logger: logger)
+        let leaderboards = LeaderboardService(source: counts, logger: logger)
+        let recommender = RecommenderService(log: log, logger: logger) {
+            leaderboards.current.films.entries.map(\.item)
+        }
+        let readModel = ReadModel(
+            catalogue: { catalogue.current.state }, tallies: { tallies.current.state }, elo: { elo.current.state },
+            standings: { leaderboards.current },
+            caughtUp: {
+                let end = log.endPosition
+                return [catalogue.current.position, tallies.current.position, elo.current.position,
+                        counts.current.position, recentPairs.current.position].allSatisfy { $0 >= end }
+            })
+        var services: [any Service] = [catalogue, tallies, elo, counts, recentPairs, leaderboards, recommender]
+        if let postgresURL { services.append(PostgresMirror(log: log, url: postgresURL, logger: logger)) }
+        services.append(GatewayApplication.application(readModel: readModel, configuration: gateway, logger: logger))
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        logger.info("serving", metadata: ["address": "http://\(gateway.host):\(gateway.port)", "log": "\(data)", "events": "\(log.endPosition)"])
+        do {
+            try await group.run()
+        } catch {
+            try? await log.close()
+            throw error
+        }
+        try await log.close()
+        logger.info("stopped; the log is flushed and closed")
+    }
+}

@@ -1,0 +1,51 @@
+import EventLog
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import MovieMashCore
+import Projections
+import Testing
+import TestSupport
+
+@Suite struct ServeCommandTests {
+    static var binary: String { buildProductsDirectory.appendingPathComponent("moviemash").path }
+
+    static func get(_ url: String) async -> (status: Int, body: String)? {
+        guard let (data, response) = try? await URLSession.shared.data(from: URL(string: url)!) else { return nil }
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func servesTheProjectionsAndStopsCleanlyOnSIGTERM() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var sample = SampleEvents(seed: 8, films: 60, sets: 30, voters: 10)
+        let events = sample.catalogueEvents() + (0..<500).map { _ in sample.nextVote() }
+        let log = try EventLog(directory: directory.file("log"))
+        _ = try await log.append(contentsOf: events.map(LogRecord.init))
+        try await log.close()
+
+        let port = try freePort()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: Self.binary)
+        server.arguments = ["serve", "--data", directory.file("log"), "--port", "\(port)", "--snapshot-dir", directory.file("snapshots")]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { server.terminate() } }
+        let base = "http://127.0.0.1:\(port)"
+        #expect(try await eventually(timeout: .seconds(30)) { await Self.get(base + "/ready")?.status == 200 })
+        let leaderboard = await Self.get(base + "/api/leaderboard/sets?limit=5")
+        #expect(leaderboard?.status == 200 && leaderboard?.body.contains("\"total\":30") == true)
+        #expect(await Self.get(base + "/api/sets/zz")?.status == 400)
+
+        server.terminate()
+        let deadline = ContinuousClock.now + .seconds(30)
+        while server.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(!server.isRunning && server.terminationStatus == 0)
+        // The snapshots written at shutdown cover the whole log, and a rebuild agrees with them.
+        let verify = try run(Self.binary, ["replay", "--data", directory.file("log"), "--snapshot-dir", directory.file("snapshots"), "--verify"])
+        #expect(verify.status == 0, "\(verify.output)\(verify.error)")
+        #expect(verify.output.contains("elo: equal to the snapshot at position \(events.count)"))
+    }
+}
