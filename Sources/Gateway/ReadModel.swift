@@ -8,6 +8,8 @@ public struct ReadModel: Sendable {
     public var standings: @Sendable () -> LeaderboardService.Standings
     /// Whether every projection has applied the whole log (for `/ready`).
     public var caughtUp: @Sendable () -> Bool
+    public var accounts: @Sendable () -> Accounts = { Accounts() }
+    public var recentPairs: @Sendable () -> RecentPairs = { RecentPairs() }
 
     public init(
         catalogue: @escaping @Sendable () -> Catalogue, tallies: @escaping @Sendable () -> Tallies,

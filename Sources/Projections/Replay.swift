@@ -11,6 +11,7 @@ public struct Replay {
         BradleyTerryCounts.name: { BradleyTerryCounts() },
         RecentPairs.name: { RecentPairs() },
         RecommenderInteractions.name: { RecommenderInteractions() },
+        Accounts.name: { Accounts() },
     ]
 
     public private(set) var projectors: [any Projector]
