@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import MovieMashCore
 import Projections
 
@@ -16,7 +17,9 @@ public enum GatewayApplication {
     }
 
     /// The router with every route; `Application(router:)` serves it.
-    public static func router(readModel: ReadModel, configuration: Configuration = Configuration()) -> Router<BasicRequestContext> {
+    public static func router(
+        readModel: ReadModel, writes: WriteSide? = nil, configuration: Configuration = Configuration()
+    ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.middlewares.add(ProblemMiddleware())
         router.get("/health") { _, _ in HealthBody(status: "ok") }
@@ -74,15 +77,16 @@ public enum GatewayApplication {
             let items = ranked.dropFirst(offset).prefix(limit).map { FilmBody($0, catalogue: catalogue, elo: elo, standings: standings) }
             return Page(items: Array(items), total: ranked.count, offset: offset, limit: limit)
         }
+        if let writes { addWriteRoutes(to: router, readModel: readModel, writes: writes, configuration: configuration) }
         return router
     }
 
     /// The application serving `router` on the configured address.
     public static func application(
-        readModel: ReadModel, configuration: Configuration = Configuration(), logger: Logger
+        readModel: ReadModel, writes: WriteSide? = nil, configuration: Configuration = Configuration(), logger: Logger
     ) -> some ApplicationProtocol {
         Application(
-            router: router(readModel: readModel, configuration: configuration),
+            router: router(readModel: readModel, writes: writes, configuration: configuration),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "MovieMash"),
             logger: logger)
     }
@@ -109,6 +113,8 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let problem as Problem {
             throw problem
+        } catch is NIOTooManyBytesError {
+            throw Problem(.contentTooLarge, type: "body-too-large", title: "Body too large", detail: "the request body is larger than this route accepts")
         } catch let error as HTTPError {
             switch error.status {
             case .notFound:

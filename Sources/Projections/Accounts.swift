@@ -7,6 +7,12 @@ public struct Accounts: Projector {
         public var userID: UserID
         public var username: String
         public var passwordHash: String
+
+        public init(userID: UserID, username: String, passwordHash: String) {
+            self.userID = userID
+            self.username = username
+            self.passwordHash = passwordHash
+        }
     }
 
     public static let name = "accounts"

@@ -14,8 +14,8 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run MovieMash: the log, the projections, the recommender, the optional PostgreSQL mirror and the HTTP gateway.",
         discussion: """
             Every option can also come from the environment: MOVIEMASH_DATA, MOVIEMASH_HOST, MOVIEMASH_PORT, \
-            MOVIEMASH_SNAPSHOTS, MOVIEMASH_POSTGRES, MOVIEMASH_FSYNC. SIGTERM or SIGINT stops accepting requests, \
-            lets those in flight finish, flushes and closes the log.
+            MOVIEMASH_SNAPSHOTS, MOVIEMASH_POSTGRES, MOVIEMASH_FSYNC, MOVIEMASH_JWT_KEYS. SIGTERM or SIGINT stops \
+            accepting requests, lets those in flight finish, flushes and closes the log.
             """)
 
     @Option(help: "The log directory (created if missing). [MOVIEMASH_DATA]") var data: String?
@@ -24,6 +24,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Directory for projector snapshots (none when absent). [MOVIEMASH_SNAPSHOTS]") var snapshotDir: String?
     @Option(help: "Mirror the log into this PostgreSQL database (none when absent). [MOVIEMASH_POSTGRES]") var postgres: String?
     @Option(help: "always, never or interval:MS. [MOVIEMASH_FSYNC]") var fsync: EventLog.FsyncPolicy?
+    @Option(help: "Signing keys for tokens and tickets, KID:SECRET,… (first signs; secrets ≥ 32 bytes). Without them a random key is made and tokens do not survive a restart. [MOVIEMASH_JWT_KEYS]")
+    var jwtKeys: String?
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -42,27 +44,40 @@ struct ServeCommand: AsyncParsableCommand {
         let snapshots = (snapshotDir ?? environment["MOVIEMASH_SNAPSHOTS"]).map { SnapshotStore(directory: $0) }
 
         let logger = Logger(label: "moviemash")
+        let keys: SigningKeys
+        if let text = jwtKeys ?? environment["MOVIEMASH_JWT_KEYS"] {
+            do { keys = try SigningKeys(parsing: text) } catch { throw ValidationError(error.detail) }
+        } else {
+            var random = SystemRandomNumberGenerator()
+            let secret = (0..<48).map { _ in String(UInt8.random(in: 0...255, using: &random), radix: 16) }.joined()
+            keys = try SigningKeys(parsing: "ephemeral:\(secret)")
+            logger.warning("no --jwt-keys: signing with a random key; tokens and tickets end with this process")
+        }
         let log = try EventLog(directory: data, configuration: logConfiguration)
         let catalogue = ProjectorService(Catalogue(), log: log, snapshots: snapshots, logger: logger)
         let tallies = ProjectorService(Tallies(), log: log, snapshots: snapshots, logger: logger)
         let elo = ProjectorService(EloRatings(), log: log, snapshots: snapshots, logger: logger)
         let counts = ProjectorService(BradleyTerryCounts(), log: log, snapshots: snapshots, logger: logger)
         let recentPairs = ProjectorService(RecentPairs(), log: log, snapshots: snapshots, logger: logger)
+        let accounts = ProjectorService(Accounts(), log: log, snapshots: snapshots, logger: logger)
         let leaderboards = LeaderboardService(source: counts, logger: logger)
         let recommender = RecommenderService(log: log, logger: logger) {
             leaderboards.current.films.entries.map(\.item)
         }
-        let readModel = ReadModel(
+        var readModel = ReadModel(
             catalogue: { catalogue.current.state }, tallies: { tallies.current.state }, elo: { elo.current.state },
             standings: { leaderboards.current },
             caughtUp: {
                 let end = log.endPosition
                 return [catalogue.current.position, tallies.current.position, elo.current.position,
-                        counts.current.position, recentPairs.current.position].allSatisfy { $0 >= end }
+                        counts.current.position, recentPairs.current.position, accounts.current.position].allSatisfy { $0 >= end }
             })
-        var services: [any Service] = [catalogue, tallies, elo, counts, recentPairs, leaderboards, recommender]
+        readModel.accounts = { accounts.current.state }
+        readModel.recentPairs = { recentPairs.current.state }
+        let writes = WriteSide(appender: LogAppender(log: log), authority: await TokenAuthority(keys: keys))
+        var services: [any Service] = [catalogue, tallies, elo, counts, recentPairs, accounts, leaderboards, recommender]
         if let postgresURL { services.append(PostgresMirror(log: log, url: postgresURL, logger: logger)) }
-        services.append(GatewayApplication.application(readModel: readModel, configuration: gateway, logger: logger))
+        services.append(GatewayApplication.application(readModel: readModel, writes: writes, configuration: gateway, logger: logger))
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         logger.info("serving", metadata: ["address": "http://\(gateway.host):\(gateway.port)", "log": "\(data)", "events": "\(log.endPosition)"])
         do {

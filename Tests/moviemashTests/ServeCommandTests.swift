@@ -16,6 +16,18 @@ import TestSupport
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
 
+    static func send(_ method: String, _ url: String, json: [String: Any]? = nil, bearer: String? = nil) async throws -> (status: Int, body: [String: Any]) {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = method
+        if let json {
+            request.httpBody = try JSONSerialization.data(withJSONObject: json)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        if let bearer { request.setValue("Bearer " + bearer, forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:])
+    }
+
     @Test func servesTheProjectionsAndStopsCleanlyOnSIGTERM() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
@@ -39,6 +51,15 @@ import TestSupport
         #expect(leaderboard?.status == 200 && leaderboard?.body.contains("\"total\":30") == true)
         #expect(await Self.get(base + "/api/sets/zz")?.status == 400)
 
+        // A voter registers, logs in, takes a pair and votes; the answer comes once the vote is durable.
+        let credentials = ["username": "ada", "password": "correct horse battery"]
+        #expect(try await Self.send("POST", base + "/api/auth/register", json: credentials).status == 201)
+        let token = try await Self.send("POST", base + "/api/auth/login", json: credentials).body["token"] as? String
+        let next = try await Self.send("GET", base + "/api/comparisons/next", bearer: token)
+        let vote = try await Self.send("POST", base + "/api/votes", json: ["ticket": next.body["ticket"] as? String ?? "", "winner": "setA"], bearer: token)
+        #expect(vote.status == 201)
+        let position = try #require(vote.body["position"] as? Int)
+
         server.terminate()
         let deadline = ContinuousClock.now + .seconds(30)
         while server.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
@@ -46,6 +67,10 @@ import TestSupport
         // The snapshots written at shutdown cover the whole log, and a rebuild agrees with them.
         let verify = try run(Self.binary, ["replay", "--data", directory.file("log"), "--snapshot-dir", directory.file("snapshots"), "--verify"])
         #expect(verify.status == 0, "\(verify.output)\(verify.error)")
-        #expect(verify.output.contains("elo: equal to the snapshot at position \(events.count)"))
+        #expect(verify.output.contains("elo: equal to the snapshot at position \(events.count + 2)"))
+        let reopened = try EventLog(directory: directory.file("log"), mode: .readOnly)
+        let stored = try EventEnvelope(try #require(reopened.read(from: UInt64(position), limit: 1).first))
+        guard case .voteCast(let cast) = stored.event else { Issue.record("position \(position) holds \(stored.type)"); return }
+        #expect(cast.voteID.uuidString == vote.body["voteID"] as? String && cast.winner == .setA)
     }
 }

@@ -1,0 +1,171 @@
+import Foundation
+import Hummingbird
+import HummingbirdBcrypt
+import MovieMashCore
+import Projections
+
+/// What the write side of the gateway needs: where events go, and who signs tokens and tickets.
+public struct WriteSide: Sendable {
+    public var appender: any EventAppender
+    public var authority: TokenAuthority
+    /// bcrypt's cost (log₂ rounds): 12 in service; tests may lower it (minimum 4).
+    public var bcryptCost: UInt8
+    let desk = VotingDesk()
+
+    public init(appender: any EventAppender, authority: TokenAuthority, bcryptCost: UInt8 = 12) {
+        self.appender = appender
+        self.authority = authority
+        self.bcryptCost = max(4, min(bcryptCost, 31))
+    }
+}
+
+struct Credentials: Codable, Sendable {
+    var username: String
+    var password: String
+}
+
+struct RegisteredBody: Codable, Sendable, ResponseEncodable {
+    var userID: String
+    var username: String
+}
+
+struct TokenBody: Codable, Sendable, ResponseEncodable {
+    var token: String
+    var expiresAt: String
+}
+
+struct ComparisonBody: Codable, Sendable, ResponseEncodable {
+    var ticket: String
+    var expiresAt: String
+    var setA: SetBody
+    var setB: SetBody
+}
+
+struct VoteRequest: Codable, Sendable {
+    var ticket: String
+    var winner: VoteCast.Side
+}
+
+struct VoteBody: Codable, Sendable {
+    var voteID: String
+    var position: UInt64
+}
+
+extension GatewayApplication {
+    static func addWriteRoutes(to router: Router<BasicRequestContext>, readModel: ReadModel, writes: WriteSide, configuration: Configuration) {
+        let limit = configuration.maximumBodyBytes
+        router.post("/api/auth/register") { request, _ -> EditedResponse<RegisteredBody> in
+            let credentials = try await decode(Credentials.self, from: request, limit: limit)
+            guard (8...72).contains(credentials.password.utf8.count) else {
+                throw Problem(.badRequest, type: "invalid-registration", title: "Invalid registration",
+                              detail: "the password must be 8 to 72 bytes (bcrypt reads no further)")
+            }
+            let placeholder = "$2b$04$" + String(repeating: "a", count: 53)
+            do { _ = try UserRegistered(userID: UUID(), username: credentials.username, passwordHash: placeholder) } catch {
+                throw Problem(.badRequest, type: "invalid-registration", title: "Invalid registration", detail: "\(error)")
+            }
+            guard await writes.desk.reserve(credentials.username, accounts: readModel.accounts()) else {
+                throw Problem(.conflict, type: "username-taken", title: "Username taken", detail: "'\(credentials.username)' is already registered")
+            }
+            let user: UserRegistered
+            do {
+                let hash = Bcrypt.hash(credentials.password, cost: writes.bcryptCost)
+                user = try UserRegistered(userID: UUID(), username: credentials.username, passwordHash: hash)
+                _ = try await writes.appender.append(EventEnvelope(occurredAt: .now, event: .userRegistered(user)))
+            } catch {
+                await writes.desk.finishRegistration(credentials.username, account: nil)
+                throw error
+            }
+            await writes.desk.finishRegistration(
+                credentials.username, account: Accounts.Account(userID: user.userID, username: user.username, passwordHash: user.passwordHash))
+            return EditedResponse(status: .created, response: RegisteredBody(userID: user.userID.uuidString, username: user.username))
+        }
+        router.post("/api/auth/login") { request, _ -> TokenBody in
+            let credentials = try await decode(Credentials.self, from: request, limit: limit)
+            let account: Accounts.Account?
+            if let recent = await writes.desk.recentlyRegistered(credentials.username) {
+                account = recent
+            } else {
+                account = readModel.accounts().account(named: credentials.username)
+            }
+            guard let account, credentials.password.utf8.count <= 72, Bcrypt.verify(credentials.password, hash: account.passwordHash) else {
+                throw Problem(.unauthorized, type: "invalid-credentials", title: "Invalid credentials", detail: "unknown username or wrong password")
+            }
+            let (token, expires) = try await writes.authority.accessToken(for: account.userID, name: account.username)
+            return TokenBody(token: token, expiresAt: Timestamp(expires).description)
+        }
+        router.get("/api/comparisons/next") { request, _ -> ComparisonBody in
+            let voter = try await writes.authority.user(fromBearer: request.headers[.authorization])
+            let catalogue = readModel.catalogue(), tallies = readModel.tallies(), elo = readModel.elo(), standings = readModel.standings()
+            let selector = PairSelector(catalogue: catalogue, elo: elo, leaderboard: standings.sets, tallies: tallies)
+            let excluded = Set(readModel.recentPairs().pairs(of: voter.id)).union(await writes.desk.shownPairs(to: voter.id))
+            var random = SystemRandomNumberGenerator()
+            guard let pair = selector.next(excluding: excluded, using: &random),
+                  let a = catalogue.sets[pair.0], let b = catalogue.sets[pair.1] else {
+                throw Problem(.serviceUnavailable, type: "no-comparisons", title: "Nothing to compare",
+                              detail: "there are no two sets this voter has not just seen")
+            }
+            let (ticket, expires) = try await writes.authority.ticket(id: UUID(), voter: voter.id, pair: (a.setID, b.setID))
+            await writes.desk.noteShown(PairKey(a.setID, b.setID), to: voter.id)
+            return ComparisonBody(
+                ticket: ticket, expiresAt: Timestamp(expires).description,
+                setA: SetBody(a, catalogue: catalogue, tallies: tallies, elo: elo, standings: standings),
+                setB: SetBody(b, catalogue: catalogue, tallies: tallies, elo: elo, standings: standings))
+        }
+        router.post("/api/votes") { request, _ -> Response in
+            let voter = try await writes.authority.user(fromBearer: request.headers[.authorization])
+            let key = request.headers.first { $0.name.canonicalName == "idempotency-key" }.map { "\(voter.id)|\($0.value)" }
+            if let key, let earlier = await writes.desk.answer(for: key) { return json(earlier) }
+            let vote = try await decode(VoteRequest.self, from: request, limit: limit)
+            let ticket = try await writes.authority.redeem(vote.ticket, by: voter.id)
+            let claim = await writes.desk.claim(ticket.id)
+            guard claim.claimed else {
+                throw Problem(.conflict, type: "ticket-used", title: "Ticket already used", detail: "each ticket allows one vote")
+            }
+            var answer: VotingDesk.Answer?
+            do {
+                let event = try VoteCast(
+                    voteID: UUID(), userID: voter.id, setA: ticket.a, setB: ticket.b, winner: vote.winner, ticketID: ticket.id,
+                    castAt: .now)
+                // The event id is the ticket id: the log itself keeps a ticket to one vote, across restarts.
+                let position = try await writes.appender.append(EventEnvelope(eventID: ticket.id, occurredAt: .now, event: .voteCast(event)))
+                guard case .voteCast(let stored)? = try await writes.appender.event(at: position)?.event, stored.voteID == event.voteID else {
+                    await writes.desk.release(ticket.id, answer: nil)
+                    throw Problem(.conflict, type: "ticket-used", title: "Ticket already used", detail: "each ticket allows one vote")
+                }
+                answer = VotingDesk.Answer(status: 201, body: try JSONEncoder().encode(VoteBody(voteID: event.voteID.uuidString, position: position)))
+            } catch {
+                await writes.desk.release(ticket.id, answer: nil)
+                throw error
+            }
+            await writes.desk.release(ticket.id, answer: answer)
+            if let key { await writes.desk.remember(answer!, for: key) }
+            return json(answer!)
+        }
+    }
+
+    static func json(_ answer: VotingDesk.Answer) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: HTTPResponse.Status(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+    }
+
+    /// Reads at most `limit` bytes of JSON body as `T`, with 413 and 400 problems for the rest.
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
+        var request = request
+        let body = try await request.collectBody(upTo: limit)
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer: body))
+        } catch {
+            throw Problem(.badRequest, type: "malformed-json", title: "Malformed JSON", detail: "the body is not the expected JSON: \(error)")
+        }
+    }
+}
+
+extension Timestamp {
+    init(_ date: Date) {
+        self.init(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded()))
+    }
+
+    static var now: Timestamp { Timestamp(Date()) }
+}

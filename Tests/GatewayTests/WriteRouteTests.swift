@@ -1,0 +1,179 @@
+import Foundation
+@testable import Gateway
+import Hummingbird
+import HummingbirdTesting
+import JWTKit
+import MovieMashCore
+import Projections
+import Synchronization
+import Testing
+
+/// An appender that keeps events in memory and, like the log, writes an event id only once.
+final class MemoryAppender: EventAppender {
+    private let events = Mutex<[EventEnvelope]>([])
+
+    var all: [EventEnvelope] { events.withLock { $0 } }
+
+    func append(_ envelope: EventEnvelope) async throws -> UInt64 {
+        events.withLock { events in
+            if let index = events.firstIndex(where: { $0.eventID == envelope.eventID }) { return UInt64(index) }
+            events.append(envelope)
+            return UInt64(events.count - 1)
+        }
+    }
+
+    func event(at position: UInt64) async throws -> EventEnvelope? {
+        events.withLock { Int(position) < $0.count ? $0[Int(position)] : nil }
+    }
+}
+
+let testKeys = try! SigningKeys(parsing: "k2:second-secret-with-at-least-32-bytes!!,k1:first-secret-with-at-least-32-bytes!!!")
+
+func writeApp(ticketLifetime: Duration = .seconds(600)) async -> (some ApplicationProtocol, MemoryAppender) {
+    let (model, _) = await sampleReadModel()
+    let appender = MemoryAppender()
+    var configuration = GatewayApplication.Configuration()
+    configuration.maximumBodyBytes = 4096
+    let writes = WriteSide(
+        appender: appender, authority: await TokenAuthority(keys: testKeys, ticketLifetime: ticketLifetime), bcryptCost: 4)
+    return (Application(router: GatewayApplication.router(readModel: model, writes: writes, configuration: configuration)), appender)
+}
+
+func json(_ value: some Encodable) -> ByteBuffer { ByteBuffer(bytes: try! JSONEncoder().encode(value)) }
+
+extension TestClientProtocol {
+    /// Registers and logs in `name`; returns the bearer header value.
+    func login(_ name: String, password: String = "correct horse battery") async throws -> String {
+        try await execute(uri: "/api/auth/register", method: .post, body: json(Credentials(username: name, password: password))) { response in
+            #expect(response.status == .created)
+        }
+        return try await execute(uri: "/api/auth/login", method: .post, body: json(Credentials(username: name, password: password))) { response in
+            #expect(response.status == .ok)
+            return "Bearer " + (try JSONDecoder().decode(TokenBody.self, from: Data(buffer: response.body))).token
+        }
+    }
+
+    func nextTicket(_ bearer: String) async throws -> ComparisonBody {
+        try await execute(uri: "/api/comparisons/next", method: .get, headers: [.authorization: bearer]) { response in
+            #expect(response.status == .ok)
+            return try JSONDecoder().decode(ComparisonBody.self, from: Data(buffer: response.body))
+        }
+    }
+
+    func vote(_ bearer: String, ticket: String, key: String? = nil) async throws -> (HTTPResponse.Status, ByteBuffer) {
+        var headers: HTTPFields = [.authorization: bearer]
+        if let key { headers[HTTPFields.Element.Name("Idempotency-Key")!] = key }
+        return try await execute(uri: "/api/votes", method: .post, headers: headers, body: json(VoteRequest(ticket: ticket, winner: .setB))) {
+            ($0.status, $0.body)
+        }
+    }
+}
+
+@Suite struct WriteRouteTests {
+    @Test func registrationRefusesBadNamesPasswordsBodiesAndDuplicates() async throws {
+        let (app, appender) = await writeApp()
+        try await app.test(.router) { client in
+            _ = try await client.login("ada")
+            for (body, status, type) in [
+                (json(Credentials(username: "ADA", password: "another password")), HTTPResponse.Status.conflict, "username-taken"),
+                (json(Credentials(username: "x'; DROP TABLE users;--", password: "long enough")), .badRequest, "invalid-registration"),
+                (json(Credentials(username: "bell\u{07}char", password: "long enough")), .badRequest, "invalid-registration"),
+                (json(Credentials(username: String(repeating: "a", count: 10_000), password: "long enough")), .contentTooLarge, "body-too-large"),
+                (json(Credentials(username: "grace", password: "short")), .badRequest, "invalid-registration"),
+                (json(Credentials(username: "grace", password: String(repeating: "p", count: 73))), .badRequest, "invalid-registration"),
+                (ByteBuffer(string: "{\"username\": \"grace\""), .badRequest, "malformed-json"),
+            ] {
+                try await client.execute(uri: "/api/auth/register", method: .post, body: body) { response in
+                    #expect(response.status == status)
+                    let problem = try problem(response.body)
+                    #expect(problem.type.hasSuffix("/" + type), "\(problem)")
+                }
+            }
+            for credentials in [Credentials(username: "ada", password: "wrong password"), Credentials(username: "nobody", password: "whatever it is")] {
+                try await client.execute(uri: "/api/auth/login", method: .post, body: json(credentials)) { response in
+                    #expect(response.status == .unauthorized)
+                }
+            }
+        }
+        let registered = appender.all.compactMap { if case .userRegistered(let user) = $0.event { user } else { nil } }
+        #expect(registered.map(\.username) == ["ada"] && registered[0].passwordHash.hasPrefix("$2b$04$"))
+    }
+
+    @Test func forgedExpiredAndForeignTokensAreRefused() async throws {
+        let (app, _) = await writeApp()
+        let otherKeys = try SigningKeys(parsing: "k2:an-entirely-different-secret-of-32-bytes")
+        let forger = await TokenAuthority(keys: otherKeys)
+        let expired = await TokenAuthority(keys: testKeys, accessLifetime: .seconds(-10))
+        try await app.test(.router) { client in
+            let bearer = try await client.login("ada")
+            let userID = UUID()
+            let forged = try await forger.accessToken(for: userID, name: "ada").token
+            let stale = try await expired.accessToken(for: userID, name: "ada").token
+            let header = Data(#"{"alg":"none","typ":"JWT"}"#.utf8).base64URLEncodedString()
+            let payload = Data(#"{"sub":"\#(userID.uuidString)","name":"ada","typ":"access","exp":4102444800,"iat":0}"#.utf8).base64URLEncodedString()
+            for token in ["Bearer " + forged, "Bearer " + stale, "Bearer \(header).\(payload).", "Bearer not.a.jwt", "Basic YWRhOnB3", ""] {
+                try await client.execute(uri: "/api/comparisons/next", method: .get, headers: token.isEmpty ? [:] : [.authorization: token]) { response in
+                    #expect(response.status == .unauthorized, "\(token.prefix(30))")
+                }
+            }
+            // A ticket is not an access token, and an access token is not a ticket.
+            let ticket = try await client.nextTicket(bearer).ticket
+            try await client.execute(uri: "/api/comparisons/next", method: .get, headers: [.authorization: "Bearer " + ticket]) {
+                #expect($0.status == .unauthorized)
+            }
+            let (status, _) = try await client.vote(bearer, ticket: String(bearer.dropFirst(7)))
+            #expect(status == .badRequest)
+        }
+    }
+
+    @Test func aTicketBuysOneVoteAndRetriesGetTheFirstAnswer() async throws {
+        let (app, appender) = await writeApp()
+        try await app.test(.router) { client in
+            let ada = try await client.login("ada"), bob = try await client.login("bob")
+            let comparison = try await client.nextTicket(ada)
+            #expect(comparison.setA.id != comparison.setB.id && comparison.setA.films.count == 4)
+
+            let (status, body) = try await client.vote(ada, ticket: comparison.ticket, key: "retry-1")
+            #expect(status == .created)
+            let first = try JSONDecoder().decode(VoteBody.self, from: Data(buffer: body))
+            let (again, againBody) = try await client.vote(ada, ticket: comparison.ticket, key: "retry-1")
+            let repeated = try JSONDecoder().decode(VoteBody.self, from: Data(buffer: againBody))
+            #expect(again == .created && repeated.voteID == first.voteID && repeated.position == first.position)
+            let (reused, reusedBody) = try await client.vote(ada, ticket: comparison.ticket, key: "retry-2")
+            let reusedProblem = try problem(reusedBody)
+            #expect(reused == .conflict && reusedProblem.type.hasSuffix("/ticket-used"))
+            let adasTicket = try await client.nextTicket(ada).ticket
+            let (foreign, foreignBody) = try await client.vote(bob, ticket: adasTicket)
+            let foreignProblem = try problem(foreignBody)
+            #expect(foreign == .forbidden && foreignProblem.type.hasSuffix("/foreign-ticket"))
+
+            // Twenty concurrent votes with one ticket: exactly one is counted.
+            let ticket = try await client.nextTicket(bob).ticket
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<20 { group.addTask { try await client.vote(bob, ticket: ticket).0 } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == .created }.count == 1 && statuses.filter { $0 == .conflict }.count == 19)
+        }
+        let votes = appender.all.compactMap { if case .voteCast(let vote) = $0.event { vote } else { nil } }
+        #expect(votes.count == 2 && votes.allSatisfy { $0.winner == .setB })
+        #expect(Set(votes.map(\.ticketID)).count == 2)
+    }
+
+    @Test func anExpiredTicketIsRefused() async throws {
+        let (app, _) = await writeApp(ticketLifetime: .seconds(-1))
+        try await app.test(.router) { client in
+            let ada = try await client.login("ada")
+            let ticket = try await client.nextTicket(ada).ticket
+            let (status, body) = try await client.vote(ada, ticket: ticket)
+            let refusal = try problem(body)
+            #expect(status == .badRequest && refusal.type.hasSuffix("/invalid-ticket"))
+        }
+    }
+}
+
+extension Data {
+    func base64URLEncodedString() -> String {
+        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+}
