@@ -1,3 +1,4 @@
+import MovieMashCore
 import Projections
 
 /// What the gateway reads: the latest immutable state of each projection, taken without waiting.
@@ -10,6 +11,8 @@ public struct ReadModel: Sendable {
     public var caughtUp: @Sendable () -> Bool
     public var accounts: @Sendable () -> Accounts = { Accounts() }
     public var recentPairs: @Sendable () -> RecentPairs = { RecentPairs() }
+    /// Recommendations for a voter (the recommender service's), best first.
+    public var recommendations: @Sendable (UserID, Int) -> [Recommendation] = { _, _ in [] }
 
     public init(
         catalogue: @escaping @Sendable () -> Catalogue, tallies: @escaping @Sendable () -> Tallies,

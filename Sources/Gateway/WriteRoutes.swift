@@ -46,6 +46,16 @@ struct VoteRequest: Codable, Sendable {
     var winner: VoteCast.Side
 }
 
+struct RecommendationBody: Codable, Sendable {
+    var film: FilmBody
+    var score: Float?
+    var reason: Recommendation.Reason
+}
+
+struct RecommendationsBody: Codable, Sendable, ResponseEncodable {
+    var items: [RecommendationBody]
+}
+
 struct VoteBody: Codable, Sendable {
     var voteID: String
     var position: UInt64
@@ -111,6 +121,15 @@ extension GatewayApplication {
                 ticket: ticket, expiresAt: Timestamp(expires).description,
                 setA: SetBody(a, catalogue: catalogue, tallies: tallies, elo: elo, standings: standings),
                 setB: SetBody(b, catalogue: catalogue, tallies: tallies, elo: elo, standings: standings))
+        }
+        router.get("/api/recommendations") { request, _ -> RecommendationsBody in
+            let voter = try await writes.authority.user(fromBearer: request.headers[.authorization])
+            let limit = try paging(request).limit
+            let catalogue = readModel.catalogue()
+            let items = readModel.recommendations(voter.id, limit).map {
+                RecommendationBody(film: FilmBody($0.film, catalogue: catalogue, elo: nil, standings: nil), score: $0.score, reason: $0.reason)
+            }
+            return RecommendationsBody(items: items)
         }
         router.post("/api/votes") { request, _ -> Response in
             let voter = try await writes.authority.user(fromBearer: request.headers[.authorization])

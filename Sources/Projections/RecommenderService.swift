@@ -134,7 +134,7 @@ public final class RecommenderService: Service, Sendable {
     /// Up to `count` films for `person`, best first, never ones they already have. A person without history
     /// (or before the first model) gets the cold-start ranking: `fallback`, then the films with the most
     /// interactions.
-    public func recommendations(for person: RecommenderInteractions.Person, count: Int) -> [MovieID] {
+    public func recommendations(for person: RecommenderInteractions.Person, count: Int) -> [Recommendation] {
         let state = published.withLock { state -> (FactorModel?, [Float]?, [Int: [Float]], RecommenderInteractions) in
             let index = state.interactions.people.index(of: person).map(Int.init)
             let vector = index.flatMap { index in
@@ -144,27 +144,45 @@ public final class RecommenderService: Service, Sendable {
         }
         let (model, vector, newFilms, interactions) = state
         let owned = Set(interactions.interactions(of: person).map(\.item))
-        var chosen: [Int] = []
+        var result: [Recommendation] = []
         if let model, let vector {
-            chosen = model.topItems(for: vector, count: count, excluding: owned).map(\.item)
             let extra = newFilms.filter { !owned.contains($0.key) }.map { film, factors in
-                (film, zip(vector, factors).map(*).reduce(0, +))
+                (item: film, score: zip(vector, factors).map(*).reduce(0, +))
             }
-            if !extra.isEmpty {
-                let scored = model.topItems(for: vector, count: count, excluding: owned).map { ($0.item, $0.score) } + extra
-                chosen = scored.sorted { ($0.1, -$0.0) > ($1.1, -$1.0) }.prefix(count).map(\.0)
+            let scored = model.topItems(for: vector, count: count, excluding: owned) + extra
+            result = scored.sorted { ($0.score, -$0.item) > ($1.score, -$1.item) }.prefix(count).map {
+                Recommendation(film: interactions.films[Int32($0.item)], score: $0.score, reason: .personalized)
             }
         }
-        var result = chosen.map { interactions.films[Int32($0)] }
         if result.count < count {
+            let ownedFilms = Set(owned.map { interactions.films[Int32($0)] })
+            var taken = Set(result.map(\.film))
+            for film in fallback() where result.count < count && !ownedFilms.contains(film) && taken.insert(film).inserted {
+                result.append(Recommendation(film: film, score: nil, reason: .topRated))
+            }
             var popularity = [Float](repeating: 0, count: interactions.films.count)
             for row in interactions.matrix.rows { for cell in row { popularity[Int(cell.column)] += 1 } }
             let popular = popularity.indices.sorted { (popularity[$0], -$0) > (popularity[$1], -$1) }.map { interactions.films[Int32($0)] }
-            let ownedFilms = Set(owned.map { interactions.films[Int32($0)] })
-            for film in fallback() + popular where result.count < count && !ownedFilms.contains(film) && !result.contains(film) {
-                result.append(film)
+            for film in popular where result.count < count && !ownedFilms.contains(film) && taken.insert(film).inserted {
+                result.append(Recommendation(film: film, score: nil, reason: .popular))
             }
         }
         return result
     }
+}
+
+/// One recommended film, with the model's score when it came from the model, and why it is there.
+public struct Recommendation: Sendable, Equatable {
+    public enum Reason: String, Sendable, Codable {
+        /// The factor model: people whose favourites and choices resemble yours favour it.
+        case personalized
+        /// Cold start: high on the Bradley–Terry film leaderboard.
+        case topRated
+        /// Cold start: among the films most often favoured or chosen.
+        case popular
+    }
+
+    public var film: MovieID
+    public var score: Float?
+    public var reason: Reason
 }

@@ -62,7 +62,7 @@ struct ServeCommand: AsyncParsableCommand {
         let accounts = ProjectorService(Accounts(), log: log, snapshots: snapshots, logger: logger)
         let leaderboards = LeaderboardService(source: counts, logger: logger)
         let recommender = RecommenderService(log: log, logger: logger) {
-            leaderboards.current.films.entries.map(\.item)
+            leaderboards.current.films.entries.prefix(100).map(\.item)
         }
         var readModel = ReadModel(
             catalogue: { catalogue.current.state }, tallies: { tallies.current.state }, elo: { elo.current.state },
@@ -74,6 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
             })
         readModel.accounts = { accounts.current.state }
         readModel.recentPairs = { recentPairs.current.state }
+        readModel.recommendations = { voter, count in recommender.recommendations(for: .voter(voter), count: count) }
         let writes = WriteSide(appender: LogAppender(log: log), authority: await TokenAuthority(keys: keys))
         var services: [any Service] = [catalogue, tallies, elo, counts, recentPairs, accounts, leaderboards, recommender]
         if let postgresURL { services.append(PostgresMirror(log: log, url: postgresURL, logger: logger)) }

@@ -28,7 +28,7 @@ func apply(_ events: some Sequence<EventEnvelope>, to projectors: inout [any Pro
         #expect(first.map(\.stateHash) == second.map(\.stateHash))
         var shorter = try allProjectors()
         apply(events.dropLast(), to: &shorter)
-        for (a, b) in zip(first, shorter) where !(a is Catalogue) {
+        for (a, b) in zip(first, shorter) where !(a is Catalogue) && !(a is Accounts) {
             #expect(a.stateHash != b.stateHash, "\(type(of: a).name) did not change with the last vote")
         }
     }

@@ -30,7 +30,9 @@ import TestSupport
         let running = Task { try await service.run() }
         #expect(try await eventually { service.positions.events == UInt64(events.count) })
         let stranger = RecommenderInteractions.Person.voter(UUID())
-        let cold = service.recommendations(for: stranger, count: 5)
+        let coldStart = service.recommendations(for: stranger, count: 5)
+        #expect(coldStart.first?.reason == .topRated && coldStart.dropFirst().allSatisfy { $0.reason == .popular })
+        let cold = coldStart.map(\.film)
         #expect(cold.count == 5 && cold.first == favourite)
         let interactions = service.current.interactions
         var popularity: [MovieID: Int] = [:]
@@ -66,7 +68,9 @@ import TestSupport
         #expect(Set(owned.map { interactions.films[Int32($0.item)] }) == Set(set.movieIDs))
         let folded = try #require(model).foldInUser(owned)
         let expected = model!.topItems(for: folded, count: 10, excluding: Set(owned.map(\.item))).map { interactions.films[Int32($0.item)] }
-        let recommended = service.recommendations(for: person, count: 10)
+        let scored = service.recommendations(for: person, count: 10)
+        #expect(scored.allSatisfy { $0.reason == .personalized && $0.score != nil })
+        let recommended = scored.map(\.film)
         #expect(recommended == expected)
         #expect(Set(recommended).isDisjoint(with: set.movieIDs))
 

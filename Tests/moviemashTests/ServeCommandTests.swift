@@ -59,6 +59,11 @@ import TestSupport
         let vote = try await Self.send("POST", base + "/api/votes", json: ["ticket": next.body["ticket"] as? String ?? "", "winner": "setA"], bearer: token)
         #expect(vote.status == 201)
         let position = try #require(vote.body["position"] as? Int)
+        let recommendations = try await Self.send("GET", base + "/api/recommendations?limit=3", bearer: token)
+        let items = try #require(recommendations.body["items"] as? [[String: Any]])
+        #expect(recommendations.status == 200 && items.count == 3)
+        #expect(items.allSatisfy { ($0["film"] as? [String: Any])?["title"] is String && $0["reason"] is String })
+        #expect(try await Self.send("GET", base + "/api/recommendations").status == 401)
 
         server.terminate()
         let deadline = ContinuousClock.now + .seconds(30)
