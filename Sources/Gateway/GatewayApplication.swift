@@ -12,16 +12,40 @@ public enum GatewayApplication {
         public var port = 8080
         /// Request bodies larger than this are refused with 413.
         public var maximumBodyBytes = 64 * 1024
+        /// Requests per client address (all routes).
+        public var perAddress = RateLimiter.Limit(perSecond: 200, burst: 400)
+        /// Comparisons and votes per logged-in voter.
+        public var perVoter = RateLimiter.Limit(perSecond: 5, burst: 20)
+        /// Web origins whose pages may call the API (CORS); none by default.
+        public var allowedOrigins: Set<String> = []
 
         public init() {}
+    }
+
+    /// Every route (method, path pattern); the problem middleware answers 405 with `Allow` from it.
+    static let routes: [(method: HTTPRequest.Method, path: String)] = [
+        (.get, "/health"), (.get, "/ready"), (.get, "/api/sets/:id"), (.get, "/api/movies/:id"),
+        (.get, "/api/leaderboard/sets"), (.get, "/api/leaderboard/movies"), (.post, "/api/auth/register"),
+        (.post, "/api/auth/login"), (.get, "/api/comparisons/next"), (.post, "/api/votes"), (.get, "/api/recommendations"),
+    ]
+
+    /// The methods routes matching `path` accept.
+    static func methods(for path: String) -> [HTTPRequest.Method] {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        return routes.filter { route in
+            let pattern = route.path.split(separator: "/", omittingEmptySubsequences: true)
+            return pattern.count == parts.count && zip(pattern, parts).allSatisfy { $0.hasPrefix(":") || $0 == $1 }
+        }.map(\.method)
     }
 
     /// The router with every route; `Application(router:)` serves it.
     public static func router(
         readModel: ReadModel, writes: WriteSide? = nil, configuration: Configuration = Configuration()
-    ) -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    ) -> Router<GatewayContext> {
+        let router = Router(context: GatewayContext.self)
+        router.middlewares.add(AllowlistCORSMiddleware(origins: configuration.allowedOrigins))
         router.middlewares.add(ProblemMiddleware())
+        router.middlewares.add(AddressRateLimitMiddleware(limiter: RateLimiter(configuration.perAddress)))
         router.get("/health") { _, _ in HealthBody(status: "ok") }
         router.get("/ready") { _, _ -> HealthBody in
             guard readModel.caughtUp() else {
@@ -118,6 +142,13 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError {
             switch error.status {
             case .notFound:
+                let allowed = GatewayApplication.methods(for: request.uri.path)
+                if !allowed.isEmpty, !allowed.contains(request.method) {
+                    var problem = Problem(.methodNotAllowed, type: "method-not-allowed", title: "Method not allowed",
+                                          detail: "\(request.uri.path) accepts \(allowed.map(\.rawValue).joined(separator: ", "))")
+                    problem.allow = allowed.map(\.rawValue).joined(separator: ", ")
+                    throw problem
+                }
                 throw Problem(.notFound, type: "not-found", title: "Not found", detail: "no route \(request.method) \(request.uri.path)")
             case .contentTooLarge:
                 throw Problem(.contentTooLarge, type: "body-too-large", title: "Body too large", detail: error.body ?? "the request body is too large")

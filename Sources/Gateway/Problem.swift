@@ -8,17 +8,28 @@ public struct Problem: Error, Codable, Sendable, Equatable {
     public var title: String
     public var statusCode: Int
     public var detail: String
+    /// Seconds a client should wait before trying again (sent as `Retry-After`).
+    public var retryAfter: Int?
+    /// The methods a path accepts (sent as `Allow` with 405).
+    public var allow: String?
 
     private enum CodingKeys: String, CodingKey {
         case type, title, detail
         case statusCode = "status"
     }
 
-    public init(_ status: HTTPResponse.Status, type: String, title: String, detail: String) {
+    public init(_ status: HTTPResponse.Status, type: String, title: String, detail: String, retryAfter: Int? = nil) {
         self.type = "https://moviemash.example/problems/" + type
         self.title = title
         statusCode = status.code
         self.detail = detail
+        self.retryAfter = retryAfter
+    }
+
+    static func tooManyRequests(_ wait: Duration, who: String) -> Problem {
+        let seconds = max(1, Int((wait / .seconds(1)).rounded(.up)))
+        return Problem(.tooManyRequests, type: "rate-limited", title: "Too many requests",
+                       detail: "\(who) is sending requests too fast; retry in \(seconds) s", retryAfter: seconds)
     }
 }
 
@@ -28,6 +39,8 @@ extension Problem: HTTPResponseError {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/problem+json"
+        if let retryAfter { headers[.retryAfter] = "\(retryAfter)" }
+        if let allow { headers[.allow] = allow }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(self))))
     }
 }

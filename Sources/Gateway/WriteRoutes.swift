@@ -62,8 +62,15 @@ struct VoteBody: Codable, Sendable {
 }
 
 extension GatewayApplication {
-    static func addWriteRoutes(to router: Router<BasicRequestContext>, readModel: ReadModel, writes: WriteSide, configuration: Configuration) {
+    static func addWriteRoutes(to router: Router<GatewayContext>, readModel: ReadModel, writes: WriteSide, configuration: Configuration) {
         let limit = configuration.maximumBodyBytes
+        let perVoter = RateLimiter(configuration.perVoter)
+        /// The voter a bearer token names, within their rate limit.
+        @Sendable func voter(_ request: Request) async throws -> (id: UserID, name: String) {
+            let voter = try await writes.authority.user(fromBearer: request.headers[.authorization])
+            if let wait = await perVoter.take(voter.id.uuidString) { throw Problem.tooManyRequests(wait, who: "this voter") }
+            return voter
+        }
         router.post("/api/auth/register") { request, _ -> EditedResponse<RegisteredBody> in
             let credentials = try await decode(Credentials.self, from: request, limit: limit)
             guard (8...72).contains(credentials.password.utf8.count) else {
@@ -105,7 +112,7 @@ extension GatewayApplication {
             return TokenBody(token: token, expiresAt: Timestamp(expires).description)
         }
         router.get("/api/comparisons/next") { request, _ -> ComparisonBody in
-            let voter = try await writes.authority.user(fromBearer: request.headers[.authorization])
+            let voter = try await voter(request)
             let catalogue = readModel.catalogue(), tallies = readModel.tallies(), elo = readModel.elo(), standings = readModel.standings()
             let selector = PairSelector(catalogue: catalogue, elo: elo, leaderboard: standings.sets, tallies: tallies)
             let excluded = Set(readModel.recentPairs().pairs(of: voter.id)).union(await writes.desk.shownPairs(to: voter.id))
@@ -132,7 +139,7 @@ extension GatewayApplication {
             return RecommendationsBody(items: items)
         }
         router.post("/api/votes") { request, _ -> Response in
-            let voter = try await writes.authority.user(fromBearer: request.headers[.authorization])
+            let voter = try await voter(request)
             let key = request.headers.first { $0.name.canonicalName == "idempotency-key" }.map { "\(voter.id)|\($0.value)" }
             if let key, let earlier = await writes.desk.answer(for: key) { return json(earlier) }
             let vote = try await decode(VoteRequest.self, from: request, limit: limit)

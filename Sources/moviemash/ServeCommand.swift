@@ -14,7 +14,7 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run MovieMash: the log, the projections, the recommender, the optional PostgreSQL mirror and the HTTP gateway.",
         discussion: """
             Every option can also come from the environment: MOVIEMASH_DATA, MOVIEMASH_HOST, MOVIEMASH_PORT, \
-            MOVIEMASH_SNAPSHOTS, MOVIEMASH_POSTGRES, MOVIEMASH_FSYNC, MOVIEMASH_JWT_KEYS. SIGTERM or SIGINT stops \
+            MOVIEMASH_SNAPSHOTS, MOVIEMASH_POSTGRES, MOVIEMASH_FSYNC, MOVIEMASH_JWT_KEYS, MOVIEMASH_CORS_ORIGINS. SIGTERM or SIGINT stops \
             accepting requests, lets those in flight finish, flushes and closes the log.
             """)
 
@@ -24,6 +24,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Directory for projector snapshots (none when absent). [MOVIEMASH_SNAPSHOTS]") var snapshotDir: String?
     @Option(help: "Mirror the log into this PostgreSQL database (none when absent). [MOVIEMASH_POSTGRES]") var postgres: String?
     @Option(help: "always, never or interval:MS. [MOVIEMASH_FSYNC]") var fsync: EventLog.FsyncPolicy?
+    @Option(help: "Web origins allowed to call the API (CORS), comma-separated. [MOVIEMASH_CORS_ORIGINS]") var corsOrigins: String?
     @Option(help: "Signing keys for tokens and tickets, KID:SECRET,… (first signs; secrets ≥ 32 bytes). Without them a random key is made and tokens do not survive a restart. [MOVIEMASH_JWT_KEYS]")
     var jwtKeys: String?
 
@@ -35,6 +36,9 @@ struct ServeCommand: AsyncParsableCommand {
         if let port = port ?? environment["MOVIEMASH_PORT"].flatMap({ Int($0) }) {
             guard (0...65_535).contains(port) else { throw ValidationError("the port must be 0…65535") }
             gateway.port = port
+        }
+        if let origins = corsOrigins ?? environment["MOVIEMASH_CORS_ORIGINS"] {
+            gateway.allowedOrigins = Set(origins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         }
         var logConfiguration = EventLog.Configuration()
         if let policy = fsync ?? environment["MOVIEMASH_FSYNC"].flatMap({ EventLog.FsyncPolicy(argument: $0) }) {

@@ -87,6 +87,30 @@ func problem(_ buffer: ByteBuffer) throws -> Problem {
         }
     }
 
+    @Test func corsOnlyForAllowedOrigins() async throws {
+        let (model, _) = await sampleReadModel()
+        var configuration = GatewayApplication.Configuration()
+        configuration.allowedOrigins = ["https://moviemash.example"]
+        let app = Application(router: GatewayApplication.router(readModel: model, configuration: configuration))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/api/leaderboard/sets", method: .get, headers: [.origin: "https://moviemash.example"]) { response in
+                #expect(response.status == .ok && response.headers[.accessControlAllowOrigin] == "https://moviemash.example")
+            }
+            try await client.execute(uri: "/api/nowhere", method: .get, headers: [.origin: "https://moviemash.example"]) { response in
+                #expect(response.status == .notFound && response.headers[.accessControlAllowOrigin] == "https://moviemash.example")
+            }
+            try await client.execute(
+                uri: "/api/votes", method: .options,
+                headers: [.origin: "https://moviemash.example", .accessControlRequestMethod: "POST"]
+            ) { response in
+                #expect(response.status == .noContent && response.headers[.accessControlAllowHeaders]?.contains("Idempotency-Key") == true)
+            }
+            try await client.execute(uri: "/api/leaderboard/sets", method: .get, headers: [.origin: "https://evil.example"]) { response in
+                #expect(response.status == .ok && response.headers[.accessControlAllowOrigin] == nil)
+            }
+        }
+    }
+
     @Test func leaderboardsPageThroughEverySetAndFilmBestFirst() async throws {
         let (model, catalogue) = await sampleReadModel()
         let app = Application(router: GatewayApplication.router(readModel: model))

@@ -29,11 +29,16 @@ final class MemoryAppender: EventAppender {
 
 let testKeys = try! SigningKeys(parsing: "k2:second-secret-with-at-least-32-bytes!!,k1:first-secret-with-at-least-32-bytes!!!")
 
-func writeApp(ticketLifetime: Duration = .seconds(600)) async -> (some ApplicationProtocol, MemoryAppender) {
+func writeApp(
+    ticketLifetime: Duration = .seconds(600), perAddress: RateLimiter.Limit = .init(perSecond: 1000, burst: 1000),
+    perVoter: RateLimiter.Limit = .init(perSecond: 1000, burst: 1000)
+) async -> (some ApplicationProtocol, MemoryAppender) {
     let (model, _) = await sampleReadModel()
     let appender = MemoryAppender()
     var configuration = GatewayApplication.Configuration()
     configuration.maximumBodyBytes = 4096
+    configuration.perAddress = perAddress
+    configuration.perVoter = perVoter
     let writes = WriteSide(
         appender: appender, authority: await TokenAuthority(keys: testKeys, ticketLifetime: ticketLifetime), bcryptCost: 4)
     return (Application(router: GatewayApplication.router(readModel: model, writes: writes, configuration: configuration)), appender)
@@ -158,6 +163,54 @@ extension TestClientProtocol {
         let votes = appender.all.compactMap { if case .voteCast(let vote) = $0.event { vote } else { nil } }
         #expect(votes.count == 2 && votes.allSatisfy { $0.winner == .setB })
         #expect(Set(votes.map(\.ticketID)).count == 2)
+    }
+
+    @Test func perVoterAndPerAddressLimitsHoldUnderConcurrentRequests() async throws {
+        let (app, _) = await writeApp(perVoter: .init(perSecond: 0.001, burst: 10))
+        try await app.test(.router) { client in
+            let ada = try await client.login("ada")
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<25 {
+                    group.addTask { try await client.execute(uri: "/api/comparisons/next", method: .get, headers: [.authorization: ada]) { $0.status } }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == .ok }.count == 10 && statuses.filter { $0 == .tooManyRequests }.count == 15)
+            try await client.execute(uri: "/api/comparisons/next", method: .get, headers: [.authorization: ada]) { response in
+                #expect(response.status == .tooManyRequests)
+                #expect(Int(response.headers[.retryAfter] ?? "") ?? 0 >= 1)
+                let refusal = try problem(response.body)
+                #expect(refusal.type.hasSuffix("/rate-limited"))
+            }
+            let bob = try await client.login("bob")
+            try await client.execute(uri: "/api/comparisons/next", method: .get, headers: [.authorization: bob]) { #expect($0.status == .ok) }
+        }
+        let (limited, _) = await writeApp(perAddress: .init(perSecond: 0.001, burst: 12))
+        try await limited.test(.router) { client in
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<30 { group.addTask { try await client.execute(uri: "/health", method: .get) { $0.status } } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == .ok }.count == 12 && statuses.filter { $0 == .tooManyRequests }.count == 18)
+        }
+    }
+
+    @Test func everyRouteAnswersItsMethodsAndRefusesOthersWith405() async throws {
+        let (app, _) = await writeApp()
+        try await app.test(.router) { client in
+            for route in GatewayApplication.routes {
+                let path = route.path.replacingOccurrences(of: ":id", with: "x")
+                try await client.execute(uri: path, method: route.method) { response in
+                    #expect(response.status != .notFound || path.hasPrefix("/api/sets") || path.hasPrefix("/api/movies"), "\(route.method) \(path)")
+                    #expect(response.status != .methodNotAllowed, "\(route.method) \(path)")
+                }
+                let other: HTTPRequest.Method = route.method == .get ? .delete : .get
+                try await client.execute(uri: path, method: other) { response in
+                    #expect(response.status == .methodNotAllowed, "\(other) \(path)")
+                    #expect(response.headers[.allow] == route.method.rawValue)
+                }
+            }
+        }
     }
 
     @Test func anExpiredTicketIsRefused() async throws {

@@ -1,0 +1,55 @@
+import Hummingbird
+import NIOCore
+
+/// The request context of every route: Hummingbird's core context plus the client's address, which the
+/// per-address rate limit keys on.
+public struct GatewayContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+}
+
+/// Per-address token buckets in front of every route: 429 with `Retry-After` when one runs dry.
+struct AddressRateLimitMiddleware: RouterMiddleware {
+    typealias Context = GatewayContext
+    let limiter: RateLimiter
+
+    func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
+        let address = context.remoteAddress?.ipAddress ?? "unknown"
+        if let wait = await limiter.take(address) { throw Problem.tooManyRequests(wait, who: "this address") }
+        return try await next(request, context)
+    }
+}
+
+/// CORS for an allowlist of origins (Hummingbird's `CORSMiddleware` allows one origin or all): answers
+/// preflights, and marks responses to an allowed origin as readable by it. Other origins get no CORS
+/// headers, so browsers keep their pages out.
+struct AllowlistCORSMiddleware: RouterMiddleware {
+    typealias Context = GatewayContext
+    let origins: Set<String>
+
+    func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
+        guard let origin = request.headers[.origin], origins.contains(origin) else { return try await next(request, context) }
+        var headers = HTTPFields()
+        headers[.accessControlAllowOrigin] = origin
+        headers[.vary] = "Origin"
+        if request.method == .options, request.headers[.accessControlRequestMethod] != nil {
+            headers[.accessControlAllowMethods] = "GET, POST, OPTIONS"
+            headers[.accessControlAllowHeaders] = "Authorization, Content-Type, Idempotency-Key"
+            headers[.accessControlMaxAge] = "600"
+            return Response(status: .noContent, headers: headers)
+        }
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as HTTPResponseError {
+            response = try error.response(from: request, context: context)
+        }
+        response.headers.append(contentsOf: headers)
+        return response
+    }
+}
