@@ -18,13 +18,15 @@ public enum GatewayApplication {
         public var perVoter = RateLimiter.Limit(perSecond: 5, burst: 20)
         /// Web origins whose pages may call the API (CORS); none by default.
         public var allowedOrigins: Set<String> = []
+        /// Where request metrics go and `/metrics` reads from.
+        public var metrics = GatewayMetrics()
 
         public init() {}
     }
 
     /// Every route (method, path pattern); the problem middleware answers 405 with `Allow` from it.
     static let routes: [(method: HTTPRequest.Method, path: String)] = [
-        (.get, "/health"), (.get, "/ready"), (.get, "/api/sets/:id"), (.get, "/api/movies/:id"),
+        (.get, "/health"), (.get, "/metrics"), (.get, "/ready"), (.get, "/api/sets/:id"), (.get, "/api/movies/:id"),
         (.get, "/api/leaderboard/sets"), (.get, "/api/leaderboard/movies"), (.post, "/api/auth/register"),
         (.post, "/api/auth/login"), (.get, "/api/comparisons/next"), (.post, "/api/votes"), (.get, "/api/recommendations"),
     ]
@@ -43,10 +45,16 @@ public enum GatewayApplication {
         readModel: ReadModel, writes: WriteSide? = nil, configuration: Configuration = Configuration()
     ) -> Router<GatewayContext> {
         let router = Router(context: GatewayContext.self)
+        router.middlewares.add(RequestMetricsMiddleware(metrics: configuration.metrics))
         router.middlewares.add(AllowlistCORSMiddleware(origins: configuration.allowedOrigins))
         router.middlewares.add(ProblemMiddleware())
         router.middlewares.add(AddressRateLimitMiddleware(limiter: RateLimiter(configuration.perAddress)))
         router.get("/health") { _, _ in HealthBody(status: "ok") }
+        router.get("/metrics") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: configuration.metrics.exposition())))
+        }
         router.get("/ready") { _, _ -> HealthBody in
             guard readModel.caughtUp() else {
                 throw Problem(.serviceUnavailable, type: "not-ready", title: "Not ready", detail: "projections are still catching up with the log")

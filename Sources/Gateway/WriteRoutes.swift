@@ -165,6 +165,7 @@ extension GatewayApplication {
                 throw error
             }
             await writes.desk.release(ticket.id, answer: answer)
+            configuration.metrics.votes.increment()
             if let key { await writes.desk.remember(answer!, for: key) }
             return json(answer!)
         }

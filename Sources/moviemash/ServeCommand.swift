@@ -81,7 +81,26 @@ struct ServeCommand: AsyncParsableCommand {
         readModel.recommendations = { voter, count in recommender.recommendations(for: .voter(voter), count: count) }
         let writes = WriteSide(appender: LogAppender(log: log), authority: await TokenAuthority(keys: keys))
         var services: [any Service] = [catalogue, tallies, elo, counts, recentPairs, accounts, leaderboards, recommender]
-        if let postgresURL { services.append(PostgresMirror(log: log, url: postgresURL, logger: logger)) }
+        let mirror = postgresURL.map { PostgresMirror(log: log, url: $0, logger: logger) }
+        if let mirror { services.append(mirror) }
+        gateway.metrics = GatewayMetrics { [log] in
+            let end = log.endPosition
+            let positions = [
+                (Catalogue.name, catalogue.current.position), (Tallies.name, tallies.current.position),
+                (EloRatings.name, elo.current.position), (BradleyTerryCounts.name, counts.current.position),
+                (RecentPairs.name, recentPairs.current.position), (Accounts.name, accounts.current.position),
+                (RecommenderInteractions.name, recommender.positions.events),
+            ]
+            var samples = [GatewayMetrics.Sample(name: "log_position", help: "Events in the log", value: Double(end))]
+            samples += positions.map {
+                GatewayMetrics.Sample(name: "projector_lag_events", help: "Events a projection has not applied yet", labels: [("projector", $0.0)], value: Double(end - min($0.1, end)))
+            }
+            if let status = mirror?.status {
+                samples.append(.init(name: "mirror_lag_events", help: "Events not yet in PostgreSQL", value: Double(status.lagEvents)))
+                samples.append(.init(name: "mirror_lag_seconds", help: "Age of the oldest event not yet in PostgreSQL", value: status.lagSeconds))
+            }
+            return samples
+        }
         services.append(GatewayApplication.application(readModel: readModel, writes: writes, configuration: gateway, logger: logger))
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         logger.info("serving", metadata: ["address": "http://\(gateway.host):\(gateway.port)", "log": "\(data)", "events": "\(log.endPosition)"])

@@ -64,6 +64,9 @@ import TestSupport
         #expect(recommendations.status == 200 && items.count == 3)
         #expect(items.allSatisfy { ($0["film"] as? [String: Any])?["title"] is String && $0["reason"] is String })
         #expect(try await Self.send("GET", base + "/api/recommendations").status == 401)
+        let metrics = await Self.get(base + "/metrics")?.body ?? ""
+        #expect(metrics.contains("moviemash_votes_appended_total 1") && metrics.contains("moviemash_log_position \(events.count + 2)"), "\(metrics.prefix(2000))")
+        #expect(metrics.contains(#"moviemash_projector_lag_events{projector="elo"}"#))
 
         server.terminate()
         let deadline = ContinuousClock.now + .seconds(30)
