@@ -1,7 +1,10 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOSSL
 import MovieMashCore
 import Projections
 
@@ -20,6 +23,8 @@ public enum GatewayApplication {
         public var allowedOrigins: Set<String> = []
         /// Where request metrics go and `/metrics` reads from.
         public var metrics = GatewayMetrics()
+        /// PEM files of the certificate chain and private key: serve HTTPS instead of HTTP.
+        public var tls: (certificateChain: String, privateKey: String)?
 
         public init() {}
     }
@@ -113,12 +118,26 @@ public enum GatewayApplication {
         return router
     }
 
-    /// The application serving `router` on the configured address.
+    /// The application serving `router` on the configured address, over TLS when configured.
     public static func application(
         readModel: ReadModel, writes: WriteSide? = nil, configuration: Configuration = Configuration(), logger: Logger
-    ) -> some ApplicationProtocol {
-        Application(
+    ) throws -> some ApplicationProtocol {
+        var server = HTTPServerBuilder.http1()
+        if let tls = configuration.tls {
+            let tlsConfiguration: TLSConfiguration
+            do {
+                tlsConfiguration = TLSConfiguration.makeServerConfiguration(
+                    certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificateChain).map { .certificate($0) },
+                    privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.privateKey, format: .pem)))
+            } catch {
+                throw Problem(.internalServerError, type: "configuration", title: "Bad TLS files",
+                              detail: "cannot use \(tls.certificateChain) and \(tls.privateKey) as PEM certificate chain and key: \(error)")
+            }
+            server = try .tls(.http1(), tlsConfiguration: tlsConfiguration)
+        }
+        return Application(
             router: router(readModel: readModel, writes: writes, configuration: configuration),
+            server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "MovieMash"),
             logger: logger)
     }

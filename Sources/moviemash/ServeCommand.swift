@@ -14,7 +14,7 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run MovieMash: the log, the projections, the recommender, the optional PostgreSQL mirror and the HTTP gateway.",
         discussion: """
             Every option can also come from the environment: MOVIEMASH_DATA, MOVIEMASH_HOST, MOVIEMASH_PORT, \
-            MOVIEMASH_SNAPSHOTS, MOVIEMASH_POSTGRES, MOVIEMASH_FSYNC, MOVIEMASH_JWT_KEYS, MOVIEMASH_CORS_ORIGINS. SIGTERM or SIGINT stops \
+            MOVIEMASH_SNAPSHOTS, MOVIEMASH_POSTGRES, MOVIEMASH_FSYNC, MOVIEMASH_JWT_KEYS, MOVIEMASH_CORS_ORIGINS, MOVIEMASH_TLS_CERTIFICATE, MOVIEMASH_TLS_KEY. SIGTERM or SIGINT stops \
             accepting requests, lets those in flight finish, flushes and closes the log.
             """)
 
@@ -24,6 +24,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Directory for projector snapshots (none when absent). [MOVIEMASH_SNAPSHOTS]") var snapshotDir: String?
     @Option(help: "Mirror the log into this PostgreSQL database (none when absent). [MOVIEMASH_POSTGRES]") var postgres: String?
     @Option(help: "always, never or interval:MS. [MOVIEMASH_FSYNC]") var fsync: EventLog.FsyncPolicy?
+    @Option(help: "PEM certificate chain: serve HTTPS (with --tls-key). [MOVIEMASH_TLS_CERTIFICATE]") var tlsCertificate: String?
+    @Option(help: "PEM private key of --tls-certificate. [MOVIEMASH_TLS_KEY]") var tlsKey: String?
     @Option(help: "Web origins allowed to call the API (CORS), comma-separated. [MOVIEMASH_CORS_ORIGINS]") var corsOrigins: String?
     @Option(help: "Signing keys for tokens and tickets, KID:SECRET,… (first signs; secrets ≥ 32 bytes). Without them a random key is made and tokens do not survive a restart. [MOVIEMASH_JWT_KEYS]")
     var jwtKeys: String?
@@ -39,6 +41,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let origins = corsOrigins ?? environment["MOVIEMASH_CORS_ORIGINS"] {
             gateway.allowedOrigins = Set(origins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        }
+        switch (tlsCertificate ?? environment["MOVIEMASH_TLS_CERTIFICATE"], tlsKey ?? environment["MOVIEMASH_TLS_KEY"]) {
+        case (let certificate?, let key?): gateway.tls = (certificate, key)
+        case (nil, nil): break
+        default: throw ValidationError("--tls-certificate and --tls-key go together")
         }
         var logConfiguration = EventLog.Configuration()
         if let policy = fsync ?? environment["MOVIEMASH_FSYNC"].flatMap({ EventLog.FsyncPolicy(argument: $0) }) {
@@ -101,9 +108,16 @@ struct ServeCommand: AsyncParsableCommand {
             }
             return samples
         }
-        services.append(GatewayApplication.application(readModel: readModel, writes: writes, configuration: gateway, logger: logger))
+        let application: any Service
+        do {
+            application = try GatewayApplication.application(readModel: readModel, writes: writes, configuration: gateway, logger: logger)
+        } catch let problem as Problem {
+            try? await log.close()
+            throw ValidationError(problem.detail)
+        }
+        services.append(application)
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        logger.info("serving", metadata: ["address": "http://\(gateway.host):\(gateway.port)", "log": "\(data)", "events": "\(log.endPosition)"])
+        logger.info("serving", metadata: ["address": "\(gateway.tls == nil ? "http" : "https")://\(gateway.host):\(gateway.port)", "log": "\(data)", "events": "\(log.endPosition)"])
         do {
             try await group.run()
         } catch {

@@ -81,4 +81,40 @@ import TestSupport
         guard case .voteCast(let cast) = stored.event else { Issue.record("position \(position) holds \(stored.type)"); return }
         #expect(cast.voteID.uuidString == vote.body["voteID"] as? String && cast.winner == .setA)
     }
+
+    @Test func servesHTTPSWithTheGivenCertificate() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let openssl = try #require(findExecutable("openssl"), "openssl is needed to make a test certificate")
+        let curl = try #require(findExecutable("curl"), "curl is needed to speak TLS to the server")
+        let made = try run(openssl, [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-keyout", directory.file("key.pem"), "-out", directory.file("certificate.pem"),
+        ])
+        #expect(made.status == 0, "\(made.error)")
+        let port = try freePort()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: Self.binary)
+        server.arguments = [
+            "serve", "--data", directory.file("log"), "--port", "\(port)",
+            "--tls-certificate", directory.file("certificate.pem"), "--tls-key", directory.file("key.pem"),
+        ]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { server.terminate() } }
+        let https = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", directory.file("certificate.pem"), "https://127.0.0.1:\(port)/health"]
+        #expect(try await eventually(timeout: .seconds(30)) { (try? run(curl, https))?.output == "200" })
+        let plain = try run(curl, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", "http://127.0.0.1:\(port)/health"])
+        #expect(plain.output != "200", "plain HTTP must not be served on the TLS port")
+        server.terminate()
+        let deadline = ContinuousClock.now + .seconds(30)
+        while server.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(!server.isRunning && server.terminationStatus == 0)
+
+        let refused = try run(Self.binary, ["serve", "--data", directory.file("log"), "--tls-certificate", directory.file("certificate.pem")])
+        #expect(refused.status != 0 && refused.error.contains("--tls-certificate and --tls-key go together"))
+    }
 }
+
