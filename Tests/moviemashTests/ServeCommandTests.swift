@@ -5,6 +5,7 @@ import FoundationNetworking
 #endif
 import MovieMashCore
 import Projections
+import Synchronization
 import Testing
 import TestSupport
 
@@ -116,5 +117,70 @@ import TestSupport
         let refused = try run(Self.binary, ["serve", "--data", directory.file("log"), "--tls-certificate", directory.file("certificate.pem")])
         #expect(refused.status != 0 && refused.error.contains("--tls-certificate and --tls-key go together"))
     }
+
+    @Test func sigtermDuringABurstOfVotesLosesNoAcknowledgedVote() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var sample = SampleEvents(seed: 9, films: 60, sets: 40, voters: 5)
+        let log = try EventLog(directory: directory.file("log"))
+        _ = try await log.append(contentsOf: sample.catalogueEvents().map(LogRecord.init))
+        try await log.close()
+        let port = try freePort()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: Self.binary)
+        server.arguments = ["serve", "--data", directory.file("log"), "--port", "\(port)", "--fsync", "always"]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { server.terminate() } }
+        let base = "http://127.0.0.1:\(port)"
+        #expect(try await eventually(timeout: .seconds(30)) { await Self.get(base + "/ready")?.status == 200 })
+
+        // Four voters take fifteen tickets each, then vote all at once; SIGTERM lands after the fifth answer.
+        var ballots: [(token: String, ticket: String)] = []
+        for voter in 0..<4 {
+            let credentials = ["username": "burst_\(voter)", "password": "correct horse battery"]
+            _ = try await Self.send("POST", base + "/api/auth/register", json: credentials)
+            let token = try #require(try await Self.send("POST", base + "/api/auth/login", json: credentials).body["token"] as? String)
+            for _ in 0..<15 {
+                let next = try await Self.send("GET", base + "/api/comparisons/next", bearer: token)
+                ballots.append((token, try #require(next.body["ticket"] as? String)))
+            }
+        }
+        let acknowledged = Acknowledgements()
+        let serverProcess = server.processIdentifier
+        await withTaskGroup(of: Void.self) { group in
+            for ballot in ballots {
+                group.addTask {
+                    guard let vote = try? await Self.send("POST", base + "/api/votes", json: ["ticket": ballot.ticket, "winner": "setB"], bearer: ballot.token),
+                          vote.status == 201, let id = vote.body["voteID"] as? String, let position = vote.body["position"] as? Int
+                    else { return }
+                    let count = acknowledged.entries.withLock { acks in
+                        acks.append((id, position))
+                        return acks.count
+                    }
+                    if count == 5 { kill(serverProcess, SIGTERM) }
+                }
+            }
+        }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while server.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(!server.isRunning && server.terminationStatus == 0)
+
+        let reopened = try EventLog(directory: directory.file("log"), mode: .readOnly)
+        let acks = acknowledged.entries.withLock { $0 }
+        #expect(!acks.isEmpty, "some votes were acknowledged before the shutdown")
+        for ack in acks {
+            let stored = try EventEnvelope(try #require(reopened.read(from: UInt64(ack.position), limit: 1).first))
+            guard case .voteCast(let vote) = stored.event else { Issue.record("position \(ack.position) holds \(stored.type)"); continue }
+            #expect(vote.voteID.uuidString == ack.voteID)
+        }
+        let votes = try reopened.read(from: 0).filter { (try? EventEnvelope($0))?.type == .voteCast }.count
+        #expect(votes >= acks.count)
+    }
 }
 
+/// Votes the server acknowledged, collected from concurrent requests.
+final class Acknowledgements: Sendable {
+    let entries = Mutex<[(voteID: String, position: Int)]>([])
+}
