@@ -81,7 +81,8 @@ struct ServeCommand: AsyncParsableCommand {
             caughtUp: {
                 let end = log.endPosition
                 return [catalogue.current.position, tallies.current.position, elo.current.position,
-                        counts.current.position, recentPairs.current.position, accounts.current.position].allSatisfy { $0 >= end }
+                        counts.current.position, recentPairs.current.position, accounts.current.position,
+                        recommender.positions.events].allSatisfy { $0 >= end }
             })
         readModel.accounts = { accounts.current.state }
         readModel.recentPairs = { recentPairs.current.state }
