@@ -65,6 +65,7 @@ extension GatewayApplication {
     static func addWriteRoutes(to router: Router<GatewayContext>, readModel: ReadModel, writes: WriteSide, configuration: Configuration) {
         let limit = configuration.maximumBodyBytes
         let perVoter = RateLimiter(configuration.perVoter)
+        let selectors = SelectorCache()
         /// The voter a bearer token names, within their rate limit.
         @Sendable func voter(_ request: Request) async throws -> (id: UserID, name: String) {
             let voter = try await writes.authority.user(fromBearer: request.headers[.authorization])
@@ -114,7 +115,7 @@ extension GatewayApplication {
         router.get("/api/comparisons/next") { request, _ -> ComparisonBody in
             let voter = try await voter(request)
             let catalogue = readModel.catalogue(), tallies = readModel.tallies(), elo = readModel.elo(), standings = readModel.standings()
-            let selector = PairSelector(catalogue: catalogue, elo: elo, leaderboard: standings.sets, tallies: tallies)
+            let selector = selectors.selector(readModel: readModel, catalogue: catalogue)
             let excluded = Set(readModel.recentPairs().pairs(of: voter.id)).union(await writes.desk.shownPairs(to: voter.id))
             var random = SystemRandomNumberGenerator()
             guard let pair = selector.next(excluding: excluded, using: &random),
