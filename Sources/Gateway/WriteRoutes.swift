@@ -189,11 +189,3 @@ extension GatewayApplication {
         }
     }
 }
-
-extension Timestamp {
-    init(_ date: Date) {
-        self.init(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded()))
-    }
-
-    static var now: Timestamp { Timestamp(Date()) }
-}

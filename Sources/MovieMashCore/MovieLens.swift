@@ -32,6 +32,28 @@ public struct MovieLens: Sendable {
     public let ratings: [Rating]
     public let items: [Item]
 
+    /// The ratings with users and items numbered from 0 in order of first appearance (as matrix indices).
+    public var denseRatings: (ratings: [(user: Int, item: Int, rating: Float)], users: Int, items: Int) {
+        var users: [Int: Int] = [:], items: [Int: Int] = [:]
+        let dense = ratings.map { rating in
+            let user = users[rating.user] ?? users.count, item = items[rating.item] ?? items.count
+            users[rating.user] = user
+            items[rating.item] = item
+            return (user: user, item: item, rating: Float(rating.rating))
+        }
+        return (dense, users.count, items.count)
+    }
+
+    /// Reads `ml-100k.inter` and `ml-100k.item` from `directory`.
+    public init(directory: String) throws(MovieLensError) {
+        func text(_ name: String) throws(MovieLensError) -> String {
+            let file = (directory as NSString).appendingPathComponent(name)
+            guard let data = FileManager.default.contents(atPath: file) else { throw MovieLensError("cannot read \(file)") }
+            return String(decoding: data, as: UTF8.self)
+        }
+        try self.init(interactions: try text("ml-100k.inter"), items: try text("ml-100k.item"))
+    }
+
     /// Parses the two files' text; a malformed line is an error naming its file and line.
     public init(interactions: String, items itemText: String) throws(MovieLensError) {
         var ratings: [Rating] = []

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A UTC instant with millisecond precision; in JSON an RFC 3339 string such as `2026-11-26T14:55:40.123Z`.
 public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
     /// Milliseconds since 1970-01-01T00:00:00Z.
@@ -6,6 +8,14 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
     public init(milliseconds: Int64) {
         self.milliseconds = milliseconds
     }
+
+    /// `date`, rounded to the nearest millisecond.
+    public init(_ date: Date) {
+        self.init(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded()))
+    }
+
+    /// The current time.
+    public static var now: Timestamp { Timestamp(Date()) }
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.milliseconds < rhs.milliseconds }
 

@@ -22,17 +22,8 @@ struct ImportCommand: AsyncParsableCommand {
         @Option(help: "always, never or interval:MS.") var fsync: EventLog.FsyncPolicy = .interval(milliseconds: 100)
 
         func run() async throws {
-            func text(_ name: String) throws -> String {
-                let file = (path as NSString).appendingPathComponent(name)
-                guard let data = FileManager.default.contents(atPath: file) else {
-                    throw ValidationError("cannot read \(file)")
-                }
-                return String(decoding: data, as: UTF8.self)
-            }
             let dataset: MovieLens
-            do { dataset = try MovieLens(interactions: try text("ml-100k.inter"), items: try text("ml-100k.item")) } catch let error as MovieLensError {
-                throw ValidationError("\(error)")
-            }
+            do { dataset = try MovieLens(directory: path) } catch { throw ValidationError("\(error)") }
             let events = try dataset.events(votesPerVoter: votesPerVoter, seed: seed)
             var configuration = EventLog.Configuration()
             configuration.fsync = fsync

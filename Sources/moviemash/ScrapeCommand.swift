@@ -76,7 +76,7 @@ struct ScrapeCommand: AsyncParsableCommand {
         var stopped: ScrapeError?
         for (index, name) in names.enumerated() {
             do {
-                let now = Timestamp(milliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+                let now = Timestamp.now
                 let scraped = try await Scrape.user(name, from: source, known: known, now: now)
                 _ = try await log.append(contentsOf: scraped.events.map { LogRecord(EventEnvelope(occurredAt: now, event: $0)) })
                 known.record(scraped.events)

@@ -12,8 +12,7 @@ import TestSupport
         guard let directory = ProcessInfo.processInfo.environment["MOVIEMASH_TEST_MOVIELENS"] else {
             throw TestSetupError("MOVIEMASH_TEST_MOVIELENS is not set: run the tests with Scripts/test")
         }
-        func text(_ name: String) throws -> String { try String(contentsOfFile: directory + "/" + name, encoding: .utf8) }
-        return try MovieLens(interactions: try text("ml-100k.inter"), items: try text("ml-100k.item"))
+        return try MovieLens(directory: directory)
     }
 
     static func python(_ script: String, _ dump: String) throws -> [String: [String: Double]] {

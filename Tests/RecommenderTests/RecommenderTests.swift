@@ -1,4 +1,5 @@
 import Foundation
+import MovieMashCore
 @testable import Recommender
 import Testing
 import TestSupport
@@ -8,16 +9,7 @@ func movieLensRatings() throws -> (ratings: [(user: Int, item: Int, rating: Floa
     guard let directory = ProcessInfo.processInfo.environment["MOVIEMASH_TEST_MOVIELENS"] else {
         throw TestSetupError("MOVIEMASH_TEST_MOVIELENS is not set: run the tests with Scripts/test")
     }
-    var users: [Int: Int] = [:], items: [Int: Int] = [:]
-    var ratings: [(user: Int, item: Int, rating: Float)] = []
-    for line in try String(contentsOfFile: directory + "/ml-100k.inter", encoding: .utf8).split(separator: "\n").dropFirst() {
-        let fields = line.split(separator: "\t")
-        let user = users[Int(fields[0])!, default: users.count], item = items[Int(fields[1])!, default: items.count]
-        users[Int(fields[0])!] = user
-        items[Int(fields[1])!] = item
-        ratings.append((user, item, Float(fields[2])!))
-    }
-    return (ratings, users.count, items.count)
+    return try MovieLens(directory: directory).denseRatings
 }
 
 /// A random sparse matrix with a popular head.

@@ -12,6 +12,24 @@ import TestSupport
 @Suite struct ServeCommandTests {
     static var binary: String { buildProductsDirectory.appendingPathComponent("moviemash").path }
 
+    /// Starts `moviemash ARGUMENTS` in the background, output discarded.
+    static func start(_ arguments: [String]) throws -> Process {
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: binary)
+        server.arguments = arguments
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        return server
+    }
+
+    /// Polls (with a deadline) until `server` has exited; whether it is gone.
+    static func waitForExit(_ server: Process) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while server.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        return !server.isRunning
+    }
+
     static func get(_ url: String) async -> (status: Int, body: String)? {
         guard let (data, response) = try? await URLSession.shared.data(from: URL(string: url)!) else { return nil }
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
@@ -39,12 +57,7 @@ import TestSupport
         try await log.close()
 
         let port = try freePort()
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: Self.binary)
-        server.arguments = ["serve", "--data", directory.file("log"), "--port", "\(port)", "--snapshot-dir", directory.file("snapshots")]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        let server = try Self.start(["serve", "--data", directory.file("log"), "--port", "\(port)", "--snapshot-dir", directory.file("snapshots")])
         defer { if server.isRunning { server.terminate() } }
         let base = "http://127.0.0.1:\(port)"
         #expect(try await eventually(timeout: .seconds(30)) { await Self.get(base + "/ready")?.status == 200 })
@@ -70,9 +83,8 @@ import TestSupport
         #expect(metrics.contains(#"moviemash_projector_lag_events{projector="elo"}"#))
 
         server.terminate()
-        let deadline = ContinuousClock.now + .seconds(30)
-        while server.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(!server.isRunning && server.terminationStatus == 0)
+        let exited = try await Self.waitForExit(server)
+        #expect(exited && server.terminationStatus == 0)
         // The snapshots written at shutdown cover the whole log, and a rebuild agrees with them.
         let verify = try run(Self.binary, ["replay", "--data", directory.file("log"), "--snapshot-dir", directory.file("snapshots"), "--verify"])
         #expect(verify.status == 0, "\(verify.output)\(verify.error)")
@@ -95,24 +107,18 @@ import TestSupport
         ])
         #expect(made.status == 0, "\(made.error)")
         let port = try freePort()
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: Self.binary)
-        server.arguments = [
+        let server = try Self.start([
             "serve", "--data", directory.file("log"), "--port", "\(port)",
             "--tls-certificate", directory.file("certificate.pem"), "--tls-key", directory.file("key.pem"),
-        ]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        ])
         defer { if server.isRunning { server.terminate() } }
         let https = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", directory.file("certificate.pem"), "https://127.0.0.1:\(port)/health"]
         #expect(try await eventually(timeout: .seconds(30)) { (try? run(curl, https))?.output == "200" })
         let plain = try run(curl, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", "http://127.0.0.1:\(port)/health"])
         #expect(plain.output != "200", "plain HTTP must not be served on the TLS port")
         server.terminate()
-        let deadline = ContinuousClock.now + .seconds(30)
-        while server.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(!server.isRunning && server.terminationStatus == 0)
+        let exited = try await Self.waitForExit(server)
+        #expect(exited && server.terminationStatus == 0)
 
         let refused = try run(Self.binary, ["serve", "--data", directory.file("log"), "--tls-certificate", directory.file("certificate.pem")])
         #expect(refused.status != 0 && refused.error.contains("--tls-certificate and --tls-key go together"))
@@ -126,12 +132,7 @@ import TestSupport
         _ = try await log.append(contentsOf: sample.catalogueEvents().map(LogRecord.init))
         try await log.close()
         let port = try freePort()
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: Self.binary)
-        server.arguments = ["serve", "--data", directory.file("log"), "--port", "\(port)", "--fsync", "always"]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        let server = try Self.start(["serve", "--data", directory.file("log"), "--port", "\(port)", "--fsync", "always"])
         defer { if server.isRunning { server.terminate() } }
         let base = "http://127.0.0.1:\(port)"
         #expect(try await eventually(timeout: .seconds(30)) { await Self.get(base + "/ready")?.status == 200 })
@@ -163,9 +164,8 @@ import TestSupport
                 }
             }
         }
-        let deadline = ContinuousClock.now + .seconds(30)
-        while server.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(!server.isRunning && server.terminationStatus == 0)
+        let exited = try await Self.waitForExit(server)
+        #expect(exited && server.terminationStatus == 0)
 
         let reopened = try EventLog(directory: directory.file("log"), mode: .readOnly)
         let acks = acknowledged.entries.withLock { $0 }

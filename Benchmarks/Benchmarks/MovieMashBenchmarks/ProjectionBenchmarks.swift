@@ -41,6 +41,22 @@ final class ProjectionLogFixture: @unchecked Sendable {
     }
 }
 
+/// Runs `Scripts/reference/SCRIPT` with python3 and reads the JSON object of numbers it prints.
+func reference(_ script: String, _ arguments: [String]) throws -> [String: Double] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", repositoryRoot.appendingPathComponent("Scripts/reference/\(script)").path] + arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0, let report = try JSONSerialization.jsonObject(with: output) as? [String: Double] else {
+        throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "\(script) \(arguments) failed (status \(process.terminationStatus))"])
+    }
+    return report
+}
+
 func projectionBenchmarks() {
     let rate = BenchmarkMetric.custom("events per second", polarity: .prefersLarger, useScalingFactor: false)
 
@@ -63,16 +79,8 @@ func projectionBenchmarks() {
     Benchmark("Baseline: Python reference Elo loop over the same events",
               configuration: .init(metrics: [rate], maxIterations: 1), closure: { benchmark in
         let fixture = ProjectionLogFixture.shared
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", repositoryRoot.appendingPathComponent("Scripts/reference/elo.py").path, fixture.dump, "--time"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let report = try JSONSerialization.jsonObject(with: output) as! [String: Any]
-        benchmark.measurement(rate, Int(report["events_per_second"] as! Double))
+        let report = try reference("elo.py", [fixture.dump, "--time"])
+        benchmark.measurement(rate, Int(report["events_per_second"]!))
     }, setup: { try await ProjectionLogFixture.shared.build() })
 
     Benchmark("Bradley-Terry fit + 100 bootstrap rounds, 1M votes over 10k sets",

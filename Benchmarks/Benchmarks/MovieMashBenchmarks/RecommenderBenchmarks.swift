@@ -1,5 +1,6 @@
 import Benchmark
 import Foundation
+import MovieMashCore
 import Recommender
 
 /// MovieLens-100k leave-one-out splits for seeds 1–8 (ratings ≥ 4 held out, all ratings as binary
@@ -14,17 +15,9 @@ final class MovieLensSplits: @unchecked Sendable {
         guard splits.isEmpty else { return }
         let directory = ProcessInfo.processInfo.environment["MOVIEMASH_BENCH_MOVIELENS"]
             ?? repositoryRoot.appendingPathComponent(".build/movielens").path
-        var users: [Int: Int] = [:], items: [Int: Int] = [:]
-        var ratings: [(user: Int, item: Int, rating: Float)] = []
-        for line in try String(contentsOfFile: directory + "/ml-100k.inter", encoding: .utf8).split(separator: "\n").dropFirst() {
-            let fields = line.split(separator: "\t")
-            let user = users[Int(fields[0])!, default: users.count], item = items[Int(fields[1])!, default: items.count]
-            users[Int(fields[0])!] = user
-            items[Int(fields[1])!] = item
-            ratings.append((user, item, Float(fields[2])!))
-        }
+        let (ratings, users, items) = try MovieLens(directory: directory).denseRatings
         for seed in Self.seeds {
-            let split = Evaluation.leaveOneOut(ratings, users: users.count, items: items.count, threshold: 4, seed: seed)
+            let split = Evaluation.leaveOneOut(ratings, users: users, items: items, threshold: 4, seed: seed)
             let folder = temporaryDirectory("moviemash-split-\(seed)")
             var train = ""
             for user in 0..<split.train.rows {
@@ -34,7 +27,7 @@ final class MovieLensSplits: @unchecked Sendable {
             try train.write(toFile: folder + "/train.tsv", atomically: true, encoding: .utf8)
             try split.heldOut.sorted { $0.key < $1.key }.map { "\($0.key)\t\($0.value)\n" }.joined()
                 .write(toFile: folder + "/heldout.tsv", atomically: true, encoding: .utf8)
-            try "\(users.count)\t\(items.count)\n".write(toFile: folder + "/shape.tsv", atomically: true, encoding: .utf8)
+            try "\(users)\t\(items)\n".write(toFile: folder + "/shape.tsv", atomically: true, encoding: .utf8)
             splits.append((seed, split, folder))
         }
     }
@@ -80,16 +73,7 @@ func recommenderBenchmarks() {
         Benchmark("Baseline: implicit ALS on MovieLens-100k, \(threads) thread(s)", configuration: .init(metrics: metrics, maxIterations: 1), closure: { benchmark in
             var seconds = 0.0, recalls = 0.0, ndcgs = 0.0
             for (seed, _, directory) in MovieLensSplits.shared.splits {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = ["python3", repositoryRoot.appendingPathComponent("Scripts/reference/implicit_als.py").path,
-                                     directory, "--threads", "\(threads)", "--alpha", "0", "--seed", "\(seed)"]
-                let pipe = Pipe()
-                process.standardOutput = pipe
-                try process.run()
-                let output = pipe.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                let report = try JSONSerialization.jsonObject(with: output) as! [String: Double]
+                let report = try reference("implicit_als.py", [directory, "--threads", "\(threads)", "--alpha", "0", "--seed", "\(seed)"])
                 seconds += report["seconds"]!
                 recalls += report["recall"]!
                 ndcgs += report["ndcg"]!
