@@ -34,6 +34,8 @@ public actor LetterboxdFetcher {
         public var requests = 0
         public var retries = 0
         public var cacheHits = 0
+        /// When the latest requests (at most 64) left, for checking the pace.
+        public var dispatched: [ContinuousClock.Instant] = []
     }
 
     public let configuration: Configuration
@@ -103,14 +105,17 @@ public actor LetterboxdFetcher {
         return rules
     }
 
-    /// Waits for this request's turn: slots are reserved before sleeping, so concurrent callers queue up.
+    /// Waits for this request's turn. A turn is taken only when the request really leaves: a caller that
+    /// wakes late (a busy machine) pushes the next turn back rather than letting two requests leave
+    /// together, and callers that wake at once go one at a time (the actor runs them in turn).
     private func waitForSlot() async throws(ScrapeError) {
+        while ContinuousClock.now < nextSlot { try await sleep(until: nextSlot) }
         let interval = 1 / max(configuration.requestsPerSecond, 1e-6)
         let factor = 1 + configuration.jitter * Double.random(in: -1...1)
         let now = ContinuousClock.now
-        let slot = max(now, nextSlot)
-        nextSlot = slot + .seconds(interval * factor)
-        try await sleep(until: slot)
+        nextSlot = now + .seconds(interval * factor)
+        statistics.dispatched.append(now)
+        if statistics.dispatched.count > 64 { statistics.dispatched.removeFirst() }
     }
 
     private func sleep(until instant: ContinuousClock.Instant) async throws(ScrapeError) {
