@@ -30,6 +30,8 @@ public struct RecommenderInteractions: Projector {
     public private(set) var films = Interner<MovieID>()
     public private(set) var matrix = InteractionMatrix()
     private var setFilms: [SetID: [Int32]] = [:]
+    /// How many people have each film (derived from `matrix`, kept as it grows for the cold-start ranking).
+    public private(set) var peoplePerFilm: [Int] = []
     /// The person and films the last event touched (what a service folds in).
     public private(set) var lastTouched: (person: Int, films: [Int])?
 
@@ -71,8 +73,14 @@ public struct RecommenderInteractions: Projector {
 
     private mutating func record(_ person: Person, _ indices: [Int32], weight: Float) {
         let row = Int(people.intern(person).index)
-        for film in indices { matrix.add(row: row, column: Int(film), value: weight) }
+        for film in indices { add(row: row, film: Int(film), weight: weight) }
         lastTouched = (row, indices.map(Int.init))
+    }
+
+    private mutating func add(row: Int, film: Int, weight: Float) {
+        guard matrix.add(row: row, column: film, value: weight) else { return }
+        while peoplePerFilm.count <= film { peoplePerFilm.append(0) }
+        peoplePerFilm[film] += 1
     }
 
     public func encodeState(into writer: inout SnapshotWriter) {
@@ -120,11 +128,12 @@ public struct RecommenderInteractions: Projector {
         films = try Interner(keys: filmKeys)
         matrix = InteractionMatrix()
         matrix.ensure(columns: films.count)
+        peoplePerFilm = []
         for row in 0..<people.count {
             for _ in 0..<(try reader.count(minimumBytes: 12)) {
                 let column = Int(try reader.int32())
                 guard column >= 0, column < films.count else { throw SnapshotError("an interaction names an unknown film") }
-                matrix.add(row: row, column: column, value: Float(try reader.double()))
+                add(row: row, film: column, weight: Float(try reader.double()))
             }
         }
         setFilms = [:]

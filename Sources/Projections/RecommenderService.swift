@@ -160,8 +160,7 @@ public final class RecommenderService: Service, Sendable {
             for film in fallback() where result.count < count && !ownedFilms.contains(film) && taken.insert(film).inserted {
                 result.append(Recommendation(film: film, score: nil, reason: .topRated))
             }
-            var popularity = [Float](repeating: 0, count: interactions.films.count)
-            for row in interactions.matrix.rows { for cell in row { popularity[Int(cell.column)] += 1 } }
+            let popularity = interactions.peoplePerFilm + repeatElement(0, count: max(0, interactions.films.count - interactions.peoplePerFilm.count))
             let popular = popularity.indices.sorted { (popularity[$0], -$0) > (popularity[$1], -$1) }.map { interactions.films[Int32($0)] }
             for film in popular where result.count < count && !ownedFilms.contains(film) && taken.insert(film).inserted {
                 result.append(Recommendation(film: film, score: nil, reason: .popular))

@@ -85,16 +85,18 @@ public struct InteractionMatrix: Sendable {
 
     public init() {}
 
-    /// Adds `value` to cell (row, column), growing the matrix as needed.
-    public mutating func add(row: Int, column: Int, value: Float) {
+    /// Adds `value` to cell (row, column), growing the matrix as needed; whether the cell is new.
+    @discardableResult
+    public mutating func add(row: Int, column: Int, value: Float) -> Bool {
         while rows.count <= row { rows.append([]) }
         columnCount = max(columnCount, column + 1)
         if let index = rows[row].firstIndex(where: { $0.column == Int32(column) }) {
             rows[row][index].value += value
-        } else {
-            rows[row].append((Int32(column), value))
-            nonzeros += 1
+            return false
         }
+        rows[row].append((Int32(column), value))
+        nonzeros += 1
+        return true
     }
 
     public mutating func ensure(columns count: Int) { columnCount = max(columnCount, count) }

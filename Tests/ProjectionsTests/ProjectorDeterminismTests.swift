@@ -45,6 +45,8 @@ func apply(_ events: some Sequence<EventEnvelope>, to projectors: inout [any Pro
         #expect(restored.map(\.stateHash) == front.map(\.stateHash))
         apply(events.dropFirst(split), to: &restored)
         #expect(restored.map(\.stateHash) == whole.map(\.stateHash))
+        let counts = { (projectors: [any Projector]) in projectors.compactMap { ($0 as? RecommenderInteractions)?.peoplePerFilm } }
+        #expect(counts(restored) == counts(whole) && counts(whole).first?.isEmpty == false, "derived film counts survive a restore")
     }
 
     @Test func damagedStateBytesAreRefusedNotMisread() throws {
