@@ -137,7 +137,7 @@ let package = Package(
             ]),
         .testTarget(name: "RecommenderTests", dependencies: ["Recommender", "MovieMashCore", "TestSupport"]),
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "EventLog", "MovieMashCore", "TestSupport"]),
-        .testTarget(name: "moviemashTests", dependencies: ["EventLog", "MovieMashCore", "PostgresMirror", "Projections", "TestSupport"]),
+        .testTarget(name: "moviemashTests", dependencies: ["EventLog", "Gateway", "MovieMashCore", "PostgresMirror", "Projections", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -74,9 +74,9 @@ extension GatewayApplication {
         }
         router.post("/api/auth/register") { request, _ -> EditedResponse<RegisteredBody> in
             let credentials = try await decode(Credentials.self, from: request, limit: limit)
-            guard (8...72).contains(credentials.password.utf8.count) else {
+            guard credentials.password.unicodeScalars.count >= 8, credentials.password.utf8.count <= 72 else {
                 throw Problem(.badRequest, type: "invalid-registration", title: "Invalid registration",
-                              detail: "the password must be 8 to 72 bytes (bcrypt reads no further)")
+                              detail: "the password must be at least 8 characters and at most 72 bytes of UTF-8 (bcrypt reads no further)")
             }
             let placeholder = "$2b$04$" + String(repeating: "a", count: 53)
             do { _ = try UserRegistered(userID: UUID(), username: credentials.username, passwordHash: placeholder) } catch {
@@ -141,7 +141,12 @@ extension GatewayApplication {
         }
         router.post("/api/votes") { request, _ -> Response in
             let voter = try await voter(request)
-            let key = request.headers.first { $0.name.canonicalName == "idempotency-key" }.map { "\(voter.id)|\($0.value)" }
+            let given = request.headers.first { $0.name.canonicalName == "idempotency-key" }?.value
+            if let given, !(1...200).contains(given.unicodeScalars.count) {
+                throw Problem(.badRequest, type: "invalid-idempotency-key", title: "Invalid Idempotency-Key",
+                              detail: "an Idempotency-Key must be 1 to 200 characters")
+            }
+            let key = given.map { "\(voter.id)|\($0)" }
             if let key, let earlier = await writes.desk.answer(for: key) { return json(earlier) }
             let vote = try await decode(VoteRequest.self, from: request, limit: limit)
             let ticket = try await writes.authority.redeem(vote.ticket, by: voter.id)

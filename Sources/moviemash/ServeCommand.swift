@@ -14,7 +14,7 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run MovieMash: the log, the projections, the recommender, the optional PostgreSQL mirror and the HTTP gateway.",
         discussion: """
             Every option can also come from the environment: MOVIEMASH_DATA, MOVIEMASH_HOST, MOVIEMASH_PORT, \
-            MOVIEMASH_SNAPSHOTS, MOVIEMASH_POSTGRES, MOVIEMASH_FSYNC, MOVIEMASH_JWT_KEYS, MOVIEMASH_CORS_ORIGINS, MOVIEMASH_TLS_CERTIFICATE, MOVIEMASH_TLS_KEY. SIGTERM or SIGINT stops \
+            MOVIEMASH_SNAPSHOTS, MOVIEMASH_POSTGRES, MOVIEMASH_FSYNC, MOVIEMASH_JWT_KEYS, MOVIEMASH_CORS_ORIGINS, MOVIEMASH_ADDRESS_LIMIT, MOVIEMASH_VOTER_LIMIT, MOVIEMASH_TLS_CERTIFICATE, MOVIEMASH_TLS_KEY. SIGTERM or SIGINT stops \
             accepting requests, lets those in flight finish, flushes and closes the log.
             """)
 
@@ -29,26 +29,31 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Web origins allowed to call the API (CORS), comma-separated. [MOVIEMASH_CORS_ORIGINS]") var corsOrigins: String?
     @Option(help: "Signing keys for tokens and tickets, KID:SECRET,… (first signs; secrets ≥ 32 bytes). Without them a random key is made and tokens do not survive a restart. [MOVIEMASH_JWT_KEYS]")
     var jwtKeys: String?
+    @Option(help: "Requests per client address, RATE/BURST (per second / at once), all routes. [MOVIEMASH_ADDRESS_LIMIT]")
+    var addressLimit: RateLimiter.Limit?
+    @Option(help: "Comparisons and votes per voter, RATE/BURST. [MOVIEMASH_VOTER_LIMIT]") var voterLimit: RateLimiter.Limit?
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         guard let data = data ?? environment["MOVIEMASH_DATA"] else { throw ValidationError("give --data or MOVIEMASH_DATA") }
         var gateway = GatewayApplication.Configuration()
         gateway.host = host ?? environment["MOVIEMASH_HOST"] ?? gateway.host
-        if let port = port ?? environment["MOVIEMASH_PORT"].flatMap({ Int($0) }) {
+        if let port = try setting(port, "MOVIEMASH_PORT", flag: "--port") {
             guard (0...65_535).contains(port) else { throw ValidationError("the port must be 0…65535") }
             gateway.port = port
         }
         if let origins = corsOrigins ?? environment["MOVIEMASH_CORS_ORIGINS"] {
             gateway.allowedOrigins = Set(origins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         }
+        gateway.perAddress = try setting(addressLimit, "MOVIEMASH_ADDRESS_LIMIT", flag: "--address-limit") ?? gateway.perAddress
+        gateway.perVoter = try setting(voterLimit, "MOVIEMASH_VOTER_LIMIT", flag: "--voter-limit") ?? gateway.perVoter
         switch (tlsCertificate ?? environment["MOVIEMASH_TLS_CERTIFICATE"], tlsKey ?? environment["MOVIEMASH_TLS_KEY"]) {
         case (let certificate?, let key?): gateway.tls = (certificate, key)
         case (nil, nil): break
         default: throw ValidationError("--tls-certificate and --tls-key go together")
         }
         var logConfiguration = EventLog.Configuration()
-        if let policy = fsync ?? environment["MOVIEMASH_FSYNC"].flatMap({ EventLog.FsyncPolicy(argument: $0) }) {
+        if let policy = try setting(fsync, "MOVIEMASH_FSYNC", flag: "--fsync") {
             logConfiguration.fsync = policy
         }
         let postgresURL = try (postgres ?? environment["MOVIEMASH_POSTGRES"]).map { try PostgresURL($0) }
@@ -127,5 +132,13 @@ struct ServeCommand: AsyncParsableCommand {
         }
         try await log.close()
         logger.info("stopped; the log is flushed and closed")
+    }
+
+    /// The option's value, else its environment variable's, which must parse as the option would.
+    private func setting<Value: ExpressibleByArgument>(_ value: Value?, _ variable: String, flag: String) throws -> Value? {
+        if let value { return value }
+        guard let text = ProcessInfo.processInfo.environment[variable] else { return nil }
+        guard let parsed = Value(argument: text) else { throw ValidationError("\(variable) is not a valid \(flag): '\(text)'") }
+        return parsed
     }
 }

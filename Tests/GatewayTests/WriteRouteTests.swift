@@ -7,6 +7,7 @@ import MovieMashCore
 import Projections
 import Synchronization
 import Testing
+import TestSupport
 
 /// An appender that keeps events in memory and, like the log, writes an event id only once.
 final class MemoryAppender: EventAppender {
@@ -86,6 +87,8 @@ extension TestClientProtocol {
                 (json(Credentials(username: String(repeating: "a", count: 10_000), password: "long enough")), .contentTooLarge, "body-too-large"),
                 (json(Credentials(username: "grace", password: "short")), .badRequest, "invalid-registration"),
                 (json(Credentials(username: "grace", password: String(repeating: "p", count: 73))), .badRequest, "invalid-registration"),
+                (json(Credentials(username: "grace", password: "ñññññññ")), .badRequest, "invalid-registration"),
+                (json(Credentials(username: "grace", password: String(repeating: "é", count: 37))), .badRequest, "invalid-registration"),
                 (ByteBuffer(string: "{\"username\": \"grace\""), .badRequest, "malformed-json"),
             ] {
                 try await client.execute(uri: "/api/auth/register", method: .post, body: body) { response in
@@ -137,6 +140,8 @@ extension TestClientProtocol {
             let ada = try await client.login("ada"), bob = try await client.login("bob")
             let comparison = try await client.nextTicket(ada)
             #expect(comparison.setA.id != comparison.setB.id && comparison.setA.films.count == 4)
+            let (longKey, longKeyBody) = try await client.vote(ada, ticket: comparison.ticket, key: String(repeating: "k", count: 201))
+            #expect(try longKey == .badRequest && problem(longKeyBody).type.hasSuffix("/invalid-idempotency-key"))
 
             let (status, body) = try await client.vote(ada, ticket: comparison.ticket, key: "retry-1")
             #expect(status == .created)
@@ -211,6 +216,22 @@ extension TestClientProtocol {
                 }
             }
         }
+    }
+
+    @Test func theOpenAPIContractDescribesExactlyTheRoutesServed() throws {
+        let spec = try String(contentsOf: repositoryRoot.appendingPathComponent("Schemas/openapi.yaml"), encoding: .utf8)
+        var described: Set<String> = [], path: String?
+        for line in spec.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("  /"), line.hasSuffix(":") {
+                path = line.dropFirst(2).dropLast().replacingOccurrences(of: "{id}", with: ":id")
+            } else if !line.hasPrefix("  ") {
+                path = nil
+            } else if let path, let method = ["get", "post", "put", "patch", "delete"].first(where: { line == "    \($0):" }) {
+                described.insert("\(method.uppercased()) \(path)")
+            }
+        }
+        let served = Set(GatewayApplication.routes.map { "\($0.method.rawValue) \($0.path)" })
+        #expect(described == served, "described only: \(described.subtracting(served)); served only: \(served.subtracting(described))")
     }
 
     @Test func anExpiredTicketIsRefused() async throws {

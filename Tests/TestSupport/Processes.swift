@@ -45,3 +45,28 @@ public func findExecutable(_ names: String...) -> String? {
     }
     return nil
 }
+
+/// Runs `executable` with `arguments` to completion without holding a thread while it runs (for long runs,
+/// like a fuzzer's); its output goes through files, so any amount of it is fine.
+public func runUntilExit(_ executable: String, _ arguments: [String]) async throws -> ProcessResult {
+    let directory = TemporaryDirectory()
+    defer { directory.remove() }
+    let outputPath = directory.file("stdout"), errorPath = directory.file("stderr")
+    try Data().write(to: URL(fileURLWithPath: outputPath))
+    try Data().write(to: URL(fileURLWithPath: errorPath))
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+    process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
+    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+        process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+        do { try process.run() } catch {
+            process.terminationHandler = nil
+            continuation.resume(throwing: error)
+        }
+    }
+    return ProcessResult(
+        status: status, output: (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "",
+        error: (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "")
+}
