@@ -8,6 +8,7 @@ let package = Package(
         .package(name: "MovieMash", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .executableTarget(
@@ -23,7 +24,12 @@ let package = Package(
             ],
             path: "Benchmarks/MovieMashBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        .executableTarget(
+            name: "HTTPBaseline",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "Sources/HTTPBaseline"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

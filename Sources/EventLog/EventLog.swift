@@ -75,6 +75,11 @@ public final class EventLog: Sendable {
         return writer
     }
 
+    /// Whether a record with this id is in the log or queued to be written (false when read-only).
+    public func contains(id: UUID) async -> Bool {
+        await writer?.contains(id) ?? false
+    }
+
     /// Memory held by the idempotency index (every record id with its position), in bytes; 0 when read-only.
     public var idIndexBytes: Int {
         get async { await writer?.idIndexBytes ?? 0 }

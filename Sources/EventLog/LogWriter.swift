@@ -76,6 +76,8 @@ actor LogWriter {
         return buckets * (MemoryLayout<UUID>.stride + MemoryLayout<UInt64>.stride) + buckets / 8
     }
 
+    func contains(_ id: UUID) -> Bool { positions[id] != nil || slots[id] != nil }
+
     /// Appends one record; the common case, without the bookkeeping of a multi-record request.
     func append(_ record: LogRecord) async throws -> UInt64 {
         try check([record])

@@ -1,9 +1,48 @@
 import Hummingbird
 import MovieMashCore
+import NIOCore
 import Projections
 
+/// A response body the gateway writes as JSON itself: Foundation's `JSONEncoder` took a quarter of the CPU
+/// of a comparison request. `Codable` stays for clients (and tests) that decode the same shapes.
+protocol JSONBody: ResponseGenerator {
+    func write(to json: inout JSONWriter)
+}
+
+extension JSONBody {
+    public func response(from request: Request, context: some RequestContext) -> Response {
+        var json = JSONWriter(capacity: 1024)
+        write(to: &json)
+        return Self.response(json.bytes, status: .ok)
+    }
+
+    static func response(_ bytes: [UInt8], status: HTTPResponse.Status) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// The body as JSON bytes (for answers kept and replayed, such as a vote's).
+    var jsonBytes: [UInt8] {
+        var json = JSONWriter()
+        write(to: &json)
+        return json.bytes
+    }
+}
+
+/// `body` with another status than 200.
+struct Created<Body: JSONBody>: ResponseGenerator {
+    var body: Body
+
+    func response(from request: Request, context: some RequestContext) -> Response {
+        var json = JSONWriter()
+        body.write(to: &json)
+        return Body.response(json.bytes, status: .created)
+    }
+}
+
 /// A Bradley–Terry estimate as the API shows it.
-struct StrengthBody: Codable, Sendable {
+struct StrengthBody: Codable, Sendable, JSONBody {
     var rating: Double
     var lower: Double
     var upper: Double
@@ -15,9 +54,18 @@ struct StrengthBody: Codable, Sendable {
         upper = standing.upper
         rank = standing.rank
     }
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("rating"); json.number(rating)
+        json.key("lower"); json.number(lower)
+        json.key("upper"); json.number(upper)
+        json.key("rank"); json.integer(rank)
+        json.endObject()
+    }
 }
 
-struct FilmBody: Codable, Sendable, ResponseEncodable {
+struct FilmBody: Codable, Sendable, JSONBody {
     var id: String
     var letterboxdID: Int64?
     var title: String?
@@ -38,9 +86,22 @@ struct FilmBody: Codable, Sendable, ResponseEncodable {
         self.elo = elo?.rating(of: id)
         bradleyTerry = standings?.films[id].map(StrengthBody.init)
     }
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("id"); json.string(id)
+        if let letterboxdID { json.key("letterboxdID"); json.integer(letterboxdID) }
+        if let title { json.key("title"); json.string(title) }
+        if let year { json.key("year"); json.integer(year) }
+        json.key("directors"); json.strings(directors)
+        json.key("genres"); json.strings(genres)
+        if let elo, elo.isFinite { json.key("elo"); json.number(elo) }
+        if let bradleyTerry { json.key("bradleyTerry"); bradleyTerry.write(to: &json) }
+        json.endObject()
+    }
 }
 
-struct SetBody: Codable, Sendable, ResponseEncodable {
+struct SetBody: Codable, Sendable, JSONBody {
     var id: String
     var owner: String
     var films: [FilmBody]
@@ -60,15 +121,50 @@ struct SetBody: Codable, Sendable, ResponseEncodable {
         bradleyTerry = standings.sets[set.setID].map(StrengthBody.init)
         (wins, losses, appearances) = tallies.record(of: set.setID)
     }
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("id"); json.string(id)
+        json.key("owner"); json.string(owner)
+        json.key("films")
+        json.beginArray()
+        for film in films { film.write(to: &json) }
+        json.endArray()
+        json.key("scrapedAt"); json.string(scrapedAt)
+        if let elo, elo.isFinite { json.key("elo"); json.number(elo) }
+        if let bradleyTerry { json.key("bradleyTerry"); bradleyTerry.write(to: &json) }
+        json.key("wins"); json.integer(wins)
+        json.key("losses"); json.integer(losses)
+        json.key("appearances"); json.integer(appearances)
+        json.endObject()
+    }
 }
 
-struct Page<Item: Codable & Sendable>: Codable, Sendable, ResponseEncodable {
+struct Page<Item: Codable & Sendable & JSONBody>: Codable, Sendable, JSONBody {
     var items: [Item]
     var total: Int
     var offset: Int
     var limit: Int
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("items")
+        json.beginArray()
+        for item in items { item.write(to: &json) }
+        json.endArray()
+        json.key("total"); json.integer(total)
+        json.key("offset"); json.integer(offset)
+        json.key("limit"); json.integer(limit)
+        json.endObject()
+    }
 }
 
-struct HealthBody: Codable, Sendable, ResponseEncodable {
+struct HealthBody: Codable, Sendable, JSONBody {
     var status: String
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("status"); json.string(status)
+        json.endObject()
+    }
 }

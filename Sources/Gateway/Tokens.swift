@@ -1,6 +1,7 @@
 import Foundation
 import JWTKit
 import MovieMashCore
+import Synchronization
 
 /// Signing keys from configuration: `KID:SECRET` pairs, the first signing, all verifying (rotation: add
 /// the new key first, keep the old until its tokens have expired). Secrets need 32 bytes or more.
@@ -64,12 +65,15 @@ struct TicketClaims: JWTPayload {
 }
 
 /// Issues and checks access tokens and tickets.
-public actor TokenAuthority {
+public final class TokenAuthority: Sendable {
     private let access: JWTKeyCollection
     private let tickets: JWTKeyCollection
     private let signingKey: String
     public let accessLifetime: Duration
     public let ticketLifetime: Duration
+    /// Access tokens already verified, with what they say: a client sends the same token with every
+    /// request, and checking it once is enough until it expires.
+    private let verified = Mutex<[String: (id: UserID, name: String, expires: Date)]>([:])
 
     public init(keys: SigningKeys, accessLifetime: Duration = .seconds(3600), ticketLifetime: Duration = .seconds(600)) async {
         access = await keys.collection(purpose: "access")
@@ -87,12 +91,19 @@ public actor TokenAuthority {
 
     /// The user an `Authorization: Bearer` token names, or a 401 problem.
     func user(fromBearer header: String?) async throws(Problem) -> (id: UserID, name: String) {
-        guard let header, header.lowercased().hasPrefix("bearer ") else {
+        guard let header, header.utf8.count > 7, header.utf8.prefix(7).map({ $0 | 0x20 }).elementsEqual("bearer ".utf8) else {
             throw Problem(.unauthorized, type: "unauthenticated", title: "Not logged in", detail: "send Authorization: Bearer <token> from POST /api/auth/login")
         }
+        let token = String(Substring(header.utf8.dropFirst(7).drop { $0 == 0x20 || $0 == 0x09 }))
+        let now = Date()
+        if let known = verified.withLock({ $0[token] }), known.expires > now { return (known.id, known.name) }
         do {
-            let claims = try await access.verify(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), as: AccessClaims.self)
+            let claims = try await access.verify(token, as: AccessClaims.self)
             guard let id = UUID(uuidString: claims.sub.value) else { throw JWTError.malformedToken(reason: "subject") }
+            verified.withLock { verified in
+                if verified.count >= 50_000 { verified = verified.filter { $0.value.expires > now } }
+                if verified.count < 50_000 { verified[token] = (id, claims.name, claims.exp.value) }
+            }
             return (id, claims.name)
         } catch {
             throw Problem(.unauthorized, type: "invalid-token", title: "Invalid token", detail: "the access token is invalid or expired; log in again")

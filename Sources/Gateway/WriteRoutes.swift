@@ -24,21 +24,44 @@ struct Credentials: Codable, Sendable {
     var password: String
 }
 
-struct RegisteredBody: Codable, Sendable, ResponseEncodable {
+struct RegisteredBody: Codable, Sendable, JSONBody {
     var userID: String
     var username: String
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("userID"); json.string(userID)
+        json.key("username"); json.string(username)
+        json.endObject()
+    }
 }
 
-struct TokenBody: Codable, Sendable, ResponseEncodable {
+struct TokenBody: Codable, Sendable, JSONBody {
     var token: String
     var expiresAt: String
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("token"); json.string(token)
+        json.key("expiresAt"); json.string(expiresAt)
+        json.endObject()
+    }
 }
 
-struct ComparisonBody: Codable, Sendable, ResponseEncodable {
+struct ComparisonBody: Codable, Sendable, JSONBody {
     var ticket: String
     var expiresAt: String
     var setA: SetBody
     var setB: SetBody
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("ticket"); json.string(ticket)
+        json.key("expiresAt"); json.string(expiresAt)
+        json.key("setA"); setA.write(to: &json)
+        json.key("setB"); setB.write(to: &json)
+        json.endObject()
+    }
 }
 
 struct VoteRequest: Codable, Sendable {
@@ -46,19 +69,43 @@ struct VoteRequest: Codable, Sendable {
     var winner: VoteCast.Side
 }
 
-struct RecommendationBody: Codable, Sendable {
+struct RecommendationBody: Codable, Sendable, JSONBody {
     var film: FilmBody
     var score: Float?
     var reason: Recommendation.Reason
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("film"); film.write(to: &json)
+        if let score, score.isFinite { json.key("score"); json.number(Double(score)) }
+        json.key("reason"); json.string(reason.rawValue)
+        json.endObject()
+    }
 }
 
-struct RecommendationsBody: Codable, Sendable, ResponseEncodable {
+struct RecommendationsBody: Codable, Sendable, JSONBody {
     var items: [RecommendationBody]
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("items")
+        json.beginArray()
+        for item in items { item.write(to: &json) }
+        json.endArray()
+        json.endObject()
+    }
 }
 
-struct VoteBody: Codable, Sendable {
+struct VoteBody: Codable, Sendable, JSONBody {
     var voteID: String
     var position: UInt64
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("voteID"); json.string(voteID)
+        json.key("position"); json.integer(position)
+        json.endObject()
+    }
 }
 
 extension GatewayApplication {
@@ -69,10 +116,10 @@ extension GatewayApplication {
         /// The voter a bearer token names, within their rate limit.
         @Sendable func voter(_ request: Request) async throws -> (id: UserID, name: String) {
             let voter = try await writes.authority.user(fromBearer: request.headers[.authorization])
-            if let wait = await perVoter.take(voter.id.uuidString) { throw Problem.tooManyRequests(wait, who: "this voter") }
+            if let wait = perVoter.take(voter.id.uuidString) { throw Problem.tooManyRequests(wait, who: "this voter") }
             return voter
         }
-        router.post("/api/auth/register") { request, _ -> EditedResponse<RegisteredBody> in
+        router.post("/api/auth/register") { request, _ -> Created<RegisteredBody> in
             let credentials = try await decode(Credentials.self, from: request, limit: limit)
             guard credentials.password.unicodeScalars.count >= 8, credentials.password.utf8.count <= 72 else {
                 throw Problem(.badRequest, type: "invalid-registration", title: "Invalid registration",
@@ -82,7 +129,7 @@ extension GatewayApplication {
             do { _ = try UserRegistered(userID: UUID(), username: credentials.username, passwordHash: placeholder) } catch {
                 throw Problem(.badRequest, type: "invalid-registration", title: "Invalid registration", detail: "\(error)")
             }
-            guard await writes.desk.reserve(credentials.username, accounts: readModel.accounts()) else {
+            guard writes.desk.reserve(credentials.username, accounts: readModel.accounts()) else {
                 throw Problem(.conflict, type: "username-taken", title: "Username taken", detail: "'\(credentials.username)' is already registered")
             }
             let user: UserRegistered
@@ -91,17 +138,17 @@ extension GatewayApplication {
                 user = try UserRegistered(userID: UUID(), username: credentials.username, passwordHash: hash)
                 _ = try await writes.appender.append(EventEnvelope(occurredAt: .now, event: .userRegistered(user)))
             } catch {
-                await writes.desk.finishRegistration(credentials.username, account: nil)
+                writes.desk.finishRegistration(credentials.username, account: nil)
                 throw error
             }
-            await writes.desk.finishRegistration(
+            writes.desk.finishRegistration(
                 credentials.username, account: Accounts.Account(userID: user.userID, username: user.username, passwordHash: user.passwordHash))
-            return EditedResponse(status: .created, response: RegisteredBody(userID: user.userID.uuidString, username: user.username))
+            return Created(body: RegisteredBody(userID: user.userID.uuidString, username: user.username))
         }
         router.post("/api/auth/login") { request, _ -> TokenBody in
             let credentials = try await decode(Credentials.self, from: request, limit: limit)
             let account: Accounts.Account?
-            if let recent = await writes.desk.recentlyRegistered(credentials.username) {
+            if let recent = writes.desk.recentlyRegistered(credentials.username) {
                 account = recent
             } else {
                 account = readModel.accounts().account(named: credentials.username)
@@ -116,15 +163,16 @@ extension GatewayApplication {
             let voter = try await voter(request)
             let catalogue = readModel.catalogue(), tallies = readModel.tallies(), elo = readModel.elo(), standings = readModel.standings()
             let selector = selectors.selector(readModel: readModel, catalogue: catalogue)
-            let excluded = Set(readModel.recentPairs().pairs(of: voter.id)).union(await writes.desk.shownPairs(to: voter.id))
-            var random = SystemRandomNumberGenerator()
+            let excluded = Set(readModel.recentPairs().pairs(of: voter.id)).union(writes.desk.shownPairs(to: voter.id))
+            // One draw from the system generator seeds the many the selector makes (each system draw is a syscall).
+            var random = SplitMix64(seed: UInt64.random(in: .min ... .max))
             guard let pair = selector.next(excluding: excluded, using: &random),
                   let a = catalogue.sets[pair.0], let b = catalogue.sets[pair.1] else {
                 throw Problem(.serviceUnavailable, type: "no-comparisons", title: "Nothing to compare",
                               detail: "there are no two sets this voter has not just seen")
             }
             let (ticket, expires) = try await writes.authority.ticket(id: UUID(), voter: voter.id, pair: (a.setID, b.setID))
-            await writes.desk.noteShown(PairKey(a.setID, b.setID), to: voter.id)
+            writes.desk.noteShown(PairKey(a.setID, b.setID), to: voter.id)
             return ComparisonBody(
                 ticket: ticket, expiresAt: Timestamp(expires).description,
                 setA: SetBody(a, catalogue: catalogue, tallies: tallies, elo: elo, standings: standings),
@@ -147,33 +195,21 @@ extension GatewayApplication {
                               detail: "an Idempotency-Key must be 1 to 200 characters")
             }
             let key = given.map { "\(voter.id)|\($0)" }
-            if let key, let earlier = await writes.desk.answer(for: key) { return json(earlier) }
+            if let key, let earlier = writes.desk.answer(for: key) { return json(earlier) }
             let vote = try await decode(VoteRequest.self, from: request, limit: limit)
             let ticket = try await writes.authority.redeem(vote.ticket, by: voter.id)
-            let claim = await writes.desk.claim(ticket.id)
-            guard claim.claimed else {
-                throw Problem(.conflict, type: "ticket-used", title: "Ticket already used", detail: "each ticket allows one vote")
-            }
-            var answer: VotingDesk.Answer?
-            do {
-                let event = try VoteCast(
-                    voteID: UUID(), userID: voter.id, setA: ticket.a, setB: ticket.b, winner: vote.winner, ticketID: ticket.id,
-                    castAt: .now)
-                // The event id is the ticket id: the log itself keeps a ticket to one vote, across restarts.
-                let position = try await writes.appender.append(EventEnvelope(eventID: ticket.id, occurredAt: .now, event: .voteCast(event)))
-                guard case .voteCast(let stored)? = try await writes.appender.event(at: position)?.event, stored.voteID == event.voteID else {
-                    await writes.desk.release(ticket.id, answer: nil)
-                    throw Problem(.conflict, type: "ticket-used", title: "Ticket already used", detail: "each ticket allows one vote")
-                }
-                answer = VotingDesk.Answer(status: 201, body: try JSONEncoder().encode(VoteBody(voteID: event.voteID.uuidString, position: position)))
-            } catch {
-                await writes.desk.release(ticket.id, answer: nil)
-                throw error
-            }
-            await writes.desk.release(ticket.id, answer: answer)
+            let used = Problem(.conflict, type: "ticket-used", title: "Ticket already used", detail: "each ticket allows one vote")
+            guard writes.desk.claim(ticket.id) else { throw used }
+            defer { writes.desk.release(ticket.id) }
+            // The event id is the ticket id: the log itself keeps a ticket to one vote, across restarts.
+            guard await !writes.appender.contains(eventID: ticket.id) else { throw used }
+            let event = try VoteCast(
+                voteID: UUID(), userID: voter.id, setA: ticket.a, setB: ticket.b, winner: vote.winner, ticketID: ticket.id, castAt: .now)
+            let position = try await writes.appender.append(EventEnvelope(eventID: ticket.id, occurredAt: .now, event: .voteCast(event)))
+            let answer = VotingDesk.Answer(status: 201, body: Data(VoteBody(voteID: event.voteID.uuidString, position: position).jsonBytes))
             configuration.metrics.votes.increment()
-            if let key { await writes.desk.remember(answer!, for: key) }
-            return json(answer!)
+            if let key { writes.desk.remember(answer, for: key) }
+            return json(answer)
         }
     }
 

@@ -1,27 +1,51 @@
 import Foundation
 
-/// Writes the JSON of events directly, keys sorted, without Foundation's `JSONEncoder`: the mirror turns
-/// every event into JSON, and the encoder's reflection-driven path made that its bottleneck. The output
-/// decodes with `JSONDecoder` to the same values (the codec tests check it).
-struct JSONWriter {
-    private(set) var bytes: [UInt8] = []
+/// Writes JSON directly, without Foundation's `JSONEncoder`, whose reflection-driven path was the
+/// bottleneck of both the mirror (every event becomes JSON) and the gateway (every response). The caller
+/// writes keys and values in order; the output decodes with `JSONDecoder` (the codec and route tests check it).
+public struct JSONWriter {
+    public private(set) var bytes: [UInt8] = []
     private var needsComma = false
 
-    init() {
-        bytes.reserveCapacity(384)
+    public init(capacity: Int = 384) {
+        bytes.reserveCapacity(capacity)
     }
 
-    mutating func beginObject() {
+    public mutating func beginArray() {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(UInt8(ascii: "["))
+        needsComma = false
+    }
+
+    public mutating func endArray() {
+        bytes.append(UInt8(ascii: "]"))
+        needsComma = true
+    }
+
+    /// A finite number in the shortest form that reads back exactly; a non-finite one (which JSON cannot
+    /// express) as `null`.
+    public mutating func number(_ value: Double) {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        if value.isFinite {
+            bytes.append(contentsOf: value.description.utf8)
+        } else {
+            bytes.append(contentsOf: "null".utf8)
+        }
+        needsComma = true
+    }
+
+    public mutating func beginObject() {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
         bytes.append(UInt8(ascii: "{"))
         needsComma = false
     }
 
-    mutating func endObject() {
+    public mutating func endObject() {
         bytes.append(UInt8(ascii: "}"))
         needsComma = true
     }
 
-    mutating func key(_ name: StaticString) {
+    public mutating func key(_ name: StaticString) {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
         bytes.append(UInt8(ascii: "\""))
         name.withUTF8Buffer { bytes.append(contentsOf: $0) }
@@ -29,7 +53,7 @@ struct JSONWriter {
         needsComma = false
     }
 
-    mutating func string(_ value: String) {
+    public mutating func string(_ value: String) {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
         bytes.append(UInt8(ascii: "\""))
         var value = value
@@ -56,7 +80,7 @@ struct JSONWriter {
     }
 
     /// A value that needs no escaping (hex digits, timestamps), written as a JSON string.
-    mutating func plain(_ value: [UInt8]) {
+    public mutating func plain(_ value: [UInt8]) {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
         bytes.append(UInt8(ascii: "\""))
         bytes.append(contentsOf: value)
@@ -65,7 +89,7 @@ struct JSONWriter {
     }
 
     /// A UUID in the uppercase form of `UUID.uuidString`, without going through `sprintf`.
-    mutating func uuid(_ value: UUID) {
+    public mutating func uuid(_ value: UUID) {
         let upper = Array("0123456789ABCDEF".utf8)
         var text: [UInt8] = []
         text.reserveCapacity(36)
@@ -79,7 +103,7 @@ struct JSONWriter {
         plain(text)
     }
 
-    mutating func strings(_ values: [String]) {
+    public mutating func strings(_ values: [String]) {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
         bytes.append(UInt8(ascii: "["))
         needsComma = false
@@ -88,7 +112,7 @@ struct JSONWriter {
         needsComma = true
     }
 
-    mutating func integer(_ value: some BinaryInteger) {
+    public mutating func integer(_ value: some BinaryInteger) {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
         bytes.append(contentsOf: String(value).utf8)
         needsComma = true

@@ -1,5 +1,6 @@
 import Foundation
 import MovieMashCore
+import Synchronization
 
 /// Pairwise comparisons of `itemCount` items: for each pair, how often each side won.
 public struct ComparisonGraph: Sendable {
@@ -169,24 +170,20 @@ public enum BradleyTerry {
         return shift
     }
 
-    /// Strengths, intervals and ranks of every item; bootstrap rounds run on all cores.
+    /// Strengths, intervals and ranks of every item; the fit and the bootstrap rounds run on low-priority
+    /// background threads, the rounds on all cores.
     public static func standings(_ graph: ComparisonGraph, configuration: Configuration = Configuration()) async -> [Standing] {
-        let estimate = fit(graph, configuration: configuration).theta
+        let estimate = await BackgroundThreads.value { fit(graph, configuration: configuration).theta }
         let rounds = configuration.bootstrapRounds
         let workers = max(1, min(rounds, ProcessInfo.processInfo.activeProcessorCount))
-        var samples = [[Double]](repeating: [], count: rounds)
-        await withTaskGroup(of: [(Int, [Double])].self) { group in
-            for worker in 0..<workers {
-                group.addTask {
-                    stride(from: worker, to: rounds, by: workers).map { round in
-                        (round, bootstrapRound(graph, round: round, start: estimate, configuration: configuration))
-                    }
-                }
-            }
-            for await results in group {
-                for (round, theta) in results { samples[round] = theta }
+        let drawn = Mutex([[Double]](repeating: [], count: rounds))
+        await BackgroundThreads.run(workers: workers) { worker in
+            for round in stride(from: worker, to: rounds, by: workers) {
+                let theta = bootstrapRound(graph, round: round, start: estimate, configuration: configuration)
+                drawn.withLock { $0[round] = theta }
             }
         }
+        let samples = drawn.withLock { $0 }
         let perRating = configuration.scale / log(10.0)
         let tail = (1 - configuration.confidence) / 2
         var standings = (0..<graph.itemCount).map { item -> Standing in

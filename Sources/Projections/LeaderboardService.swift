@@ -7,7 +7,9 @@ import Synchronization
 ///
 /// Every `interval` it takes the latest comparison counts from `source`; when votes arrived since the last
 /// fit, it fits sets and films off the projector's path and publishes both leaderboards at once. Readers
-/// always see one complete fit, never a half-updated one.
+/// always see one complete fit, never a half-updated one. A fit (with its bootstrap) keeps both cores
+/// busy, so after a fit that took d the next waits at least `idleFactor` × d: under a steady stream of
+/// votes the leaderboards take at most 1 / (1 + idleFactor) of the machine, and the gateway the rest.
 public final class LeaderboardService: Service, Sendable {
     /// The standings of one fit and the log position of the counts it used.
     public struct Standings: Sendable {
@@ -24,12 +26,14 @@ public final class LeaderboardService: Service, Sendable {
 
     private let source: ProjectorService<BradleyTerryCounts>
     private let interval: Duration
+    private let idleFactor: Int
     private let logger: Logger
     private let published = Mutex(Standings())
 
-    public init(source: ProjectorService<BradleyTerryCounts>, interval: Duration = .seconds(5), logger: Logger) {
+    public init(source: ProjectorService<BradleyTerryCounts>, interval: Duration = .seconds(5), idleFactor: Int = 9, logger: Logger) {
         self.source = source
         self.interval = interval
+        self.idleFactor = idleFactor
         self.logger = logger
     }
 
@@ -39,12 +43,15 @@ public final class LeaderboardService: Service, Sendable {
         var fittedVotes = 0
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             let (counts, position) = source.current
+            var pause = interval
             if counts.votes != fittedVotes {
                 fittedVotes = counts.votes
+                let started = ContinuousClock.now
                 try await refit(counts, position: position)
+                pause = max(interval, (ContinuousClock.now - started) * idleFactor)
             }
             do {
-                try await cancelWhenGracefulShutdown { [interval] in try await Task.sleep(for: interval) }
+                try await cancelWhenGracefulShutdown { [pause] in try await Task.sleep(for: pause) }
             } catch is CancellationError {
                 return
             }

@@ -8,13 +8,14 @@ import Synchronization
 /// Keeps one projector current: loads its snapshot, replays the rest of the log, then follows new events.
 ///
 /// Readers take `current`, an immutable copy of the state and the position it covers; they never wait
-/// for the projector and it never waits for them. The copy is published after each chunk of events, at
-/// most every `publishInterval` while catching up, so copy-on-write costs stay small. Snapshots are
-/// written every `snapshotEvery` events and at shutdown.
+/// for the projector and it never waits for them. Publishing shares the state's storage with readers, so
+/// the next event applied copies it whole: the copy is therefore published at most every
+/// `publishInterval`, while catching up and while following a busy log alike (a quiet log's last event is
+/// published at once). Snapshots are written every `snapshotEvery` events and at shutdown.
 public final class ProjectorService<P: Projector>: Service, Sendable {
     public struct Configuration: Sendable {
         public var snapshotEvery: UInt64 = 100_000
-        public var publishInterval: Duration = .milliseconds(50)
+        public var publishInterval: Duration = .milliseconds(20)
         public var pollInterval: Duration = .milliseconds(50)
         public var chunk = 4096
 
@@ -67,7 +68,17 @@ public final class ProjectorService<P: Projector>: Service, Sendable {
                 applied += 1
             }
             let caughtUp = applied < configuration.chunk
-            if caughtUp || ContinuousClock.now - lastPublish >= configuration.publishInterval {
+            let sincePublish = ContinuousClock.now - lastPublish
+            if caughtUp, applied > 0, sincePublish < configuration.publishInterval {
+                // Events are arriving faster than publishing is worth: gather more before the next copy.
+                do {
+                    try await cancelWhenGracefulShutdown { [configuration] in try await Task.sleep(for: configuration.publishInterval - sincePublish) }
+                } catch is CancellationError {
+                    break following
+                }
+                continue following
+            }
+            if caughtUp || sincePublish >= configuration.publishInterval {
                 let snapshot = (state, position)
                 published.withLock { $0 = snapshot }
                 lastPublish = ContinuousClock.now

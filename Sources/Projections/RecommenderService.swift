@@ -6,15 +6,21 @@ import Recommender
 import ServiceLifecycle
 import Synchronization
 
-/// Keeps film recommendations current: folds each event's person (and any new films) into the current
-/// model at once, and retrains the whole model in the background every `retrainEvery` events or
-/// `retrainInterval`, swapping it in atomically. Readers never wait for either.
+/// Keeps film recommendations current: folds new films into the current model as their events arrive,
+/// and a person whose events changed their history the next time their recommendations are asked for (a
+/// fold-in costs the same whether one vote or a hundred came since, so it is paid per read, not per vote);
+/// retrains the whole model in the background every `retrainEvery` events (but not within
+/// `minimumRetrainGap` of the last training) or `retrainInterval`, swapping it in atomically. Readers never
+/// wait for a training.
 public final class RecommenderService: Service, Sendable {
     public struct Configuration: Sendable {
         public var interactions = RecommenderInteractions.Configuration()
         public var model = ImplicitALS.Configuration()
         public var retrainEvery = 10_000
         public var retrainInterval: Duration = .seconds(300)
+        /// Under a heavy stream of votes `retrainEvery` comes round often; training more often than this
+        /// would spend the cores the gateway needs.
+        public var minimumRetrainGap: Duration = .seconds(30)
         public var pollInterval: Duration = .milliseconds(50)
 
         public init() {
@@ -28,6 +34,8 @@ public final class RecommenderService: Service, Sendable {
         var model: FactorModel?
         var modelPosition: UInt64 = 0
         var people: [Int: (factors: [Float], position: UInt64)] = [:]
+        /// People whose history changed after their factors were computed, with the position of the change.
+        var stale: [Int: UInt64] = [:]
         var films: [Int: (factors: [Float], position: UInt64)] = [:]
         var interactions: RecommenderInteractions
         var position: UInt64 = 0
@@ -65,39 +73,50 @@ public final class RecommenderService: Service, Sendable {
         var interactions = RecommenderInteractions(configuration: configuration.interactions)
         var position: UInt64 = 0
         var sinceTraining = 0
-        var lastTraining = ContinuousClock.now
+        var lastTraining: ContinuousClock.Instant?
         var retraining: Task<Void, any Error>?
         defer { retraining?.cancel() }
         let reader = log.reader()
         while !Task.isCancelled {
             var applied = 0
+            var touched: [Int: UInt64] = [:]
+            var newFilms: [Int: Int] = [:]
+            let modelFilms = published.withLock { $0.model?.items.rows }
             while applied < 1024, let stored = try reader.next() {
                 interactions.apply(try EventEnvelope(stored))
                 position = stored.position + 1
                 applied += 1
-                if let touched = interactions.lastTouched {
+                if let last = interactions.lastTouched {
                     sinceTraining += 1
-                    foldIn(touched, interactions: interactions, position: position)
+                    touched[last.person] = position
+                    if let modelFilms { for film in last.films where film >= modelFilms { newFilms[film] = last.person } }
                 }
             }
+            let filmFactors = foldInFilms(newFilms, interactions: interactions)
             let snapshot = interactions, at = position
-            published.withLock {
-                $0.interactions = snapshot
-                $0.position = at
+            published.withLock { state in
+                state.interactions = snapshot
+                state.position = at
+                state.stale.merge(touched) { max($0, $1) }
+                for (film, factors) in filmFactors { state.films[film] = (factors, at) }
             }
-            let due = sinceTraining >= configuration.retrainEvery
-                || (sinceTraining > 0 && ContinuousClock.now - lastTraining >= configuration.retrainInterval)
+            // Before the first training every wait has passed: the first model comes as soon as there is data.
+            func waited(_ duration: Duration) -> Bool { lastTraining.map { ContinuousClock.now - $0 >= duration } ?? true }
+            let due = sinceTraining > 0 && (
+                (sinceTraining >= configuration.retrainEvery && waited(configuration.minimumRetrainGap))
+                    || waited(configuration.retrainInterval))
             if due, training.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged {
                 sinceTraining = 0
                 lastTraining = ContinuousClock.now
                 retraining = Task { [configuration] in
                     defer { self.training.store(false, ordering: .releasing) }
-                    let model = ImplicitALS.fit(snapshot.matrix.matrix, configuration: configuration.model)
+                    let model = await BackgroundThreads.value { ImplicitALS.fit(snapshot.matrix.matrix, configuration: configuration.model) }
                     try Task.checkCancellation()
                     self.published.withLock { state in
                         state.model = model
                         state.modelPosition = at
                         state.people = state.people.filter { $0.value.position > at }
+                        state.stale = state.stale.filter { $0.value > at }
                         state.films = state.films.filter { $0.value.position > at }
                     }
                 }
@@ -113,36 +132,43 @@ public final class RecommenderService: Service, Sendable {
         }
     }
 
-    /// Folds the touched person in against the current item factors, and any film the model has never
-    /// seen against the user factors, without a retrain.
-    func foldIn(_ touched: (person: Int, films: [Int]), interactions: RecommenderInteractions, position: UInt64) {
-        guard let model = published.withLock({ $0.model }) else { return }
-        let row = interactions.matrix.rows[touched.person]
-        let known = row.filter { Int($0.column) < model.items.rows }.map { (item: Int($0.column), weight: $0.value) }
-        let person = model.foldInUser(known)
-        var newFilms: [Int: [Float]] = [:]
-        for film in touched.films where film >= model.items.rows && touched.person < model.users.rows {
-            let weight = row.first { Int($0.column) == film }?.value ?? 0
-            newFilms[film] = model.foldInItem([(user: touched.person, weight: weight)])
+    /// Factors for films the model has never seen, each folded in against the person who brought it.
+    private func foldInFilms(_ films: [Int: Int], interactions: RecommenderInteractions) -> [Int: [Float]] {
+        guard !films.isEmpty, let model = published.withLock({ $0.model }) else { return [:] }
+        var factors: [Int: [Float]] = [:]
+        for (film, person) in films where person < model.users.rows {
+            let weight = interactions.matrix.rows[person].first { Int($0.column) == film }?.value ?? 0
+            factors[film] = model.foldInItem([(user: person, weight: weight)])
         }
-        published.withLock { state in
-            state.people[touched.person] = (person, position)
-            for (film, factors) in newFilms { state.films[film] = (factors, position) }
+        return factors
+    }
+
+    /// A person's factors under `model`: folded in afresh when their history changed since they last were
+    /// (and kept for the next request), else as last folded in or as trained.
+    private func factors(of index: Int, model: FactorModel, state: Published) -> [Float]? {
+        guard let stale = state.stale[index] else {
+            return state.people[index]?.factors ?? (index < model.users.rows ? model.users.row(index) : nil)
         }
+        let row = state.interactions.matrix.rows[index]
+        let factors = model.foldInUser(row.filter { Int($0.column) < model.items.rows }.map { (item: Int($0.column), weight: $0.value) })
+        published.withLock { current in
+            guard current.model === model else { return }
+            current.people[index] = (factors, stale)
+            if current.stale[index] == stale { current.stale[index] = nil }
+        }
+        return factors
     }
 
     /// Up to `count` films for `person`, best first, never ones they already have. A person without history
     /// (or before the first model) gets the cold-start ranking: `fallback`, then the films with the most
     /// interactions.
     public func recommendations(for person: RecommenderInteractions.Person, count: Int) -> [Recommendation] {
-        let state = published.withLock { state -> (FactorModel?, [Float]?, [Int: [Float]], RecommenderInteractions) in
-            let index = state.interactions.people.index(of: person).map(Int.init)
-            let vector = index.flatMap { index in
-                state.people[index]?.factors ?? state.model.flatMap { index < $0.users.rows ? $0.users.row(index) : nil }
-            }
-            return (state.model, vector, state.films.mapValues(\.factors), state.interactions)
+        let state = published.withLock { $0 }
+        let (model, interactions) = (state.model, state.interactions)
+        let newFilms = state.films.mapValues(\.factors)
+        let vector = model.flatMap { model in
+            interactions.people.index(of: person).flatMap { factors(of: Int($0), model: model, state: state) }
         }
-        let (model, vector, newFilms, interactions) = state
         let owned = Set(interactions.interactions(of: person).map(\.item))
         var result: [Recommendation] = []
         if let model, let vector {

@@ -1,4 +1,5 @@
 import EventLog
+import Foundation
 import Gateway
 import MovieMashCore
 import Projections
@@ -11,7 +12,7 @@ struct LogAppender: EventAppender {
         try await log.append(LogRecord(envelope))
     }
 
-    func event(at position: UInt64) async throws -> EventEnvelope? {
-        try log.read(from: position, limit: 1).first.map { try EventEnvelope($0) }
+    func contains(eventID: UUID) async -> Bool {
+        await log.contains(id: eventID)
     }
 }

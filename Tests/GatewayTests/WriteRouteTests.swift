@@ -23,8 +23,8 @@ final class MemoryAppender: EventAppender {
         }
     }
 
-    func event(at position: UInt64) async throws -> EventEnvelope? {
-        events.withLock { Int(position) < $0.count ? $0[Int(position)] : nil }
+    func contains(eventID: UUID) async -> Bool {
+        events.withLock { $0.contains { $0.eventID == eventID } }
     }
 }
 

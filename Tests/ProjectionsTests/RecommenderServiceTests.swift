@@ -15,6 +15,7 @@ import TestSupport
         configuration.model.factors = 16
         configuration.model.iterations = 4
         configuration.retrainEvery = retrainEvery
+        configuration.minimumRetrainGap = .zero
         configuration.pollInterval = .milliseconds(5)
         return configuration
     }

@@ -1,0 +1,48 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// CPU-heavy background work (leaderboard fits, model training) on threads of its own at a lower
+/// scheduling priority. Swift's cooperative pool has one thread per core: a fit running there holds them
+/// all and every HTTP request waits behind it, while on these threads the kernel gives requests the cores
+/// first and the fit the time left over.
+enum BackgroundThreads {
+    /// How much lower than the service's threads background work is scheduled (a nice increment).
+    static let niceness: Int32 = 10
+
+    /// Runs `work(worker)` for every worker in `0..<workers`, each on a new low-priority thread, and
+    /// returns when all have finished.
+    static func run(workers: Int, _ work: @escaping @Sendable (Int) -> Void) async {
+        let remaining = Atomic<Int>(workers)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            for worker in 0..<workers {
+                let thread = Thread {
+                    lowerPriority()
+                    work(worker)
+                    if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { continuation.resume() }
+                }
+                thread.stackSize = 8 << 20
+                thread.start()
+            }
+        }
+    }
+
+    /// The value `work` computes on a low-priority thread.
+    static func value<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        let result = Mutex<T?>(nil)
+        await run(workers: 1) { _ in
+            let value = work()
+            result.withLock { $0 = value }
+        }
+        return result.withLock { $0! }
+    }
+
+    private static func lowerPriority() {
+        #if os(Linux)
+        // On Linux the nice value belongs to the thread: PRIO_PROCESS with id 0 names the calling thread.
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
+        #endif
+    }
+}
