@@ -54,6 +54,11 @@ public enum GatewayApplication {
         router.middlewares.add(AllowlistCORSMiddleware(origins: configuration.allowedOrigins))
         router.middlewares.add(ProblemMiddleware())
         router.middlewares.add(AddressRateLimitMiddleware(limiter: RateLimiter(configuration.perAddress)))
+        router.middlewares.add(SecurityHeadersMiddleware())
+        // The web page: files of the module's `Web` folder for paths no route takes (`/` is index.html).
+        router.middlewares.add(FileMiddleware(
+            webFolder, cacheControl: .init([(MediaType(type: .any), [.noCache])]), searchForIndexHtml: true,
+            logger: Logger(label: "moviemash.web")))
         router.get("/health") { _, _ in HealthBody(status: "ok") }
         router.get("/metrics") { _, _ in
             var headers = HTTPFields()
@@ -101,22 +106,25 @@ public enum GatewayApplication {
             let items = ranked.dropFirst(offset).prefix(limit).map {
                 SetBody($0, catalogue: catalogue, tallies: tallies, elo: elo, standings: standings)
             }
-            return Page(items: Array(items), total: ranked.count, offset: offset, limit: limit)
+            return Page(items: Array(items), total: ranked.count, offset: offset, limit: limit, votes: tallies.votes)
         }
         router.get("/api/leaderboard/movies") { request, _ -> Page<FilmBody> in
             let (offset, limit) = try paging(request)
-            let catalogue = readModel.catalogue(), elo = readModel.elo(), standings = readModel.standings()
+            let catalogue = readModel.catalogue(), elo = readModel.elo(), standings = readModel.standings(), votes = readModel.tallies().votes
             let ranked = catalogue.movies.keys.sorted { a, b in
                 let ra = standings.films[a]?.rating ?? elo.rating(of: a) ?? elo.configuration.base
                 let rb = standings.films[b]?.rating ?? elo.rating(of: b) ?? elo.configuration.base
                 return (ra, a) > (rb, b)
             }
             let items = ranked.dropFirst(offset).prefix(limit).map { FilmBody($0, catalogue: catalogue, elo: elo, standings: standings) }
-            return Page(items: Array(items), total: ranked.count, offset: offset, limit: limit)
+            return Page(items: Array(items), total: ranked.count, offset: offset, limit: limit, votes: votes)
         }
         if let writes { addWriteRoutes(to: router, readModel: readModel, writes: writes, configuration: configuration) }
         return router
     }
+
+    /// Where the web page's files are (shipped as the module's resources).
+    static var webFolder: String { Bundle.module.resourceURL!.appendingPathComponent("Web").path }
 
     /// The application serving `router` on the configured address, over TLS when configured.
     public static func application(

@@ -47,12 +47,14 @@ struct StrengthBody: Codable, Sendable, JSONBody {
     var lower: Double
     var upper: Double
     var rank: Int
+    var comparisons: Int
 
     init(_ standing: BradleyTerry.Standing) {
         rating = standing.rating
         lower = standing.lower
         upper = standing.upper
         rank = standing.rank
+        comparisons = standing.comparisons
     }
 
     func write(to json: inout JSONWriter) {
@@ -61,6 +63,7 @@ struct StrengthBody: Codable, Sendable, JSONBody {
         json.key("lower"); json.number(lower)
         json.key("upper"); json.number(upper)
         json.key("rank"); json.integer(rank)
+        json.key("comparisons"); json.integer(comparisons)
         json.endObject()
     }
 }
@@ -145,6 +148,8 @@ struct Page<Item: Codable & Sendable & JSONBody>: Codable, Sendable, JSONBody {
     var total: Int
     var offset: Int
     var limit: Int
+    /// Votes counted so far: the evidence the ranking rests on.
+    var votes: Int
 
     func write(to json: inout JSONWriter) {
         json.beginObject()
@@ -155,6 +160,7 @@ struct Page<Item: Codable & Sendable & JSONBody>: Codable, Sendable, JSONBody {
         json.key("total"); json.integer(total)
         json.key("offset"); json.integer(offset)
         json.key("limit"); json.integer(limit)
+        json.key("votes"); json.integer(votes)
         json.endObject()
     }
 }

@@ -12,27 +12,39 @@ enum BackgroundThreads {
     /// How much lower than the service's threads background work is scheduled (a nice increment).
     static let niceness: Int32 = 10
 
-    /// Runs `work(worker)` for every worker in `0..<workers`, each on a new low-priority thread, and
-    /// returns when all have finished.
-    static func run(workers: Int, _ work: @escaping @Sendable (Int) -> Void) async {
+    /// Whether the task that started the work was cancelled: long work checks it between steps.
+    final class Cancellation: Sendable {
+        private let flag = Atomic<Bool>(false)
+        var isCancelled: Bool { flag.load(ordering: .relaxed) }
+        func cancel() { flag.store(true, ordering: .relaxed) }
+    }
+
+    /// Runs `work(worker, cancellation)` for every worker in `0..<workers`, each on a new low-priority
+    /// thread, and returns when all have finished. Cancelling the calling task sets `cancellation`.
+    static func run(workers: Int, _ work: @escaping @Sendable (Int, Cancellation) -> Void) async {
         let remaining = Atomic<Int>(workers)
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            for worker in 0..<workers {
-                let thread = Thread {
-                    lowerPriority()
-                    work(worker)
-                    if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { continuation.resume() }
+        let cancellation = Cancellation()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                for worker in 0..<workers {
+                    let thread = Thread {
+                        lowerPriority()
+                        work(worker, cancellation)
+                        if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { continuation.resume() }
+                    }
+                    thread.stackSize = 8 << 20
+                    thread.start()
                 }
-                thread.stackSize = 8 << 20
-                thread.start()
             }
+        } onCancel: {
+            cancellation.cancel()
         }
     }
 
     /// The value `work` computes on a low-priority thread.
     static func value<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
         let result = Mutex<T?>(nil)
-        await run(workers: 1) { _ in
+        await run(workers: 1) { _, _ in
             let value = work()
             result.withLock { $0 = value }
         }

@@ -80,6 +80,8 @@ public enum BradleyTerry {
         public var upper: Double
         /// 1 + the number of items whose lower bound is above this item's upper bound.
         public var rank: Int
+        /// Comparisons the item took part in (for a set, the votes on it).
+        public var comparisons: Int
         public var halfWidth: Double { (upper - lower) / 2 }
     }
 
@@ -177,22 +179,31 @@ public enum BradleyTerry {
         let rounds = configuration.bootstrapRounds
         let workers = max(1, min(rounds, ProcessInfo.processInfo.activeProcessorCount))
         let drawn = Mutex([[Double]](repeating: [], count: rounds))
-        await BackgroundThreads.run(workers: workers) { worker in
-            for round in stride(from: worker, to: rounds, by: workers) {
+        await BackgroundThreads.run(workers: workers) { worker, cancellation in
+            for round in stride(from: worker, to: rounds, by: workers) where !cancellation.isCancelled {
                 let theta = bootstrapRound(graph, round: round, start: estimate, configuration: configuration)
                 drawn.withLock { $0[round] = theta }
             }
         }
-        let samples = drawn.withLock { $0 }
+        // Cancelled part way, some rounds are missing: the caller throws the standings away.
+        let samples = drawn.withLock { $0 }.filter { !$0.isEmpty }
+        guard !samples.isEmpty else { return [] }
         let perRating = configuration.scale / log(10.0)
         let tail = (1 - configuration.confidence) / 2
+        var comparisons = [Double](repeating: 0, count: graph.itemCount)
+        for index in graph.first.indices {
+            let games = graph.firstWins[index] + graph.secondWins[index]
+            comparisons[Int(graph.first[index])] += games
+            comparisons[Int(graph.second[index])] += games
+        }
         var standings = (0..<graph.itemCount).map { item -> Standing in
             var values = samples.map { $0[item] }
             values.sort()
             let lower = quantile(values, tail), upper = quantile(values, 1 - tail)
             return Standing(
                 item: Int32(item), theta: estimate[item], rating: configuration.base + estimate[item] * perRating,
-                lower: configuration.base + lower * perRating, upper: configuration.base + upper * perRating, rank: 0)
+                lower: configuration.base + lower * perRating, upper: configuration.base + upper * perRating, rank: 0,
+                comparisons: Int(comparisons[item].rounded()))
         }
         let lowers = standings.map(\.lower).sorted()
         for index in standings.indices {

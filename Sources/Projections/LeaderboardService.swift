@@ -47,7 +47,12 @@ public final class LeaderboardService: Service, Sendable {
             if counts.votes != fittedVotes {
                 fittedVotes = counts.votes
                 let started = ContinuousClock.now
-                try await refit(counts, position: position)
+                do {
+                    // A fit can take seconds: shutting down must not wait for it.
+                    try await cancelWhenGracefulShutdown { try await self.refit(counts, position: position) }
+                } catch is CancellationError {
+                    return
+                }
                 pause = max(interval, (ContinuousClock.now - started) * idleFactor)
             }
             do {

@@ -88,6 +88,7 @@ struct ServeCommand: AsyncParsableCommand {
                 return [catalogue.current.position, tallies.current.position, elo.current.position,
                         counts.current.position, recentPairs.current.position, accounts.current.position,
                         recommender.positions.events].allSatisfy { $0 >= end }
+                    && (recommender.current.model != nil || recommender.current.interactions.matrix.rows.isEmpty)
             })
         readModel.accounts = { accounts.current.state }
         readModel.recentPairs = { recentPairs.current.state }

@@ -1,0 +1,71 @@
+// The MovieMash REST API, and its failures in words a person can act on.
+
+/** A request that did not succeed: `message` is for people, `type` (the problem's) for code. */
+export class ApiError extends Error {
+  constructor(message, { status = 0, type = "", retryAfter = 0 } = {}) {
+    super(message);
+    this.status = status;
+    this.type = type;
+    this.retryAfter = retryAfter;
+  }
+
+  /** The problem type's last segment, such as `rate-limited` or `invalid-ticket`. */
+  get kind() {
+    return this.type.split("/").pop();
+  }
+}
+
+function explain(status, problem, retryAfter) {
+  const kind = (problem.type || "").split("/").pop();
+  switch (kind) {
+    case "rate-limited":
+      return `That was faster than MovieMash accepts. Wait ${retryAfter || 1} second${retryAfter === 1 ? "" : "s"}, then try again.`;
+    case "invalid-ticket":
+      return "That pair expired before your vote reached us, so the vote was not counted. Here is a fresh pair.";
+    case "ticket-used":
+      return "That pair was already voted on; the first vote is the one that counts.";
+    case "invalid-token":
+    case "unauthenticated":
+      return "Your session has ended. Please sign in again.";
+    case "invalid-credentials":
+      return "That username and password do not match an account.";
+    case "username-taken":
+      return "That username is taken; please choose another.";
+    case "invalid-registration":
+      return problem.detail || "That username or password is not allowed.";
+    case "no-comparisons":
+      return "There is nothing new to compare right now. Try again in a little while.";
+    case "not-ready":
+      return "MovieMash is still starting up. Try again in a moment.";
+    default:
+      return status >= 500
+        ? "MovieMash had a problem answering. Please try again."
+        : problem.detail || problem.title || `The request failed (${status}).`;
+  }
+}
+
+/** Calls the API; resolves with the JSON body, rejects with an `ApiError`. */
+export async function request(method, path, { token, body, idempotencyKey } = {}) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw new ApiError("Cannot reach MovieMash. Check your connection, then try again.");
+  }
+  const text = await response.text();
+  let json = {};
+  try {
+    json = text ? JSON.parse(text) : {};
+  } catch {
+    json = {};
+  }
+  if (!response.ok) {
+    const retryAfter = Number(response.headers.get("Retry-After")) || 0;
+    throw new ApiError(explain(response.status, json, retryAfter), { status: response.status, type: json.type || "", retryAfter });
+  }
+  return json;
+}

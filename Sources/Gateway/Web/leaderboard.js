@@ -1,0 +1,104 @@
+// Leaderboards of sets and films: Bradley–Terry rating with its interval drawn as a bar, rank, Elo and
+// how many votes (for films, head-to-heads) the rating rests on.
+
+import { request } from "./api.js";
+import { element } from "./dom.js";
+import * as notice from "./notice.js";
+
+const pageSize = 10;
+const rows = document.getElementById("board-rows");
+const table = document.getElementById("board");
+const caption = document.getElementById("board-caption");
+const nameHeader = document.getElementById("board-name");
+const votesHeader = document.getElementById("board-votes");
+const pageLabel = document.getElementById("board-page");
+const previous = document.getElementById("board-previous");
+const next = document.getElementById("board-next");
+const tabs = [...document.querySelectorAll("[role=tab][data-board]")];
+
+let board = "sets";
+let offset = 0;
+let total = 0;
+
+for (const tab of tabs) {
+  tab.addEventListener("click", () => select(tab));
+  tab.addEventListener("keydown", (event) => {
+    if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") return;
+    event.preventDefault();
+    const other = tabs[(tabs.indexOf(tab) + 1) % tabs.length];
+    other.focus();
+    select(other);
+  });
+}
+previous.addEventListener("click", () => turn(-pageSize));
+next.addEventListener("click", () => turn(pageSize));
+
+function select(tab) {
+  for (const each of tabs) {
+    each.setAttribute("aria-selected", String(each === tab));
+    each.tabIndex = each === tab ? 0 : -1;
+  }
+  table.setAttribute("aria-labelledby", tab.id);
+  board = tab.dataset.board;
+  offset = 0;
+  refresh();
+}
+
+function turn(step) {
+  offset = Math.max(0, Math.min(offset + step, Math.max(0, total - 1)));
+  refresh();
+}
+
+/** Loads the current page of the selected leaderboard. */
+export async function refresh() {
+  let page;
+  try {
+    page = await request("GET", `/api/leaderboard/${board}?offset=${offset}&limit=${pageSize}`);
+  } catch (error) {
+    notice.show(error, refresh);
+    return;
+  }
+  total = page.total;
+  const sets = board === "sets";
+  nameHeader.textContent = sets ? "Set" : "Film";
+  votesHeader.textContent = sets ? "Votes (won)" : "Head-to-heads";
+  caption.textContent = `${sets ? "Sets" : "Films"} by rating, from ${page.votes.toLocaleString("en")} ${page.votes === 1 ? "vote" : "votes"}`;
+  const intervals = page.items.map((item) => item.bradleyTerry).filter(Boolean);
+  const low = Math.min(...intervals.map((strength) => strength.lower));
+  const high = Math.max(...intervals.map((strength) => strength.upper));
+  rows.replaceChildren(...page.items.map((item) => row(item, sets, low, high)));
+  const last = Math.min(offset + page.items.length, total);
+  pageLabel.textContent = total ? `${offset + 1}–${last} of ${total}` : "Nothing rated yet";
+  previous.disabled = offset === 0;
+  next.disabled = last >= total;
+}
+
+function row(item, sets, low, high) {
+  const strength = item.bradleyTerry;
+  const name = sets
+    ? element("td", {}, element("span", { class: "title" }, item.owner),
+      element("span", { class: "meta" }, item.films.map((film) => film.title || film.id).join(" · ")))
+    : element("td", {}, element("span", { class: "title" }, item.title || item.id), item.year ? ` (${item.year})` : "");
+  const votes = sets ? `${item.appearances} (${item.wins})` : String(strength ? strength.comparisons : 0);
+  return element("tr", {},
+    element("td", { class: "number" }, strength ? String(strength.rank) : "–"),
+    name,
+    element("td", {}, strength ? rating(strength, low, high) : "not yet rated"),
+    element("td", { class: "number" }, item.elo === undefined ? "–" : String(Math.round(item.elo))),
+    element("td", { class: "number" }, votes),
+  );
+}
+
+function rating(strength, low, high) {
+  const span = high - low || 1;
+  const range = element("span", { class: "range" });
+  range.style.left = `${((strength.lower - low) / span) * 100}%`;
+  range.style.width = `${Math.max(1, ((strength.upper - strength.lower) / span) * 100)}%`;
+  const point = element("span", { class: "point" });
+  point.style.left = `${((strength.rating - low) / span) * 100}%`;
+  return element("span", { class: "rating" },
+    element("span", { class: "value" }, String(Math.round(strength.rating))),
+    element("span", { class: "interval", "aria-hidden": "true" }, range, point),
+    element("span", { class: "meta" }, `${Math.round(strength.lower)}–${Math.round(strength.upper)}`),
+  );
+}

@@ -1,0 +1,107 @@
+"""Drives the MovieMash web page in headless Chromium against a live server.
+
+usage: web_page.py BASE_URL SCREENSHOT_DIR
+
+Registers with the keyboard, votes five times with the arrow keys, waits for the leaderboard's vote count
+and the recommendations to change, votes on until the per-voter rate limit answers 429 and checks the
+page says so in plain words with a retry, saves screenshots at desktop and phone widths, and fails on any
+console error other than the 429 it provoked. Exits 0 when every check held.
+"""
+import os
+import secrets
+import sys
+import time
+
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+base, screenshots = sys.argv[1], sys.argv[2]
+os.makedirs(screenshots, exist_ok=True)
+
+
+def eventually(what, condition, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = condition()
+            if value:
+                return value
+        except StaleElementReferenceException:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+options = webdriver.ChromeOptions()
+options.binary_location = "/usr/bin/chromium"
+for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000"]:
+    options.add_argument(argument)
+options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+console = []
+try:
+    driver.get(base + "/")
+    text = lambda selector: driver.find_element(By.CSS_SELECTOR, selector).text
+    eventually("the leaderboard", lambda: len(driver.find_elements(By.CSS_SELECTOR, "#board-rows tr")) == 10)
+    caption_before = text("#board-caption")
+    assert "votes" in caption_before, caption_before
+
+    # Register with the keyboard only: type, Tab to "Create account", Enter.
+    username = "browser_" + secrets.token_hex(4)
+    field = driver.find_element(By.ID, "username")
+    field.click()
+    field.send_keys(username, Keys.TAB, "correct horse battery", Keys.TAB, Keys.TAB)
+    focused = driver.switch_to.active_element
+    assert focused.get_attribute("id") == "register", f"Tab order reached {focused.get_attribute('id')!r}, not the register button"
+    focused.send_keys(Keys.ENTER)
+    eventually("signing in", lambda: f"Signed in as {username}" in text("#account"))
+    eventually("a pair", lambda: text("#set-a h3") and text("#set-b h3"))
+    eventually("the empty state of recommendations", lambda: "do not know your taste yet" in text("#recommendations-note"))
+    assert not driver.find_elements(By.CSS_SELECTOR, "#recommendation-list [data-reason=personalized]")
+
+    body = driver.find_element(By.TAG_NAME, "body")
+    for vote in range(1, 6):
+        before = (text("#set-a h3"), text("#set-b h3"))
+        body.send_keys(Keys.ARROW_LEFT if vote % 2 else Keys.ARROW_RIGHT)
+        eventually(f"vote {vote} to be counted", lambda: f"{vote} vote" in text("#vote-status") and "Counted" in text("#vote-status"))
+        eventually(f"the pair after vote {vote}", lambda: (text("#set-a h3"), text("#set-b h3")) != before or text("#set-a h3") == "")
+    eventually("the leaderboard's vote count to change", lambda: text("#board-caption") != caption_before)
+    eventually("personal recommendations",
+               lambda: driver.find_elements(By.CSS_SELECTOR, "#recommendation-list [data-reason=personalized]"), timeout=60)
+    assert "Picked from the sets you preferred" in text("#recommendations-note")
+    driver.save_screenshot(os.path.join(screenshots, "desktop.png"))
+
+    # Vote on until the per-voter limit refuses; the page must say so and offer to try again.
+    def limited():
+        notice = driver.find_element(By.ID, "notice")
+        if notice.is_displayed():
+            return True
+        driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ARROW_LEFT)
+        time.sleep(0.1)
+        return False
+    eventually("the rate-limit notice", limited, timeout=60)
+    message = text("#notice-text")
+    assert "faster than MovieMash accepts" in message, message
+    retry = driver.find_element(By.ID, "notice-retry")
+    assert retry.is_displayed() and retry.text.startswith("Try again"), retry.text
+    driver.save_screenshot(os.path.join(screenshots, "desktop-rate-limited.png"))
+    eventually("Try again to become available", lambda: retry.is_enabled(), timeout=30)
+    retry.send_keys(Keys.ENTER)
+    eventually("the notice to go once retried", lambda: not driver.find_element(By.ID, "notice").is_displayed(), timeout=30)
+
+    driver.set_window_size(390, 844)
+    driver.execute_script("window.scrollTo(0, 0)")
+    width = driver.execute_script("return document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width} px wide at phone width"
+    driver.save_screenshot(os.path.join(screenshots, "phone.png"))
+
+    console = driver.get_log("browser")
+finally:
+    driver.quit()
+
+errors = [entry for entry in console if entry["level"] == "SEVERE" and "status of 429" not in entry["message"]]
+assert not errors, f"console errors: {errors}"
+print(f"ok: registered {username}, 5 votes counted, leaderboard and recommendations changed, rate limit shown; screenshots in {screenshots}")

@@ -1,0 +1,43 @@
+import EventLog
+import Foundation
+import MovieMashCore
+import Testing
+import TestSupport
+
+/// The web page in a real browser: `Tests/Browser/web_page.py` drives headless Chromium (with selenium)
+/// against a live service on loopback: keyboard-only registration, five votes with the arrow keys, the
+/// leaderboard and recommendations changing, a rate-limit message with a retry, screenshots at desktop
+/// and phone widths under `.build/screenshots`, and no console errors.
+@Suite struct WebPageTests {
+    @Test func aVoterRegistersVotesWithTheKeyboardAndSeesRankingsRecommendationsAndErrors() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var sample = SampleEvents(seed: 21, films: 120, sets: 80, voters: 20)
+        let log = try EventLog(directory: directory.file("log"))
+        _ = try await log.append(contentsOf: (sample.catalogueEvents() + (0..<800).map { _ in sample.nextVote() }).map(LogRecord.init))
+        try await log.close()
+
+        let port = try freePort()
+        // Fourteen comparisons and votes at once, then one a second: five votes pass, a burst beyond is refused.
+        let server = try ServeCommandTests.start([
+            "serve", "--data", directory.file("log"), "--port", "\(port)", "--voter-limit", "1/14",
+        ])
+        defer { if server.isRunning { server.terminate() } }
+        let base = "http://127.0.0.1:\(port)"
+        #expect(try await eventually(timeout: .seconds(60)) { await ServeCommandTests.get(base + "/ready")?.status == 200 })
+        let page = await ServeCommandTests.get(base + "/")
+        #expect(page?.status == 200 && page?.body.contains("<title>MovieMash") == true)
+
+        let python = try #require(findExecutable("python3"), "python3 is needed (Scripts/test installs it)")
+        let screenshots = repositoryRoot.appendingPathComponent(".build/screenshots").path
+        let result = try await runUntilExit(python, [
+            repositoryRoot.appendingPathComponent("Tests/Browser/web_page.py").path, base, screenshots,
+        ])
+        #expect(result.status == 0, "the browser run failed:\n\(result.output.suffix(4000))\(result.error.suffix(6000))")
+        for name in ["desktop.png", "desktop-rate-limited.png", "phone.png"] {
+            #expect(FileManager.default.fileExists(atPath: screenshots + "/" + name), "no screenshot \(name)")
+        }
+        server.terminate()
+        #expect(try await ServeCommandTests.waitForExit(server) && server.terminationStatus == 0)
+    }
+}
