@@ -30,6 +30,14 @@ extension JSONBody {
     }
 }
 
+extension JSONWriter {
+    mutating func array(_ items: [some JSONBody]) {
+        beginArray()
+        for item in items { item.write(to: &self) }
+        endArray()
+    }
+}
+
 /// `body` with another status than 200.
 struct Created<Body: JSONBody>: ResponseGenerator {
     var body: Body
@@ -129,10 +137,7 @@ struct SetBody: Codable, Sendable, JSONBody {
         json.beginObject()
         json.key("id"); json.string(id)
         json.key("owner"); json.string(owner)
-        json.key("films")
-        json.beginArray()
-        for film in films { film.write(to: &json) }
-        json.endArray()
+        json.key("films"); json.array(films)
         json.key("scrapedAt"); json.string(scrapedAt)
         if let elo, elo.isFinite { json.key("elo"); json.number(elo) }
         if let bradleyTerry { json.key("bradleyTerry"); bradleyTerry.write(to: &json) }
@@ -153,10 +158,7 @@ struct Page<Item: Codable & Sendable & JSONBody>: Codable, Sendable, JSONBody {
 
     func write(to json: inout JSONWriter) {
         json.beginObject()
-        json.key("items")
-        json.beginArray()
-        for item in items { item.write(to: &json) }
-        json.endArray()
+        json.key("items"); json.array(items)
         json.key("total"); json.integer(total)
         json.key("offset"); json.integer(offset)
         json.key("limit"); json.integer(limit)

@@ -88,10 +88,7 @@ struct RecommendationsBody: Codable, Sendable, JSONBody {
 
     func write(to json: inout JSONWriter) {
         json.beginObject()
-        json.key("items")
-        json.beginArray()
-        for item in items { item.write(to: &json) }
-        json.endArray()
+        json.key("items"); json.array(items)
         json.endObject()
     }
 }
