@@ -46,23 +46,35 @@ public final class LogReader {
         }
         guard var current = segment else { return }
         let wanted = position
-        var collected = buffered
-        buffered = []
+        if let batch = state.recentBatches.batch(segment: current.base, offset: current.offset) {
+            current.offset += batch.length
+            segment = current
+            buffered = Self.records(batch.records, from: wanted)
+            return
+        }
+        var records: [StoredRecord] = []
         let result = try current.reader.batch(
             at: current.offset, expectedPosition: nil, dictionary: current.dictionary, scratch: &scratch
         ) { view in
-            if view.position >= wanted { collected.append(StoredRecord(position: view.position, record: view.record)) }
+            records.append(StoredRecord(position: view.position, record: view.record))
         }
         switch result {
         case .failure(let failure):
             segment = nil
-            buffered = collected
+            buffered = Self.records(records, from: wanted)
             throw EventLogError(.corrupt, failure.description, file: current.reader.file.path, offset: current.offset)
         case .success(let header):
+            state.recentBatches.remember(.init(records: records, length: Int64(header.totalLength)), segment: current.base, offset: current.offset)
             current.offset += Int64(header.totalLength)
             segment = current
-            buffered = collected
+            buffered = Self.records(records, from: wanted)
         }
+    }
+
+    /// The records of a batch from `position` on (a reader may start in the middle of one).
+    private static func records(_ records: [StoredRecord], from position: UInt64) -> [StoredRecord] {
+        guard let first = records.first, first.position < position else { return records }
+        return records.filter { $0.position >= position }
     }
 }
 

@@ -56,6 +56,8 @@ final class LogState: Sendable {
     }
 
     private let inner: Mutex<Inner>
+    /// Batches readers decoded lately, shared among them.
+    let recentBatches = RecentBatches()
 
     init(segments: [Segment]) {
         inner = Mutex(Inner(segments: segments))

@@ -23,6 +23,34 @@ import TestSupport
         try await reopened.close()
     }
 
+    @Test func readersShareDecodedBatchesAndForgetTheOldestPastTheLimit() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var configuration = EventLog.Configuration()
+        configuration.maximumBatchRecords = 10
+        let log = try EventLog(directory: directory.path, configuration: configuration)
+        let records = RecordBuilder.records(100)
+        _ = try await log.append(contentsOf: records)
+        // Readers start at every position, in and between batches others have decoded.
+        let readers = (0..<100).map { log.reader(from: UInt64($0)) }
+        for (start, reader) in readers.enumerated() {
+            var read: [LogRecord] = []
+            while let stored = try reader.next() { read.append(stored.record) }
+            #expect(read == Array(records[start...]))
+        }
+        try await log.close()
+
+        let recent = RecentBatches(byteLimit: 400)
+        let batch = { (size: Int) in RecentBatches.Batch(records: [StoredRecord(position: 0, record: LogRecord(id: UUID(), timestamp: 0, payload: [UInt8](repeating: 1, count: size)))], length: 1) }
+        recent.remember(batch(90), segment: 0, offset: 0)
+        recent.remember(batch(90), segment: 0, offset: 1)
+        #expect(recent.batch(segment: 0, offset: 0) != nil)
+        recent.remember(batch(500), segment: 0, offset: 2)
+        #expect(recent.batch(segment: 0, offset: 2) == nil, "a batch larger than a quarter of the limit is not kept")
+        for offset in Int64(2)..<5 { recent.remember(batch(90), segment: 0, offset: offset) }
+        #expect(recent.batch(segment: 0, offset: 0) == nil && recent.batch(segment: 0, offset: 4) != nil)
+    }
+
     @Test(arguments: [1, 2, 3, 7, 64])
     func readsFromEveryPositionAcrossBatchBoundaries(maximumBatchRecords: Int) async throws {
         let directory = TemporaryDirectory()
