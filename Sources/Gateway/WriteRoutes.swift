@@ -168,7 +168,7 @@ extension GatewayApplication {
                 throw Problem(.serviceUnavailable, type: "no-comparisons", title: "Nothing to compare",
                               detail: "there are no two sets this voter has not just seen")
             }
-            let (ticket, expires) = try await writes.authority.ticket(id: UUID(), voter: voter.id, pair: (a.setID, b.setID))
+            let (ticket, expires) = writes.authority.ticket(id: UUID(), voter: voter.id, pair: (a.setID, b.setID))
             writes.desk.noteShown(PairKey(a.setID, b.setID), to: voter.id)
             return ComparisonBody(
                 ticket: ticket, expiresAt: Timestamp(expires).description,
@@ -194,7 +194,7 @@ extension GatewayApplication {
             let key = given.map { "\(voter.id)|\($0)" }
             if let key, let earlier = writes.desk.answer(for: key) { return json(earlier) }
             let vote = try await decode(VoteRequest.self, from: request, limit: limit)
-            let ticket = try await writes.authority.redeem(vote.ticket, by: voter.id)
+            let ticket = try writes.authority.redeem(vote.ticket, by: voter.id)
             let used = Problem(.conflict, type: "ticket-used", title: "Ticket already used", detail: "each ticket allows one vote")
             guard writes.desk.claim(ticket.id) else { throw used }
             defer { writes.desk.release(ticket.id) }

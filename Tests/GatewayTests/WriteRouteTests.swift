@@ -131,6 +131,26 @@ extension TestClientProtocol {
             }
             let (status, _) = try await client.vote(bearer, ticket: String(bearer.dropFirst(7)))
             #expect(status == .badRequest)
+
+            // Tickets signed with another key, altered, naming an unknown key, or not tickets at all.
+            let genuine = try await client.nextTicket(bearer)
+            let pair = try (SetID(hex: genuine.setA.id), SetID(hex: genuine.setB.id))
+            let parts = genuine.ticket.split(separator: ".").map(String.init)
+            var altered = Array(parts[2])
+            altered[5] = altered[5] == "A" ? "B" : "A"
+            let refused = [
+                forger.ticket(id: UUID(), voter: UUID(), pair: pair).token,
+                [parts[0], parts[1], String(altered), parts[3]].joined(separator: "."),
+                [parts[0], "k9", parts[2], parts[3]].joined(separator: "."),
+                [parts[0], parts[1], parts[2]].joined(separator: "."),
+                "", "t1....",
+            ]
+            for ticket in refused {
+                let (status, body) = try await client.vote(bearer, ticket: ticket)
+                #expect(try status == .badRequest && problem(body).type.hasSuffix("/invalid-ticket"), "\(ticket)")
+            }
+            let (accepted, _) = try await client.vote(bearer, ticket: genuine.ticket)
+            #expect(accepted == .created)
         }
     }
 
