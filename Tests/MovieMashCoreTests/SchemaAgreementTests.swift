@@ -24,7 +24,7 @@ import TestSupport
         #expect(files == expected.union(["envelope.json"]))
     }
 
-    @Test func schemasAndCodecAgreeOnValidAndInvalidPayloads() throws {
+    @Test func schemasAndCodecAgreeOnValidAndInvalidPayloads() async throws {
         var cases: [Case] = []
         var seen = Set<EventType>()
         for envelope in EventCodecTests.samples() where seen.insert(envelope.type).inserted || envelope.type == .movieCatalogued {
@@ -34,7 +34,7 @@ import TestSupport
         }
         cases += legacyCases()
         let swiftAccepts = cases.map { (try? EventCodec.decodeJSON(JSONSerialization.data(withJSONObject: $0.envelope))) != nil }
-        let python = try validateWithJSONSchema(cases)
+        let python = try await validateWithJSONSchema(cases)
         #expect(cases.count > 100)
         #expect(swiftAccepts.contains(true) && swiftAccepts.contains(false))
         for (index, testCase) in cases.enumerated() where testCase.codecOnly {
@@ -116,14 +116,14 @@ import TestSupport
         var error: String?
     }
 
-    private func validateWithJSONSchema(_ cases: [Case]) throws -> [Verdict] {
+    private func validateWithJSONSchema(_ cases: [Case]) async throws -> [Verdict] {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let input = directory.file("cases.json")
         let document = cases.map { ["schema": $0.schema, "payload": $0.envelope["payload"]!] as [String: Any] }
         try JSONSerialization.data(withJSONObject: document).write(to: URL(fileURLWithPath: input))
         let python = try #require(findExecutable("python3"), "python3 is needed (Scripts/test installs it)")
-        let result = try run(python, [repositoryRoot.appendingPathComponent("Scripts/check-event-schemas.py").path, input])
+        let result = try await run(python, [repositoryRoot.appendingPathComponent("Scripts/check-event-schemas.py").path, input])
         try #require(result.status == 0, "schema check failed: \(result.error)")
         return try JSONDecoder().decode([Verdict].self, from: Data(result.output.utf8))
     }

@@ -15,8 +15,8 @@ import TestSupport
         return try MovieLens(directory: directory)
     }
 
-    static func python(_ script: String, _ dump: String) throws -> [String: [String: Double]] {
-        let result = try run("/usr/bin/env", ["python3", repositoryRoot.appendingPathComponent("Scripts/reference/\(script)").path, dump])
+    static func python(_ script: String, _ dump: String) async throws -> [String: [String: Double]] {
+        let result = try await run("/usr/bin/env", ["python3", repositoryRoot.appendingPathComponent("Scripts/reference/\(script)").path, dump])
         guard result.status == 0 else { throw TestSetupError("\(script) failed: \(result.error)") }
         return try JSONDecoder().decode([String: [String: Double]].self, from: Data(result.output.utf8))
     }
@@ -37,7 +37,7 @@ import TestSupport
         #expect(try movieLens.events(votesPerVoter: 2, seed: 1) == events, "the same files and seed give the same events")
     }
 
-    @Test func eloAndBradleyTerryEqualIndependentComputations() throws {
+    @Test func eloAndBradleyTerryEqualIndependentComputations() async throws {
         let events = try Self.dataset().events(votesPerVoter: 20, seed: 1)
         let directory = TemporaryDirectory()
         defer { directory.remove() }
@@ -56,13 +56,13 @@ import TestSupport
         let votes = events.filter { $0.type == .voteCast }.count
         #expect(votes > 15_000)
 
-        let reference = try Self.python("elo.py", directory.file("dump.jsonl"))
+        let reference = try await Self.python("elo.py", directory.file("dump.jsonl"))
         #expect(reference["sets"]!.count == elo.sets.count && reference["films"]!.count == elo.films.count)
         let setError = elo.sets.keys.map { abs(elo.rating(of: $0)! - reference["sets"]![$0.description]!) }.max()!
         let filmError = elo.films.keys.map { abs(elo.rating(of: $0)! - reference["films"]![$0.slug]!) }.max()!
         #expect(setError <= 1e-9 && filmError <= 1e-9, "Elo differs from the reference by \(setError) (sets), \(filmError) (films)")
 
-        let optimum = try Self.python("bradley_terry.py", directory.file("dump.jsonl"))
+        let optimum = try await Self.python("bradley_terry.py", directory.file("dump.jsonl"))
         let sets = BradleyTerry.fit(ComparisonGraph(counts.sets)).theta
         let films = BradleyTerry.fit(ComparisonGraph(counts.films)).theta
         let setGap = counts.sets.items.keys.enumerated().map { abs(sets[$0] - optimum["sets"]![$1.description]!) }.max()!

@@ -18,23 +18,6 @@ public struct ProcessResult: Sendable {
     public var error: String
 }
 
-/// Runs `executable` with `arguments` to completion.
-public func run(_ executable: String, _ arguments: [String]) throws -> ProcessResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let output = Pipe(), error = Pipe()
-    process.standardOutput = output
-    process.standardError = error
-    try process.run()
-    let outData = output.fileHandleForReading.readDataToEndOfFile()
-    let errData = error.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return ProcessResult(
-        status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self),
-        error: String(decoding: errData, as: UTF8.self))
-}
-
 /// The first of `names` found on PATH.
 public func findExecutable(_ names: String...) -> String? {
     let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
@@ -46,9 +29,10 @@ public func findExecutable(_ names: String...) -> String? {
     return nil
 }
 
-/// Runs `executable` with `arguments` to completion without holding a thread while it runs (for long runs,
-/// like a fuzzer's); its output goes through files, so any amount of it is fine.
-public func runUntilExit(_ executable: String, _ arguments: [String]) async throws -> ProcessResult {
+/// Runs `executable` with `arguments` to completion. It holds no thread while the process runs: tests run
+/// in parallel on a pool with one thread per core, and a test blocked on a long child (a Python reference,
+/// a fuzzer) would stall every other test's tasks. Output goes through files, so any amount of it is fine.
+public func run(_ executable: String, _ arguments: [String]) async throws -> ProcessResult {
     let directory = TemporaryDirectory()
     defer { directory.remove() }
     let outputPath = directory.file("stdout"), errorPath = directory.file("stderr")

@@ -12,7 +12,7 @@ import TestSupport
         defer { directory.remove() }
         let database = try await PostgresTesting.createDatabase()
         defer { Task { await database.drop() } }
-        let appended = try run(Self.binary, ["log", "append-sample", directory.path, "--catalogue", "--votes", "60000",
+        let appended = try await run(Self.binary, ["log", "append-sample", directory.path, "--catalogue", "--votes", "60000",
                                              "--concurrency", "64", "--fsync", "never"])
         try #require(appended.status == 0, "\(appended.error)")
         let mirrors = try (0..<2).map { _ in
@@ -34,7 +34,7 @@ import TestSupport
                 on: connection)
         }
         #expect(counts == ["61600 61600 61599"])
-        let verify = try run(Self.binary, ["mirror", "verify", "--data", directory.path, "--postgres", database.urlText])
+        let verify = try await run(Self.binary, ["mirror", "verify", "--data", directory.path, "--postgres", database.urlText])
         #expect(verify.status == 0)
         #expect(verify.output.contains("equal"))
     }
@@ -52,7 +52,7 @@ import TestSupport
         for (url, says) in cases {
             let golden = repositoryRoot.appendingPathComponent("Tests/EventLogTests/Golden/log").path
             for arguments in [["migrate", "--postgres", url], ["mirror", "verify", "--data", golden, "--postgres", url]] {
-                let result = try run(Self.binary, arguments)
+                let result = try await run(Self.binary, arguments)
                 #expect(result.status != 0)
                 let errorLines = result.error.split(separator: "\n").filter { $0.hasPrefix("Error:") }
                 #expect(errorLines.count == 1, "\(arguments): \(result.error)")

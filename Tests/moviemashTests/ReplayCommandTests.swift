@@ -17,10 +17,10 @@ import TestSupport
         _ = try await log.append(contentsOf: events.map(LogRecord.init))
         try await log.close()
 
-        let written = try run(Self.binary, ["replay", "--data", directory.file("log"), "--snapshot-dir", directory.file("snapshots")])
+        let written = try await run(Self.binary, ["replay", "--data", directory.file("log"), "--snapshot-dir", directory.file("snapshots")])
         #expect(written.status == 0, "\(written.error)")
         #expect(written.error.contains("replayed \(events.count)/\(events.count) events"), "plain progress lines when not a terminal")
-        let equal = try run(Self.binary, ["replay", "--data", directory.file("log"), "--snapshot-dir", directory.file("snapshots"), "--verify"])
+        let equal = try await run(Self.binary, ["replay", "--data", directory.file("log"), "--snapshot-dir", directory.file("snapshots"), "--verify"])
         #expect(equal.status == 0, "\(equal.output)\(equal.error)")
         #expect(equal.output.contains("elo: equal to the snapshot at position \(events.count)"))
 
@@ -29,14 +29,14 @@ import TestSupport
         for event in events.dropLast() { tallies.apply(event) }
         try SnapshotStore(directory: directory.file("snapshots"))
             .write(tallies, position: UInt64(events.count), lastEventID: events.last!.eventID)
-        let differs = try run(Self.binary, ["replay", "--data", directory.file("log"), "--snapshot-dir", directory.file("snapshots"), "--verify"])
+        let differs = try await run(Self.binary, ["replay", "--data", directory.file("log"), "--snapshot-dir", directory.file("snapshots"), "--verify"])
         #expect(differs.status == 1)
         #expect(differs.output.contains("tallies: DIFFERS at position \(events.count)"))
         #expect(differs.output.contains("elo: equal"))
 
-        let early = try run(Self.binary, ["replay", "--data", directory.file("log"), "--to", "300", "--projections", "tallies,elo"])
+        let early = try await run(Self.binary, ["replay", "--data", directory.file("log"), "--to", "300", "--projections", "tallies,elo"])
         #expect(early.status == 0 && early.output.split(separator: "\n").count == 2 && early.output.contains("position 300"))
-        let unknown = try run(Self.binary, ["replay", "--data", directory.file("log"), "--projections", "tallies,nonsense"])
+        let unknown = try await run(Self.binary, ["replay", "--data", directory.file("log"), "--projections", "tallies,nonsense"])
         #expect(unknown.status != 0 && unknown.error.contains("unknown projection 'nonsense'"))
     }
 }

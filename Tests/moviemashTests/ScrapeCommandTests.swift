@@ -44,14 +44,14 @@ import TestSupport
         return try opened.read(from: 0).map { try EventEnvelope($0) }
     }
 
-    @Test func scrapesSavedPagesIdempotentlyAndKeepsGoingAfterAFailure() throws {
+    @Test func scrapesSavedPagesIdempotentlyAndKeepsGoingAfterAFailure() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let pages = try Self.savedPages(in: directory)
         let log = directory.file("log")
         let arguments = ["scrape", "--data", log, "--offline", pages, "--fsync", "never", "davehehe", "ghost", "karsten", "mia", "not a name"]
 
-        let first = try run(Self.binary, arguments)
+        let first = try await run(Self.binary, arguments)
         #expect(first.status == 1, "a user failed, so the exit status says so")
         #expect(first.output.contains("sets        2 new, 0 unchanged, 1 fewer than four favourites"), "\(first.output)")
         #expect(first.output.contains("films       11 catalogued"))
@@ -64,7 +64,7 @@ import TestSupport
         #expect(sets[0].movieIDs.map(\.slug) == ["pulp-fiction", "in-the-mood-for-love", "stalker", "cleo-from-5-to-7"])
 
         try "# regulars\ndavehehe\nkarsten  # the Wenders fan\n\nmia\n".write(toFile: directory.file("users.txt"), atomically: true, encoding: .utf8)
-        let again = try run(Self.binary, ["scrape", "--data", log, "--offline", pages, "--fsync", "never", "--users", directory.file("users.txt")])
+        let again = try await run(Self.binary, ["scrape", "--data", log, "--offline", pages, "--fsync", "never", "--users", directory.file("users.txt")])
         #expect(again.status == 0, "\(again.error)")
         #expect(again.output.contains("sets        0 new, 2 unchanged, 1 fewer than four favourites"))
         #expect(again.output.contains("films       0 catalogued"))
@@ -74,7 +74,7 @@ import TestSupport
         let profile = try String(contentsOfFile: "\(pages)/davehehe.html", encoding: .utf8)
             .replacingOccurrences(of: "/film/stalker/", with: "/film/la-jetee/")
         try profile.write(toFile: "\(pages)/davehehe.html", atomically: true, encoding: .utf8)
-        let changed = try run(Self.binary, ["scrape", "--data", log, "--offline", pages, "--fsync", "never", "davehehe"])
+        let changed = try await run(Self.binary, ["scrape", "--data", log, "--offline", pages, "--fsync", "never", "davehehe"])
         #expect(changed.output.contains("sets        1 new, 0 unchanged") && changed.output.contains("films       1 catalogued"))
         let latest = try Self.events(in: log).last
         if case .top4SetScraped(let set) = latest?.event {
@@ -84,11 +84,11 @@ import TestSupport
         }
     }
 
-    @Test func aBlockPageStopsTheScrapeWithAClearMessage() throws {
+    @Test func aBlockPageStopsTheScrapeWithAClearMessage() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let pages = try Self.savedPages(in: directory)
-        let result = try run(Self.binary, ["scrape", "--data", directory.file("log"), "--offline", pages, "--fsync", "never", "davehehe", "blocked_user", "karsten"])
+        let result = try await run(Self.binary, ["scrape", "--data", directory.file("log"), "--offline", pages, "--fsync", "never", "davehehe", "blocked_user", "karsten"])
         #expect(result.status == 1)
         #expect(result.output.contains("(stopped early: blocked)") && result.output.contains("sets        1 new"))
         #expect(result.error.contains("Cloudflare challenge or captcha"))
@@ -105,7 +105,7 @@ import TestSupport
             guard let data = FileManager.default.contents(atPath: file) else { return .init(status: 404) }
             return .init(body: [UInt8](data))
         }
-        let result = try run(Self.binary, [
+        let result = try await run(Self.binary, [
             "scrape", "--data", directory.file("log"), "--base-url", server.baseURL, "--rate", "20", "--cache", directory.file("cache"),
             "--fsync", "never", "davehehe", "karsten",
         ])

@@ -86,7 +86,7 @@ import TestSupport
         let exited = try await Self.waitForExit(server)
         #expect(exited && server.terminationStatus == 0)
         // The snapshots written at shutdown cover the whole log, and a rebuild agrees with them.
-        let verify = try run(Self.binary, ["replay", "--data", directory.file("log"), "--snapshot-dir", directory.file("snapshots"), "--verify"])
+        let verify = try await run(Self.binary, ["replay", "--data", directory.file("log"), "--snapshot-dir", directory.file("snapshots"), "--verify"])
         #expect(verify.status == 0, "\(verify.output)\(verify.error)")
         #expect(verify.output.contains("elo: equal to the snapshot at position \(events.count + 2)"))
         let reopened = try EventLog(directory: directory.file("log"), mode: .readOnly)
@@ -100,7 +100,7 @@ import TestSupport
         defer { directory.remove() }
         let openssl = try #require(findExecutable("openssl"), "openssl is needed to make a test certificate")
         let curl = try #require(findExecutable("curl"), "curl is needed to speak TLS to the server")
-        let made = try run(openssl, [
+        let made = try await run(openssl, [
             "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
             "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
             "-keyout", directory.file("key.pem"), "-out", directory.file("certificate.pem"),
@@ -113,14 +113,14 @@ import TestSupport
         ])
         defer { if server.isRunning { server.terminate() } }
         let https = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", directory.file("certificate.pem"), "https://127.0.0.1:\(port)/health"]
-        #expect(try await eventually(timeout: .seconds(30)) { (try? run(curl, https))?.output == "200" })
-        let plain = try run(curl, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", "http://127.0.0.1:\(port)/health"])
+        #expect(try await eventually(timeout: .seconds(30)) { (try? await run(curl, https))?.output == "200" })
+        let plain = try await run(curl, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", "http://127.0.0.1:\(port)/health"])
         #expect(plain.output != "200", "plain HTTP must not be served on the TLS port")
         server.terminate()
         let exited = try await Self.waitForExit(server)
         #expect(exited && server.terminationStatus == 0)
 
-        let refused = try run(Self.binary, ["serve", "--data", directory.file("log"), "--tls-certificate", directory.file("certificate.pem")])
+        let refused = try await run(Self.binary, ["serve", "--data", directory.file("log"), "--tls-certificate", directory.file("certificate.pem")])
         #expect(refused.status != 0 && refused.error.contains("--tls-certificate and --tls-key go together"))
     }
 

@@ -30,7 +30,7 @@ import TestSupport
 
         let python = try #require(findExecutable("python3"), "python3 is needed (Scripts/test installs it)")
         let screenshots = repositoryRoot.appendingPathComponent(".build/screenshots").path
-        let result = try await runUntilExit(python, [
+        let result = try await run(python, [
             repositoryRoot.appendingPathComponent("Tests/Browser/web_page.py").path, base, screenshots,
         ])
         #expect(result.status == 0, "the browser run failed:\n\(result.output.suffix(4000))\(result.error.suffix(6000))")
