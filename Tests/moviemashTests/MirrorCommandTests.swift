@@ -25,8 +25,7 @@ import TestSupport
             return process
         }
         for process in mirrors {
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0)
+            #expect(try await ServeCommandTests.waitForExit(process) && process.terminationStatus == 0)
         }
         let counts = try await PostgresTesting.withConnection(database.url) { connection in
             try await PostgresTesting.strings(
