@@ -1,4 +1,5 @@
 import Crypto
+import ExtrasBase64
 import Foundation
 import JWTKit
 import MovieMashCore
@@ -80,19 +81,21 @@ struct TicketSigner: Sendable {
         for uuid in [ticket.id, ticket.voter] { withUnsafeBytes(of: uuid.uuid) { payload.append(contentsOf: $0) } }
         for set in [ticket.a, ticket.b] { withUnsafeBytes(of: set.value.bigEndian) { payload.append(contentsOf: $0) } }
         withUnsafeBytes(of: ticket.expires.bigEndian) { payload.append(contentsOf: $0) }
-        let signed = "t1.\(signingKey).\(Self.base64URL(payload))"
-        let mac = HMAC<SHA256>.authenticationCode(for: Array(signed.utf8), using: keys[signingKey]!)
-        return signed + "." + Self.base64URL(Array(mac))
+        let signed = Array("t1.\(signingKey).".utf8) + Base64.encodeToBytes(bytes: payload, options: Self.encoding)
+        let mac = HMAC<SHA256>.authenticationCode(for: signed, using: keys[signingKey]!)
+        return String(decoding: signed + [UInt8(ascii: ".")] + Base64.encodeToBytes(bytes: Array(mac), options: Self.encoding), as: UTF8.self)
     }
 
     /// The ticket if `token` is one this service signed (with any configured key) and it has not expired.
     func verify(_ token: String, nowMilliseconds: Int64) -> Ticket? {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[0] == "t1", let key = keys[String(parts[1])],
-              let mac = Self.bytes(base64URL: parts[3]), let payload = Self.bytes(base64URL: parts[2]), payload.count == 72
+        let bytes = Array(token.utf8), dot = UInt8(ascii: ".")
+        guard bytes.starts(with: "t1.".utf8), let kidEnd = bytes[3...].firstIndex(of: dot),
+              let payloadEnd = bytes[(kidEnd + 1)...].firstIndex(of: dot), !bytes[(payloadEnd + 1)...].contains(dot),
+              let key = keys[String(decoding: bytes[3..<kidEnd], as: UTF8.self)],
+              let payload = try? Base64.decode(bytes: bytes[(kidEnd + 1)..<payloadEnd], options: Self.decoding), payload.count == 72,
+              let mac = try? Base64.decode(bytes: bytes[(payloadEnd + 1)...], options: Self.decoding),
+              HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: bytes[..<payloadEnd], using: key)
         else { return nil }
-        let signed = token.utf8.prefix(token.utf8.count - parts[3].utf8.count - 1)
-        guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Array(signed), using: key) else { return nil }
         func uuid(_ offset: Int) -> UUID {
             UUID(uuid: payload.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: uuid_t.self) })
         }
@@ -104,30 +107,8 @@ struct TicketSigner: Sendable {
         return Ticket(id: uuid(0), voter: uuid(16), a: set(32), b: set(48), expires: expires)
     }
 
-    // Byte by byte: Foundation's string replacing goes through NSString on Linux, which costs more than the MAC.
-    private static func base64URL(_ bytes: [UInt8]) -> String {
-        let standard = Data(bytes).base64EncodedData()
-        return String(decoding: standard.compactMap { byte -> UInt8? in
-            switch byte {
-            case UInt8(ascii: "+"): UInt8(ascii: "-")
-            case UInt8(ascii: "/"): UInt8(ascii: "_")
-            case UInt8(ascii: "="): nil
-            default: byte
-            }
-        }, as: UTF8.self)
-    }
-
-    private static func bytes(base64URL text: Substring) -> [UInt8]? {
-        var standard = text.utf8.map { byte -> UInt8 in
-            switch byte {
-            case UInt8(ascii: "-"): UInt8(ascii: "+")
-            case UInt8(ascii: "_"): UInt8(ascii: "/")
-            default: byte
-            }
-        }
-        standard += repeatElement(UInt8(ascii: "="), count: (4 - standard.count % 4) % 4)
-        return Data(base64Encoded: Data(standard)).map { Array($0) }
-    }
+    private static let encoding: Base64.EncodingOptions = [.base64UrlAlphabet, .omitPaddingCharacter]
+    private static let decoding: Base64.DecodingOptions = [.base64UrlAlphabet, .omitPaddingCharacter]
 }
 
 /// Issues and checks access tokens and tickets.
