@@ -47,6 +47,7 @@ public final class RecommenderService: Service, Sendable {
     private let fallback: @Sendable () -> [MovieID]
     private let published: Mutex<Published>
     private let training = Atomic<Bool>(false)
+    private let popularity = Mutex<(position: UInt64, films: [MovieID])?>(nil)
 
     /// `fallback` ranks films for people with no history (say, the Bradley–Terry film leaderboard); films
     /// with the most interactions fill in after it.
@@ -143,6 +144,15 @@ public final class RecommenderService: Service, Sendable {
         return factors
     }
 
+    /// Every film, most favoured and chosen first: sorted once per published position, not per request.
+    private func popularFilms(_ interactions: RecommenderInteractions, position: UInt64) -> [MovieID] {
+        if let cached = popularity.withLock({ $0 }), cached.position == position { return cached.films }
+        let counts = interactions.peoplePerFilm + repeatElement(0, count: max(0, interactions.films.count - interactions.peoplePerFilm.count))
+        let films = counts.indices.sorted { (counts[$0], -$0) > (counts[$1], -$1) }.map { interactions.films[Int32($0)] }
+        popularity.withLock { $0 = (position, films) }
+        return films
+    }
+
     /// A person's factors under `model`: folded in afresh when their history changed since they last were
     /// (and kept for the next request), else as last folded in or as trained.
     private func factors(of index: Int, model: FactorModel, state: Published) -> [Float]? {
@@ -186,9 +196,7 @@ public final class RecommenderService: Service, Sendable {
             for film in fallback() where result.count < count && !ownedFilms.contains(film) && taken.insert(film).inserted {
                 result.append(Recommendation(film: film, score: nil, reason: .topRated))
             }
-            let popularity = interactions.peoplePerFilm + repeatElement(0, count: max(0, interactions.films.count - interactions.peoplePerFilm.count))
-            let popular = popularity.indices.sorted { (popularity[$0], -$0) > (popularity[$1], -$1) }.map { interactions.films[Int32($0)] }
-            for film in popular where result.count < count && !ownedFilms.contains(film) && taken.insert(film).inserted {
+            for film in popularFilms(interactions, position: state.position) where result.count < count && !ownedFilms.contains(film) && taken.insert(film).inserted {
                 result.append(Recommendation(film: film, score: nil, reason: .popular))
             }
         }
