@@ -15,7 +15,7 @@ import Synchronization
 public final class ProjectorService<P: Projector>: Service, Sendable {
     public struct Configuration: Sendable {
         public var snapshotEvery: UInt64 = 100_000
-        public var publishInterval: Duration = .milliseconds(20)
+        public var publishInterval: Duration = .milliseconds(50)
         public var pollInterval: Duration = .milliseconds(50)
         public var chunk = 4096
 
