@@ -1,3 +1,4 @@
+import DequeModule
 import Synchronization
 
 /// Batches lately decoded by any reader of a log, for the other readers: a service following the live end
@@ -19,8 +20,8 @@ final class RecentBatches: Sendable {
 
     private struct Entries {
         var batches: [Key: Batch] = [:]
-        var order: [Key] = []
-        var oldest = 0
+        /// Oldest first, with the payload bytes each holds.
+        var order = Deque<(key: Key, bytes: Int)>()
         var bytes = 0
     }
 
@@ -40,16 +41,11 @@ final class RecentBatches: Sendable {
         guard size <= byteLimit / 4 else { return }
         entries.withLock { entries in
             guard entries.batches.updateValue(batch, forKey: key) == nil else { return }
-            entries.order.append(key)
+            entries.order.append((key, size))
             entries.bytes += size
-            while entries.bytes > byteLimit, entries.oldest < entries.order.count {
-                let old = entries.order[entries.oldest]
-                entries.oldest += 1
-                entries.bytes -= entries.batches.removeValue(forKey: old)?.bytes ?? 0
-            }
-            if entries.oldest > 1024 {
-                entries.order.removeFirst(entries.oldest)
-                entries.oldest = 0
+            while entries.bytes > byteLimit, let old = entries.order.popFirst() {
+                entries.batches[old.key] = nil
+                entries.bytes -= old.bytes
             }
         }
     }

@@ -10,23 +10,14 @@ protocol JSONBody: ResponseGenerator {
 }
 
 extension JSONBody {
-    public func response(from request: Request, context: some RequestContext) -> Response {
+    public func response(from request: Request, context: some RequestContext) -> Response { response(status: .ok) }
+
+    func response(status: HTTPResponse.Status) -> Response {
         var json = JSONWriter(capacity: 1024)
         write(to: &json)
-        return Self.response(json.bytes, status: .ok)
-    }
-
-    static func response(_ bytes: [UInt8], status: HTTPResponse.Status) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
-    }
-
-    /// The body as JSON bytes (for answers kept and replayed, such as a vote's).
-    var jsonBytes: [UInt8] {
-        var json = JSONWriter()
-        write(to: &json)
-        return json.bytes
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
     }
 }
 
@@ -42,11 +33,7 @@ extension JSONWriter {
 struct Created<Body: JSONBody>: ResponseGenerator {
     var body: Body
 
-    func response(from request: Request, context: some RequestContext) -> Response {
-        var json = JSONWriter()
-        body.write(to: &json)
-        return Body.response(json.bytes, status: .created)
-    }
+    func response(from request: Request, context: some RequestContext) -> Response { body.response(status: .created) }
 }
 
 /// A Bradley–Terry estimate as the API shows it.

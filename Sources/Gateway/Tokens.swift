@@ -27,11 +27,15 @@ public struct SigningKeys: Sendable {
         self.keys = keys
     }
 
+    /// Each key's secret for one purpose: one configured secret, so tokens and tickets never verify as each other.
+    func secrets(for purpose: String) -> [(id: String, secret: String)] {
+        keys.map { ($0.id, $0.secret + ":" + purpose) }
+    }
+
     func collection(purpose: String) async -> JWTKeyCollection {
         let collection = JWTKeyCollection()
-        for key in keys {
-            // One secret, two purposes: tokens and tickets never verify as each other.
-            await collection.add(hmac: HMACKey(from: key.secret + ":" + purpose), digestAlgorithm: .sha256, kid: JWKIdentifier(string: key.id))
+        for key in secrets(for: purpose) {
+            await collection.add(hmac: HMACKey(from: key.secret), digestAlgorithm: .sha256, kid: JWKIdentifier(string: key.id))
         }
         return collection
     }
@@ -70,7 +74,7 @@ struct TicketSigner: Sendable {
 
     init(keys: SigningKeys) {
         var derived: [String: SymmetricKey] = [:]
-        for key in keys.keys { derived[key.id] = SymmetricKey(data: Array((key.secret + ":tickets").utf8)) }
+        for key in keys.secrets(for: "tickets") { derived[key.id] = SymmetricKey(data: Array(key.secret.utf8)) }
         self.keys = derived
         signingKey = keys.keys[0].id
     }

@@ -1,3 +1,4 @@
+import DequeModule
 import Foundation
 import MovieMashCore
 import Projections
@@ -7,17 +8,12 @@ import Synchronization
 /// being voted on, answers by `Idempotency-Key`, and pairs recently shown to each voter. A lock rather than
 /// an actor: every operation is a few dictionary steps, cheaper than a hop to another executor.
 final class VotingDesk: Sendable {
-    struct Answer: Sendable {
-        var status: Int
-        var body: Data
-    }
-
     private struct State {
         var registrations: [String: Accounts.Account] = [:]
         var reserved = Set<String>()
         var ticketsInFlight = Set<UUID>()
-        var answers: [String: Answer] = [:]
-        var answerOrder: [String] = []
+        var answers: [String: VoteBody] = [:]
+        var answerOrder = Deque<String>()
         var shown: [UserID: [PairKey]] = [:]
     }
 
@@ -54,15 +50,13 @@ final class VotingDesk: Sendable {
 
     func release(_ ticket: UUID) { _ = state.withLock { $0.ticketsInFlight.remove(ticket) } }
 
-    func answer(for key: String) -> Answer? { state.withLock { $0.answers[key] } }
+    /// The first answer to a vote sent with this `Idempotency-Key`.
+    func answer(for key: String) -> VoteBody? { state.withLock { $0.answers[key] } }
 
-    func remember(_ answer: Answer, for key: String) {
+    func remember(_ answer: VoteBody, for key: String) {
         state.withLock { state in
             if state.answers.updateValue(answer, forKey: key) == nil { state.answerOrder.append(key) }
-            if state.answerOrder.count > rememberedAnswers {
-                for old in state.answerOrder.prefix(state.answerOrder.count - rememberedAnswers) { state.answers.removeValue(forKey: old) }
-                state.answerOrder.removeFirst(state.answerOrder.count - rememberedAnswers)
-            }
+            while state.answerOrder.count > rememberedAnswers { state.answers[state.answerOrder.removeFirst()] = nil }
         }
     }
 

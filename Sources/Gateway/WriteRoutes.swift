@@ -187,7 +187,7 @@ extension GatewayApplication {
             }
             return RecommendationsBody(items: items)
         }
-        router.post("/api/votes") { request, _ -> Response in
+        router.post("/api/votes") { request, _ -> Created<VoteBody> in
             let voter = try await voter(request)
             let given = request.headers.first { $0.name.canonicalName == "idempotency-key" }?.value
             if let given, !(1...200).contains(given.unicodeScalars.count) {
@@ -195,7 +195,7 @@ extension GatewayApplication {
                               detail: "an Idempotency-Key must be 1 to 200 characters")
             }
             let key = given.map { "\(voter.id)|\($0)" }
-            if let key, let earlier = writes.desk.answer(for: key) { return json(earlier) }
+            if let key, let earlier = writes.desk.answer(for: key) { return Created(body: earlier) }
             let vote = try await decode(VoteRequest.self, from: request, limit: limit)
             let ticket = try writes.authority.redeem(vote.ticket, by: voter.id)
             let used = Problem(.conflict, type: "ticket-used", title: "Ticket already used", detail: "each ticket allows one vote")
@@ -206,17 +206,11 @@ extension GatewayApplication {
             let event = try VoteCast(
                 voteID: UUID(), userID: voter.id, setA: ticket.a, setB: ticket.b, winner: vote.winner, ticketID: ticket.id, castAt: .now)
             let position = try await writes.appender.append(EventEnvelope(eventID: ticket.id, occurredAt: .now, event: .voteCast(event)))
-            let answer = VotingDesk.Answer(status: 201, body: Data(VoteBody(voteID: event.voteID.uuidString, position: position).jsonBytes))
+            let answer = VoteBody(voteID: event.voteID.uuidString, position: position)
             configuration.metrics.votes.increment()
             if let key { writes.desk.remember(answer, for: key) }
-            return json(answer)
+            return Created(body: answer)
         }
-    }
-
-    static func json(_ answer: VotingDesk.Answer) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: HTTPResponse.Status(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
     }
 
     /// Reads at most `limit` bytes of JSON body as `T`, with 413 and 400 problems for the rest.

@@ -10,8 +10,8 @@ import Synchronization
 /// Readers take `current`, an immutable copy of the state and the position it covers; they never wait
 /// for the projector and it never waits for them. Publishing shares the state's storage with readers, so
 /// the next event applied copies it whole: the copy is therefore published at most every
-/// `publishInterval`, while catching up and while following a busy log alike (a quiet log's last event is
-/// published at once). Snapshots are written every `snapshotEvery` events and at shutdown.
+/// `publishInterval`, while catching up and while following a busy log alike (the last events before a
+/// pause are published within `publishInterval`). Snapshots are written every `snapshotEvery` events and at shutdown.
 public final class ProjectorService<P: Projector>: Service, Sendable {
     public struct Configuration: Sendable {
         public var snapshotEvery: UInt64 = 100_000

@@ -175,15 +175,14 @@ public final class RecommenderService: Service, Sendable {
     public func recommendations(for person: RecommenderInteractions.Person, count: Int) -> [Recommendation] {
         let state = published.withLock { $0 }
         let (model, interactions) = (state.model, state.interactions)
-        let newFilms = state.films.mapValues(\.factors)
         let vector = model.flatMap { model in
             interactions.people.index(of: person).flatMap { factors(of: Int($0), model: model, state: state) }
         }
         let owned = Set(interactions.interactions(of: person).map(\.item))
         var result: [Recommendation] = []
         if let model, let vector {
-            let extra = newFilms.filter { !owned.contains($0.key) }.map { film, factors in
-                (item: film, score: zip(vector, factors).map(*).reduce(0, +))
+            let extra = state.films.filter { !owned.contains($0.key) }.map { film, folded in
+                (item: film, score: zip(vector, folded.factors).map(*).reduce(0, +))
             }
             let scored = model.topItems(for: vector, count: count, excluding: owned) + extra
             result = scored.sorted { ($0.score, -$0.item) > ($1.score, -$1.item) }.prefix(count).map {
