@@ -4,14 +4,27 @@ import Synchronization
 import Glibc
 #endif
 
-/// CPU-heavy background work (leaderboard fits, model training) on threads of its own at a lower
+/// CPU-heavy background work (leaderboard fits, model training) on threads of its own, usually at a lower
 /// scheduling priority. Swift's cooperative pool has one thread per core: a fit running there holds them
 /// all and every HTTP request waits behind it, while on these threads the kernel gives requests the cores
 /// first and the fit the time left over.
-enum BackgroundThreads {
-    /// How much lower than the service's threads background work is scheduled (a nice increment): at 19
-    /// the kernel gives it about 1/70 of a busy core, and all of an idle one.
-    static let niceness: Int32 = 19
+public enum BackgroundThreads {
+    /// How the kernel weighs the work against the service's own threads.
+    public enum Priority: Sendable {
+        /// Refreshing a result readers already have: nice 19, about 1/70 of a busy core and all of an idle
+        /// one.
+        case low
+        /// Making a result nobody has yet (the first fit, the first model): at nice 19 on a busy machine it
+        /// could take minutes, and the service is not ready until it is done.
+        case normal
+
+        var niceness: Int32 {
+            switch self {
+            case .low: 19
+            case .normal: 0
+            }
+        }
+    }
 
     /// Whether the task that started the work was cancelled: long work checks it between steps.
     final class Cancellation: Sendable {
@@ -20,16 +33,16 @@ enum BackgroundThreads {
         func cancel() { flag.store(true, ordering: .relaxed) }
     }
 
-    /// Runs `work(worker, cancellation)` for every worker in `0..<workers`, each on a new low-priority
-    /// thread, and returns when all have finished. Cancelling the calling task sets `cancellation`.
-    static func run(workers: Int, _ work: @escaping @Sendable (Int, Cancellation) -> Void) async {
+    /// Runs `work(worker, cancellation)` for every worker in `0..<workers`, each on a new thread at
+    /// `priority`, and returns when all have finished. Cancelling the calling task sets `cancellation`.
+    static func run(workers: Int, priority: Priority, _ work: @escaping @Sendable (Int, Cancellation) -> Void) async {
         let remaining = Atomic<Int>(workers)
         let cancellation = Cancellation()
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 for worker in 0..<workers {
                     let thread = Thread {
-                        lowerPriority()
+                        lower(to: priority)
                         work(worker, cancellation)
                         if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { continuation.resume() }
                     }
@@ -42,20 +55,21 @@ enum BackgroundThreads {
         }
     }
 
-    /// The value `work` computes on a low-priority thread.
-    static func value<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    /// The value `work` computes on a thread at `priority`.
+    static func value<T: Sendable>(priority: Priority, _ work: @escaping @Sendable () -> T) async -> T {
         let result = Mutex<T?>(nil)
-        await run(workers: 1) { _, _ in
+        await run(workers: 1, priority: priority) { _, _ in
             let value = work()
             result.withLock { $0 = value }
         }
         return result.withLock { $0! }
     }
 
-    private static func lowerPriority() {
+    private static func lower(to priority: Priority) {
         #if os(Linux)
+        guard priority.niceness > 0 else { return }
         // On Linux the nice value belongs to the thread: PRIO_PROCESS with id 0 names the calling thread.
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, priority.niceness)
         #endif
     }
 }

@@ -172,14 +172,16 @@ public enum BradleyTerry {
         return shift
     }
 
-    /// Strengths, intervals and ranks of every item; the fit and the bootstrap rounds run on low-priority
-    /// background threads, the rounds on all cores.
-    public static func standings(_ graph: ComparisonGraph, configuration: Configuration = Configuration()) async -> [Standing] {
-        let estimate = await BackgroundThreads.value { fit(graph, configuration: configuration).theta }
+    /// Strengths, intervals and ranks of every item; the fit and the bootstrap rounds run on background
+    /// threads at `priority`, the rounds on all cores.
+    public static func standings(
+        _ graph: ComparisonGraph, configuration: Configuration = Configuration(), priority: BackgroundThreads.Priority = .low
+    ) async -> [Standing] {
+        let estimate = await BackgroundThreads.value(priority: priority) { fit(graph, configuration: configuration).theta }
         let rounds = configuration.bootstrapRounds
         let workers = max(1, min(rounds, ProcessInfo.processInfo.activeProcessorCount))
         let drawn = Mutex([[Double]](repeating: [], count: rounds))
-        await BackgroundThreads.run(workers: workers) { worker, cancellation in
+        await BackgroundThreads.run(workers: workers, priority: priority) { worker, cancellation in
             for round in stride(from: worker, to: rounds, by: workers) where !cancellation.isCancelled {
                 let theta = bootstrapRound(graph, round: round, start: estimate, configuration: configuration)
                 drawn.withLock { $0[round] = theta }

@@ -85,9 +85,11 @@ public struct Leaderboard<Item: Hashable & Sendable>: Sendable {
 
     public subscript(item: Item) -> BradleyTerry.Standing? { byItem[item].map { entries[$0].standing } }
 
-    /// Fits `counts` (with bootstrap intervals) into a leaderboard.
-    public static func fit(_ counts: PairCounts<Item>, configuration: BradleyTerry.Configuration) async -> Leaderboard {
-        let standings = await BradleyTerry.standings(ComparisonGraph(counts), configuration: configuration)
+    /// Fits `counts` (with bootstrap intervals) into a leaderboard, on background threads at `priority`.
+    public static func fit(
+        _ counts: PairCounts<Item>, configuration: BradleyTerry.Configuration, priority: BackgroundThreads.Priority = .low
+    ) async -> Leaderboard {
+        let standings = await BradleyTerry.standings(ComparisonGraph(counts), configuration: configuration, priority: priority)
         let entries = standings.map { Entry(item: counts.items[$0.item], standing: $0) }
         return Leaderboard(entries: entries.sorted { $0.standing.rating > $1.standing.rating })
     }

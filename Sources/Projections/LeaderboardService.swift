@@ -63,11 +63,13 @@ public final class LeaderboardService: Service, Sendable {
         }
     }
 
-    /// Fits `counts` now and publishes the result.
+    /// Fits `counts` now and publishes the result. The first fit runs at normal priority: until it is done
+    /// there are no ratings to serve.
     public func refit(_ counts: BradleyTerryCounts, position: UInt64) async throws {
         let started = ContinuousClock.now
-        let sets = await Leaderboard.fit(counts.sets, configuration: counts.configuration)
-        let films = await Leaderboard.fit(counts.films, configuration: counts.configuration)
+        let priority: BackgroundThreads.Priority = published.withLock { $0.sets.entries.isEmpty && $0.films.entries.isEmpty } ? .normal : .low
+        let sets = await Leaderboard.fit(counts.sets, configuration: counts.configuration, priority: priority)
+        let films = await Leaderboard.fit(counts.films, configuration: counts.configuration, priority: priority)
         try Task.checkCancellation()
         published.withLock { $0 = Standings(sets: sets, films: films, position: position) }
         logger.debug("leaderboards refitted", metadata: [

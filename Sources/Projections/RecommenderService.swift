@@ -109,9 +109,11 @@ public final class RecommenderService: Service, Sendable {
             if due, training.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged {
                 sinceTraining = 0
                 lastTraining = ContinuousClock.now
+                // Until the first model there is nothing personal to serve and the service is not ready.
+                let priority: BackgroundThreads.Priority = published.withLock { $0.model == nil } ? .normal : .low
                 retraining = Task { [configuration] in
                     defer { self.training.store(false, ordering: .releasing) }
-                    let model = await BackgroundThreads.value { ImplicitALS.fit(snapshot.matrix.matrix, configuration: configuration.model) }
+                    let model = await BackgroundThreads.value(priority: priority) { ImplicitALS.fit(snapshot.matrix.matrix, configuration: configuration.model) }
                     try Task.checkCancellation()
                     self.published.withLock { state in
                         state.model = model
