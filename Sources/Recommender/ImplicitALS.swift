@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Synchronization
 
@@ -52,23 +51,17 @@ public enum ImplicitALS {
                                     target: targetBuffer.baseAddress!, fixed: fixedBuffer.baseAddress!,
                                     gram: gramBuffer.baseAddress!, columns: columns.baseAddress!,
                                     values: values.baseAddress!, starts: starts.baseAddress!)
-                                // Contiguous blocks of 64 rows (streaming through the matrix), taken by
-                                // the `threads` workers as they come free.
-                                let nextBlock = Atomic<Int>(0)
-                                DispatchQueue.concurrentPerform(iterations: threads) { _ in
+                                // Contiguous blocks of 64 rows (streaming through the matrix).
+                                WorkerThreads.forEach(blocks: (rows + 63) / 64, threads: threads) { block in
                                     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 3 * stride)
                                     defer { scratch.deallocate() }
-                                    while true {
-                                        let block = nextBlock.add(1, ordering: .relaxed).oldValue
-                                        guard block * 64 < rows else { break }
-                                        for row in (block * 64)..<min(rows, (block + 1) * 64) {
-                                            let start = shared.starts[row]
-                                            conjugateGradient(
-                                                x: shared.target + row * stride, columns: shared.columns + start,
-                                                values: shared.values + start, count: shared.starts[row + 1] - start,
-                                                fixed: shared.fixed, gram: shared.gram, stride: stride,
-                                                alpha: alpha, steps: steps, scratch: scratch)
-                                        }
+                                    for row in (block * 64)..<min(rows, (block + 1) * 64) {
+                                        let start = shared.starts[row]
+                                        conjugateGradient(
+                                            x: shared.target + row * stride, columns: shared.columns + start,
+                                            values: shared.values + start, count: shared.starts[row + 1] - start,
+                                            fixed: shared.fixed, gram: shared.gram, stride: stride,
+                                            alpha: alpha, steps: steps, scratch: scratch)
                                     }
                                 }
                             }
