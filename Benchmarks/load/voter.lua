@@ -1,10 +1,12 @@
--- wrk script: each wrk thread acts as one logged-in voter.
---   wrk ... -s voter.lua URL -- MODE TOKENS TICKET_DIR
--- MODE next: GET /api/comparisons/next, keeping every ticket received in TICKET_DIR/tickets-N;
+-- wrk script: each wrk thread acts as one voter, load_N for thread N, who registers (the first time) and
+-- logs in when the thread starts, before wrk's clock runs.
+--   wrk ... -s voter.lua URL -- MODE GATEWAY WORK_DIR
+-- MODE next: GET /api/comparisons/next, keeping every ticket received in WORK_DIR/tickets-N;
 -- MODE recommendations: GET /api/recommendations?limit=10;
 -- MODE vote: POST /api/votes, one ticket kept by `next` per request (each ticket buys one vote);
--- MODE echo: POST the same vote bodies to the baseline's /echo.
--- TOKENS holds one bearer token per line, line N for thread N.
+-- MODE echo: POST the same vote bodies, with the same headers, to the baseline's /echo.
+-- GATEWAY is the service's base URL, where the voter logs in whatever URL wrk loads.
+-- wrk's Lua has no sockets of its own: the login is a curl call.
 
 local threads = 0
 
@@ -13,11 +15,30 @@ function setup(thread)
   thread:set("index", threads)
 end
 
+local function post(url, body)
+  local command = "curl -s -X POST -H 'Content-Type: application/json' -w '\\n%{http_code}' -d '" .. body .. "' " .. url
+  local answer = io.popen(command):read("*a")
+  local text, status = answer:match("^(.*)\n(%d+)$")
+  return tonumber(status), text
+end
+
+-- A bearer token for load_N: logs in, registering first if the voter does not exist yet.
+local function login(gateway, voter)
+  local credentials = '{"username":"' .. voter .. '","password":"load test password"}'
+  local status, body = post(gateway .. "/api/auth/login", credentials)
+  if status == 401 then
+    status = post(gateway .. "/api/auth/register", credentials)
+    assert(status == 201, "registering " .. voter .. " answered " .. tostring(status))
+    status, body = post(gateway .. "/api/auth/login", credentials)
+  end
+  local token = status == 200 and body:match('"token":"([^"]+)"')
+  assert(token, "logging in " .. voter .. " answered " .. tostring(status) .. ": " .. tostring(body))
+  return token
+end
+
 function init(args)
   mode = args[1]
-  local tokens = {}
-  for line in io.lines(args[2]) do tokens[#tokens + 1] = line end
-  local headers = { ["Authorization"] = "Bearer " .. tokens[index], ["Content-Type"] = "application/json" }
+  local headers = { ["Authorization"] = "Bearer " .. login(args[2], "load_" .. index), ["Content-Type"] = "application/json" }
   local ticketFile = args[3] .. "/tickets-" .. index
   if mode == "next" then
     fixed = wrk.format("GET", "/api/comparisons/next", headers)
