@@ -22,6 +22,9 @@ public final class RecommenderService: Service, Sendable {
         /// would spend the cores the gateway needs.
         public var minimumRetrainGap: Duration = .seconds(30)
         public var pollInterval: Duration = .milliseconds(50)
+        /// Publishing shares the interactions with readers, so the next event copies them: under a stream
+        /// of votes, publish at most this often.
+        public var publishInterval: Duration = .milliseconds(50)
 
         public init() {
             model.alpha = 4
@@ -78,10 +81,12 @@ public final class RecommenderService: Service, Sendable {
         var retraining: Task<Void, any Error>?
         defer { retraining?.cancel() }
         let reader = log.reader()
+        // People and new films seen since the last publish.
+        var touched: [Int: UInt64] = [:]
+        var newFilms: [Int: Int] = [:]
+        var lastPublish = ContinuousClock.now
         while !Task.isCancelled {
             var applied = 0
-            var touched: [Int: UInt64] = [:]
-            var newFilms: [Int: Int] = [:]
             let modelFilms = published.withLock { $0.model?.items.rows }
             while applied < 1024, let stored = try reader.next() {
                 interactions.apply(try EventEnvelope(stored))
@@ -93,13 +98,29 @@ public final class RecommenderService: Service, Sendable {
                     if let modelFilms { for film in last.films where film >= modelFilms { newFilms[film] = last.person } }
                 }
             }
-            let filmFactors = foldInFilms(newFilms, interactions: interactions)
-            let snapshot = interactions, at = position
-            published.withLock { state in
-                state.interactions = snapshot
-                state.position = at
-                state.stale.merge(touched) { max($0, $1) }
-                for (film, factors) in filmFactors { state.films[film] = (factors, at) }
+            let caughtUp = applied < 1024
+            let sincePublish = ContinuousClock.now - lastPublish
+            if caughtUp, applied > 0, sincePublish < configuration.publishInterval {
+                // Events are arriving faster than publishing is worth: gather more before the next copy.
+                do {
+                    try await cancelWhenGracefulShutdown { [configuration] in try await Task.sleep(for: configuration.publishInterval - sincePublish) }
+                } catch is CancellationError {
+                    return
+                }
+                continue
+            }
+            if caughtUp || sincePublish >= configuration.publishInterval {
+                let filmFactors = foldInFilms(newFilms, interactions: interactions)
+                let snapshot = interactions, at = position, changed = touched
+                published.withLock { state in
+                    state.interactions = snapshot
+                    state.position = at
+                    state.stale.merge(changed) { max($0, $1) }
+                    for (film, factors) in filmFactors { state.films[film] = (factors, at) }
+                }
+                touched.removeAll(keepingCapacity: true)
+                newFilms.removeAll(keepingCapacity: true)
+                lastPublish = ContinuousClock.now
             }
             // Before the first training every wait has passed: the first model comes as soon as there is data.
             func waited(_ duration: Duration) -> Bool { lastTraining.map { ContinuousClock.now - $0 >= duration } ?? true }
@@ -107,6 +128,7 @@ public final class RecommenderService: Service, Sendable {
                 (sinceTraining >= configuration.retrainEvery && waited(configuration.minimumRetrainGap))
                     || waited(configuration.retrainInterval))
             if due, training.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged {
+                let snapshot = interactions, at = position
                 sinceTraining = 0
                 lastTraining = ContinuousClock.now
                 // Until the first model there is nothing personal to serve and the service is not ready.
@@ -124,7 +146,7 @@ public final class RecommenderService: Service, Sendable {
                     }
                 }
             }
-            if applied < 1024 {
+            if caughtUp {
                 let (log, next, poll) = (self.log, position, configuration.pollInterval)
                 do {
                     guard try await cancelWhenGracefulShutdown({ try await log.waitForRecord(at: next, pollInterval: poll) }) else { return }
@@ -139,7 +161,7 @@ public final class RecommenderService: Service, Sendable {
     private func foldInFilms(_ films: [Int: Int], interactions: RecommenderInteractions) -> [Int: [Float]] {
         guard !films.isEmpty, let model = published.withLock({ $0.model }) else { return [:] }
         var factors: [Int: [Float]] = [:]
-        for (film, person) in films where person < model.users.rows {
+        for (film, person) in films where film >= model.items.rows && person < model.users.rows {
             let weight = interactions.matrix.rows[person].first { Int($0.column) == film }?.value ?? 0
             factors[film] = model.foldInItem([(user: person, weight: weight)])
         }
