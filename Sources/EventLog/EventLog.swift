@@ -75,9 +75,10 @@ public final class EventLog: Sendable {
         return writer
     }
 
-    /// Whether a record with this id is in the log or queued to be written (false when read-only).
-    public func contains(id: UUID) async -> Bool {
-        await writer?.contains(id) ?? false
+    /// Appends `record` unless a record with its id is already in the log or on its way there: then nothing
+    /// is written and the answer is nil. Otherwise its position, once durable under the fsync policy.
+    public func appendNew(_ record: LogRecord) async throws -> UInt64? {
+        try await writable().appendNew(record)
     }
 
     /// Memory held by the idempotency index (every record id with its position), in bytes; 0 when read-only.

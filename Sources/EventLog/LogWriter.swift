@@ -76,12 +76,22 @@ actor LogWriter {
         return buckets * (MemoryLayout<UUID>.stride + MemoryLayout<UInt64>.stride) + buckets / 8
     }
 
-    func contains(_ id: UUID) -> Bool { positions[id] != nil || slots[id] != nil }
 
     /// Appends one record; the common case, without the bookkeeping of a multi-record request.
     func append(_ record: LogRecord) async throws -> UInt64 {
         try check([record])
         if let position = positions[record.id] { return position }
+        return try await withCheckedThrowingContinuation { continuation in
+            enqueue(record, .single(continuation))
+            startDraining()
+        }
+    }
+
+    /// Appends `record` unless its id is written or queued already (nil then): one hop to the writer
+    /// where asking first and appending after would take two.
+    func appendNew(_ record: LogRecord) async throws -> UInt64? {
+        try check([record])
+        guard positions[record.id] == nil, slots[record.id] == nil else { return nil }
         return try await withCheckedThrowingContinuation { continuation in
             enqueue(record, .single(continuation))
             startDraining()

@@ -4,14 +4,13 @@ import MovieMashCore
 import Projections
 import Synchronization
 
-/// The gateway's short-lived memory: accounts registered since the projections last caught up, tickets
-/// being voted on, answers by `Idempotency-Key`, and pairs recently shown to each voter. A lock rather than
+/// The gateway's short-lived memory: accounts registered since the projections last caught up, answers by
+/// `Idempotency-Key`, and pairs recently shown to each voter. A lock rather than
 /// an actor: every operation is a few dictionary steps, cheaper than a hop to another executor.
 final class VotingDesk: Sendable {
     private struct State {
         var registrations: [String: Accounts.Account] = [:]
         var reserved = Set<String>()
-        var ticketsInFlight = Set<UUID>()
         var answers: [String: VoteBody] = [:]
         var answerOrder = Deque<String>()
         var shown: [UserID: [PairKey]] = [:]
@@ -43,12 +42,6 @@ final class VotingDesk: Sendable {
     }
 
     func recentlyRegistered(_ username: String) -> Accounts.Account? { state.withLock { $0.registrations[username.lowercased()] } }
-
-    /// Claims a ticket while its vote is being written, so two requests never race on one ticket (the
-    /// log's idempotency index keeps it to one vote once written); false while another request holds it.
-    func claim(_ ticket: UUID) -> Bool { state.withLock { $0.ticketsInFlight.insert(ticket).inserted } }
-
-    func release(_ ticket: UUID) { _ = state.withLock { $0.ticketsInFlight.remove(ticket) } }
 
     /// The first answer to a vote sent with this `Idempotency-Key`.
     func answer(for key: String) -> VoteBody? { state.withLock { $0.answers[key] } }

@@ -198,14 +198,12 @@ extension GatewayApplication {
             if let key, let earlier = writes.desk.answer(for: key) { return Created(body: earlier) }
             let vote = try await decode(VoteRequest.self, from: request, limit: limit)
             let ticket = try writes.authority.redeem(vote.ticket, by: voter.id)
-            let used = Problem(.conflict, type: "ticket-used", title: "Ticket already used", detail: "each ticket allows one vote")
-            guard writes.desk.claim(ticket.id) else { throw used }
-            defer { writes.desk.release(ticket.id) }
-            // The event id is the ticket id: the log itself keeps a ticket to one vote, across restarts.
-            guard await !writes.appender.contains(eventID: ticket.id) else { throw used }
             let event = try VoteCast(
                 voteID: UUID(), userID: voter.id, setA: ticket.a, setB: ticket.b, winner: vote.winner, ticketID: ticket.id, castAt: .now)
-            let position = try await writes.appender.append(EventEnvelope(eventID: ticket.id, occurredAt: .now, event: .voteCast(event)))
+            // The event id is the ticket id: the log keeps a ticket to one vote, racing requests and restarts
+            // included.
+            guard let position = try await writes.appender.appendNew(EventEnvelope(eventID: ticket.id, occurredAt: .now, event: .voteCast(event)))
+            else { throw Problem(.conflict, type: "ticket-used", title: "Ticket already used", detail: "each ticket allows one vote") }
             let answer = VoteBody(voteID: event.voteID.uuidString, position: position)
             configuration.metrics.votes.increment()
             if let key { writes.desk.remember(answer, for: key) }

@@ -12,7 +12,7 @@ struct LogAppender: EventAppender {
         try await log.append(LogRecord(envelope))
     }
 
-    func contains(eventID: UUID) async -> Bool {
-        await log.contains(id: eventID)
+    func appendNew(_ envelope: EventEnvelope) async throws -> UInt64? {
+        try await log.appendNew(LogRecord(envelope))
     }
 }

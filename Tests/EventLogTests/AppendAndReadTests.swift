@@ -140,6 +140,28 @@ import TestSupport
         try await log.close()
     }
 
+    @Test func appendNewWritesAnIDOnlyOnceAndSaysWhenItDidNot() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let records = RecordBuilder.records(3, seed: 12)
+        let log = try EventLog(directory: directory.path)
+        #expect(try await log.appendNew(records[0]) == 0)
+        #expect(try await log.appendNew(records[0]) == nil)
+        // Fifty at once with one id, while it is still on its way: exactly one is written.
+        let answers = try await withThrowingTaskGroup(of: UInt64?.self) { group in
+            for _ in 0..<50 { group.addTask { try await log.appendNew(records[1]) } }
+            return try await group.reduce(into: [UInt64?]()) { $0.append($1) }
+        }
+        #expect(answers.compactMap { $0 } == [1])
+        try await log.close()
+
+        let reopened = try EventLog(directory: directory.path)
+        #expect(try await reopened.appendNew(records[1]) == nil)
+        #expect(try await reopened.appendNew(records[2]) == 2)
+        #expect(reopened.endPosition == 3)
+        try await reopened.close()
+    }
+
     @Test func groupsConcurrentAppendsIntoFewerBatches() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

@@ -23,8 +23,12 @@ final class MemoryAppender: EventAppender {
         }
     }
 
-    func contains(eventID: UUID) async -> Bool {
-        events.withLock { $0.contains { $0.eventID == eventID } }
+    func appendNew(_ envelope: EventEnvelope) async throws -> UInt64? {
+        events.withLock { events in
+            guard !events.contains(where: { $0.eventID == envelope.eventID }) else { return nil }
+            events.append(envelope)
+            return UInt64(events.count - 1)
+        }
     }
 }
 
