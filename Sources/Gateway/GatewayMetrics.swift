@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Prometheus
+import Synchronization
 
 /// The gateway's Prometheus metrics: requests and latency per route, votes appended, and gauges the
 /// server samples at each scrape (log position, projector and mirror lag).
@@ -23,6 +24,12 @@ public final class GatewayMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     let votes: Counter
     private let samples: @Sendable () -> [Sample]
+    private struct InstrumentKey: Hashable {
+        var route: String
+        var method: String
+        var status: Int
+    }
+    private let instruments = Mutex<[InstrumentKey: (requests: Counter, latency: DurationHistogram)]>([:])
     static let buckets: [Duration] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5].map { .seconds($0) }
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), samples: @escaping @Sendable () -> [Sample] = { [] }) {
@@ -33,14 +40,24 @@ public final class GatewayMetrics: Sendable {
     }
 
     func record(route: String, method: String, status: Int, duration: Duration) {
-        registry.makeCounter(
-            descriptor: .init(namespace: "moviemash", metricName: "http_requests", unitName: "total", helpText: "HTTP requests by route, method and status"),
-            labels: [("route", route), ("method", method), ("status", "\(status)")]
-        ).increment()
-        registry.makeDurationHistogram(
-            descriptor: .init(namespace: "moviemash", metricName: "http_request_duration", unitName: "seconds", helpText: "HTTP request latency by route"),
-            labels: [("route", route), ("method", method)], buckets: Self.buckets
-        ).record(duration)
+        let key = InstrumentKey(route: route, method: method, status: status)
+        let instruments = self.instruments.withLock { $0[key] } ?? makeInstruments(key)
+        instruments.requests.increment()
+        instruments.latency.record(duration)
+    }
+
+    /// The counter and histogram of one route, method and status, kept after the first request: asking
+    /// the registry builds the metric's name and compares label lists under its lock on every request.
+    private func makeInstruments(_ key: InstrumentKey) -> (requests: Counter, latency: DurationHistogram) {
+        let made = (
+            requests: registry.makeCounter(
+                descriptor: .init(namespace: "moviemash", metricName: "http_requests", unitName: "total", helpText: "HTTP requests by route, method and status"),
+                labels: [("route", key.route), ("method", key.method), ("status", "\(key.status)")]),
+            latency: registry.makeDurationHistogram(
+                descriptor: .init(namespace: "moviemash", metricName: "http_request_duration", unitName: "seconds", helpText: "HTTP request latency by route"),
+                labels: [("route", key.route), ("method", key.method)], buckets: Self.buckets))
+        instruments.withLock { $0[key] = made }
+        return made
     }
 
     /// The exposition text, after sampling the gauges.
@@ -56,20 +73,22 @@ public final class GatewayMetrics: Sendable {
 }
 
 /// Counts and times every request under its route pattern (Hummingbird files unmatched paths under
-/// `NotFound`), so a scan of random URLs cannot grow the label set.
+/// `NotFound`) and a known method name, so a scan of random URLs or methods cannot grow the label set.
 struct RequestMetricsMiddleware: RouterMiddleware {
     typealias Context = GatewayContext
     let metrics: GatewayMetrics
+    private static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
     func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         let route = { context.endpointPath ?? "unmatched" }
+        let method = Self.methods.contains(request.method.rawValue) ? request.method.rawValue : "other"
         do {
             let response = try await next(request, context)
-            metrics.record(route: route(), method: request.method.rawValue, status: response.status.code, duration: .now - start)
+            metrics.record(route: route(), method: method, status: response.status.code, duration: .now - start)
             return response
         } catch let error as HTTPResponseError {
-            metrics.record(route: route(), method: request.method.rawValue, status: error.status.code, duration: .now - start)
+            metrics.record(route: route(), method: method, status: error.status.code, duration: .now - start)
             throw error
         }
     }

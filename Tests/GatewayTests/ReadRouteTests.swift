@@ -96,12 +96,14 @@ func problem(_ buffer: ByteBuffer) throws -> Problem {
             for _ in 0..<3 { try await client.execute(uri: "/health", method: .get) { _ in } }
             try await client.execute(uri: "/api/sets/zz", method: .get) { _ in }
             try await client.execute(uri: "/no/such/\(UUID())", method: .get) { _ in }
+            for method in ["BREW", "WHEN"] { try await client.execute(uri: "/health", method: .init(method)!) { _ in } }
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(response.status == .ok && response.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
                 let text = String(buffer: response.body)
                 #expect(text.contains(#"moviemash_http_requests_total{route="/health",method="GET",status="200"} 3"#), "\(text)")
                 #expect(text.contains(#"moviemash_http_requests_total{route="/api/sets/{id}",method="GET",status="400"} 1"#))
                 #expect(text.contains(#"route="NotFound",method="GET",status="404"} 1"#) && !text.contains("/no/such"))
+                #expect(text.contains(#"route="NotFound",method="other",status="405"} 2"#) && !text.contains("BREW"), "\(text)")
                 #expect(text.contains("moviemash_http_request_duration_seconds_bucket") && text.contains("moviemash_log_position 42"))
             }
         }
