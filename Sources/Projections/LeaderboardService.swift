@@ -10,6 +10,8 @@ import Synchronization
 /// always see one complete fit, never a half-updated one. A fit (with its bootstrap) keeps both cores
 /// busy, so after a fit that took d the next waits at least `idleFactor` × d: under a steady stream of
 /// votes the leaderboards take at most 1 / (1 + idleFactor) of the machine, and the gateway the rest.
+/// Fits run at low priority, so on a machine kept busy they could starve; `maximumStaleness` bounds that:
+/// no pause is longer, and a fit that starts when the leaderboards are older runs at normal priority.
 public final class LeaderboardService: Service, Sendable {
     /// The standings of one fit and the log position of the counts it used.
     public struct Standings: Sendable {
@@ -27,14 +29,36 @@ public final class LeaderboardService: Service, Sendable {
     private let source: ProjectorService<BradleyTerryCounts>
     private let interval: Duration
     private let idleFactor: Int
+    private let maximumStaleness: Duration
     private let logger: Logger
     private let published = Mutex(Standings())
+    /// When the published fit started: its counts are that old.
+    private let publishedAt = Mutex<ContinuousClock.Instant?>(nil)
 
-    public init(source: ProjectorService<BradleyTerryCounts>, interval: Duration = .seconds(5), idleFactor: Int = 9, logger: Logger) {
+    public init(
+        source: ProjectorService<BradleyTerryCounts>, interval: Duration = .seconds(5), idleFactor: Int = 9,
+        maximumStaleness: Duration = .seconds(60), logger: Logger
+    ) {
         self.source = source
         self.interval = interval
         self.idleFactor = idleFactor
+        self.maximumStaleness = maximumStaleness
         self.logger = logger
+    }
+
+    /// The priority of a fit starting `now`: normal for the first (there is nothing to serve until it is
+    /// done) and when the leaderboards are older than `maximumStaleness`, low otherwise.
+    static func priority(
+        lastFit: ContinuousClock.Instant?, now: ContinuousClock.Instant, maximumStaleness: Duration
+    ) -> BackgroundThreads.Priority {
+        guard let lastFit, now - lastFit <= maximumStaleness else { return .normal }
+        return .low
+    }
+
+    /// The pause after a fit that took `took`: `idleFactor` times as long, at least `interval`, at most
+    /// `maximumStaleness`.
+    static func pause(after took: Duration, interval: Duration, idleFactor: Int, maximumStaleness: Duration) -> Duration {
+        min(max(interval, took * idleFactor), max(interval, maximumStaleness))
     }
 
     public var current: Standings { published.withLock { $0 } }
@@ -53,7 +77,8 @@ public final class LeaderboardService: Service, Sendable {
                 } catch is CancellationError {
                     return
                 }
-                pause = max(interval, (ContinuousClock.now - started) * idleFactor)
+                pause = Self.pause(
+                    after: ContinuousClock.now - started, interval: interval, idleFactor: idleFactor, maximumStaleness: maximumStaleness)
             }
             do {
                 try await cancelWhenGracefulShutdown { [pause] in try await Task.sleep(for: pause) }
@@ -63,15 +88,15 @@ public final class LeaderboardService: Service, Sendable {
         }
     }
 
-    /// Fits `counts` now and publishes the result. The first fit runs at normal priority: until it is done
-    /// there are no ratings to serve.
+    /// Fits `counts` now and publishes the result.
     public func refit(_ counts: BradleyTerryCounts, position: UInt64) async throws {
         let started = ContinuousClock.now
-        let priority: BackgroundThreads.Priority = published.withLock { $0.sets.entries.isEmpty && $0.films.entries.isEmpty } ? .normal : .low
+        let priority = Self.priority(lastFit: publishedAt.withLock { $0 }, now: started, maximumStaleness: maximumStaleness)
         let sets = await Leaderboard.fit(counts.sets, configuration: counts.configuration, priority: priority)
         let films = await Leaderboard.fit(counts.films, configuration: counts.configuration, priority: priority)
         try Task.checkCancellation()
         published.withLock { $0 = Standings(sets: sets, films: films, position: position) }
+        publishedAt.withLock { $0 = started }
         logger.debug("leaderboards refitted", metadata: [
             "position": "\(position)", "sets": "\(sets.entries.count)", "films": "\(films.entries.count)",
             "seconds": "\((ContinuousClock.now - started) / .seconds(1))",
