@@ -11,16 +11,9 @@ public struct JSONWriter {
         bytes.reserveCapacity(capacity)
     }
 
-    public mutating func beginArray() {
-        if needsComma { bytes.append(UInt8(ascii: ",")) }
-        bytes.append(UInt8(ascii: "["))
-        needsComma = false
-    }
+    public mutating func beginArray() { open(UInt8(ascii: "[")) }
 
-    public mutating func endArray() {
-        bytes.append(UInt8(ascii: "]"))
-        needsComma = true
-    }
+    public mutating func endArray() { close(UInt8(ascii: "]")) }
 
     /// A finite number in the shortest form that reads back exactly; a non-finite one (which JSON cannot
     /// express) as `null`.
@@ -34,14 +27,18 @@ public struct JSONWriter {
         needsComma = true
     }
 
-    public mutating func beginObject() {
+    public mutating func beginObject() { open(UInt8(ascii: "{")) }
+
+    public mutating func endObject() { close(UInt8(ascii: "}")) }
+
+    private mutating func open(_ bracket: UInt8) {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
-        bytes.append(UInt8(ascii: "{"))
+        bytes.append(bracket)
         needsComma = false
     }
 
-    public mutating func endObject() {
-        bytes.append(UInt8(ascii: "}"))
+    private mutating func close(_ bracket: UInt8) {
+        bytes.append(bracket)
         needsComma = true
     }
 
