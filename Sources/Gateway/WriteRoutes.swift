@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdBcrypt
 import MovieMashCore
+import NIOPosix
 import Projections
 
 /// What the write side of the gateway needs: where events go, and who signs tokens and tickets.
@@ -11,11 +12,26 @@ public struct WriteSide: Sendable {
     /// bcrypt's cost (log₂ rounds): 12 in service; tests may lower it (minimum 4).
     public var bcryptCost: UInt8
     let desk = VotingDesk()
+    /// What a login for a name nobody has checks its password against.
+    let unknownUserHash: String
 
     public init(appender: any EventAppender, authority: TokenAuthority, bcryptCost: UInt8 = 12) {
         self.appender = appender
         self.authority = authority
         self.bcryptCost = max(4, min(bcryptCost, 31))
+        unknownUserHash = Bcrypt.hash(UUID().uuidString, cost: self.bcryptCost)
+    }
+
+    // bcrypt runs on NIO's blocking pool: at cost 12 a hash takes about a quarter of a second, and Swift's
+    // cooperative pool has a thread per core, so a few logins there would hold up every other request.
+    func hash(_ password: String) async throws -> String {
+        try await NIOThreadPool.singleton.runIfActive { [bcryptCost] in Bcrypt.hash(password, cost: bcryptCost) }
+    }
+
+    /// Whether `password` matches `hash`; bcrypt reads no more than 72 bytes, so a longer password never does.
+    func verify(_ password: String, hash: String) async throws -> Bool {
+        guard password.utf8.count <= 72 else { return false }
+        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
     }
 }
 
@@ -131,7 +147,7 @@ extension GatewayApplication {
             }
             let user: UserRegistered
             do {
-                let hash = Bcrypt.hash(credentials.password, cost: writes.bcryptCost)
+                let hash = try await writes.hash(credentials.password)
                 user = try UserRegistered(userID: UUID(), username: credentials.username, passwordHash: hash)
                 _ = try await writes.appender.append(EventEnvelope(occurredAt: .now, event: .userRegistered(user)))
             } catch {
@@ -150,7 +166,9 @@ extension GatewayApplication {
             } else {
                 account = readModel.accounts().account(named: credentials.username)
             }
-            guard let account, credentials.password.utf8.count <= 72, Bcrypt.verify(credentials.password, hash: account.passwordHash) else {
+            // An unknown name costs a hash too, so response times do not tell which names exist.
+            let verified = try await writes.verify(credentials.password, hash: account?.passwordHash ?? writes.unknownUserHash)
+            guard let account, verified else {
                 throw Problem(.unauthorized, type: "invalid-credentials", title: "Invalid credentials", detail: "unknown username or wrong password")
             }
             let (token, expires) = try await writes.authority.accessToken(for: account.userID, name: account.username)

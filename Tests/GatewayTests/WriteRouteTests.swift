@@ -36,7 +36,7 @@ let testKeys = try! SigningKeys(parsing: "k2:second-secret-with-at-least-32-byte
 
 func writeApp(
     ticketLifetime: Duration = .seconds(600), perAddress: RateLimiter.Limit = .init(perSecond: 1000, burst: 1000),
-    perVoter: RateLimiter.Limit = .init(perSecond: 1000, burst: 1000)
+    perVoter: RateLimiter.Limit = .init(perSecond: 1000, burst: 1000), bcryptCost: UInt8 = 4
 ) async -> (some ApplicationProtocol, MemoryAppender) {
     let (model, _) = await sampleReadModel()
     let appender = MemoryAppender()
@@ -45,7 +45,7 @@ func writeApp(
     configuration.perAddress = perAddress
     configuration.perVoter = perVoter
     let writes = WriteSide(
-        appender: appender, authority: await TokenAuthority(keys: testKeys, ticketLifetime: ticketLifetime), bcryptCost: 4)
+        appender: appender, authority: await TokenAuthority(keys: testKeys, ticketLifetime: ticketLifetime), bcryptCost: bcryptCost)
     return (Application(router: GatewayApplication.router(readModel: model, writes: writes, configuration: configuration)), appender)
 }
 
@@ -266,6 +266,32 @@ extension TestClientProtocol {
             let (status, body) = try await client.vote(ada, ticket: ticket)
             let refusal = try problem(body)
             #expect(status == .badRequest && refusal.type.hasSuffix("/invalid-ticket"))
+        }
+    }
+
+    /// A bcrypt hash at a real cost takes a good part of a second; on Swift's cooperative pool (a thread
+    /// per core) a few logins at once would stall every other request until they were done.
+    @Test func loginsInProgressDoNotHoldUpOtherRequests() async throws {
+        let (app, _) = await writeApp(bcryptCost: 12)
+        try await app.test(.router) { client in
+            _ = try await client.login("ada")
+            let logins = 2 * ProcessInfo.processInfo.activeProcessorCount
+            try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<logins {
+                    group.addTask {
+                        try await client.execute(uri: "/api/auth/login", method: .post, body: json(Credentials(username: "ada", password: "correct horse battery"))) { response in
+                            #expect(response.status == .ok)
+                        }
+                        return "login"
+                    }
+                }
+                group.addTask {
+                    try await client.execute(uri: "/health", method: .get) { #expect($0.status == .ok) }
+                    return "health"
+                }
+                #expect(try await group.next() == "health", "/health waited for a login to finish")
+                try await group.waitForAll()
+            }
         }
     }
 }
