@@ -58,11 +58,12 @@ struct AllowlistCORSMiddleware: RouterMiddleware {
 /// a content security policy allowing only this origin's scripts, styles and API (no inline code at all).
 struct SecurityHeadersMiddleware: RouterMiddleware {
     typealias Context = GatewayContext
+    private static let referrerPolicy = HTTPFields.Element.Name("Referrer-Policy")!
 
     func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
         response.headers[.xContentTypeOptions] = "nosniff"
-        response.headers[HTTPFields.Element.Name("Referrer-Policy")!] = "no-referrer"
+        response.headers[Self.referrerPolicy] = "no-referrer"
         if response.headers[.contentType]?.hasPrefix("text/html") == true {
             response.headers[.contentSecurityPolicy] =
                 "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"

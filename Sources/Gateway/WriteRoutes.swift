@@ -19,7 +19,7 @@ public struct WriteSide: Sendable {
         self.appender = appender
         self.authority = authority
         self.bcryptCost = max(4, min(bcryptCost, 31))
-        unknownUserHash = Bcrypt.hash(UUID().uuidString, cost: self.bcryptCost)
+        unknownUserHash = Bcrypt.hash(UUID.random().uuidString, cost: self.bcryptCost)
     }
 
     // bcrypt runs on NIO's blocking pool: at cost 12 a hash takes about a quarter of a second, and Swift's
@@ -139,7 +139,7 @@ extension GatewayApplication {
                               detail: "the password must be at least 8 characters and at most 72 bytes of UTF-8 (bcrypt reads no further)")
             }
             let placeholder = "$2b$04$" + String(repeating: "a", count: 53)
-            do { _ = try UserRegistered(userID: UUID(), username: credentials.username, passwordHash: placeholder) } catch {
+            do { _ = try UserRegistered(userID: UUID.random(), username: credentials.username, passwordHash: placeholder) } catch {
                 throw Problem(.badRequest, type: "invalid-registration", title: "Invalid registration", detail: "\(error)")
             }
             guard writes.desk.reserve(credentials.username, accounts: readModel.accounts()) else {
@@ -148,7 +148,7 @@ extension GatewayApplication {
             let user: UserRegistered
             do {
                 let hash = try await writes.hash(credentials.password)
-                user = try UserRegistered(userID: UUID(), username: credentials.username, passwordHash: hash)
+                user = try UserRegistered(userID: UUID.random(), username: credentials.username, passwordHash: hash)
                 _ = try await writes.appender.append(EventEnvelope(occurredAt: .now, event: .userRegistered(user)))
             } catch {
                 writes.desk.finishRegistration(credentials.username, account: nil)
@@ -189,7 +189,7 @@ extension GatewayApplication {
                 throw Problem(.serviceUnavailable, type: "no-comparisons", title: "Nothing to compare",
                               detail: "there are no two sets this voter has not just seen")
             }
-            let (ticket, expires) = writes.authority.ticket(id: UUID(), voter: voter.id, pair: (a.setID, b.setID))
+            let (ticket, expires) = writes.authority.ticket(id: UUID.random(), voter: voter.id, pair: (a.setID, b.setID))
             writes.desk.noteShown(PairKey(a.setID, b.setID), to: voter.id)
             return ComparisonBody(
                 ticket: ticket, expiresAt: Timestamp(expires).description,
@@ -217,7 +217,7 @@ extension GatewayApplication {
             let vote = try await decode(VoteRequest.self, from: request, limit: limit)
             let ticket = try writes.authority.redeem(vote.ticket, by: voter.id)
             let event = try VoteCast(
-                voteID: UUID(), userID: voter.id, setA: ticket.a, setB: ticket.b, winner: vote.winner, ticketID: ticket.id, castAt: .now)
+                voteID: UUID.random(), userID: voter.id, setA: ticket.a, setB: ticket.b, winner: vote.winner, ticketID: ticket.id, castAt: .now)
             // The event id is the ticket id: the log keeps a ticket to one vote, racing requests and restarts
             // included.
             guard let position = try await writes.appender.appendNew(EventEnvelope(eventID: ticket.id, occurredAt: .now, event: .voteCast(event)))

@@ -63,7 +63,7 @@ public struct EventEnvelope: Hashable, Sendable, Codable {
     public var occurredAt: Timestamp
     public var event: Event
 
-    public init(position: UInt64? = nil, eventID: UUID = UUID(), occurredAt: Timestamp, event: Event) {
+    public init(position: UInt64? = nil, eventID: UUID = .random(), occurredAt: Timestamp, event: Event) {
         self.position = position
         self.eventID = eventID
         self.occurredAt = occurredAt

@@ -85,6 +85,21 @@ public struct SetID: Hashable, Comparable, Sendable, Codable, CustomStringConver
 
 let hexAlphabet = Array("0123456789abcdef".utf8)
 
+extension UUID {
+    /// A random (version 4) UUID from the system generator (`getrandom`). Foundation's `UUID()` opens,
+    /// reads and closes `/dev/urandom` on Linux for every id, which showed up in profiles of the vote and
+    /// comparison routes.
+    public static func random() -> UUID {
+        var generator = SystemRandomNumberGenerator()
+        var bytes = UInt128(generator.next() as UInt64) << 64 | UInt128(generator.next() as UInt64)
+        return withUnsafeMutableBytes(of: &bytes) { raw in
+            raw[6] = raw[6] & 0x0F | 0x40
+            raw[8] = raw[8] & 0x3F | 0x80
+            return UUID(uuid: raw.loadUnaligned(as: uuid_t.self))
+        }
+    }
+}
+
 /// A registered MovieMash user.
 public typealias UserID = UUID
 /// One cast vote.

@@ -59,7 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
         let postgresURL = try (postgres ?? environment["MOVIEMASH_POSTGRES"]).map { try PostgresURL($0) }
         let snapshots = (snapshotDir ?? environment["MOVIEMASH_SNAPSHOTS"]).map { SnapshotStore(directory: $0) }
 
-        let logger = Logger(label: "moviemash")
+        let logger = Logger(label: "moviemash") { DeferredMetadataLogHandler(StreamLogHandler.standardOutput(label: $0)) }
         let keys: SigningKeys
         if let text = jwtKeys ?? environment["MOVIEMASH_JWT_KEYS"] {
             do { keys = try SigningKeys(parsing: text) } catch { throw ValidationError(error.detail) }

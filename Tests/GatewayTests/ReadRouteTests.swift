@@ -2,8 +2,10 @@ import Foundation
 @testable import Gateway
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import MovieMashCore
 import Projections
+import Synchronization
 import Testing
 
 /// A read model over seeded sample events: 60 sets, 800 votes, Bradley–Terry fitted once.
@@ -153,5 +155,44 @@ func problem(_ buffer: ByteBuffer) throws -> Problem {
                 #expect(page.total == catalogue.movies.count && page.items.count == 100)
             }
         }
+    }
+}
+
+/// Every event a handler is given, metadata included.
+private struct EventRecorder: LogHandler {
+    final class Store: Sendable {
+        let events = Mutex<[LogEvent]>([])
+    }
+
+    let store: Store
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        store.events.withLock { $0.append(event) }
+    }
+}
+
+@Suite struct DeferredMetadataLogHandlerTests {
+    @Test func metadataReachesTheWrappedHandlerWithEachMessageAndExplicitMetadataWins() {
+        let store = EventRecorder.Store()
+        var logger = Logger(label: "test") { _ in DeferredMetadataLogHandler(EventRecorder(store: store)) }
+        logger.logLevel = .info
+        logger[metadataKey: "request"] = "r1"
+        logger[metadataKey: "route"] = "/a"
+        logger.debug("below the level")
+        logger.info("first", metadata: ["route": "/b", "extra": "x"])
+        logger[metadataKey: "request"] = nil
+        logger.warning("second")
+        let events = store.events.withLock { $0 }
+        #expect(events.map { "\($0.message)" } == ["first", "second"])
+        #expect(events.first?.metadata == ["request": "r1", "route": "/b", "extra": "x"])
+        #expect(events.last?.metadata == ["route": "/a"])
+        #expect(logger.logLevel == .info && logger[metadataKey: "route"] == "/a")
     }
 }

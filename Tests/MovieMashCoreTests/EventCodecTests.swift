@@ -19,6 +19,27 @@ import TestSupport
         return events
     }
 
+    @Test func randomUUIDsAreVersion4AndDistinct() {
+        let ids = (0..<10_000).map { _ in UUID.random() }
+        #expect(Set(ids).count == ids.count)
+        for id in ids {
+            #expect(id.uuid.6 >> 4 == 4 && id.uuid.8 >> 6 == 0b10, "\(id)")
+            #expect(UUID(uuidString: id.uuidString) == id)
+        }
+        // Every other bit varies: OR-ing all ids sets them, AND-ing clears them (a stuck bit would show).
+        var any = [UInt8](repeating: 0, count: 16), all = [UInt8](repeating: 0xFF, count: 16)
+        for id in ids {
+            withUnsafeBytes(of: id.uuid) { bytes in
+                for index in 0..<16 {
+                    any[index] |= bytes[index]
+                    all[index] &= bytes[index]
+                }
+            }
+        }
+        #expect(any == (0..<16).map { $0 == 6 ? 0x4F : $0 == 8 ? 0xBF : 0xFF })
+        #expect(all == (0..<16).map { $0 == 6 ? 0x40 : $0 == 8 ? 0x80 : 0x00 })
+    }
+
     @Test func everyEventRoundTripsThroughBinaryAndJSON() throws {
         for envelope in Self.samples() {
             let bytes = EventCodec.encode(envelope.event, occurredAt: envelope.occurredAt)
