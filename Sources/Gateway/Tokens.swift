@@ -73,23 +73,33 @@ struct TicketSigner: Sendable {
     /// costs as much as the rest of a ticket's MAC, so it is done once.
     private let keys: [String: HMAC<SHA256>]
     private let signingKey: String
+    /// `t1.KID.` of the signing key: what every ticket starts with.
+    private let signingPrefix: [UInt8]
 
     init(keys: SigningKeys) {
         var derived: [String: HMAC<SHA256>] = [:]
         for key in keys.secrets(for: "tickets") { derived[key.id] = HMAC(key: SymmetricKey(data: Array(key.secret.utf8))) }
         self.keys = derived
         signingKey = keys.keys[0].id
+        signingPrefix = Array("t1.\(keys.keys[0].id).".utf8)
     }
 
     func sign(_ ticket: Ticket) -> String {
-        var payload: [UInt8] = []
-        payload.reserveCapacity(72)
-        for uuid in [ticket.id, ticket.voter] { withUnsafeBytes(of: uuid.uuid) { payload.append(contentsOf: $0) } }
-        for set in [ticket.a, ticket.b] { withUnsafeBytes(of: set.value.bigEndian) { payload.append(contentsOf: $0) } }
-        withUnsafeBytes(of: ticket.expires.bigEndian) { payload.append(contentsOf: $0) }
-        let signed = Array("t1.\(signingKey).".utf8) + Base64.encodeToBytes(bytes: payload, options: Self.encoding)
-        let mac = Self.mac(signed, keyed: keys[signingKey]!)
-        return String(decoding: signed + [UInt8(ascii: ".")] + Base64.encodeToBytes(bytes: Array(mac), options: Self.encoding), as: UTF8.self)
+        var payload = [UInt8](repeating: 0, count: 72)
+        payload.withUnsafeMutableBytes { bytes in
+            bytes.storeBytes(of: ticket.id.uuid, toByteOffset: 0, as: uuid_t.self)
+            bytes.storeBytes(of: ticket.voter.uuid, toByteOffset: 16, as: uuid_t.self)
+            bytes.storeBytes(of: ticket.a.value.bigEndian, toByteOffset: 32, as: UInt128.self)
+            bytes.storeBytes(of: ticket.b.value.bigEndian, toByteOffset: 48, as: UInt128.self)
+            bytes.storeBytes(of: ticket.expires.bigEndian, toByteOffset: 64, as: Int64.self)
+        }
+        var token = signingPrefix
+        token.reserveCapacity(signingPrefix.count + 96 + 1 + 43)
+        token.append(contentsOf: Base64.encodeToBytes(bytes: payload, options: Self.encoding))
+        let mac = Self.mac(token, keyed: keys[signingKey]!)
+        token.append(UInt8(ascii: "."))
+        token.append(contentsOf: Base64.encodeToBytes(bytes: Array(mac), options: Self.encoding))
+        return String(decoding: token, as: UTF8.self)
     }
 
     /// The ticket if `token` is one this service signed (with any configured key) and it has not expired.

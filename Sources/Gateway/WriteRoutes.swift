@@ -178,10 +178,7 @@ extension GatewayApplication {
             let voter = try await voter(request)
             let catalogue = readModel.catalogue(), tallies = readModel.tallies(), elo = readModel.elo(), standings = readModel.standings()
             let selector = selectors.selector(readModel: readModel, catalogue: catalogue)
-            let recent = readModel.recentPairs().pairs(of: voter.id), shown = writes.desk.shownPairs(to: voter.id)
-            var excluded = Set<PairKey>(minimumCapacity: recent.count + shown.count)
-            excluded.formUnion(recent)
-            excluded.formUnion(shown)
+            let excluded = readModel.recentPairs().pairs(of: voter.id) + writes.desk.shownPairs(to: voter.id)
             // One draw from the system generator seeds the many the selector makes (each system draw is a syscall).
             var random = SplitMix64(seed: UInt64.random(in: .min ... .max))
             guard let pair = selector.next(excluding: excluded, using: &random),

@@ -21,7 +21,13 @@ public struct PairCounts<Item: Hashable & Sendable>: Sendable {
 
     /// How often `a` beat `b` and `b` beat `a`.
     public func wins(_ a: Item, _ b: Item) -> (a: Int, b: Int) {
-        guard let i = items.index(of: a), let j = items.index(of: b), i != j else { return (0, 0) }
+        guard let i = items.index(of: a), let j = items.index(of: b) else { return (0, 0) }
+        return wins(i, j)
+    }
+
+    /// How often the item interned at `i` beat the one at `j`, and the reverse.
+    public func wins(_ i: Int32, _ j: Int32) -> (a: Int, b: Int) {
+        guard i != j else { return (0, 0) }
         let (low, high) = i < j ? (i, j) : (j, i)
         let value = packed[UInt64(UInt32(low)) << 32 | UInt64(UInt32(high))] ?? 0
         let (lowWins, highWins) = (Int(value >> 32), Int(value & 0xFFFF_FFFF))

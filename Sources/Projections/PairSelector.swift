@@ -43,15 +43,15 @@ public struct PairSelector: Sendable {
     public let configuration: Configuration
     /// Best rating first.
     private let candidates: [Candidate]
-    private let votesOnPair: @Sendable (SetID, SetID) -> Int
+    /// Votes already on the pair of candidates at two positions.
+    private let votesOnPair: @Sendable (Int, Int) -> Int
 
     public init(
         candidates: [Candidate], configuration: Configuration = Configuration(),
         votesOnPair: @escaping @Sendable (SetID, SetID) -> Int
     ) {
-        self.configuration = configuration
-        self.candidates = candidates.sorted { ($0.rating, $0.set) > ($1.rating, $1.set) }
-        self.votesOnPair = votesOnPair
+        let sorted = Self.ordered(candidates)
+        self.init(sorted: sorted, configuration: configuration) { votesOnPair(sorted[$0].set, sorted[$1].set) }
     }
 
     /// Candidates from the current projections: Bradley–Terry rating and interval where the set has one,
@@ -60,23 +60,39 @@ public struct PairSelector: Sendable {
         catalogue: Catalogue, elo: EloRatings, leaderboard: Leaderboard<SetID>, tallies: Tallies,
         configuration: Configuration = Configuration()
     ) {
-        let candidates = catalogue.sets.keys.map { set in
+        let sorted = Self.ordered(catalogue.sets.keys.map { set in
             let standing = leaderboard[set]
             return Candidate(
                 set: set, rating: standing?.rating ?? elo.rating(of: set) ?? elo.configuration.base,
                 halfWidth: standing?.halfWidth ?? configuration.unknownHalfWidth,
                 genres: catalogue.genreSignature(of: set))
-        }
-        self.init(candidates: candidates, configuration: configuration) { a, b in
-            let votes = tallies.votes(a, b)
+        })
+        // Each set's tally index, found once here rather than hashed twice per partner per request.
+        let pairs = tallies.pairs
+        let indices = sorted.map { pairs.items.index(of: $0.set) }
+        self.init(sorted: sorted, configuration: configuration) { i, j in
+            guard let a = indices[i], let b = indices[j] else { return 0 }
+            let votes = pairs.wins(a, b)
             return votes.a + votes.b
         }
+    }
+
+    private init(sorted: [Candidate], configuration: Configuration, votesOnPair: @escaping @Sendable (Int, Int) -> Int) {
+        self.configuration = configuration
+        candidates = sorted
+        self.votesOnPair = votesOnPair
+    }
+
+    private static func ordered(_ candidates: [Candidate]) -> [Candidate] {
+        candidates.sorted { ($0.rating, $0.set) > ($1.rating, $1.set) }
     }
 
     public var count: Int { candidates.count }
 
     /// The next pair, or nil when every pair is excluded (or there are fewer than two sets).
-    public func next(excluding excluded: Set<PairKey>, using random: inout some RandomNumberGenerator) -> (SetID, SetID)? {
+    /// `excluded` may be any collection: an array of a voter's few recent pairs costs less to pass than a
+    /// set built for each request, and only the anchor's partners are looked up in it.
+    public func next(excluding excluded: some Collection<PairKey>, using random: inout some RandomNumberGenerator) -> (SetID, SetID)? {
         let n = candidates.count
         guard n >= 2 else { return nil }
         if Double.random(in: 0..<1, using: &random) < configuration.exploration,
@@ -89,22 +105,23 @@ public struct PairSelector: Sendable {
             if candidates[other].halfWidth > candidates[anchor].halfWidth { anchor = other }
         }
         let a = candidates[anchor]
+        let taken = excluded.compactMap { $0.low == a.set ? $0.high : $0.high == a.set ? $0.low : nil }
         var best: (index: Int, score: Double)?
         for index in max(0, anchor - configuration.window)...min(n - 1, anchor + configuration.window) where index != anchor {
             let b = candidates[index]
-            if excluded.contains(PairKey(a.set, b.set)) { continue }
+            if taken.contains(b.set) { continue }
             let p = 1 / (1 + pow(10, (b.rating - a.rating) / configuration.scale))
             let union = (a.genres | b.genres).nonzeroBitCount
             let distance = union == 0 ? 0 : 1 - Double((a.genres & b.genres).nonzeroBitCount) / Double(union)
             let score = p * (1 - p) * (a.halfWidth * a.halfWidth + b.halfWidth * b.halfWidth) * (0.5 + 0.5 * distance)
-                / Double(1 + votesOnPair(a.set, b.set))
+                / Double(1 + votesOnPair(anchor, index))
             if score > best?.score ?? -1 { best = (index, score) }
         }
         if let best { return (a.set, candidates[best.index].set) }
         return randomPair(excluding: excluded, using: &random)
     }
 
-    private func randomPair(excluding excluded: Set<PairKey>, using random: inout some RandomNumberGenerator) -> (SetID, SetID)? {
+    private func randomPair(excluding excluded: some Collection<PairKey>, using random: inout some RandomNumberGenerator) -> (SetID, SetID)? {
         let n = candidates.count
         for _ in 0..<32 {
             let i = Int.random(in: 0..<n, using: &random)

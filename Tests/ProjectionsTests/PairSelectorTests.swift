@@ -55,7 +55,41 @@ import Testing
         #expect(adaptive < uniform)
     }
 
-    @Test func neverOffersAnExcludedPairAndIsDeterministicGivenASeed() {
+    /// The selector built from the projections finds each pair's votes in the tallies: with no exploration
+    /// and equal ratings, a pair voted on 20 times loses to the unvoted pairs beside it.
+    @Test func theProjectionsSelectorFindsEachPairsVotesInTheTallies() throws {
+        var sample = SampleEvents(seed: 9, films: 12, sets: 3, voters: 2)
+        var catalogue = Catalogue()
+        var base = Tallies()
+        for event in sample.catalogueEvents() {
+            catalogue.apply(event)
+            base.apply(event)
+        }
+        let sets = catalogue.sets.keys.sorted()
+        var configuration = PairSelector.Configuration()
+        configuration.exploration = 0
+        func shareOfFirstPair(votedOn pairs: [(Int, Int)]) throws -> Double {
+            var tallies = base
+            for (a, b) in pairs {
+                for _ in 0..<20 {
+                    tallies.apply(EventEnvelope(occurredAt: .now, event: .voteCast(try VoteCast(
+                        voteID: .random(), userID: .random(), setA: sets[a], setB: sets[b], winner: .setA, ticketID: .random(), castAt: .now))))
+                }
+            }
+            let selector = PairSelector(catalogue: catalogue, elo: EloRatings(), leaderboard: .empty, tallies: tallies, configuration: configuration)
+            var random = SplitMix64(seed: 4)
+            let picks = try (0..<300).map { _ in
+                let pair = try #require(selector.next(excluding: [], using: &random))
+                return PairKey(pair.0, pair.1)
+            }
+            return Double(picks.filter { $0 == PairKey(sets[0], sets[1]) }.count) / Double(picks.count)
+        }
+        #expect(try shareOfFirstPair(votedOn: [(0, 1)]) == 0)
+        // Now the other two pairs carry the votes: anchored on either of the first two sets, it wins.
+        #expect(try shareOfFirstPair(votedOn: [(0, 2), (1, 2)]) > 0.5)
+    }
+
+    @Test func neverOffersAnExcludedPairAndIsDeterministicGivenASeed() throws {
         let ids = Self.sets(12)
         let candidates = ids.enumerated().map { index, id in
             PairSelector.Candidate(set: id, rating: 1500 + Double(index) * 10, halfWidth: 100, genres: UInt64(1) << UInt64(index % 5))
@@ -70,8 +104,20 @@ import Testing
             let pair = selector.next(excluding: excluded, using: &random)
             #expect(pair.map { PairKey($0.0, $0.1) } == PairKey(ids[2], ids[9]))
         }
+        #expect(selector.next(excluding: Array(excluded), using: &random).map { PairKey($0.0, $0.1) } == PairKey(ids[2], ids[9]))
         excluded.insert(PairKey(ids[2], ids[9]))
         #expect(selector.next(excluding: excluded, using: &random) == nil)
+        #expect(selector.next(excluding: Array(excluded), using: &random) == nil)
+
+        // A voter's recent pairs as an array (as the gateway passes them): none is ever offered again.
+        let recent = (0..<30).map { _ in
+            let a = Int.random(in: 0..<ids.count, using: &random), b = (a + Int.random(in: 1..<ids.count, using: &random)) % ids.count
+            return PairKey(ids[a], ids[b])
+        }
+        for _ in 0..<500 {
+            let pair = try #require(selector.next(excluding: recent, using: &random))
+            #expect(!recent.contains(PairKey(pair.0, pair.1)))
+        }
 
         var first = SplitMix64(seed: 42), second = SplitMix64(seed: 42)
         let a = (0..<200).map { _ in selector.next(excluding: [], using: &first).map { PairKey($0.0, $0.1) } }
