@@ -179,8 +179,7 @@ extension GatewayApplication {
             let catalogue = readModel.catalogue(), tallies = readModel.tallies(), elo = readModel.elo(), standings = readModel.standings()
             let selector = selectors.selector(readModel: readModel, catalogue: catalogue)
             let excluded = readModel.recentPairs().pairs(of: voter.id) + writes.desk.shownPairs(to: voter.id)
-            // One draw from the system generator seeds the many the selector makes (each system draw is a syscall).
-            var random = SplitMix64(seed: UInt64.random(in: .min ... .max))
+            var random = SystemRandomNumberGenerator()
             guard let pair = selector.next(excluding: excluded, using: &random),
                   let a = catalogue.sets[pair.0], let b = catalogue.sets[pair.1] else {
                 throw Problem(.serviceUnavailable, type: "no-comparisons", title: "Nothing to compare",

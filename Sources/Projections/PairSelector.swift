@@ -93,6 +93,9 @@ public struct PairSelector: Sendable {
     /// `excluded` may be any collection: an array of a voter's few recent pairs costs less to pass than a
     /// set built for each request, and only the anchor's partners are looked up in it.
     public func next(excluding excluded: some Collection<PairKey>, using random: inout some RandomNumberGenerator) -> (SetID, SetID)? {
+        // One draw from the caller's generator seeds a concrete one: generic draws across modules are not
+        // specialized, and cost more than the rest of the choice.
+        var random = SplitMix64(seed: random.next())
         let n = candidates.count
         guard n >= 2 else { return nil }
         if Double.random(in: 0..<1, using: &random) < configuration.exploration,
@@ -106,22 +109,32 @@ public struct PairSelector: Sendable {
         }
         let a = candidates[anchor]
         let taken = excluded.compactMap { $0.low == a.set ? $0.high : $0.high == a.set ? $0.low : nil }
-        var best: (index: Int, score: Double)?
+        // Each partner's score before dividing by the votes already on the pair, an upper bound of its
+        // score: taken best first, the votes (a table lookup, usually a cache miss) are needed only until
+        // the next bound falls below the best score found.
+        var bounds: [(bound: Double, index: Int)] = []
+        bounds.reserveCapacity(2 * configuration.window)
         for index in max(0, anchor - configuration.window)...min(n - 1, anchor + configuration.window) where index != anchor {
             let b = candidates[index]
             if taken.contains(b.set) { continue }
             let p = 1 / (1 + pow(10, (b.rating - a.rating) / configuration.scale))
             let union = (a.genres | b.genres).nonzeroBitCount
             let distance = union == 0 ? 0 : 1 - Double((a.genres & b.genres).nonzeroBitCount) / Double(union)
-            let score = p * (1 - p) * (a.halfWidth * a.halfWidth + b.halfWidth * b.halfWidth) * (0.5 + 0.5 * distance)
-                / Double(1 + votesOnPair(anchor, index))
-            if score > best?.score ?? -1 { best = (index, score) }
+            bounds.append((p * (1 - p) * (a.halfWidth * a.halfWidth + b.halfWidth * b.halfWidth) * (0.5 + 0.5 * distance), index))
+        }
+        bounds.sort { ($0.bound, -$0.index) > ($1.bound, -$1.index) }
+        var best: (index: Int, score: Double)?
+        for (bound, index) in bounds {
+            if let best, bound < best.score { break }
+            let score = bound / Double(1 + votesOnPair(anchor, index))
+            // Equal scores go to the partner nearest the top of the ranking, whatever order they came in.
+            if best.map({ score > $0.score || (score == $0.score && index < $0.index) }) ?? true { best = (index, score) }
         }
         if let best { return (a.set, candidates[best.index].set) }
         return randomPair(excluding: excluded, using: &random)
     }
 
-    private func randomPair(excluding excluded: some Collection<PairKey>, using random: inout some RandomNumberGenerator) -> (SetID, SetID)? {
+    private func randomPair(excluding excluded: some Collection<PairKey>, using random: inout SplitMix64) -> (SetID, SetID)? {
         let n = candidates.count
         for _ in 0..<32 {
             let i = Int.random(in: 0..<n, using: &random)

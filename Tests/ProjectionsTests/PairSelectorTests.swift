@@ -89,6 +89,41 @@ import Testing
         #expect(try shareOfFirstPair(votedOn: [(0, 2), (1, 2)]) > 0.5)
     }
 
+    /// Without exploration the partner is the best-scoring set in the anchor's window (ties to the higher
+    /// ranked), however many of the window's votes the selector skipped looking up.
+    @Test func choosesTheBestScoringPartnerInTheAnchorsWindow() throws {
+        var random = SplitMix64(seed: 11)
+        let ids = Self.sets(60)
+        let candidates = ids.map { id in
+            PairSelector.Candidate(
+                set: id, rating: Double(Int.random(in: 1300...1700, using: &random)), halfWidth: [50.0, 100, 200][Int.random(in: 0..<3, using: &random)],
+                genres: UInt64.random(in: 0..<64, using: &random))
+        }
+        var votes: [PairKey: Int] = [:]
+        for a in ids { for b in ids where a < b { votes[PairKey(a, b)] = Int.random(in: 0...3, using: &random) } }
+        let frozen = votes
+        var configuration = PairSelector.Configuration()
+        configuration.exploration = 0
+        configuration.window = 6
+        let selector = PairSelector(candidates: candidates, configuration: configuration) { frozen[PairKey($0, $1)] ?? 0 }
+        let ranked = candidates.sorted { ($0.rating, $0.set) > ($1.rating, $1.set) }
+        for _ in 0..<500 {
+            let (a, b) = try #require(selector.next(excluding: [], using: &random))
+            let anchor = try #require(ranked.firstIndex { $0.set == a })
+            let window = Array(max(0, anchor - 6)...min(ranked.count - 1, anchor + 6)).filter { $0 != anchor }
+            let scores = window.map { index -> Double in
+                let (x, y) = (ranked[anchor], ranked[index])
+                let p = 1 / (1 + pow(10, (y.rating - x.rating) / 400))
+                let union = (x.genres | y.genres).nonzeroBitCount
+                let distance = union == 0 ? 0 : 1 - Double((x.genres & y.genres).nonzeroBitCount) / Double(union)
+                return p * (1 - p) * (x.halfWidth * x.halfWidth + y.halfWidth * y.halfWidth) * (0.5 + 0.5 * distance)
+                    / Double(1 + frozen[PairKey(x.set, y.set)]!)
+            }
+            let best = window[scores.indices.max { (scores[$0], -$0) < (scores[$1], -$1) }!]
+            #expect(ranked[best].set == b)
+        }
+    }
+
     @Test func neverOffersAnExcludedPairAndIsDeterministicGivenASeed() throws {
         let ids = Self.sets(12)
         let candidates = ids.enumerated().map { index, id in
