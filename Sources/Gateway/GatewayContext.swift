@@ -58,16 +58,20 @@ struct AllowlistCORSMiddleware: RouterMiddleware {
 /// a content security policy allowing only this origin's scripts, styles and API (no inline code at all).
 struct SecurityHeadersMiddleware: RouterMiddleware {
     typealias Context = GatewayContext
-    private static let referrerPolicy = HTTPFields.Element.Name("Referrer-Policy")!
+    // Made once: building a field checks its name and value, and appending skips the search for an
+    // earlier field of the same name (no route sets these).
+    private static let always = [
+        HTTPFields.Element(name: .xContentTypeOptions, value: "nosniff"),
+        HTTPFields.Element(name: HTTPFields.Element.Name("Referrer-Policy")!, value: "no-referrer"),
+    ]
+    private static let page = HTTPFields.Element(
+        name: .contentSecurityPolicy,
+        value: "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
     func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
-        response.headers[.xContentTypeOptions] = "nosniff"
-        response.headers[Self.referrerPolicy] = "no-referrer"
-        if response.headers[.contentType]?.hasPrefix("text/html") == true {
-            response.headers[.contentSecurityPolicy] =
-                "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-        }
+        response.headers.append(contentsOf: Self.always)
+        if response.headers[.contentType]?.hasPrefix("text/html") == true { response.headers.append(Self.page) }
         return response
     }
 }

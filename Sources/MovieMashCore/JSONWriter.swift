@@ -46,7 +46,8 @@ public struct JSONWriter {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
         bytes.append(UInt8(ascii: "\""))
         name.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
         needsComma = false
     }
 
@@ -110,8 +111,26 @@ public struct JSONWriter {
     }
 
     public mutating func integer(_ value: some BinaryInteger) {
+        if let value = Int64(exactly: value) {
+            integer(value)
+        } else {
+            if needsComma { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(contentsOf: String(value).utf8)
+            needsComma = true
+        }
+    }
+
+    /// Digits straight into the output: `String(value)` allocated a string per number.
+    public mutating func integer(_ value: Int64) {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
-        bytes.append(contentsOf: String(value).utf8)
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        let start = bytes.count
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        bytes[start...].reverse()
         needsComma = true
     }
 

@@ -40,7 +40,17 @@ func problem(_ buffer: ByteBuffer) throws -> Problem {
             let (model, _) = await sampleReadModel(caughtUp: caughtUp)
             let app = Application(router: GatewayApplication.router(readModel: model))
             try await app.test(.router) { client in
-                try await client.execute(uri: "/health", method: .get) { #expect($0.status == .ok) }
+                try await client.execute(uri: "/health", method: .get) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.headers[.xContentTypeOptions] == "nosniff")
+                    #expect(response.headers[HTTPFields.Element.Name("Referrer-Policy")!] == "no-referrer")
+                    #expect(response.headers[.contentSecurityPolicy] == nil, "only pages need a policy")
+                }
+                try await client.execute(uri: "/", method: .get) { response in
+                    #expect(response.status == .ok && response.headers[.contentType]?.hasPrefix("text/html") == true)
+                    #expect(response.headers[.contentSecurityPolicy]?.hasPrefix("default-src 'none'; script-src 'self'") == true)
+                    #expect(response.headers[values: .xContentTypeOptions] == ["nosniff"])
+                }
                 try await client.execute(uri: "/ready", method: .get) { response in
                     #expect(response.status == (caughtUp ? .ok : .serviceUnavailable))
                     if !caughtUp {

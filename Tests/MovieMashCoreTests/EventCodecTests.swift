@@ -19,6 +19,22 @@ import TestSupport
         return events
     }
 
+    @Test func jsonWriterWritesEveryIntegerAsJSONReadsIt() throws {
+        var json = JSONWriter()
+        json.beginArray()
+        let signed: [Int64] = [0, 7, -7, 10, -10, 1_000_000_007, .max, .min]
+        for value in signed { json.integer(value) }
+        json.integer(UInt64.max)
+        json.integer(Int8(-128))
+        json.beginObject()
+        json.key("a"); json.integer(1)
+        json.key("b"); json.integer(-2)
+        json.endObject()
+        json.endArray()
+        #expect(String(decoding: json.bytes, as: UTF8.self)
+            == #"[0,7,-7,10,-10,1000000007,9223372036854775807,-9223372036854775808,18446744073709551615,-128,{"a":1,"b":-2}]"#)
+    }
+
     @Test func randomUUIDsAreVersion4AndDistinct() {
         let ids = (0..<10_000).map { _ in UUID.random() }
         #expect(Set(ids).count == ids.count)
