@@ -11,7 +11,7 @@ import Synchronization
 /// busy, so after a fit that took d the next waits at least `idleFactor` × d: under a steady stream of
 /// votes the leaderboards take at most 1 / (1 + idleFactor) of the machine, and the gateway the rest.
 /// Fits run at low priority, so on a machine kept busy they could starve; `maximumStaleness` bounds that:
-/// no pause is longer, and a fit that starts when the leaderboards are older runs at normal priority.
+/// no pause is longer, and after a fit that took longer the next runs at normal priority.
 public final class LeaderboardService: Service, Sendable {
     /// The standings of one fit and the log position of the counts it used.
     public struct Standings: Sendable {
@@ -32,8 +32,8 @@ public final class LeaderboardService: Service, Sendable {
     private let maximumStaleness: Duration
     private let logger: Logger
     private let published = Mutex(Standings())
-    /// When the published fit started: its counts are that old.
-    private let publishedAt = Mutex<ContinuousClock.Instant?>(nil)
+    /// How long the published fit took, from its start to its publication.
+    private let lastFitTook = Mutex<Duration?>(nil)
 
     public init(
         source: ProjectorService<BradleyTerryCounts>, interval: Duration = .seconds(5), idleFactor: Int = 9,
@@ -46,12 +46,13 @@ public final class LeaderboardService: Service, Sendable {
         self.logger = logger
     }
 
-    /// The priority of a fit starting `now`: normal for the first (there is nothing to serve until it is
-    /// done) and when the leaderboards are older than `maximumStaleness`, low otherwise.
-    static func priority(
-        lastFit: ContinuousClock.Instant?, now: ContinuousClock.Instant, maximumStaleness: Duration
-    ) -> BackgroundThreads.Priority {
-        guard let lastFit, now - lastFit <= maximumStaleness else { return .normal }
+    /// The priority of a fit after one that took `previousFit` (nil: none has been published): normal for
+    /// the first (there is nothing to serve until it is done) and after a fit that took longer than
+    /// `maximumStaleness` (it was starved, and the leaderboards went that long without votes), low otherwise.
+    /// Not the age of the leaderboards: after a quiet spell with no votes they are old but not behind, and
+    /// a normal-priority fit then competed with the first votes for the CPU.
+    static func priority(previousFit: Duration?, maximumStaleness: Duration) -> BackgroundThreads.Priority {
+        guard let previousFit, previousFit <= maximumStaleness else { return .normal }
         return .low
     }
 
@@ -91,12 +92,12 @@ public final class LeaderboardService: Service, Sendable {
     /// Fits `counts` now and publishes the result.
     public func refit(_ counts: BradleyTerryCounts, position: UInt64) async throws {
         let started = ContinuousClock.now
-        let priority = Self.priority(lastFit: publishedAt.withLock { $0 }, now: started, maximumStaleness: maximumStaleness)
+        let priority = Self.priority(previousFit: lastFitTook.withLock { $0 }, maximumStaleness: maximumStaleness)
         let sets = await Leaderboard.fit(counts.sets, configuration: counts.configuration, priority: priority)
         let films = await Leaderboard.fit(counts.films, configuration: counts.configuration, priority: priority)
         try Task.checkCancellation()
         published.withLock { $0 = Standings(sets: sets, films: films, position: position) }
-        publishedAt.withLock { $0 = started }
+        lastFitTook.withLock { $0 = ContinuousClock.now - started }
         logger.debug("leaderboards refitted", metadata: [
             "position": "\(position)", "sets": "\(sets.entries.count)", "films": "\(films.entries.count)",
             "seconds": "\((ContinuousClock.now - started) / .seconds(1))",

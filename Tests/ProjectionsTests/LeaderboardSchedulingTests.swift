@@ -2,15 +2,12 @@
 import Testing
 
 @Suite struct LeaderboardSchedulingTests {
-    @Test func fitsYieldUntilTheLeaderboardsAreTooOld() {
-        let now = ContinuousClock.now
-        let priority = { (lastFit: ContinuousClock.Instant?) in
-            LeaderboardService.priority(lastFit: lastFit, now: now, maximumStaleness: .seconds(60))
-        }
+    @Test func fitsYieldUnlessTheFirstOrAfterAStarvedOne() {
+        let priority = { (previous: Duration?) in LeaderboardService.priority(previousFit: previous, maximumStaleness: .seconds(60)) }
         #expect(priority(nil) == .normal)
-        #expect(priority(now - .seconds(5)) == .low)
-        #expect(priority(now - .seconds(60)) == .low)
-        #expect(priority(now - .seconds(61)) == .normal)
+        #expect(priority(.seconds(5)) == .low)
+        #expect(priority(.seconds(60)) == .low)
+        #expect(priority(.seconds(61)) == .normal)
     }
 
     @Test func pausesKeepTheShareButNeverExceedTheStalenessBound() {
