@@ -52,9 +52,10 @@ public enum GatewayApplication {
         let router = Router(context: GatewayContext.self)
         router.middlewares.add(RequestMetricsMiddleware(metrics: configuration.metrics))
         router.middlewares.add(AllowlistCORSMiddleware(origins: configuration.allowedOrigins))
+        // Outside the problem middleware, so problem documents carry the headers too.
+        router.middlewares.add(SecurityHeadersMiddleware())
         router.middlewares.add(ProblemMiddleware())
         router.middlewares.add(AddressRateLimitMiddleware(limiter: RateLimiter(configuration.perAddress)))
-        router.middlewares.add(SecurityHeadersMiddleware())
         // The web page: files of the module's `Web` folder for paths no route takes (`/` is index.html).
         router.middlewares.add(FileMiddleware(
             webFolder, cacheControl: .init([(MediaType(type: .any), [.noCache])]), searchForIndexHtml: true,

@@ -69,7 +69,12 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
         value: "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
     func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
-        var response = try await next(request, context)
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as HTTPResponseError {
+            response = try error.response(from: request, context: context)
+        }
         response.headers.append(contentsOf: Self.always)
         if response.headers[.contentType]?.hasPrefix("text/html") == true { response.headers.append(Self.page) }
         return response

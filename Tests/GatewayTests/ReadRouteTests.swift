@@ -46,6 +46,10 @@ func problem(_ buffer: ByteBuffer) throws -> Problem {
                     #expect(response.headers[HTTPFields.Element.Name("Referrer-Policy")!] == "no-referrer")
                     #expect(response.headers[.contentSecurityPolicy] == nil, "only pages need a policy")
                 }
+                try await client.execute(uri: "/no/such/route", method: .get) { response in
+                    #expect(response.status == .notFound && response.headers[.contentType] == "application/problem+json")
+                    #expect(response.headers[values: .xContentTypeOptions] == ["nosniff"], "problem documents too")
+                }
                 try await client.execute(uri: "/", method: .get) { response in
                     #expect(response.status == .ok && response.headers[.contentType]?.hasPrefix("text/html") == true)
                     #expect(response.headers[.contentSecurityPolicy]?.hasPrefix("default-src 'none'; script-src 'self'") == true)
@@ -53,6 +57,7 @@ func problem(_ buffer: ByteBuffer) throws -> Problem {
                 }
                 try await client.execute(uri: "/ready", method: .get) { response in
                     #expect(response.status == (caughtUp ? .ok : .serviceUnavailable))
+                    #expect(response.headers[values: .xContentTypeOptions] == ["nosniff"], "problem documents too")
                     if !caughtUp {
                         #expect(response.headers[.contentType] == "application/problem+json")
                         let body = try problem(response.body)
