@@ -25,6 +25,18 @@ struct AddressRateLimitMiddleware: RouterMiddleware {
     }
 }
 
+/// `next`'s response, or the response of an error that has one (every problem document): middleware
+/// outside the problem middleware adds its headers to errors too.
+private func responseOrProblem(
+    _ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response
+) async throws -> Response {
+    do {
+        return try await next(request, context)
+    } catch let error as HTTPResponseError {
+        return try error.response(from: request, context: context)
+    }
+}
+
 /// CORS for an allowlist of origins (Hummingbird's `CORSMiddleware` allows one origin or all): answers
 /// preflights, and marks responses to an allowed origin as readable by it. Other origins get no CORS
 /// headers, so browsers keep their pages out.
@@ -43,12 +55,7 @@ struct AllowlistCORSMiddleware: RouterMiddleware {
             headers[.accessControlMaxAge] = "600"
             return Response(status: .noContent, headers: headers)
         }
-        var response: Response
-        do {
-            response = try await next(request, context)
-        } catch let error as HTTPResponseError {
-            response = try error.response(from: request, context: context)
-        }
+        var response = try await responseOrProblem(request, context: context, next: next)
         response.headers.append(contentsOf: headers)
         return response
     }
@@ -69,12 +76,7 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
         value: "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
     func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
-        var response: Response
-        do {
-            response = try await next(request, context)
-        } catch let error as HTTPResponseError {
-            response = try error.response(from: request, context: context)
-        }
+        var response = try await responseOrProblem(request, context: context, next: next)
         response.headers.append(contentsOf: Self.always)
         if response.headers[.contentType]?.hasPrefix("text/html") == true { response.headers.append(Self.page) }
         return response

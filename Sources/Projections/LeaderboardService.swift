@@ -97,10 +97,11 @@ public final class LeaderboardService: Service, Sendable {
         let films = await Leaderboard.fit(counts.films, configuration: counts.configuration, priority: priority)
         try Task.checkCancellation()
         published.withLock { $0 = Standings(sets: sets, films: films, position: position) }
-        lastFitTook.withLock { $0 = ContinuousClock.now - started }
+        let took = ContinuousClock.now - started
+        lastFitTook.withLock { $0 = took }
         logger.debug("leaderboards refitted", metadata: [
             "position": "\(position)", "sets": "\(sets.entries.count)", "films": "\(films.entries.count)",
-            "seconds": "\((ContinuousClock.now - started) / .seconds(1))",
+            "seconds": "\(took / .seconds(1))",
         ])
     }
 }
