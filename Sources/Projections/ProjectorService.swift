@@ -58,7 +58,7 @@ public final class ProjectorService<P: Projector>: Service, Sendable {
         var lastSnapshot = position
         var lastEventID: UUID?
         let reader = log.reader(from: position)
-        var lastPublish = ContinuousClock.now
+        var pacing = PublishPacing(interval: configuration.publishInterval)
         following: while !Task.isCancelled {
             var applied = 0
             while applied < configuration.chunk, let stored = try reader.next() {
@@ -68,20 +68,20 @@ public final class ProjectorService<P: Projector>: Service, Sendable {
                 applied += 1
             }
             let caughtUp = applied < configuration.chunk
-            let sincePublish = ContinuousClock.now - lastPublish
-            if caughtUp, applied > 0, sincePublish < configuration.publishInterval {
-                // Events are arriving faster than publishing is worth: gather more before the next copy.
+            switch pacing.step(applied: applied, caughtUp: caughtUp) {
+            case .gather(let wait):
                 do {
-                    try await cancelWhenGracefulShutdown { [configuration] in try await Task.sleep(for: configuration.publishInterval - sincePublish) }
+                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
                 } catch is CancellationError {
                     break following
                 }
                 continue following
-            }
-            if caughtUp || sincePublish >= configuration.publishInterval {
+            case .publish:
                 let snapshot = (state, position)
                 published.withLock { $0 = snapshot }
-                lastPublish = ContinuousClock.now
+                pacing.published()
+            case .keepApplying:
+                break
             }
             if let snapshots, let id = lastEventID, position - lastSnapshot >= configuration.snapshotEvery {
                 try snapshots.write(state, position: position, lastEventID: id)

@@ -84,7 +84,7 @@ public final class RecommenderService: Service, Sendable {
         // People and new films seen since the last publish.
         var touched: [Int: UInt64] = [:]
         var newFilms: [Int: Int] = [:]
-        var lastPublish = ContinuousClock.now
+        var pacing = PublishPacing(interval: configuration.publishInterval)
         while !Task.isCancelled {
             var applied = 0
             let modelFilms = published.withLock { $0.model?.items.rows }
@@ -99,17 +99,15 @@ public final class RecommenderService: Service, Sendable {
                 }
             }
             let caughtUp = applied < 1024
-            let sincePublish = ContinuousClock.now - lastPublish
-            if caughtUp, applied > 0, sincePublish < configuration.publishInterval {
-                // Events are arriving faster than publishing is worth: gather more before the next copy.
+            switch pacing.step(applied: applied, caughtUp: caughtUp) {
+            case .gather(let wait):
                 do {
-                    try await cancelWhenGracefulShutdown { [configuration] in try await Task.sleep(for: configuration.publishInterval - sincePublish) }
+                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
                 } catch is CancellationError {
                     return
                 }
                 continue
-            }
-            if caughtUp || sincePublish >= configuration.publishInterval {
+            case .publish:
                 let filmFactors = foldInFilms(newFilms, interactions: interactions)
                 let snapshot = interactions, at = position, changed = touched
                 published.withLock { state in
@@ -120,7 +118,9 @@ public final class RecommenderService: Service, Sendable {
                 }
                 touched.removeAll(keepingCapacity: true)
                 newFilms.removeAll(keepingCapacity: true)
-                lastPublish = ContinuousClock.now
+                pacing.published()
+            case .keepApplying:
+                break
             }
             // Before the first training every wait has passed: the first model comes as soon as there is data.
             func waited(_ duration: Duration) -> Bool { lastTraining.map { ContinuousClock.now - $0 >= duration } ?? true }
