@@ -19,8 +19,7 @@ struct AddressRateLimitMiddleware: RouterMiddleware {
     let limiter: RateLimiter
 
     func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
-        let address = context.remoteAddress?.ipAddress ?? "unknown"
-        if let wait = limiter.take(address) { throw Problem.tooManyRequests(wait, who: "this address") }
+        if let wait = limiter.take(context.remoteAddress?.rateLimitKey ?? 0) { throw Problem.tooManyRequests(wait, who: "this address") }
         return try await next(request, context)
     }
 }

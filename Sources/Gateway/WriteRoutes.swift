@@ -110,12 +110,12 @@ struct RecommendationsBody: Codable, Sendable, JSONBody {
 }
 
 struct VoteBody: Codable, Sendable, JSONBody {
-    var voteID: String
+    var voteID: UUID
     var position: UInt64
 
     func write(to json: inout JSONWriter) {
         json.beginObject()
-        json.key("voteID"); json.string(voteID)
+        json.key("voteID"); json.uuid(voteID)
         json.key("position"); json.integer(position)
         json.endObject()
     }
@@ -129,7 +129,7 @@ extension GatewayApplication {
         /// The voter a bearer token names, within their rate limit.
         @Sendable func voter(_ request: Request) async throws -> (id: UserID, name: String) {
             let voter = try await writes.authority.user(fromBearer: request.headers[.authorization])
-            if let wait = perVoter.take(voter.id.uuidString) { throw Problem.tooManyRequests(wait, who: "this voter") }
+            if let wait = perVoter.take(voter.id.rateLimitKey) { throw Problem.tooManyRequests(wait, who: "this voter") }
             return voter
         }
         router.post("/api/auth/register") { request, _ -> Created<RegisteredBody> in
@@ -218,7 +218,7 @@ extension GatewayApplication {
             // included.
             guard let position = try await writes.appender.appendNew(EventEnvelope(eventID: ticket.id, occurredAt: .now, event: .voteCast(event)))
             else { throw Problem(.conflict, type: "ticket-used", title: "Ticket already used", detail: "each ticket allows one vote") }
-            let answer = VoteBody(voteID: event.voteID.uuidString, position: position)
+            let answer = VoteBody(voteID: event.voteID, position: position)
             configuration.metrics.votes.increment()
             if let key { writes.desk.remember(answer, for: key) }
             return Created(body: answer)

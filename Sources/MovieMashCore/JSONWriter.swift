@@ -88,18 +88,20 @@ public struct JSONWriter {
 
     /// A UUID in the uppercase form of `UUID.uuidString`, without going through `sprintf`.
     public mutating func uuid(_ value: UUID) {
-        let upper = Array("0123456789ABCDEF".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(36)
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(UInt8(ascii: "\""))
         withUnsafeBytes(of: value.uuid) { raw in
             for (index, byte) in raw.enumerated() {
-                if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
-                text.append(upper[Int(byte >> 4)])
-                text.append(upper[Int(byte & 0xF)])
+                if index == 4 || index == 6 || index == 8 || index == 10 { bytes.append(UInt8(ascii: "-")) }
+                bytes.append(Self.upperHex[Int(byte >> 4)])
+                bytes.append(Self.upperHex[Int(byte & 0xF)])
             }
         }
-        plain(text)
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
     }
+
+    private static let upperHex: [UInt8] = Array("0123456789ABCDEF".utf8)
 
     public mutating func strings(_ values: [String]) {
         if needsComma { bytes.append(UInt8(ascii: ",")) }

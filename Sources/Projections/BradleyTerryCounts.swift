@@ -74,7 +74,7 @@ public struct Leaderboard<Item: Hashable & Sendable>: Sendable {
 
     /// Best rating first.
     public let entries: [Entry]
-    private let byItem: [Item: Int]
+    @usableFromInline let byItem: [Item: Int]
 
     public init(entries: [Entry]) {
         self.entries = entries
@@ -83,7 +83,8 @@ public struct Leaderboard<Item: Hashable & Sendable>: Sendable {
 
     public static var empty: Leaderboard { Leaderboard(entries: []) }
 
-    public subscript(item: Item) -> BradleyTerry.Standing? { byItem[item].map { entries[$0].standing } }
+    /// Inlinable so the gateway's lookups, on every read, are specialized to its item type.
+    @inlinable public subscript(item: Item) -> BradleyTerry.Standing? { byItem[item].map { entries[$0].standing } }
 
     /// Fits `counts` (with bootstrap intervals) into a leaderboard, on background threads at `priority`.
     public static func fit(

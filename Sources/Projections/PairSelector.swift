@@ -90,12 +90,17 @@ public struct PairSelector: Sendable {
     public var count: Int { candidates.count }
 
     /// The next pair, or nil when every pair is excluded (or there are fewer than two sets).
-    /// `excluded` may be any collection: an array of a voter's few recent pairs costs less to pass than a
-    /// set built for each request, and only the anchor's partners are looked up in it.
-    public func next(excluding excluded: some Collection<PairKey>, using random: inout some RandomNumberGenerator) -> (SetID, SetID)? {
-        // One draw from the caller's generator seeds a concrete one: generic draws across modules are not
-        // specialized, and cost more than the rest of the choice.
-        var random = SplitMix64(seed: random.next())
+    /// `excluded` is an array: a voter's few recent pairs cost less to pass than a set built for each
+    /// request, and only the anchor's partners are looked up in it.
+    public func next(excluding excluded: [PairKey], using random: inout some RandomNumberGenerator) -> (SetID, SetID)? {
+        next(excluding: excluded, seed: random.next())
+    }
+
+    // Not generic: called from another module, a generic body runs unspecialized, looking up the metadata
+    // of its tuples and collections at run time, which cost more than the choice itself. One draw from
+    // the caller's generator seeds a concrete one.
+    private func next(excluding excluded: [PairKey], seed: UInt64) -> (SetID, SetID)? {
+        var random = SplitMix64(seed: seed)
         let n = candidates.count
         guard n >= 2 else { return nil }
         if Double.random(in: 0..<1, using: &random) < configuration.exploration,
@@ -134,7 +139,7 @@ public struct PairSelector: Sendable {
         return randomPair(excluding: excluded, using: &random)
     }
 
-    private func randomPair(excluding excluded: some Collection<PairKey>, using random: inout SplitMix64) -> (SetID, SetID)? {
+    private func randomPair(excluding excluded: [PairKey], using random: inout SplitMix64) -> (SetID, SetID)? {
         let n = candidates.count
         for _ in 0..<32 {
             let i = Int.random(in: 0..<n, using: &random)

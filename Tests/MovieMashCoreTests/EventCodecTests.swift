@@ -35,6 +35,15 @@ import TestSupport
             == #"[0,7,-7,10,-10,1000000007,9223372036854775807,-9223372036854775808,18446744073709551615,-128,{"a":1,"b":-2}]"#)
     }
 
+    @Test func jsonWriterWritesUUIDsAsUUIDStringDoes() {
+        var json = JSONWriter()
+        json.beginArray()
+        let ids = (0..<100).map { _ in UUID.random() } + [UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))]
+        for id in ids { json.uuid(id) }
+        json.endArray()
+        #expect(String(decoding: json.bytes, as: UTF8.self) == "[" + ids.map { "\"\($0.uuidString)\"" }.joined(separator: ",") + "]")
+    }
+
     @Test func randomUUIDsAreVersion4AndDistinct() {
         let ids = (0..<10_000).map { _ in UUID.random() }
         #expect(Set(ids).count == ids.count)

@@ -136,12 +136,10 @@ import Testing
         }
         var random = SplitMix64(seed: 1)
         for _ in 0..<50 {
-            let pair = selector.next(excluding: excluded, using: &random)
+            let pair = selector.next(excluding: Array(excluded), using: &random)
             #expect(pair.map { PairKey($0.0, $0.1) } == PairKey(ids[2], ids[9]))
         }
-        #expect(selector.next(excluding: Array(excluded), using: &random).map { PairKey($0.0, $0.1) } == PairKey(ids[2], ids[9]))
         excluded.insert(PairKey(ids[2], ids[9]))
-        #expect(selector.next(excluding: excluded, using: &random) == nil)
         #expect(selector.next(excluding: Array(excluded), using: &random) == nil)
 
         // A voter's recent pairs as an array (as the gateway passes them): none is ever offered again.
