@@ -34,14 +34,18 @@ public enum BackgroundThreads {
     }
 
     /// Runs `work(worker, cancellation)` for every worker in `0..<workers`, each on a new thread at
-    /// `priority`, and returns when all have finished. Cancelling the calling task sets `cancellation`.
-    static func run(workers: Int, priority: Priority, _ work: @escaping @Sendable (Int, Cancellation) -> Void) async {
+    /// `priority` named `name` (what `top -H` shows; Linux keeps 15 bytes), and returns when all have
+    /// finished. Cancelling the calling task sets `cancellation`.
+    static func run(
+        workers: Int, priority: Priority, name: String, _ work: @escaping @Sendable (Int, Cancellation) -> Void
+    ) async {
         let remaining = Atomic<Int>(workers)
         let cancellation = Cancellation()
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 for worker in 0..<workers {
                     let thread = Thread {
+                        setName(name)
                         lower(to: priority)
                         work(worker, cancellation)
                         if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { continuation.resume() }
@@ -56,13 +60,18 @@ public enum BackgroundThreads {
     }
 
     /// The value `work` computes on a thread at `priority`.
-    static func value<T: Sendable>(priority: Priority, _ work: @escaping @Sendable () -> T) async -> T {
+    static func value<T: Sendable>(priority: Priority, name: String, _ work: @escaping @Sendable () -> T) async -> T {
         let result = Mutex<T?>(nil)
-        await run(workers: 1, priority: priority) { _, _ in
+        await run(workers: 1, priority: priority, name: name) { _, _ in
             let value = work()
             result.withLock { $0 = value }
         }
         return result.withLock { $0! }
+    }
+
+    // Otherwise a thread inherits its creator's name, and a fit showed as one of the cooperative pool's threads.
+    private static func setName(_ name: String) {
+        Thread.current.name = String(decoding: name.utf8.prefix(15), as: UTF8.self)
     }
 
     private static func lower(to priority: Priority) {

@@ -177,11 +177,11 @@ public enum BradleyTerry {
     public static func standings(
         _ graph: ComparisonGraph, configuration: Configuration = Configuration(), priority: BackgroundThreads.Priority = .low
     ) async -> [Standing] {
-        let estimate = await BackgroundThreads.value(priority: priority) { fit(graph, configuration: configuration).theta }
+        let estimate = await BackgroundThreads.value(priority: priority, name: "mm-bt-fit") { fit(graph, configuration: configuration).theta }
         let rounds = configuration.bootstrapRounds
         let workers = max(1, min(rounds, ProcessInfo.processInfo.activeProcessorCount))
         let drawn = Mutex([[Double]](repeating: [], count: rounds))
-        await BackgroundThreads.run(workers: workers, priority: priority) { worker, cancellation in
+        await BackgroundThreads.run(workers: workers, priority: priority, name: "mm-bt-bootstrap") { worker, cancellation in
             for round in stride(from: worker, to: rounds, by: workers) where !cancellation.isCancelled {
                 let theta = bootstrapRound(graph, round: round, start: estimate, configuration: configuration)
                 drawn.withLock { $0[round] = theta }

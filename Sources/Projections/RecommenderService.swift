@@ -135,7 +135,7 @@ public final class RecommenderService: Service, Sendable {
                 let priority: BackgroundThreads.Priority = published.withLock { $0.model == nil } ? .normal : .low
                 retraining = Task { [configuration] in
                     defer { self.training.store(false, ordering: .releasing) }
-                    let model = await BackgroundThreads.value(priority: priority) { ImplicitALS.fit(snapshot.matrix.matrix, configuration: configuration.model) }
+                    let model = await BackgroundThreads.value(priority: priority, name: "mm-als-train") { ImplicitALS.fit(snapshot.matrix.matrix, configuration: configuration.model) }
                     try Task.checkCancellation()
                     self.published.withLock { state in
                         state.model = model
