@@ -1,14 +1,16 @@
-"""Summarises one Benchmarks/http-load run: throughput and latency of each part, the ratios the gateway
-issue targets, and whether every acknowledged vote is in the log. Exits 1 when a gateway run saw errors."""
+"""Summarises one Benchmarks/http-load run: throughput and latency of each part in every round, the ratios
+the gateway issue targets (each round's, and their median, which decides), and whether every acknowledged
+vote is in the log. Exits 1 when a gateway run saw errors."""
 import glob
 import re
+import statistics
 import sys
 
-work, connections, votes_logged = sys.argv[1], sys.argv[2], int(sys.argv[3])
+work, connections, rounds, votes_logged = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 
 
-def wrk(name):
-    text = open(f"{work}/{name}.txt").read()
+def wrk(folder, name):
+    text = open(f"{folder}/{name}.txt").read()
     def latency(percent):
         value, unit = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M).groups()
         return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
@@ -23,40 +25,53 @@ def wrk(name):
     }
 
 
-def pgbench():
-    text = open(f"{work}/pgbench.txt").read()
+def pgbench(folder):
+    text = open(f"{folder}/pgbench.txt").read()
     tps = float(re.search(r"^tps = ([\d.]+)", text, re.M).group(1))
-    latencies = sorted(int(line.split()[2]) for path in glob.glob(f"{work}/pgbench.*") if not path.endswith(".txt")
+    latencies = sorted(int(line.split()[2]) for path in glob.glob(f"{folder}/pgbench.*") if not path.endswith(".txt")
                        for line in open(path))
     def at(fraction):
         return latencies[min(len(latencies) - 1, int(fraction * len(latencies)))] / 1000
     return {"rps": tps, "requests": len(latencies), "p50": at(0.5), "p99": at(0.99), "failed": 0, "errors": 0}
 
 
-runs = {name: wrk(name) for name in ["hello", "next", "recs", "echo", "votes"]}
-runs["pgbench"] = pgbench()
-print(f"\n{'run':<9}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'failed':>8}")
-for name, run in runs.items():
-    print(f"{name:<9}{run['rps']:>10.0f}{run['p50']:>9.2f}{run['p99']:>9.2f}{run['failed'] + run['errors']:>8}")
+def ratios(runs):
+    votes, hello = runs["votes"], runs["hello"]
+    return [
+        ("votes / pgbench INSERT (64 clients)", votes["rps"] / runs["pgbench"]["rps"], ">=", 1.5),
+        ("votes / echo route", votes["rps"] / runs["echo"]["rps"], ">=", 0.6),
+        ("votes p99 (ms)", votes["p99"], "<=", 10),
+        ("next pair / hello route", runs["next"]["rps"] / hello["rps"], ">=", 0.5),
+        ("next pair p99 (ms)", runs["next"]["p99"], "<=", 5),
+        ("recommendations / hello route", runs["recs"]["rps"] / hello["rps"], ">=", 0.5),
+        ("recommendations p99 (ms)", runs["recs"]["p99"], "<=", 5),
+    ]
 
-votes, echo, insert, hello = runs["votes"], runs["echo"], runs["pgbench"], runs["hello"]
-checks = [
-    (f"votes / pgbench INSERT (64 clients)", votes["rps"] / insert["rps"], ">=", 1.5),
-    ("votes / echo route", votes["rps"] / echo["rps"], ">=", 0.6),
-    ("votes p99 (ms)", votes["p99"], "<=", 10),
-    ("next pair / hello route", runs["next"]["rps"] / hello["rps"], ">=", 0.5),
-    ("next pair p99 (ms)", runs["next"]["p99"], "<=", 5),
-    ("recommendations / hello route", runs["recs"]["rps"] / hello["rps"], ">=", 0.5),
-    ("recommendations p99 (ms)", runs["recs"]["p99"], "<=", 5),
-]
-print(f"\nwrk: {connections} connections, 2 threads; pgbench: 64 clients, 2 threads")
-for label, value, relation, target in checks:
-    met = value >= target if relation == ">=" else value <= target
-    print(f"{label:<34}{value:>8.2f}  target {relation} {target:<5} {'met' if met else 'NOT MET'}")
 
-acknowledged = votes["requests"] - votes["failed"]
+every = []
+for r in range(1, rounds + 1):
+    folder = f"{work}/round-{r}"
+    runs = {name: wrk(folder, name) for name in ["hello", "next", "recs", "echo", "votes"]}
+    runs["pgbench"] = pgbench(folder)
+    every.append(runs)
+    print(f"\nround {r}\n{'run':<9}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'failed':>8}")
+    for name, run in runs.items():
+        print(f"{name:<9}{run['rps']:>10.0f}{run['p50']:>9.2f}{run['p99']:>9.2f}{run['failed'] + run['errors']:>8}")
+
+print(f"\nwrk: {connections} connections, 2 threads; pgbench: 64 clients, 2 threads; {rounds} rounds")
+print(f"{'':<34}{'median':>8}  {'rounds':<24}")
+per_round = [ratios(runs) for runs in every]
+for index, (label, _, relation, target) in enumerate(per_round[0]):
+    values = [checks[index][1] for checks in per_round]
+    median = statistics.median(values)
+    met = median >= target if relation == ">=" else median <= target
+    listed = " ".join(f"{value:.2f}" for value in values)
+    print(f"{label:<34}{median:>8.2f}  {listed:<24} target {relation} {target:<5} {'met' if met else 'NOT MET'}")
+
+acknowledged = sum(runs["votes"]["requests"] - runs["votes"]["failed"] for runs in every)
 print(f"\nvotes acknowledged (2xx) {acknowledged}, VoteCast events the run added to the log {votes_logged}")
-problems = [name for name in ["next", "recs", "votes"] if runs[name]["failed"] or runs[name]["errors"]]
+problems = sorted({f"{name} (round {r})" for r, runs in enumerate(every, 1) for name in ["next", "recs", "votes"]
+                   if runs[name]["failed"] or runs[name]["errors"]})
 if problems or votes_logged < acknowledged:
     print(f"errors in: {', '.join(problems) or 'none'}; acknowledged votes missing from the log: {max(0, acknowledged - votes_logged)}")
     sys.exit(1)

@@ -1,9 +1,12 @@
 -- wrk script: each wrk thread acts as one voter, load_N for thread N, who registers (the first time) and
 -- logs in when the thread starts, before wrk's clock runs.
 --   wrk ... -s voter.lua URL -- MODE GATEWAY WORK_DIR
--- MODE next: GET /api/comparisons/next, keeping every ticket received in WORK_DIR/tickets-N;
+-- MODE next: GET /api/comparisons/next, discarding the answers: the measured run, where the client parses
+--   nothing, as for the hello-world baseline;
+-- MODE tickets: GET /api/comparisons/next, keeping every ticket received in WORK_DIR/tickets-N (parsing each
+--   answer in Lua costs the client CPU on the same cores, so this run feeds the votes and is not measured);
 -- MODE recommendations: GET /api/recommendations?limit=10;
--- MODE vote: POST /api/votes, one ticket kept by `next` per request (each ticket buys one vote);
+-- MODE vote: POST /api/votes, one ticket kept by `tickets` per request (each ticket buys one vote);
 -- MODE echo: POST the same vote bodies, with the same headers, to the baseline's /echo.
 -- GATEWAY is the service's base URL, where the voter logs in whatever URL wrk loads.
 -- wrk's Lua has no sockets of its own: the login is a curl call.
@@ -41,6 +44,8 @@ function init(args)
   local headers = { ["Authorization"] = "Bearer " .. login(args[2], "load_" .. index), ["Content-Type"] = "application/json" }
   local ticketFile = args[3] .. "/tickets-" .. index
   if mode == "next" then
+    fixed = wrk.format("GET", "/api/comparisons/next", headers)
+  elseif mode == "tickets" then
     fixed = wrk.format("GET", "/api/comparisons/next", headers)
     kept = io.open(ticketFile, "w")
     received = 0
