@@ -202,10 +202,11 @@ public final class RecommenderService: Service, Sendable {
         let vector = model.flatMap { model in
             interactions.people.index(of: person).flatMap { factors(of: Int($0), model: model, state: state) }
         }
-        let owned = Set(interactions.interactions(of: person).map(\.item))
+        let owned = interactions.interactions(of: person).map(\.item)
         var result: [Recommendation] = []
         if let model, let vector {
-            let extra = state.films.filter { !owned.contains($0.key) }.map { film, folded in
+            let ownedFolded = state.films.isEmpty ? [] : Set(owned)
+            let extra = state.films.filter { !ownedFolded.contains($0.key) }.map { film, folded in
                 (item: film, score: zip(vector, folded.factors).map(*).reduce(0, +))
             }
             let scored = model.topItems(for: vector, count: count, excluding: owned) + extra

@@ -32,10 +32,10 @@ public enum Evaluation {
 
     /// Recall@k (the share of users whose held-out item is in their top k) and NDCG@k (1/log₂(rank + 1)
     /// for a hit at rank 1…k) of `topK`, which ranks items for a user excluding their training items.
-    public static func score(_ split: Split, k: Int, topK: (Int, Set<Int>) -> [Int]) -> (recall: Double, ndcg: Double) {
+    public static func score(_ split: Split, k: Int, topK: (Int, [Int]) -> [Int]) -> (recall: Double, ndcg: Double) {
         var hits = 0.0, gain = 0.0
         for (user, item) in split.heldOut {
-            let trained = Set(split.train.row(user).columns.map(Int.init))
+            let trained = split.train.row(user).columns.map(Int.init)
             if let rank = topK(user, trained).prefix(k).firstIndex(of: item) {
                 hits += 1
                 gain += 1 / log2(Double(rank) + 2)

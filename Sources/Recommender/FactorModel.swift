@@ -64,14 +64,15 @@ public final class FactorModel: Sendable {
         return z.map(Float.init)
     }
 
-    /// The `count` items with the highest scores `vector·item`, best first, skipping `excluded`.
-    public func topItems(for vector: [Float], count: Int, excluding excluded: Set<Int> = []) -> [(item: Int, score: Float)] {
-        var padded = vector + [Float](repeating: 0, count: items.stride - vector.count)
-        var scores = [Float](repeating: 0, count: items.rows)
-        padded.withUnsafeMutableBufferPointer { x in
+    /// The `count` items with the highest scores `vector·item`, best first, skipping the items `excluded`.
+    public func topItems(for vector: [Float], count: Int, excluding excluded: [Int] = []) -> [(item: Int, score: Float)] {
+        let (rows, stride) = (items.rows, items.stride)
+        let padded = vector + [Float](repeating: 0, count: stride - vector.count)
+        var scores = [Float](repeating: 0, count: rows)
+        padded.withUnsafeBufferPointer { x in
             items.storage.withUnsafeBufferPointer { data in
-                for item in 0..<items.rows {
-                    scores[item] = Lanes.dot(data.baseAddress! + item * items.stride, x.baseAddress!, items.stride)
+                scores.withUnsafeMutableBufferPointer { scores in
+                    for item in 0..<rows { scores[item] = Lanes.dot(data.baseAddress! + item * stride, x.baseAddress!, stride) }
                 }
             }
         }
@@ -96,9 +97,13 @@ public final class FactorModel: Sendable {
         return Self.best(scores, count: count, excluding: [item])
     }
 
-    static func best(_ scores: [Float], count: Int, excluding excluded: Set<Int>) -> [(item: Int, score: Float)] {
+    /// The `count` best of `scores`, best first, skipping the items `excluded` (any out of range are ignored).
+    static func best(_ scores: [Float], count: Int, excluding excluded: [Int]) -> [(item: Int, score: Float)] {
+        // A mask rather than a set: every item is checked, and hashing each cost more than scoring it.
+        var skip = [Bool](repeating: false, count: scores.count)
+        for item in excluded where skip.indices.contains(item) { skip[item] = true }
         var chosen: [(item: Int, score: Float)] = []
-        for (item, score) in scores.enumerated() where !excluded.contains(item) {
+        for (item, score) in scores.enumerated() where !skip[item] {
             if chosen.count < count {
                 chosen.append((item, score))
                 if chosen.count == count { chosen.sort { ($0.score, -$0.item) > ($1.score, -$1.item) } }

@@ -68,7 +68,7 @@ import TestSupport
         let owned = interactions.interactions(of: person)
         #expect(Set(owned.map { interactions.films[Int32($0.item)] }) == Set(set.movieIDs))
         let folded = try #require(model).foldInUser(owned)
-        let expected = model!.topItems(for: folded, count: 10, excluding: Set(owned.map(\.item))).map { interactions.films[Int32($0.item)] }
+        let expected = model!.topItems(for: folded, count: 10, excluding: owned.map(\.item)).map { interactions.films[Int32($0.item)] }
         let scored = service.recommendations(for: person, count: 10)
         #expect(scored.allSatisfy { $0.reason == .personalized && $0.score != nil })
         let recommended = scored.map(\.film)

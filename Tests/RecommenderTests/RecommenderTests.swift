@@ -83,7 +83,7 @@ func syntheticMatrix(users: Int, items: Int, perUser: Int, seed: UInt64) -> Spar
         let vector = model.users.row(3)
         let all = model.topItems(for: vector, count: 60)
         #expect(all.count == 60 && zip(all, all.dropFirst()).allSatisfy { $0.score >= $1.score })
-        let excluded = Set(all.prefix(5).map(\.item))
+        let excluded = all.prefix(5).map(\.item) + [-1, 60]
         let rest = model.topItems(for: vector, count: 10, excluding: excluded)
         #expect(rest.map(\.item) == Array(all.dropFirst(5).prefix(10).map(\.item)))
         let similar = model.similarItems(to: 7, count: 5)
