@@ -72,7 +72,8 @@ struct TicketSigner: Sendable {
     /// An HMAC keyed by each key id, ready to copy: keying one (padding the key, hashing its first block)
     /// costs as much as the rest of a ticket's MAC, so it is done once.
     private let keys: [String: HMAC<SHA256>]
-    private let signingKey: String
+    /// The first key's MAC state, kept apart so signing needs no lookup by key id.
+    private let signingMAC: HMAC<SHA256>
     /// `t1.KID.` of the signing key: what every ticket starts with.
     private let signingPrefix: [UInt8]
 
@@ -80,7 +81,7 @@ struct TicketSigner: Sendable {
         var derived: [String: HMAC<SHA256>] = [:]
         for key in keys.secrets(for: "tickets") { derived[key.id] = HMAC(key: SymmetricKey(data: Array(key.secret.utf8))) }
         self.keys = derived
-        signingKey = keys.keys[0].id
+        signingMAC = derived[keys.keys[0].id]!
         signingPrefix = Array("t1.\(keys.keys[0].id).".utf8)
     }
 
@@ -96,7 +97,7 @@ struct TicketSigner: Sendable {
         var token = signingPrefix
         token.reserveCapacity(signingPrefix.count + 96 + 1 + 43)
         token.append(contentsOf: Base64.encodeToBytes(bytes: payload, options: Self.encoding))
-        let mac = Self.mac(token, keyed: keys[signingKey]!)
+        let mac = Self.mac(token, keyed: signingMAC)
         token.append(UInt8(ascii: "."))
         token.append(contentsOf: Base64.encodeToBytes(bytes: Array(mac), options: Self.encoding))
         return String(decoding: token, as: UTF8.self)

@@ -86,13 +86,13 @@ public struct SetID: Hashable, Comparable, Sendable, Codable, CustomStringConver
 let hexAlphabet = Array("0123456789abcdef".utf8)
 
 extension UUID {
-    /// A random (version 4) UUID from the system generator (`getrandom`). Foundation's `UUID()` opens,
-    /// reads and closes `/dev/urandom` on Linux for every id, which showed up in profiles of the vote and
-    /// comparison routes.
+    /// A random (version 4) UUID from the system's random bytes (`arc4random_buf`, which glibc fills with
+    /// one `getrandom` call). Foundation's `UUID()` opens, reads and closes `/dev/urandom` on Linux for
+    /// every id, which showed up in profiles of the vote and comparison routes.
     public static func random() -> UUID {
-        var generator = SystemRandomNumberGenerator()
-        var bytes = UInt128(generator.next() as UInt64) << 64 | UInt128(generator.next() as UInt64)
+        var bytes = uuid_t(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         return withUnsafeMutableBytes(of: &bytes) { raw in
+            arc4random_buf(raw.baseAddress!, raw.count)
             raw[6] = raw[6] & 0x0F | 0x40
             raw[8] = raw[8] & 0x3F | 0x80
             return UUID(uuid: raw.loadUnaligned(as: uuid_t.self))
