@@ -129,7 +129,7 @@ final class BradleyTerryFixture: @unchecked Sendable {
 final class PairingFixture: @unchecked Sendable {
     static let shared = PairingFixture()
     var random = SplitMix64(seed: 8)
-    lazy var value: (PairSelector, Set<PairKey>) = {
+    lazy var value: (PairSelector, [PairKey]) = {
         var random = SplitMix64(seed: 2)
         let candidates = (0..<10_000).map { index in
             PairSelector.Candidate(
@@ -140,7 +140,7 @@ final class PairingFixture: @unchecked Sendable {
             (PairKey(candidates.randomElement(using: &random)!.set, candidates.randomElement(using: &random)!.set), Int.random(in: 1...5, using: &random))
         }.map { ($0.0, $0.1) }.reduce(into: [PairKey: Int]()) { $0[$1.0] = $1.1 }.map { ($0.key, $0.value) })
         let selector = PairSelector(candidates: candidates) { a, b in votes[PairKey(a, b)] ?? 0 }
-        let excluded = Set((0..<64).map { _ in PairKey(candidates.randomElement(using: &random)!.set, candidates.randomElement(using: &random)!.set) })
+        let excluded = (0..<64).map { _ in PairKey(candidates.randomElement(using: &random)!.set, candidates.randomElement(using: &random)!.set) }
         return (selector, excluded)
     }()
 }
