@@ -69,9 +69,17 @@ public enum BackgroundThreads {
         return result.withLock { $0! }
     }
 
-    // Otherwise a thread inherits its creator's name, and a fit showed as one of the cooperative pool's threads.
+    // Otherwise a thread inherits its creator's name, and a fit showed as one of the cooperative pool's
+    // threads. Written to the kernel directly: Foundation's `Thread.current.name` only reaches the kernel
+    // once the starting thread has recorded the new one's handle, a race the new thread can win.
     private static func setName(_ name: String) {
-        Thread.current.name = String(decoding: name.utf8.prefix(15), as: UTF8.self)
+        #if os(Linux)
+        let descriptor = open("/proc/thread-self/comm", O_WRONLY)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        let bytes = Array(name.utf8.prefix(15))
+        _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        #endif
     }
 
     private static func lower(to priority: Priority) {
