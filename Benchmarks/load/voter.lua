@@ -5,7 +5,8 @@
 --   nothing, as for the hello-world baseline;
 -- MODE tickets: GET /api/comparisons/next, keeping every ticket received in WORK_DIR/tickets-N (parsing each
 --   answer in Lua costs the client CPU on the same cores, so this run feeds the votes and is not measured);
--- MODE recommendations: GET /api/recommendations?limit=10;
+-- MODE recommendations: GET /api/recommendations?limit=10, after the voter cast 30 votes (before wrk's clock
+--   runs): with no votes a voter gets the cold-start ranking, which costs next to nothing;
 -- MODE vote: POST /api/votes, one ticket kept by `tickets` per request (each ticket buys one vote);
 -- MODE echo: POST the same vote bodies, with the same headers, to the baseline's /echo.
 -- GATEWAY is the service's base URL, where the voter logs in whatever URL wrk loads.
@@ -18,8 +19,9 @@ function setup(thread)
   thread:set("index", threads)
 end
 
-local function post(url, body)
-  local command = "curl -s -X POST -H 'Content-Type: application/json' -w '\\n%{http_code}' -d '" .. body .. "' " .. url
+local function post(url, body, token)
+  local authorization = token and ("-H 'Authorization: Bearer " .. token .. "' ") or ""
+  local command = "curl -s -X POST -H 'Content-Type: application/json' " .. authorization .. "-w '\\n%{http_code}' -d '" .. body .. "' " .. url
   local answer = io.popen(command):read("*a")
   local text, status = answer:match("^(.*)\n(%d+)$")
   return tonumber(status), text
@@ -39,9 +41,22 @@ local function login(gateway, voter)
   return token
 end
 
+-- Votes `count` times on pairs the service offers, each side by chance: a history for the recommender.
+local function castVotes(gateway, token, count)
+  for _ = 1, count do
+    local offer = io.popen("curl -s -H 'Authorization: Bearer " .. token .. "' " .. gateway .. "/api/comparisons/next"):read("*a")
+    local ticket = offer:match('"ticket":"([^"]+)"')
+    assert(ticket, "no comparison offered: " .. offer)
+    local winner = math.random(2) == 1 and "setA" or "setB"
+    local status, body = post(gateway .. "/api/votes", '{"ticket":"' .. ticket .. '","winner":"' .. winner .. '"}', token)
+    assert(status == 201, "a history vote answered " .. tostring(status) .. ": " .. tostring(body))
+  end
+end
+
 function init(args)
   mode = args[1]
-  local headers = { ["Authorization"] = "Bearer " .. login(args[2], "load_" .. index), ["Content-Type"] = "application/json" }
+  local token = login(args[2], "load_" .. index)
+  local headers = { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json" }
   local ticketFile = args[3] .. "/tickets-" .. index
   if mode == "next" then
     fixed = wrk.format("GET", "/api/comparisons/next", headers)
@@ -58,6 +73,7 @@ function init(args)
       end
     end
   elseif mode == "recommendations" then
+    castVotes(args[2], token, 30)
     fixed = wrk.format("GET", "/api/recommendations?limit=10", headers)
   else
     local path = mode == "vote" and "/api/votes" or "/echo"
