@@ -50,16 +50,12 @@ public enum GatewayApplication {
         readModel: ReadModel, writes: WriteSide? = nil, configuration: Configuration = Configuration()
     ) -> Router<GatewayContext> {
         let router = Router(context: GatewayContext.self)
-        router.middlewares.add(RequestMetricsMiddleware(metrics: configuration.metrics))
-        router.middlewares.add(AllowlistCORSMiddleware(origins: configuration.allowedOrigins))
-        // Outside the problem middleware, so problem documents carry the headers too.
-        router.middlewares.add(SecurityHeadersMiddleware())
-        router.middlewares.add(ProblemMiddleware())
-        router.middlewares.add(AddressRateLimitMiddleware(limiter: RateLimiter(configuration.perAddress)))
-        // The web page: files of the module's `Web` folder for paths no route takes (`/` is index.html).
-        router.middlewares.add(FileMiddleware(
-            webFolder, cacheControl: .init([(MediaType(type: .any), [.noCache])]), searchForIndexHtml: true,
-            logger: Logger(label: "moviemash.web")))
+        router.middlewares.add(EdgeMiddleware(
+            metrics: configuration.metrics, origins: configuration.allowedOrigins, limiter: RateLimiter(configuration.perAddress),
+            // The web page: files of the module's `Web` folder for paths no route takes (`/` is index.html).
+            files: FileMiddleware(
+                webFolder, cacheControl: .init([(MediaType(type: .any), [.noCache])]), searchForIndexHtml: true,
+                logger: Logger(label: "moviemash.web"))))
         router.get("/health") { _, _ in HealthBody(status: "ok") }
         router.get("/metrics") { _, _ in
             var headers = HTTPFields()
@@ -162,40 +158,5 @@ public enum GatewayApplication {
             return number
         }
         return (try number("offset", default: 0, range: 0...Int(Int32.max)), try number("limit", default: 20, range: 1...100))
-    }
-}
-
-/// Turns every error into a problem document: ours as they are, Hummingbird's by status, anything else
-/// as a 500 whose detail names no internals.
-struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        do {
-            return try await next(request, context)
-        } catch let problem as Problem {
-            throw problem
-        } catch is NIOTooManyBytesError {
-            throw Problem(.contentTooLarge, type: "body-too-large", title: "Body too large", detail: "the request body is larger than this route accepts")
-        } catch let error as HTTPError {
-            switch error.status {
-            case .notFound:
-                let allowed = GatewayApplication.methods(for: request.uri.path)
-                if !allowed.isEmpty, !allowed.contains(request.method) {
-                    var problem = Problem(.methodNotAllowed, type: "method-not-allowed", title: "Method not allowed",
-                                          detail: "\(request.uri.path) accepts \(allowed.map(\.rawValue).joined(separator: ", "))")
-                    problem.allow = allowed.map(\.rawValue).joined(separator: ", ")
-                    throw problem
-                }
-                throw Problem(.notFound, type: "not-found", title: "Not found", detail: "no route \(request.method) \(request.uri.path)")
-            case .contentTooLarge:
-                throw Problem(.contentTooLarge, type: "body-too-large", title: "Body too large", detail: error.body ?? "the request body is too large")
-            case .badRequest:
-                throw Problem(.badRequest, type: "bad-request", title: "Bad request", detail: error.body ?? "the request could not be read")
-            default:
-                throw Problem(error.status, type: "http-\(error.status.code)", title: error.status.reasonPhrase, detail: error.body ?? error.status.reasonPhrase)
-            }
-        } catch {
-            context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
-            throw Problem(.internalServerError, type: "internal", title: "Internal error", detail: "the request failed; it has been logged")
-        }
     }
 }

@@ -71,25 +71,3 @@ public final class GatewayMetrics: Sendable {
         return registry.emitToBuffer()
     }
 }
-
-/// Counts and times every request under its route pattern (Hummingbird files unmatched paths under
-/// `NotFound`) and a known method name, so a scan of random URLs or methods cannot grow the label set.
-struct RequestMetricsMiddleware: RouterMiddleware {
-    typealias Context = GatewayContext
-    let metrics: GatewayMetrics
-    private static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-
-    func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
-        let start = ContinuousClock.now
-        let route = { context.endpointPath ?? "unmatched" }
-        let method = Self.methods.contains(request.method.rawValue) ? request.method.rawValue : "other"
-        do {
-            let response = try await next(request, context)
-            metrics.record(route: route(), method: method, status: response.status.code, duration: .now - start)
-            return response
-        } catch let error as HTTPResponseError {
-            metrics.record(route: route(), method: method, status: error.status.code, duration: .now - start)
-            throw error
-        }
-    }
-}
