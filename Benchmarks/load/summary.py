@@ -1,12 +1,12 @@
 """Summarises one Benchmarks/http-load run: throughput and latency of each part in every round, the ratios
-the gateway issue targets (each round's, and their median, which decides), and whether every acknowledged
-vote is in the log. Exits 1 when a gateway run saw errors."""
+the gateway issue targets (each round's, and their median, which decides) for the reads at both
+concurrencies, and whether every acknowledged vote is in the log. Exits 1 when a gateway run saw errors."""
 import glob
 import re
 import statistics
 import sys
 
-work, connections, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+work, connections, rounds, latency_connections = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 
 
 def wrk(folder, name):
@@ -45,26 +45,35 @@ def ratios(runs):
         ("next pair p99 (ms)", runs["next"]["p99"], "<=", 5),
         ("recommendations / hello route", runs["recs"]["rps"] / hello["rps"], ">=", 0.5),
         ("recommendations p99 (ms)", runs["recs"]["p99"], "<=", 5),
+        (f"at {latency_connections} connections:", None, None, None),
+        ("next pair / hello route", runs["next-latency"]["rps"] / runs["hello-latency"]["rps"], ">=", 0.5),
+        ("next pair p99 (ms)", runs["next-latency"]["p99"], "<=", 5),
+        ("recommendations / hello route", runs["recs-latency"]["rps"] / runs["hello-latency"]["rps"], ">=", 0.5),
+        ("recommendations p99 (ms)", runs["recs-latency"]["p99"], "<=", 5),
     ]
 
 
 every = []
 for r in range(1, rounds + 1):
     folder = f"{work}/round-{r}"
-    runs = {name: wrk(folder, name) for name in ["hello", "next", "recs", "echo", "votes"]}
+    runs = {name: wrk(folder, name)
+            for name in ["hello", "next", "recs", "hello-latency", "next-latency", "recs-latency", "echo", "votes"]}
     runs["pgbench"] = pgbench(folder)
     runs["logged"] = int(open(f"{folder}/votes-logged").read())
     every.append(runs)
-    print(f"\nround {r}\n{'run':<9}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'failed':>8}")
+    print(f"\nround {r}\n{'run':<15}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'failed':>8}")
     for name, run in runs.items():
         if name == "logged":
             continue
-        print(f"{name:<9}{run['rps']:>10.0f}{run['p50']:>9.2f}{run['p99']:>9.2f}{run['failed'] + run['errors']:>8}")
+        print(f"{name:<15}{run['rps']:>10.0f}{run['p50']:>9.2f}{run['p99']:>9.2f}{run['failed'] + run['errors']:>8}")
 
-print(f"\nwrk: {connections} connections, 2 threads; pgbench: 64 clients, 2 threads; {rounds} rounds")
+print(f"\nwrk: {connections} connections (reads also at {latency_connections}), 2 threads; pgbench: 64 clients, 2 threads; {rounds} rounds")
 print(f"{'':<34}{'median':>8}  {'rounds':<24}")
 per_round = [ratios(runs) for runs in every]
 for index, (label, _, relation, target) in enumerate(per_round[0]):
+    if target is None:
+        print(label)
+        continue
     values = [checks[index][1] for checks in per_round]
     median = statistics.median(values)
     met = median >= target if relation == ">=" else median <= target
@@ -76,7 +85,7 @@ for r, runs in enumerate(every, 1):
     acknowledged = runs["votes"]["requests"] - runs["votes"]["failed"]
     missing += max(0, acknowledged - runs["logged"])
     print(f"round {r}: votes acknowledged (2xx) {acknowledged}, VoteCast events the round added to its log {runs['logged']}")
-problems = sorted({f"{name} (round {r})" for r, runs in enumerate(every, 1) for name in ["next", "recs", "votes"]
+problems = sorted({f"{name} (round {r})" for r, runs in enumerate(every, 1) for name in ["next", "recs", "next-latency", "recs-latency", "votes"]
                    if runs[name]["failed"] or runs[name]["errors"]})
 if problems or missing:
     print(f"errors in: {', '.join(problems) or 'none'}; acknowledged votes missing from the logs: {missing}")

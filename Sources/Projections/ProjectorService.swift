@@ -27,7 +27,7 @@ public final class ProjectorService<P: Projector>: Service, Sendable {
     private let configuration: Configuration
     private let logger: Logger
     private let initial: P
-    private let published: Mutex<(state: P, position: UInt64)>
+    @usableFromInline let published: Mutex<(state: P, position: UInt64)>
 
     public init(
         _ projector: P, log: EventLog, snapshots: SnapshotStore?, configuration: Configuration = Configuration(),
@@ -42,7 +42,9 @@ public final class ProjectorService<P: Projector>: Service, Sendable {
     }
 
     /// The latest published state and the log position it covers (every event below it is applied).
-    public var current: (state: P, position: UInt64) { published.withLock { $0 } }
+    // Inlinable: readers in other modules (every request reads several) would otherwise run it
+    // unspecialized, looking up the metadata of its tuple at run time.
+    @inlinable public var current: (state: P, position: UInt64) { published.withLock { $0 } }
 
     public func run() async throws {
         var state = initial

@@ -104,6 +104,18 @@ func recommenderBenchmarks() {
         for iteration in benchmark.scaledIterations { blackHole(model.foldInUser(rows[iteration % rows.count])) }
     }, setup: { try MovieLensSplits.shared.build(); _ = FoldInFixture.shared.value })
 
+    // What `GET /api/recommendations` does per request for a person with a history: score every film
+    // against their factors and keep the best ten they do not have.
+    Benchmark("Top 10 of 1,682 MovieLens films for one user (64 factors)",
+              configuration: .init(metrics: [.wallClock], timeUnits: .microseconds, maxDuration: .seconds(5), maxIterations: 20_000),
+              closure: { benchmark in
+        let (model, rows) = FoldInFixture.shared.value
+        for iteration in benchmark.scaledIterations {
+            let user = iteration % model.users.rows
+            blackHole(model.topItems(for: model.users.row(user), count: 10, excluding: rows[user].map(\.item)))
+        }
+    }, setup: { try MovieLensSplits.shared.build(); _ = FoldInFixture.shared.value })
+
     Benchmark("ALS iteration on a MovieLens-20M-shaped matrix (138k users, 27k items, 10M interactions)",
               configuration: .init(metrics: [.wallClock, .peakMemoryResident], timeUnits: .milliseconds, maxIterations: 2),
               closure: { benchmark in
