@@ -27,7 +27,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "HTTPBaseline",
-            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "EventLog", package: "MovieMash")],
             path: "Sources/HTTPBaseline"
         ),
     ],

@@ -8,7 +8,8 @@
 -- MODE recommendations: GET /api/recommendations?limit=10, after the voter cast 30 votes (before wrk's clock
 --   runs): with no votes a voter gets the cold-start ranking, which costs next to nothing;
 -- MODE vote: POST /api/votes, one ticket kept by `tickets` per request (each ticket buys one vote);
--- MODE echo: POST the same vote bodies, with the same headers, to the baseline's /echo.
+-- MODE echo: POST the same vote bodies, with the same headers, to the baseline's /echo;
+-- MODE durable: the same to the baseline's /durable, which answers once the body is durable in its log.
 -- GATEWAY is the service's base URL, where the voter logs in whatever URL wrk loads.
 -- wrk's Lua has no sockets of its own: the login is a curl call.
 
@@ -76,7 +77,7 @@ function init(args)
     castVotes(args[2], token, 30)
     fixed = wrk.format("GET", "/api/recommendations?limit=10", headers)
   else
-    local path = mode == "vote" and "/api/votes" or "/echo"
+    local path = ({vote = "/api/votes", echo = "/echo", durable = "/durable"})[mode]
     votes = {}
     for ticket in io.lines(ticketFile) do
       votes[#votes + 1] = wrk.format("POST", path, headers, '{"ticket":"' .. ticket .. '","winner":"setA"}')

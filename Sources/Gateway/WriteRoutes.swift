@@ -225,12 +225,15 @@ extension GatewayApplication {
         }
     }
 
+    /// One for every request: making a decoder cost half as much as decoding a vote with it.
+    private static let jsonDecoder = JSONDecoder()
+
     /// Reads at most `limit` bytes of JSON body as `T`, with 413 and 400 problems for the rest.
     static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
         var request = request
         let body = try await request.collectBody(upTo: limit)
         do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer: body))
+            return try jsonDecoder.decode(T.self, from: Data(buffer: body))
         } catch {
             throw Problem(.badRequest, type: "malformed-json", title: "Malformed JSON", detail: "the body is not the expected JSON: \(error)")
         }
