@@ -5,8 +5,11 @@
 --   nothing, as for the hello-world baseline;
 -- MODE tickets: GET /api/comparisons/next, keeping every ticket received in WORK_DIR/tickets-N (parsing each
 --   answer in Lua costs the client CPU on the same cores, so this run feeds the votes and is not measured);
--- MODE recommendations: GET /api/recommendations?limit=10, after the voter cast 30 votes (before wrk's clock
---   runs): with no votes a voter gets the cold-start ranking, which costs next to nothing;
+--   first, before wrk's clock runs, the voter casts 30 votes: a history, so that recommendations take the
+--   personalized path (with no votes a voter gets the cold-start ranking, which costs next to nothing). Cast
+--   here, the leaderboard refit they set off is over before the measured runs, instead of running through
+--   the recommendations run it would otherwise share the cores with;
+-- MODE recommendations: GET /api/recommendations?limit=10;
 -- MODE vote: POST /api/votes, one ticket kept by `tickets` per request (each ticket buys one vote);
 -- MODE echo: POST the same vote bodies, with the same headers, to the baseline's /echo;
 -- MODE durable: the same to the baseline's /durable, which answers once the body is durable in its log.
@@ -62,6 +65,7 @@ function init(args)
   if mode == "next" then
     fixed = wrk.format("GET", "/api/comparisons/next", headers)
   elseif mode == "tickets" then
+    castVotes(args[2], token, 30)
     fixed = wrk.format("GET", "/api/comparisons/next", headers)
     kept = io.open(ticketFile, "w")
     received = 0
@@ -74,7 +78,6 @@ function init(args)
       end
     end
   elseif mode == "recommendations" then
-    castVotes(args[2], token, 30)
     fixed = wrk.format("GET", "/api/recommendations?limit=10", headers)
   else
     local path = ({vote = "/api/votes", echo = "/echo", durable = "/durable"})[mode]
