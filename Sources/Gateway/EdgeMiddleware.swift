@@ -7,7 +7,7 @@ import NIOCore
 /// and the web page's files for paths no route takes.
 ///
 /// One middleware rather than six: each middleware level is an async call that copies the request and
-/// the context, and the six levels cost about a third of a `GET /api/comparisons/next`'s server CPU.
+/// the context (one instead of six took `/health` from 42.5 to 39.5 µs of server CPU).
 struct EdgeMiddleware: RouterMiddleware {
     typealias Context = GatewayContext
     let metrics: GatewayMetrics
@@ -82,9 +82,10 @@ struct EdgeMiddleware: RouterMiddleware {
             case .notFound:
                 let allowed = GatewayApplication.methods(for: request.uri.path)
                 if !allowed.isEmpty, !allowed.contains(request.method) {
+                    let methods = allowed.map(\.rawValue).joined(separator: ", ")
                     var problem = Problem(.methodNotAllowed, type: "method-not-allowed", title: "Method not allowed",
-                                          detail: "\(request.uri.path) accepts \(allowed.map(\.rawValue).joined(separator: ", "))")
-                    problem.allow = allowed.map(\.rawValue).joined(separator: ", ")
+                                          detail: "\(request.uri.path) accepts \(methods)")
+                    problem.allow = methods
                     return problem
                 }
                 return Problem(.notFound, type: "not-found", title: "Not found", detail: "no route \(request.method) \(request.uri.path)")

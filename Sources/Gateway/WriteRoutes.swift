@@ -225,7 +225,7 @@ extension GatewayApplication {
         }
     }
 
-    /// One for every request: making a decoder cost half as much as decoding a vote with it.
+    /// Shared by every request: making a decoder per request cost half as much as decoding a vote with it.
     private static let jsonDecoder = JSONDecoder()
 
     /// Reads at most `limit` bytes of JSON body as `T`, with 413 and 400 problems for the rest.
