@@ -6,7 +6,10 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "moviemash", targets: ["moviemash"]),
+        .library(name: "Checksums", targets: ["Checksums"]),
         .library(name: "EventLog", targets: ["EventLog"]),
+        .library(name: "EventStore", targets: ["EventStore"]),
+        .library(name: "MovieMashServer", targets: ["MovieMashServer"]),
         .library(name: "MovieMashCore", targets: ["MovieMashCore"]),
         .library(name: "PostgresMirror", targets: ["PostgresMirror"]),
         .library(name: "Projections", targets: ["Projections"]),
@@ -29,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/swift-extras/swift-extras-base64", from: "1.2.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["JSON", "CommandLineArguments"]),
     ],
     targets: [
         .systemLibrary(
@@ -41,7 +45,9 @@ let package = Package(
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]
         ),
-        .target(name: "EventLog", dependencies: ["CLZ4", .product(name: "DequeModule", package: "swift-collections")]),
+        .target(name: "Checksums"),
+        .target(name: "EventLog", dependencies: ["CLZ4", "Checksums", .product(name: "DequeModule", package: "swift-collections")]),
+        .target(name: "EventStore", dependencies: ["EventLog", "MovieMashCore"]),
         .target(
             name: "Scraper",
             dependencies: [
@@ -55,7 +61,9 @@ let package = Package(
         .target(
             name: "PostgresMirror",
             dependencies: [
+                "Checksums",
                 "EventLog",
+                "EventStore",
                 "MovieMashCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -75,7 +83,7 @@ let package = Package(
         .target(
             name: "Projections",
             dependencies: [
-                "EventLog",
+                "Checksums",
                 "MovieMashCore",
                 "Recommender",
                 .product(name: "Logging", package: "swift-log"),
@@ -99,8 +107,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Web")]
+        ),
+        .target(
+            name: "MovieMashServer",
+            dependencies: [
+                "EventLog", "EventStore", "Gateway", "MovieMashCore", "PostgresMirror", "Projections",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .executableTarget(name: "EmbedMigrationsTool"),
         .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["EmbedMigrationsTool"]),
@@ -108,6 +127,8 @@ let package = Package(
             name: "moviemash",
             dependencies: [
                 "EventLog",
+                "EventStore",
+                "MovieMashServer",
                 "MovieMashCore",
                 "PostgresMirror",
                 "Projections",
@@ -121,7 +142,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "EventLog", "MovieMashCore", "PostgresMirror",
+                "EventLog", "EventStore", "MovieMashCore", "PostgresMirror",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -138,13 +159,14 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "Projections", "EventLog", "MovieMashCore", "TestSupport",
+                "Gateway", "Projections", "EventLog", "EventStore", "MovieMashCore", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ]),
         .testTarget(name: "RecommenderTests", dependencies: ["Recommender", "MovieMashCore", "TestSupport"]),
-        .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "EventLog", "MovieMashCore", "TestSupport"]),
-        .testTarget(name: "moviemashTests", dependencies: ["EventLog", "Gateway", "MovieMashCore", "PostgresMirror", "Projections", "TestSupport"]),
+        .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "EventLog", "EventStore", "MovieMashCore", "MovieMashServer", "TestSupport"]),
+        .testTarget(name: "MovieMashServerTests", dependencies: ["MovieMashServer", "EventLog", "EventStore", "MovieMashCore", "TestSupport"]),
+        .testTarget(name: "moviemashTests", dependencies: ["EventLog", "EventStore", "Gateway", "MovieMashCore", "PostgresMirror", "Projections", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

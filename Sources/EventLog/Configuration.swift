@@ -9,6 +9,17 @@ extension EventLog {
         /// Never sync except at segment roll and close: for tests and benchmarks only.
         case never
 
+        /// Parses `always`, `never` or `interval:MS` (MS > 0).
+        public init?(_ text: String) {
+            switch text {
+            case "always": self = .always
+            case "never": self = .never
+            default:
+                guard text.hasPrefix("interval:"), let milliseconds = Int(text.dropFirst(9)), milliseconds > 0 else { return nil }
+                self = .interval(milliseconds: milliseconds)
+            }
+        }
+
         public var description: String {
             switch self {
             case .always: "always"

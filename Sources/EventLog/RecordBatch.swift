@@ -1,3 +1,4 @@
+import Checksums
 import Foundation
 
 /// Pure encoding and decoding of record batches: no file I/O happens here.

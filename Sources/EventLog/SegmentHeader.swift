@@ -1,3 +1,4 @@
+import Checksums
 /// The header at byte 0 of every segment file: its first position and its LZ4 dictionary.
 struct SegmentHeader: Equatable, Sendable {
     static let magic: UInt32 = 0x4753_4D4D  // "MMSG" little-endian

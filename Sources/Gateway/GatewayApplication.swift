@@ -7,6 +7,7 @@ import NIOCore
 import NIOSSL
 import MovieMashCore
 import Projections
+import ServiceLifecycle
 
 /// The HTTP gateway: routes over the read model, every error as a problem document.
 public enum GatewayApplication {
@@ -123,10 +124,13 @@ public enum GatewayApplication {
     /// Where the web page's files are (shipped as the module's resources).
     static var webFolder: String { Bundle.module.resourceURL!.appendingPathComponent("Web").path }
 
-    /// The application serving `router` on the configured address, over TLS when configured.
+    /// The application serving `router` on the configured address, over TLS when configured. It runs
+    /// `services` first, in order, and shuts them down in reverse after the server; `onListening` gets the
+    /// port once the server accepts connections.
     public static func application(
-        readModel: ReadModel, writes: WriteSide? = nil, configuration: Configuration = Configuration(), logger: Logger
-    ) throws -> some ApplicationProtocol {
+        readModel: ReadModel, writes: WriteSide? = nil, configuration: Configuration = Configuration(),
+        services: [any Service] = [], logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws(ConfigurationError) -> some ApplicationProtocol {
         var server = HTTPServerBuilder.http1()
         if let tls = configuration.tls {
             let tlsConfiguration: TLSConfiguration
@@ -135,15 +139,22 @@ public enum GatewayApplication {
                     certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificateChain).map { .certificate($0) },
                     privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.privateKey, format: .pem)))
             } catch {
-                throw Problem(.internalServerError, type: "configuration", title: "Bad TLS files",
-                              detail: "cannot use \(tls.certificateChain) and \(tls.privateKey) as PEM certificate chain and key: \(error)")
+                throw ConfigurationError(
+                    "cannot use \(tls.certificateChain) and \(tls.privateKey) as PEM certificate chain and key: \(error)",
+                    setting: "tlsCertificate")
             }
-            server = try .tls(.http1(), tlsConfiguration: tlsConfiguration)
+            do {
+                server = try .tls(.http1(), tlsConfiguration: tlsConfiguration)
+            } catch {
+                throw ConfigurationError("cannot serve TLS with \(tls.certificateChain): \(error)", setting: "tlsCertificate")
+            }
         }
         return Application(
             router: router(readModel: readModel, writes: writes, configuration: configuration),
             server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "MovieMash"),
+            services: services,
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
     }
 

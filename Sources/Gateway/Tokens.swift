@@ -11,18 +11,17 @@ public struct SigningKeys: Sendable {
     public var keys: [(id: String, secret: String)]
 
     /// Parses `kid1:secret1,kid2:secret2`.
-    public init(parsing text: String) throws(Problem) {
+    public init(parsing text: String) throws(ConfigurationError) {
         var keys: [(id: String, secret: String)] = []
         for entry in text.split(separator: ",") {
             let parts = entry.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2, !parts[0].isEmpty, parts[1].utf8.count >= 32 else {
-                throw Problem(.internalServerError, type: "configuration", title: "Bad signing keys",
-                              detail: "signing keys are KID:SECRET pairs separated by commas, each secret at least 32 bytes")
+                throw ConfigurationError("signing keys are KID:SECRET pairs separated by commas, each secret at least 32 bytes", setting: "jwtKeys")
             }
             keys.append((parts[0], parts[1]))
         }
         guard !keys.isEmpty else {
-            throw Problem(.internalServerError, type: "configuration", title: "Bad signing keys", detail: "no signing key given")
+            throw ConfigurationError("no signing key given", setting: "jwtKeys")
         }
         self.keys = keys
     }

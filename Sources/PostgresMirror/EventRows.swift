@@ -1,4 +1,5 @@
 import EventLog
+import EventStore
 import Foundation
 import Logging
 import MovieMashCore
@@ -32,9 +33,7 @@ struct EventRows: Sendable {
         for stored in records {
             let envelope: EventEnvelope
             do {
-                envelope = try EventCodec.decode(
-                    stored.record.payload, eventID: stored.record.id,
-                    occurredAt: Timestamp(milliseconds: stored.record.timestamp), position: stored.position)
+                envelope = try EventEnvelope(stored)
             } catch {
                 throw MirrorError(.undecodableEvent, "the event at log position \(stored.position) cannot be decoded: \(error)")
             }

@@ -1,4 +1,3 @@
-import EventLog
 import Foundation
 import Logging
 import MovieMashCore
@@ -21,13 +20,13 @@ public final class RecommenderService: Service, Sendable {
         /// Under a heavy stream of votes `retrainEvery` comes round often; training more often than this
         /// would spend the cores the gateway needs.
         public var minimumRetrainGap: Duration = .seconds(30)
-        public var pollInterval: Duration = .milliseconds(50)
         /// Publishing shares the interactions with readers, so the next event copies them: under a stream
-        /// of votes, publish at most this often.
-        public var publishInterval: Duration = .milliseconds(50)
+        /// of votes, publish at most every `following.publishInterval`.
+        public var following = EventFollower.Configuration()
 
         public init() {
             model.alpha = 4
+            following.chunk = 1024
         }
     }
 
@@ -44,7 +43,7 @@ public final class RecommenderService: Service, Sendable {
         var position: UInt64 = 0
     }
 
-    private let log: EventLog
+    private let source: any EventSource
     private let configuration: Configuration
     private let logger: Logger
     private let fallback: @Sendable () -> [MovieID]
@@ -55,10 +54,10 @@ public final class RecommenderService: Service, Sendable {
     /// `fallback` ranks films for people with no history (say, the Bradley–Terry film leaderboard); films
     /// with the most interactions fill in after it.
     public init(
-        log: EventLog, configuration: Configuration = Configuration(), logger: Logger,
+        source: any EventSource, configuration: Configuration = Configuration(), logger: Logger,
         fallback: @escaping @Sendable () -> [MovieID] = { [] }
     ) {
-        self.log = log
+        self.source = source
         self.configuration = configuration
         self.logger = logger
         self.fallback = fallback
@@ -75,60 +74,47 @@ public final class RecommenderService: Service, Sendable {
 
     public func run() async throws {
         var interactions = RecommenderInteractions(configuration: configuration.interactions)
-        var position: UInt64 = 0
         var sinceTraining = 0
         var lastTraining: ContinuousClock.Instant?
         var retraining: Task<Void, any Error>?
         defer { retraining?.cancel() }
-        let reader = log.reader()
         // People and new films seen since the last publish.
         var touched: [Int: UInt64] = [:]
         var newFilms: [Int: Int] = [:]
-        var pacing = PublishPacing(interval: configuration.publishInterval)
-        while !Task.isCancelled {
-            var applied = 0
-            let modelFilms = published.withLock { $0.model?.items.rows }
-            while applied < 1024, let stored = try reader.next() {
-                interactions.apply(try EventEnvelope(stored))
-                position = stored.position + 1
-                applied += 1
-                if let last = interactions.lastTouched {
-                    sinceTraining += 1
-                    touched[last.person] = position
-                    if let modelFilms { for film in last.films where film >= modelFilms { newFilms[film] = last.person } }
-                }
-            }
-            let caughtUp = applied < 1024
-            switch pacing.step(applied: applied, caughtUp: caughtUp) {
-            case .gather(let wait):
-                do {
-                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
-                } catch is CancellationError {
-                    return
-                }
-                continue
-            case .publish:
+        var modelFilms = published.withLock { $0.model?.items.rows }
+        let follower = EventFollower(source: source, configuration: configuration.following)
+        _ = try await follower.follow(
+            from: 0,
+            apply: { event in
+                interactions.apply(event)
+                guard let last = interactions.lastTouched else { return }
+                let position = (event.position ?? 0) + 1
+                sinceTraining += 1
+                touched[last.person] = position
+                if let modelFilms { for film in last.films where film >= modelFilms { newFilms[film] = last.person } }
+            },
+            publish: { position in
                 let filmFactors = foldInFilms(newFilms, interactions: interactions)
-                let snapshot = interactions, at = position, changed = touched
+                let snapshot = interactions, changed = touched
                 published.withLock { state in
                     state.interactions = snapshot
-                    state.position = at
+                    state.position = position
                     state.stale.merge(changed) { max($0, $1) }
-                    for (film, factors) in filmFactors { state.films[film] = (factors, at) }
+                    for (film, factors) in filmFactors { state.films[film] = (factors, position) }
                 }
                 touched.removeAll(keepingCapacity: true)
                 newFilms.removeAll(keepingCapacity: true)
-                pacing.published()
-            case .keepApplying:
-                break
-            }
-            // Before the first training every wait has passed: the first model comes as soon as there is data.
-            func waited(_ duration: Duration) -> Bool { lastTraining.map { ContinuousClock.now - $0 >= duration } ?? true }
-            let due = sinceTraining > 0 && (
-                (sinceTraining >= configuration.retrainEvery && waited(configuration.minimumRetrainGap))
-                    || waited(configuration.retrainInterval))
-            if due, training.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged {
-                let snapshot = interactions, at = position
+            },
+            afterRound: { position in
+                modelFilms = published.withLock { $0.model?.items.rows }
+                // Before the first training every wait has passed: the first model comes as soon as there is data.
+                func waited(_ duration: Duration) -> Bool { lastTraining.map { ContinuousClock.now - $0 >= duration } ?? true }
+                let due = sinceTraining > 0 && (
+                    (sinceTraining >= configuration.retrainEvery && waited(configuration.minimumRetrainGap))
+                        || waited(configuration.retrainInterval))
+                guard due, training.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+                else { return }
+                let snapshot = interactions
                 sinceTraining = 0
                 lastTraining = ContinuousClock.now
                 // Until the first model there is nothing personal to serve and the service is not ready.
@@ -139,22 +125,13 @@ public final class RecommenderService: Service, Sendable {
                     try Task.checkCancellation()
                     self.published.withLock { state in
                         state.model = model
-                        state.modelPosition = at
-                        state.people = state.people.filter { $0.value.position > at }
-                        state.stale = state.stale.filter { $0.value > at }
-                        state.films = state.films.filter { $0.value.position > at }
+                        state.modelPosition = position
+                        state.people = state.people.filter { $0.value.position > position }
+                        state.stale = state.stale.filter { $0.value > position }
+                        state.films = state.films.filter { $0.value.position > position }
                     }
                 }
-            }
-            if caughtUp {
-                let (log, next, poll) = (self.log, position, configuration.pollInterval)
-                do {
-                    guard try await cancelWhenGracefulShutdown({ try await log.waitForRecord(at: next, pollInterval: poll) }) else { return }
-                } catch is CancellationError {
-                    return
-                }
-            }
-        }
+            })
     }
 
     /// Factors for films the model has never seen, each folded in against the person who brought it.

@@ -1,4 +1,4 @@
-import EventLog
+import Checksums
 import Foundation
 import MovieMashCore
 
@@ -86,9 +86,9 @@ public struct SnapshotStore: Sendable {
     }
 
     /// Loads `name`'s snapshot into `projector` when it was made by this projector version and configuration
-    /// from a prefix of `log`; returns the position to replay from (0 when nothing usable) and, if a
-    /// snapshot was ignored, why.
-    public func load<P: Projector>(into projector: inout P, log: EventLog) -> (position: UInt64, ignored: String?) {
+    /// from a prefix of `source`'s events; returns the position to replay from (0 when nothing usable) and,
+    /// if a snapshot was ignored, why.
+    public func load<P: Projector>(into projector: inout P, source: any EventSource) async -> (position: UInt64, ignored: String?) {
         let fresh = projector
         do {
             guard let (header, state) = try read(P.name) else { return (0, nil) }
@@ -98,8 +98,9 @@ public struct SnapshotStore: Sendable {
             guard header.configurationDigest == projector.configurationDigest else {
                 return (0, "made under another configuration")
             }
-            guard header.position <= log.endPosition else { return (0, "it covers more events than this log holds") }
-            if header.position > 0, try log.read(from: header.position - 1, limit: 1).first?.record.id != header.lastEventID {
+            let end = try await source.endPosition()
+            guard header.position <= end else { return (0, "it covers more events than this log holds") }
+            if header.position > 0, try await source.eventID(at: header.position - 1) != header.lastEventID {
                 return (0, "it was made from another log")
             }
             try projector.restore(from: state)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EventLog
+import EventStore
 import Foundation
 import MovieMashCore
 import Projections

@@ -1,6 +1,8 @@
 import ArgumentParser
 import EventLog
+import EventStore
 import Foundation
+import MovieMashServer
 import Projections
 
 /// `moviemash replay`: rebuild projections from the log, optionally checking a service's snapshots.
@@ -8,7 +10,7 @@ struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Rebuild projections from position 0 of the log; with --verify, compare them with a service's snapshots.",
-        discussion: "Projections: \(Replay.available.keys.sorted().joined(separator: ", ")). Exit 1 if --verify finds a difference.")
+        discussion: "Projections: \(Projectors.fresh().map { type(of: $0).name }.sorted().joined(separator: ", ")). Exit 1 if --verify finds a difference.")
 
     @Option(help: "The log directory.") var data: String
     @Option(help: "Stop before this position (default: the log's end).") var to: UInt64?
@@ -20,7 +22,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let log = try EventLog(directory: data, mode: .readOnly)
         let names = projections.map { $0.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) } } ?? []
         var replay: Replay
-        do { replay = try Replay(names: names) } catch { throw ValidationError("\(error)") }
+        do { replay = try Replay(names: names, from: Projectors.fresh()) } catch { throw ValidationError("\(error)") }
         if let to, to > log.endPosition {
             throw ValidationError("--to \(to) is past the end of the log (\(log.endPosition))")
         }
@@ -57,7 +59,7 @@ struct ReplayCommand: AsyncParsableCommand {
             end = max(end, expected.values.map(\.position).max()!)
         }
         var progress = Progress(total: end, verb: "replayed", noun: "events")
-        try replay.run(log: log, to: end) { progress.show($0) }
+        try await replay.run(source: LogEventSource(log), to: end) { progress.show($0) }
         progress.finish()
         for projector in replay.projectors {
             let name = type(of: projector).name

@@ -1,6 +1,7 @@
 import Foundation
 
-/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of every batch and segment header.
+/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78): the checksum of every log batch, segment header,
+/// snapshot file and migration.
 ///
 /// Written here because none of the packages we may depend on ships CRC-32C and Debian 12 has no
 /// `libcrc32c-dev`; slicing-by-8 keeps it well above the replay rate it guards.

@@ -1,0 +1,57 @@
+import Logging
+import MovieMashCore
+import Projections
+import ServiceLifecycle
+
+/// The one list of what a node derives from its events: the projectors, the background leaderboard fit
+/// and the recommender. The server runs them, `/ready` and `/metrics` report them, replay rebuilds them.
+public struct Projectors: Sendable {
+    public let catalogue: ProjectorService<Catalogue>
+    public let tallies: ProjectorService<Tallies>
+    public let elo: ProjectorService<EloRatings>
+    public let counts: ProjectorService<BradleyTerryCounts>
+    public let recentPairs: ProjectorService<RecentPairs>
+    public let accounts: ProjectorService<Accounts>
+    public let leaderboards: LeaderboardService
+    public let recommender: RecommenderService
+
+    /// Fresh projectors of every kind the service runs, for replay: the recommender's interactions among
+    /// them, as the recommender keeps them.
+    public static func fresh() -> [any Projector] {
+        [Catalogue(), Tallies(), EloRatings(), BradleyTerryCounts(), RecentPairs(), Accounts(), RecommenderInteractions()]
+    }
+
+    public init(source: any EventSource, snapshots: SnapshotStore?, logger: Logger) {
+        catalogue = ProjectorService(Catalogue(), source: source, snapshots: snapshots, logger: logger)
+        tallies = ProjectorService(Tallies(), source: source, snapshots: snapshots, logger: logger)
+        elo = ProjectorService(EloRatings(), source: source, snapshots: snapshots, logger: logger)
+        counts = ProjectorService(BradleyTerryCounts(), source: source, snapshots: snapshots, logger: logger)
+        recentPairs = ProjectorService(RecentPairs(), source: source, snapshots: snapshots, logger: logger)
+        accounts = ProjectorService(Accounts(), source: source, snapshots: snapshots, logger: logger)
+        let leaderboards = LeaderboardService(source: counts, logger: logger)
+        self.leaderboards = leaderboards
+        recommender = RecommenderService(source: source, logger: logger) {
+            leaderboards.current.films.entries.prefix(100).map(\.item)
+        }
+    }
+
+    /// The services in start order: projectors before the fit that reads their counts.
+    public var services: [any Service] { [catalogue, tallies, elo, counts, recentPairs, accounts, leaderboards, recommender] }
+
+    /// Each projection by name with the position it has applied up to (everything below it).
+    public var positions: [(name: String, position: UInt64)] {
+        [
+            (Catalogue.name, catalogue.current.position), (Tallies.name, tallies.current.position),
+            (EloRatings.name, elo.current.position), (BradleyTerryCounts.name, counts.current.position),
+            (RecentPairs.name, recentPairs.current.position), (Accounts.name, accounts.current.position),
+            (RecommenderInteractions.name, recommender.positions.events),
+        ]
+    }
+
+    /// Whether every projection has applied everything below `end` and the recommender has its first
+    /// model (or nothing to train on).
+    public func caughtUp(with end: UInt64) -> Bool {
+        positions.allSatisfy { $0.position >= end }
+            && (recommender.current.model != nil || recommender.current.interactions.matrix.rows.isEmpty)
+    }
+}

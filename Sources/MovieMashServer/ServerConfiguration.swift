@@ -1,0 +1,141 @@
+import Configuration
+import EventLog
+import Foundation
+import Gateway
+import MovieMashCore
+import PostgresMirror
+
+/// Everything a node is configured with, read through one swift-configuration `ConfigReader`: command-line
+/// flags first, then `MOVIEMASH_…` environment variables, then a JSON file named by `--config`.
+///
+/// Each setting is described once, in `settings`; the command's help, the README and the errors all use
+/// those descriptions.
+public struct ServerConfiguration: Sendable {
+    /// One setting: its key (`snapshotDir`), which is also its flag (`--snapshot-dir`), its environment
+    /// variable (`MOVIEMASH_SNAPSHOT_DIR`) and its name in the configuration file.
+    public struct Setting: Sendable {
+        public var key: String
+        public var value: String
+        public var help: String
+        public var isSecret = false
+
+        public var flag: String {
+            "--" + key.reduce(into: "") { text, character in
+                if character.isUppercase { text += "-" }
+                text += character.lowercased()
+            }
+        }
+
+        public var environmentVariable: String { "MOVIEMASH_" + flag.dropFirst(2).uppercased().replacingOccurrences(of: "-", with: "_") }
+    }
+
+    /// Every setting a node reads.
+    public static let settings: [Setting] = [
+        Setting(key: "config", value: "FILE", help: "A JSON file of settings, keyed as below (flags and the environment override it)."),
+        Setting(key: "role", value: "ROLE", help: "primary: this node owns the log (the only role so far)."),
+        Setting(key: "data", value: "DIR", help: "The log directory (created if missing). Required."),
+        Setting(key: "host", value: "ADDRESS", help: "Address to listen on (default 127.0.0.1)."),
+        Setting(key: "port", value: "PORT", help: "Port to listen on, 0…65535 (default 8080; 0 picks a free one)."),
+        Setting(key: "snapshotDir", value: "DIR", help: "Directory for projector snapshots (none when absent)."),
+        Setting(key: "postgres", value: "URL", help: "Mirror the log into this PostgreSQL database (none when absent).", isSecret: true),
+        Setting(key: "fsync", value: "POLICY", help: "always (default), never or interval:MS: when appends are synced before they are acknowledged."),
+        Setting(key: "tlsCertificate", value: "FILE", help: "PEM certificate chain: serve HTTPS (with tlsKey)."),
+        Setting(key: "tlsKey", value: "FILE", help: "PEM private key of tlsCertificate."),
+        Setting(key: "corsOrigins", value: "LIST", help: "Web origins allowed to call the API (CORS), comma-separated."),
+        Setting(
+            key: "jwtKeys", value: "KID:SECRET,…",
+            help: "Signing keys for tokens and tickets (the first signs, all verify; secrets ≥ 32 bytes). Without them a random key is made and tokens end with the process.",
+            isSecret: true),
+        Setting(key: "addressLimit", value: "RATE/BURST", help: "Requests per client address per second / at once, all routes (default 200/400)."),
+        Setting(key: "voterLimit", value: "RATE/BURST", help: "Comparisons and votes per voter (default 5/20)."),
+    ]
+
+    /// The settings as help text: flag, environment variable and description of each.
+    public static var help: String {
+        settings.map { "\($0.flag) \($0.value)  [\($0.environmentVariable)]\n    \($0.help)" }.joined(separator: "\n")
+    }
+
+    public var role: Role = .primary
+    public var data: String
+    public var log = EventLog.Configuration()
+    public var gateway = GatewayApplication.Configuration()
+    public var snapshotDirectory: String?
+    public var postgres: PostgresURL?
+    /// Nil: sign with a random key made at start.
+    public var signingKeys: SigningKeys?
+
+    public init(data: String) {
+        self.data = data
+    }
+
+    /// Reads every setting from `reader`; the first unusable one is the error.
+    public init(reader: ConfigReader) throws(ConfigurationError) {
+        func text(_ key: String) -> String? {
+            let isSecret = Self.settings.first { $0.key == key }?.isSecret ?? false
+            return reader.string(forKey: ConfigKey(key), isSecret: isSecret) ?? reader.int(forKey: ConfigKey(key)).map(String.init)
+        }
+        func parsed<Value>(_ key: String, _ parse: (String) -> Value?) throws(ConfigurationError) -> Value? {
+            guard let value = text(key) else { return nil }
+            guard let parsed = parse(value) else {
+                let setting = Self.settings.first { $0.key == key }!
+                throw ConfigurationError("'\(setting.isSecret ? "…" : value)' is not \(setting.value): \(setting.help)", setting: key)
+            }
+            return parsed
+        }
+        guard let data = text("data") else { throw ConfigurationError("give --data DIR (or MOVIEMASH_DATA)", setting: "data") }
+        self.init(data: data)
+        role = try parsed("role", Role.init(rawValue:)) ?? .primary
+        gateway.host = text("host") ?? gateway.host
+        gateway.port = try parsed("port") { Int($0).flatMap { (0...65_535).contains($0) ? $0 : nil } } ?? gateway.port
+        log.fsync = try parsed("fsync", EventLog.FsyncPolicy.init) ?? log.fsync
+        snapshotDirectory = text("snapshotDir")
+        if let url = text("postgres") {
+            do { postgres = try PostgresURL(url) } catch { throw ConfigurationError("\(error)", setting: "postgres") }
+        }
+        switch (text("tlsCertificate"), text("tlsKey")) {
+        case (let certificate?, let key?): gateway.tls = (certificate, key)
+        case (nil, nil): break
+        default: throw ConfigurationError("tlsCertificate and tlsKey go together", setting: "tlsCertificate")
+        }
+        if let origins = text("corsOrigins") {
+            gateway.allowedOrigins = Set(origins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        }
+        if let keys = text("jwtKeys") { signingKeys = try SigningKeys(parsing: keys) }
+        gateway.perAddress = try parsed("addressLimit", RateLimiter.Limit.init) ?? gateway.perAddress
+        gateway.perVoter = try parsed("voterLimit", RateLimiter.Limit.init) ?? gateway.perVoter
+    }
+
+    /// The configuration of `arguments` (flags, as `--key value` or `--key=value`), `environment` and the
+    /// JSON file that `--config` or `MOVIEMASH_CONFIG` names, in that order of precedence. A flag that is
+    /// not a setting is an error, not silently ignored.
+    public static func load(arguments: [String], environment: [String: String]) async throws(ConfigurationError) -> ServerConfiguration {
+        let flags = Set(settings.map(\.flag))
+        for argument in arguments where argument.hasPrefix("-") {
+            let flag = String(argument.prefix { $0 != "=" })
+            guard flags.contains(flag) else {
+                throw ConfigurationError("unknown option \(flag); the settings are:\n\(help)")
+            }
+        }
+        let secrets = Set(settings.filter(\.isSecret).map(\.environmentVariable))
+        var providers: [any ConfigProvider] = [
+            CommandLineArgumentsProvider(arguments: ["serve"] + arguments, secretsSpecifier: .specific(Set(settings.filter(\.isSecret).map(\.flag)))),
+            EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: .specific(secrets)).prefixKeys(with: "moviemash"),
+        ]
+        let early = ConfigReader(providers: providers)
+        if let file = early.string(forKey: "config") {
+            guard FileManager.default.fileExists(atPath: file) else { throw ConfigurationError("there is no file \(file)", setting: "config") }
+            do {
+                providers.append(try await FileProvider<JSONSnapshot>(filePath: .init(file)))
+            } catch {
+                throw ConfigurationError("\(file) is not a JSON object of settings: \(error)", setting: "config")
+            }
+        }
+        return try ServerConfiguration(reader: ConfigReader(providers: providers))
+    }
+}
+
+/// What a node is, which decides its wiring.
+public enum Role: String, Sendable {
+    /// The writer: it owns the local log, appends, mirrors into PostgreSQL and serves reads.
+    case primary
+}
