@@ -95,7 +95,7 @@ public struct ServerConfiguration: Sendable {
         switch (text("tlsCertificate"), text("tlsKey")) {
         case (let certificate?, let key?): gateway.tls = (certificate, key)
         case (nil, nil): break
-        default: throw ConfigurationError("tlsCertificate and tlsKey go together", setting: "tlsCertificate")
+        default: throw ConfigurationError("--tls-certificate and --tls-key go together", setting: "tlsCertificate")
         }
         if let origins = text("corsOrigins") {
             gateway.allowedOrigins = Set(origins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })

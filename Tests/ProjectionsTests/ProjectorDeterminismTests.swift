@@ -1,3 +1,5 @@
+import EventStore
+import MovieMashServer
 import EventLog
 import Foundation
 import MovieMashCore
@@ -11,7 +13,7 @@ func sampleEvents(votes: Int, seed: UInt64 = 7, sets: Int = 60) -> [EventEnvelop
     return sample.catalogueEvents() + (0..<votes).map { _ in sample.nextVote() }
 }
 
-func allProjectors() throws -> [any Projector] { try Replay(names: []).projectors }
+func allProjectors() throws -> [any Projector] { try Replay(names: [], from: Projectors.fresh()).projectors }
 
 func apply(_ events: some Sequence<EventEnvelope>, to projectors: inout [any Projector]) {
     for event in events {
@@ -54,7 +56,7 @@ func apply(_ events: some Sequence<EventEnvelope>, to projectors: inout [any Pro
         apply(sampleEvents(votes: 500), to: &projectors)
         for projector in projectors {
             let bytes = projector.stateBytes
-            var fresh = Replay.available[type(of: projector).name]!()
+            var fresh = try Replay(names: [type(of: projector).name], from: Projectors.fresh()).projectors[0]
             #expect(throws: SnapshotError.self) { try fresh.restore(from: Array(bytes.dropLast(3))) }
             #expect(throws: SnapshotError.self) { try fresh.restore(from: bytes + [0]) }
         }

@@ -1,3 +1,5 @@
+import EventStore
+import MovieMashServer
 import EventLog
 import Foundation
 import Logging
@@ -16,7 +18,6 @@ import TestSupport
         configuration.model.iterations = 4
         configuration.retrainEvery = retrainEvery
         configuration.minimumRetrainGap = .zero
-        configuration.pollInterval = .milliseconds(5)
         return configuration
     }
 
@@ -27,7 +28,7 @@ import TestSupport
         let log = try await writeLog(events, to: directory.file("log"))
         let favourite = try MovieID("not-in-the-catalogue")
         let service = RecommenderService(
-            log: log, configuration: Self.configuration(retrainEvery: 1_000_000), logger: logger, fallback: { [favourite] })
+            source: LogEventSource(log), configuration: Self.configuration(retrainEvery: 1_000_000), logger: logger, fallback: { [favourite] })
         let running = Task { try await service.run() }
         #expect(try await eventually { service.positions.events == UInt64(events.count) })
         let stranger = RecommenderInteractions.Person.voter(UUID())
@@ -49,7 +50,7 @@ import TestSupport
         defer { directory.remove() }
         let events = sampleEvents(votes: 1500)
         let log = try await writeLog(Array(events.prefix(1200)), to: directory.file("log"))
-        let service = RecommenderService(log: log, configuration: Self.configuration(retrainEvery: 500), logger: logger)
+        let service = RecommenderService(source: LogEventSource(log), configuration: Self.configuration(retrainEvery: 500), logger: logger)
         let running = Task { try await service.run() }
         #expect(try await eventually(timeout: .seconds(60)) { service.current.model != nil && service.positions.events == 1200 })
         let firstTraining = service.positions.model

@@ -1,3 +1,5 @@
+import EventStore
+import MovieMashServer
 import EventLog
 import Foundation
 import Logging
@@ -22,7 +24,7 @@ func writeLog(_ events: [EventEnvelope], to directory: String) async throws -> E
         let log = try await writeLog(Array(events.prefix(2000)), to: directory.file("log"))
         let store = SnapshotStore(directory: directory.file("snapshots"))
 
-        let first = ProjectorService(EloRatings(), log: log, snapshots: store, logger: logger)
+        let first = ProjectorService(EloRatings(), source: LogEventSource(log), snapshots: store, logger: logger)
         let running = Task { try await first.run() }
         #expect(try await eventually { first.current.position == 2000 })
         running.cancel()
@@ -32,8 +34,8 @@ func writeLog(_ events: [EventEnvelope], to directory: String) async throws -> E
 
         _ = try await log.append(contentsOf: events.dropFirst(2000).map(LogRecord.init))
         var loaded = EloRatings()
-        #expect(store.load(into: &loaded, log: log).position == 2000)
-        let second = ProjectorService(EloRatings(), log: log, snapshots: store, logger: logger)
+        #expect(await store.load(into: &loaded, source: LogEventSource(log)).position == 2000)
+        let second = ProjectorService(EloRatings(), source: LogEventSource(log), snapshots: store, logger: logger)
         let again = Task { try await second.run() }
         #expect(try await eventually { second.current.position == UInt64(events.count) })
         again.cancel()
@@ -57,13 +59,13 @@ func writeLog(_ events: [EventEnvelope], to directory: String) async throws -> E
         var configuration = EloRatings.Configuration()
         configuration.k = 16
         var other = EloRatings(configuration: configuration)
-        let otherLoad = store.load(into: &other, log: log)
+        let otherLoad = await store.load(into: &other, source: LogEventSource(log))
         #expect(otherLoad.position == 0 && otherLoad.ignored?.contains("configuration") == true)
         #expect(other.stateHash == EloRatings(configuration: configuration).stateHash)
 
         try store.write(elo, position: UInt64(events.count), lastEventID: UUID())
         var fresh = EloRatings()
-        #expect(store.load(into: &fresh, log: log).ignored?.contains("another log") == true)
+        #expect(await store.load(into: &fresh, source: LogEventSource(log)).ignored?.contains("another log") == true)
 
         let path = store.path(of: EloRatings.name)
         try store.write(elo, position: UInt64(events.count), lastEventID: events.last!.eventID)
@@ -71,7 +73,7 @@ func writeLog(_ events: [EventEnvelope], to directory: String) async throws -> E
         bytes[bytes.count / 2] ^= 0x10
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         var damaged = EloRatings()
-        let damagedLoad = store.load(into: &damaged, log: log)
+        let damagedLoad = await store.load(into: &damaged, source: LogEventSource(log))
         #expect(damagedLoad.position == 0 && damagedLoad.ignored?.contains("checksum") == true)
         #expect(damaged.stateHash == EloRatings().stateHash)
 
@@ -92,7 +94,7 @@ func writeLog(_ events: [EventEnvelope], to directory: String) async throws -> E
         defer { directory.remove() }
         let events = sampleEvents(votes: 1000)
         let log = try await writeLog(Array(events.prefix(100)), to: directory.file("log"))
-        let service = ProjectorService(Tallies(), log: log, snapshots: nil, logger: logger)
+        let service = ProjectorService(Tallies(), source: LogEventSource(log), snapshots: nil, logger: logger)
         let running = Task { try await service.run() }
         #expect(try await eventually { service.current.position == 100 })
         let early = service.current
@@ -115,7 +117,7 @@ func writeLog(_ events: [EventEnvelope], to directory: String) async throws -> E
         let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
         var configuration = BradleyTerry.Configuration()
         configuration.bootstrapRounds = 20
-        let counts = ProjectorService(BradleyTerryCounts(configuration: configuration), log: log, snapshots: nil, logger: logger)
+        let counts = ProjectorService(BradleyTerryCounts(configuration: configuration), source: LogEventSource(log), snapshots: nil, logger: logger)
         let leaderboards = LeaderboardService(source: counts, interval: .milliseconds(10), idleFactor: 0, logger: logger)
         let tasks = [Task { try await counts.run() }, Task { try await leaderboards.run() }]
         #expect(try await eventually(timeout: .seconds(60)) { leaderboards.current.position == 1000 })

@@ -1,0 +1,69 @@
+import EventLog
+import Foundation
+import MovieMashCore
+import MovieMashServer
+import Testing
+import TestSupport
+
+@Suite struct ServerConfigurationTests {
+    @Test func flagsOverrideTheEnvironmentWhichOverridesTheFile() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        try #"{"data": "/from/file", "port": 7001, "host": "10.0.0.1", "snapshotDir": "/file/snapshots", "fsync": "never"}"#
+            .write(toFile: directory.file("settings.json"), atomically: true, encoding: .utf8)
+        let configuration = try await ServerConfiguration.load(
+            arguments: ["--config", directory.file("settings.json"), "--port=7003", "--voter-limit", "2/4"],
+            environment: ["MOVIEMASH_PORT": "7002", "MOVIEMASH_HOST": "10.0.0.2", "MOVIEMASH_SNAPSHOT_DIR": "/env/snapshots"])
+        #expect(configuration.data == "/from/file")
+        #expect(configuration.gateway.port == 7003)
+        #expect(configuration.gateway.host == "10.0.0.2")
+        #expect(configuration.snapshotDirectory == "/env/snapshots")
+        #expect(configuration.log.fsync == .never)
+        #expect(configuration.gateway.perVoter.perSecond == 2 && configuration.gateway.perVoter.burst == 4)
+        #expect(configuration.role == .primary)
+    }
+
+    @Test func defaultsHoldWhenNothingIsSet() async throws {
+        let configuration = try await ServerConfiguration.load(arguments: ["--data", "/log"], environment: [:])
+        #expect(configuration.gateway.port == 8080 && configuration.gateway.host == "127.0.0.1")
+        #expect(configuration.log.fsync == .always)
+        #expect(configuration.snapshotDirectory == nil && configuration.postgres == nil && configuration.signingKeys == nil)
+    }
+
+    @Test(arguments: [
+        (["--port", "70000"], "port"), (["--fsync", "sometimes"], "fsync"), (["--address-limit", "fast"], "addressLimit"),
+        (["--role", "leader"], "role"), (["--jwt-keys", "k:short"], "jwtKeys"), (["--tls-key", "/k.pem"], "tlsCertificate"),
+        (["--postgres", "mysql://x"], "postgres"), (["--config", "/no/such/file.json"], "config"),
+    ])
+    func anUnusableSettingIsAnErrorThatNamesIt(arguments: [String], setting: String) async throws {
+        let error = await #expect(throws: ConfigurationError.self) {
+            _ = try await ServerConfiguration.load(arguments: ["--data", "/log"] + arguments, environment: [:])
+        }
+        #expect(error?.setting == setting)
+    }
+
+    @Test func aMissingDataDirectoryAndAnUnknownFlagAreRefused() async throws {
+        let missing = await #expect(throws: ConfigurationError.self) {
+            _ = try await ServerConfiguration.load(arguments: [], environment: [:])
+        }
+        #expect(missing?.setting == "data")
+        let unknown = await #expect(throws: ConfigurationError.self) {
+            _ = try await ServerConfiguration.load(arguments: ["--data", "/log", "--snapshots", "/s"], environment: [:])
+        }
+        #expect(unknown?.message.contains("unknown option --snapshots") == true)
+    }
+
+    @Test func secretsAreNotRepeatedInErrors() async throws {
+        let error = await #expect(throws: ConfigurationError.self) {
+            _ = try await ServerConfiguration.load(arguments: ["--data", "/log", "--jwt-keys", "k1:tiny-secret"], environment: [:])
+        }
+        #expect(error?.description.contains("tiny-secret") == false)
+    }
+
+    @Test func everySettingHasAFlagAndAnEnvironmentVariableOfItsKey() {
+        let snapshot = ServerConfiguration.settings.first { $0.key == "snapshotDir" }!
+        #expect(snapshot.flag == "--snapshot-dir" && snapshot.environmentVariable == "MOVIEMASH_SNAPSHOT_DIR")
+        #expect(Set(ServerConfiguration.settings.map(\.key)).count == ServerConfiguration.settings.count)
+        for setting in ServerConfiguration.settings { #expect(ServerConfiguration.help.contains(setting.flag)) }
+    }
+}
