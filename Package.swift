@@ -84,6 +84,7 @@ let package = Package(
             name: "Projections",
             dependencies: [
                 "Checksums",
+                .product(name: "OrderedCollections", package: "swift-collections"),
                 "MovieMashCore",
                 "Recommender",
                 .product(name: "Logging", package: "swift-log"),

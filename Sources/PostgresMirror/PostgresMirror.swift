@@ -1,6 +1,7 @@
 import EventLog
 import Foundation
 import Logging
+import MovieMashCore
 import PostgresNIO
 import ServiceLifecycle
 import Synchronization

@@ -1,3 +1,4 @@
+import Recommender
 import Foundation
 import MovieMashCore
 import Synchronization

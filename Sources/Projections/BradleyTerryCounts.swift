@@ -1,3 +1,4 @@
+import Recommender
 import MovieMashCore
 
 /// The comparisons Bradley–Terry fits: votes between sets, and between films (each film of the winning
@@ -91,7 +92,7 @@ public struct Leaderboard<Item: Hashable & Sendable>: Sendable {
         _ counts: PairCounts<Item>, configuration: BradleyTerry.Configuration, priority: BackgroundThreads.Priority = .low
     ) async -> Leaderboard {
         let standings = await BradleyTerry.standings(ComparisonGraph(counts), configuration: configuration, priority: priority)
-        let entries = standings.map { Entry(item: counts.items[$0.item], standing: $0) }
+        let entries = standings.map { Entry(item: counts.items[Int($0.item)], standing: $0) }
         return Leaderboard(entries: entries.sorted { $0.standing.rating > $1.standing.rating })
     }
 }

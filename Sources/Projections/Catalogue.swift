@@ -1,4 +1,5 @@
 import MovieMashCore
+import OrderedCollections
 
 /// What is known about films and sets: each film's latest metadata, each set's owner and films, and a
 /// 64-bit genre signature per set (the union of its films' genres) for pairing diverse sets.
@@ -11,7 +12,7 @@ public struct Catalogue: Projector {
     /// Each Letterboxd user's most recently scraped set.
     public private(set) var latestSets: [String: SetID] = [:]
     /// Genres in order of first sight; a genre's bit in a signature is its index modulo 64.
-    public private(set) var genres = Interner<String>()
+    public private(set) var genres = OrderedSet<String>()
 
     public init() {}
 
@@ -20,7 +21,7 @@ public struct Catalogue: Projector {
     public mutating func apply(_ event: EventEnvelope) {
         switch event.event {
         case .movieCatalogued(let movie):
-            for genre in movie.genres { _ = genres.intern(genre) }
+            for genre in movie.genres { _ = genres.append(genre) }
             movies[movie.movieID] = movie
         case .top4SetScraped(let set):
             sets[set.setID] = set
@@ -36,7 +37,7 @@ public struct Catalogue: Projector {
         var signature: UInt64 = 0
         for film in films {
             for genre in movies[film]?.genres ?? [] {
-                if let index = genres.index(of: genre) { signature |= 1 << UInt64(index % 64) }
+                if let index = genres.firstIndex(of: genre) { signature |= 1 << UInt64(index % 64) }
             }
         }
         return signature
@@ -44,7 +45,7 @@ public struct Catalogue: Projector {
 
     public func encodeState(into writer: inout SnapshotWriter) {
         writer.write(count: genres.count)
-        for genre in genres.keys { writer.write(genre) }
+        for genre in genres.elements { writer.write(genre) }
         writer.write(count: movies.count)
         for id in movies.keys.sorted() {
             let movie = movies[id]!
@@ -75,7 +76,7 @@ public struct Catalogue: Projector {
     public mutating func decodeState(from reader: inout SnapshotReader) throws(SnapshotError) {
         var genreKeys: [String] = []
         for _ in 0..<(try reader.count(minimumBytes: 4)) { genreKeys.append(try reader.string()) }
-        genres = try Interner(keys: genreKeys)
+        genres = try OrderedSet(snapshotKeys: genreKeys)
         movies = [:]
         sets = [:]
         do {

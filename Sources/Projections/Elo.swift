@@ -1,5 +1,6 @@
 import Foundation
 import MovieMashCore
+import OrderedCollections
 
 /// Online Elo ratings of sets and of films, updated in log order.
 ///
@@ -23,12 +24,12 @@ public struct EloRatings: Projector {
     public static let version: UInt32 = 1
 
     public let configuration: Configuration
-    public private(set) var sets = Interner<SetID>()
+    public private(set) var sets = OrderedSet<SetID>()
     public private(set) var setRatings: [Double] = []
     private var setGames: [UInt32] = []
     /// Four film indices per set, -1 while the set's films are unknown.
     private var setFilms: [Int32] = []
-    public private(set) var films = Interner<MovieID>()
+    public private(set) var films = OrderedSet<MovieID>()
     public private(set) var filmRatings: [Double] = []
     private var filmGames: [UInt32] = []
 
@@ -42,12 +43,12 @@ public struct EloRatings: Projector {
         return writer.bytes
     }
 
-    public func rating(of set: SetID) -> Double? { sets.index(of: set).map { setRatings[Int($0)] } }
-    public func rating(of film: MovieID) -> Double? { films.index(of: film).map { filmRatings[Int($0)] } }
-    public func games(of set: SetID) -> Int { sets.index(of: set).map { Int(setGames[Int($0)]) } ?? 0 }
+    public func rating(of set: SetID) -> Double? { sets.firstIndex(of: set).map { setRatings[Int($0)] } }
+    public func rating(of film: MovieID) -> Double? { films.firstIndex(of: film).map { filmRatings[Int($0)] } }
+    public func games(of set: SetID) -> Int { sets.firstIndex(of: set).map { Int(setGames[Int($0)]) } ?? 0 }
 
     private mutating func internSet(_ set: SetID) -> Int {
-        let (index, isNew) = sets.intern(set)
+        let (isNew, index) = sets.append(set)
         if isNew {
             setRatings.append(configuration.base)
             setGames.append(0)
@@ -57,12 +58,12 @@ public struct EloRatings: Projector {
     }
 
     private mutating func internFilm(_ film: MovieID) -> Int32 {
-        let (index, isNew) = films.intern(film)
+        let (isNew, index) = films.append(film)
         if isNew {
             filmRatings.append(configuration.base)
             filmGames.append(0)
         }
-        return index
+        return Int32(index)
     }
 
     /// `1 / (1 + 10^((opponent − rating) / scale))`, through `exp` (several times faster than `pow`).
@@ -127,15 +128,15 @@ public struct EloRatings: Projector {
 
     public func encodeState(into writer: inout SnapshotWriter) {
         writer.write(count: sets.count)
-        for index in sets.keys.indices {
-            sets.keys[index].write(to: &writer)
+        for index in sets.indices {
+            sets.elements[index].write(to: &writer)
             writer.write(setRatings[index])
             writer.write(setGames[index])
             for slot in 0..<4 { writer.write(setFilms[4 * index + slot]) }
         }
         writer.write(count: films.count)
-        for index in films.keys.indices {
-            writer.write(films.keys[index].slug)
+        for index in films.indices {
+            writer.write(films.elements[index].slug)
             writer.write(filmRatings[index])
             writer.write(filmGames[index])
         }
@@ -157,7 +158,7 @@ public struct EloRatings: Projector {
             filmGames.append(try reader.uint32())
         }
         guard setFilms.allSatisfy({ $0 < filmKeys.count }) else { throw SnapshotError("a set names an unknown film") }
-        sets = try Interner(keys: setKeys)
-        films = try Interner(keys: filmKeys)
+        sets = try OrderedSet(snapshotKeys: setKeys)
+        films = try OrderedSet(snapshotKeys: filmKeys)
     }
 }

@@ -1,3 +1,4 @@
+import Recommender
 import Logging
 import MovieMashCore
 import ServiceLifecycle

@@ -2,8 +2,10 @@
 ///
 /// A pair's key packs its two dense indices (lower first); its value packs the lower item's wins above
 /// the higher item's, so one dictionary entry holds a pair.
+import OrderedCollections
+
 public struct PairCounts<Item: Hashable & Sendable>: Sendable {
-    public private(set) var items = Interner<Item>()
+    public private(set) var items = OrderedSet<Item>()
     private var packed = PairTable()
 
     public init() {}
@@ -11,7 +13,7 @@ public struct PairCounts<Item: Hashable & Sendable>: Sendable {
     /// Distinct pairs with at least one comparison.
     public var pairCount: Int { packed.count }
 
-    public mutating func intern(_ item: Item) -> Int32 { items.intern(item).index }
+    public mutating func intern(_ item: Item) -> Int32 { Int32(items.append(item).index) }
 
     public mutating func record(winner: Int32, loser: Int32) {
         let (low, high) = winner < loser ? (winner, loser) : (loser, winner)
@@ -21,8 +23,8 @@ public struct PairCounts<Item: Hashable & Sendable>: Sendable {
 
     /// How often `a` beat `b` and `b` beat `a`.
     public func wins(_ a: Item, _ b: Item) -> (a: Int, b: Int) {
-        guard let i = items.index(of: a), let j = items.index(of: b) else { return (0, 0) }
-        return wins(i, j)
+        guard let i = items.firstIndex(of: a), let j = items.firstIndex(of: b) else { return (0, 0) }
+        return wins(Int32(i), Int32(j))
     }
 
     /// How often the item interned at `i` beat the one at `j`, and the reverse.
@@ -43,7 +45,7 @@ public struct PairCounts<Item: Hashable & Sendable>: Sendable {
 
     func encode(into writer: inout SnapshotWriter, item: (Item, inout SnapshotWriter) -> Void) {
         writer.write(count: items.count)
-        for key in items.keys { item(key, &writer) }
+        for key in items.elements { item(key, &writer) }
         writer.write(count: packed.count)
         for (key, value) in packed.sorted {
             writer.write(key)
@@ -56,7 +58,7 @@ public struct PairCounts<Item: Hashable & Sendable>: Sendable {
     ) throws(SnapshotError) {
         var keys: [Item] = []
         for _ in 0..<(try reader.count()) { keys.append(try item(&reader)) }
-        items = try Interner(keys: keys)
+        items = try OrderedSet(snapshotKeys: keys)
         let pairs = try reader.count(minimumBytes: 16)
         packed = PairTable(minimumCapacity: pairs)
         for _ in 0..<pairs {

@@ -69,7 +69,7 @@ public struct PairSelector: Sendable {
         })
         // Each set's tally index, found once here rather than hashed twice per partner per request.
         let pairs = tallies.pairs
-        let indices = sorted.map { pairs.items.index(of: $0.set) }
+        let indices = sorted.map { pairs.items.firstIndex(of: $0.set).map(Int32.init) }
         self.init(sorted: sorted, configuration: configuration) { i, j in
             guard let a = indices[i], let b = indices[j] else { return 0 }
             let votes = pairs.wins(a, b)

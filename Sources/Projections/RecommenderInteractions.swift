@@ -1,4 +1,5 @@
 import MovieMashCore
+import OrderedCollections
 import Recommender
 
 /// Who interacted with which film, for the recommender: a scraped top-4 gives its Letterboxd user the four
@@ -26,8 +27,8 @@ public struct RecommenderInteractions: Projector {
     public static let version: UInt32 = 1
 
     public let configuration: Configuration
-    public private(set) var people = Interner<Person>()
-    public private(set) var films = Interner<MovieID>()
+    public private(set) var people = OrderedSet<Person>()
+    public private(set) var films = OrderedSet<MovieID>()
     public private(set) var matrix = InteractionMatrix()
     private var setFilms: [SetID: [Int32]] = [:]
     /// How many people have each film (derived from `matrix`, kept as it grows for the cold-start ranking).
@@ -48,7 +49,7 @@ public struct RecommenderInteractions: Projector {
 
     /// A person's films and weights.
     public func interactions(of person: Person) -> [(item: Int, weight: Float)] {
-        guard let index = people.index(of: person), Int(index) < matrix.rows.count else { return [] }
+        guard let index = people.firstIndex(of: person), Int(index) < matrix.rows.count else { return [] }
         return matrix.rows[Int(index)].map { (Int($0.column), $0.value) }
     }
 
@@ -56,7 +57,7 @@ public struct RecommenderInteractions: Projector {
         lastTouched = nil
         switch event.event {
         case .top4SetScraped(let scraped):
-            let indices = scraped.movieIDs.map { films.intern($0).index }
+            let indices = scraped.movieIDs.map { Int32(films.append($0).index) }
             setFilms[scraped.setID] = indices
             matrix.ensure(columns: films.count)
             record(.letterboxd(scraped.letterboxdUser), indices, weight: configuration.favouriteWeight)
@@ -64,7 +65,7 @@ public struct RecommenderInteractions: Projector {
             guard let chosen = setFilms[vote.winningSet] else { return }
             record(.voter(vote.userID), chosen, weight: configuration.voteWeight)
         case .movieCatalogued(let movie):
-            _ = films.intern(movie.movieID)
+            _ = films.append(movie.movieID)
             matrix.ensure(columns: films.count)
         case .userRegistered:
             break
@@ -72,7 +73,7 @@ public struct RecommenderInteractions: Projector {
     }
 
     private mutating func record(_ person: Person, _ indices: [Int32], weight: Float) {
-        let row = Int(people.intern(person).index)
+        let row = Int(Int32(people.append(person).index))
         for film in indices { add(row: row, film: Int(film), weight: weight) }
         lastTouched = (row, indices.map(Int.init))
     }
@@ -85,7 +86,7 @@ public struct RecommenderInteractions: Projector {
 
     public func encodeState(into writer: inout SnapshotWriter) {
         writer.write(count: people.count)
-        for person in people.keys {
+        for person in people.elements {
             switch person {
             case .letterboxd(let name):
                 writer.write(UInt32(0))
@@ -96,7 +97,7 @@ public struct RecommenderInteractions: Projector {
             }
         }
         writer.write(count: films.count)
-        for film in films.keys { writer.write(film.slug) }
+        for film in films.elements { writer.write(film.slug) }
         for row in matrix.rows.indices {
             writer.write(count: matrix.rows[row].count)
             for cell in matrix.rows[row] {
@@ -124,8 +125,8 @@ public struct RecommenderInteractions: Projector {
             let slug = try reader.string()
             do { filmKeys.append(try MovieID(slug)) } catch { throw SnapshotError("bad film id '\(slug)'") }
         }
-        people = try Interner(keys: personKeys)
-        films = try Interner(keys: filmKeys)
+        people = try OrderedSet(snapshotKeys: personKeys)
+        films = try OrderedSet(snapshotKeys: filmKeys)
         matrix = InteractionMatrix()
         matrix.ensure(columns: films.count)
         peoplePerFilm = []

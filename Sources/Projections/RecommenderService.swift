@@ -149,7 +149,7 @@ public final class RecommenderService: Service, Sendable {
     private func popularFilms(_ interactions: RecommenderInteractions, position: UInt64) -> [MovieID] {
         if let cached = popularity.withLock({ $0 }), cached.position == position { return cached.films }
         let counts = interactions.peoplePerFilm + repeatElement(0, count: max(0, interactions.films.count - interactions.peoplePerFilm.count))
-        let films = counts.indices.sorted { (counts[$0], -$0) > (counts[$1], -$1) }.map { interactions.films[Int32($0)] }
+        let films = counts.indices.sorted { (counts[$0], -$0) > (counts[$1], -$1) }.map { interactions.films[$0] }
         popularity.withLock { $0 = (position, films) }
         return films
     }
@@ -188,11 +188,11 @@ public final class RecommenderService: Service, Sendable {
             }
             let scored = model.topItems(for: vector, count: count, excluding: owned) + extra
             result = scored.sorted { ($0.score, -$0.item) > ($1.score, -$1.item) }.prefix(count).map {
-                Recommendation(film: interactions.films[Int32($0.item)], score: $0.score, reason: .personalized)
+                Recommendation(film: interactions.films[$0.item], score: $0.score, reason: .personalized)
             }
         }
         if result.count < count {
-            let ownedFilms = Set(owned.map { interactions.films[Int32($0)] })
+            let ownedFilms = Set(owned.map { interactions.films[$0] })
             var taken = Set(result.map(\.film))
             for film in fallback() where result.count < count && !ownedFilms.contains(film) && taken.insert(film).inserted {
                 result.append(Recommendation(film: film, score: nil, reason: .topRated))

@@ -1,5 +1,6 @@
 import Foundation
 import MovieMashCore
+import OrderedCollections
 
 /// Little-endian, length-prefixed bytes of a projector's state; the same state always gives the same bytes.
 public struct SnapshotWriter: Sendable {
@@ -131,4 +132,12 @@ public struct StateDigest: Sendable {
 extension SetID {
     func write(to writer: inout SnapshotWriter) { writer.write(value) }
     static func read(from reader: inout SnapshotReader) throws(SnapshotError) -> SetID { SetID(value: try reader.uint128()) }
+}
+
+extension OrderedSet {
+    /// The set of `keys` in their order, as a snapshot wrote them; a key written twice is damage.
+    init(snapshotKeys keys: [Element]) throws(SnapshotError) {
+        self.init(keys)
+        guard count == keys.count else { throw SnapshotError("a key appears twice among \(keys.count) keys") }
+    }
 }

@@ -30,7 +30,7 @@ public struct Tallies: Projector {
 
     /// A set's record; zeros for a set that was never voted on.
     public func record(of set: SetID) -> (wins: Int, losses: Int, appearances: Int) {
-        guard let index = pairs.items.index(of: set) else { return (0, 0, 0) }
+        guard let index = pairs.items.firstIndex(of: set) else { return (0, 0, 0) }
         let (w, l) = (Int(wins[Int(index)]), Int(losses[Int(index)]))
         return (w, l, w + l)
     }

@@ -52,7 +52,7 @@ public enum ImplicitALS {
                                     gram: gramBuffer.baseAddress!, columns: columns.baseAddress!,
                                     values: values.baseAddress!, starts: starts.baseAddress!)
                                 // Contiguous blocks of 64 rows (streaming through the matrix).
-                                WorkerThreads.forEach(blocks: (rows + 63) / 64, threads: threads) { block in
+                                BackgroundThreads.forEach(blocks: (rows + 63) / 64, threads: threads) { block in
                                     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 3 * stride)
                                     defer { scratch.deallocate() }
                                     for row in (block * 64)..<min(rows, (block + 1) * 64) {

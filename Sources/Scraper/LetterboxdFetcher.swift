@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import MovieMashCore
 import NIOCore
 import NIOHTTP1
 
@@ -15,8 +16,8 @@ public actor LetterboxdFetcher {
         /// Each gap between requests is the interval times a factor drawn from 1 ± jitter.
         public var jitter = 0.25
         public var maxAttempts = 5
-        public var backoffBase: Duration = .seconds(2)
-        public var backoffCap: Duration = .seconds(120)
+        /// Waits between attempts after a failure or a 5xx (a `429` waits for its `Retry-After`).
+        public var backoff = Backoff(base: .seconds(2), cap: .seconds(120))
         /// A `Retry-After` longer than this fails the request instead of waiting.
         public var maxRetryAfter: Duration = .seconds(900)
         public var timeout: Duration = .seconds(30)
@@ -179,8 +180,8 @@ public actor LetterboxdFetcher {
     }
 
     private func backoffDelay(attempt: Int) -> Duration {
-        let ceiling = min(configuration.backoffCap / .seconds(1), configuration.backoffBase / .seconds(1) * pow(2, Double(attempt)))
-        return .seconds(Double.random(in: 0...ceiling))
+        var random = SystemRandomNumberGenerator()
+        return configuration.backoff.delay(attempt: attempt, using: &random)
     }
 
     private func backOff(attempt: Int, reason: String) async throws(ScrapeError) {

@@ -58,15 +58,15 @@ import TestSupport
 
         let reference = try await Self.python("elo.py", directory.file("dump.jsonl"))
         #expect(reference["sets"]!.count == elo.sets.count && reference["films"]!.count == elo.films.count)
-        let setError = elo.sets.keys.map { abs(elo.rating(of: $0)! - reference["sets"]![$0.description]!) }.max()!
-        let filmError = elo.films.keys.map { abs(elo.rating(of: $0)! - reference["films"]![$0.slug]!) }.max()!
+        let setError = elo.sets.map { abs(elo.rating(of: $0)! - reference["sets"]![$0.description]!) }.max()!
+        let filmError = elo.films.map { abs(elo.rating(of: $0)! - reference["films"]![$0.slug]!) }.max()!
         #expect(setError <= 1e-9 && filmError <= 1e-9, "Elo differs from the reference by \(setError) (sets), \(filmError) (films)")
 
         let optimum = try await Self.python("bradley_terry.py", directory.file("dump.jsonl"))
         let sets = BradleyTerry.fit(ComparisonGraph(counts.sets)).theta
         let films = BradleyTerry.fit(ComparisonGraph(counts.films)).theta
-        let setGap = counts.sets.items.keys.enumerated().map { abs(sets[$0] - optimum["sets"]![$1.description]!) }.max()!
-        let filmGap = counts.films.items.keys.enumerated().map { abs(films[$0] - optimum["films"]![$1.slug]!) }.max()!
+        let setGap = counts.sets.items.enumerated().map { abs(sets[$0] - optimum["sets"]![$1.description]!) }.max()!
+        let filmGap = counts.films.items.enumerated().map { abs(films[$0] - optimum["films"]![$1.slug]!) }.max()!
         #expect(setGap <= 1e-6 && filmGap <= 1e-6, "Bradley–Terry differs from scipy's optimum by \(setGap) (sets), \(filmGap) (films)")
     }
 }

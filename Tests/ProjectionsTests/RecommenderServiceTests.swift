@@ -38,7 +38,7 @@ import TestSupport
         #expect(cold.count == 5 && cold.first == favourite)
         let interactions = service.current.interactions
         var popularity: [MovieID: Int] = [:]
-        for row in interactions.matrix.rows { for cell in row { popularity[interactions.films[cell.column], default: 0] += 1 } }
+        for row in interactions.matrix.rows { for cell in row { popularity[interactions.films[Int(cell.column)], default: 0] += 1 } }
         #expect(cold.dropFirst().allSatisfy { popularity[$0, default: 0] >= popularity.values.sorted().reversed()[5] })
         running.cancel()
         try await running.value
@@ -67,9 +67,9 @@ import TestSupport
         let (model, interactions) = service.current
         let person = RecommenderInteractions.Person.voter(voter)
         let owned = interactions.interactions(of: person)
-        #expect(Set(owned.map { interactions.films[Int32($0.item)] }) == Set(set.movieIDs))
+        #expect(Set(owned.map { interactions.films[$0.item] }) == Set(set.movieIDs))
         let folded = try #require(model).foldInUser(owned)
-        let expected = model!.topItems(for: folded, count: 10, excluding: owned.map(\.item)).map { interactions.films[Int32($0.item)] }
+        let expected = model!.topItems(for: folded, count: 10, excluding: owned.map(\.item)).map { interactions.films[$0.item] }
         let scored = service.recommendations(for: person, count: 10)
         #expect(scored.allSatisfy { $0.reason == .personalized && $0.score != nil })
         let recommended = scored.map(\.film)

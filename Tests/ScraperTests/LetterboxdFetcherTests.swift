@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MovieMashCore
 import Scraper
 import Testing
 import TestSupport
@@ -12,8 +13,7 @@ import TestSupport
         configuration.baseURL = server.baseURL
         configuration.requestsPerSecond = perSecond
         configuration.jitter = 0.2
-        configuration.backoffBase = .milliseconds(100)
-        configuration.backoffCap = .milliseconds(400)
+        configuration.backoff = Backoff(base: .milliseconds(100), cap: .milliseconds(400))
         configuration.maxAttempts = 4
         configuration.timeout = .seconds(1)
         return configuration

@@ -4,10 +4,12 @@ import Synchronization
 import Glibc
 #endif
 
-/// CPU-heavy background work (leaderboard fits, model training) on threads of its own, usually at a lower
-/// scheduling priority. Swift's cooperative pool has one thread per core: a fit running there holds them
-/// all and every HTTP request waits behind it, while on these threads the kernel gives requests the cores
-/// first and the fit the time left over.
+/// CPU-heavy work (leaderboard fits, model training, the blocks of one training step) on threads of its
+/// own, usually at a lower scheduling priority. Swift's cooperative pool has one thread per core: a fit
+/// running there holds them all and every HTTP request waits behind it, while on these threads the kernel
+/// gives requests the cores first and the fit the time left over. Dispatch's `concurrentPerform` is no
+/// substitute: it runs most of the work on Dispatch's shared pool at the pool's priority, whatever the
+/// caller's.
 public enum BackgroundThreads {
     /// How the kernel weighs the work against the service's own threads.
     public enum Priority: Sendable {
@@ -18,7 +20,7 @@ public enum BackgroundThreads {
         /// could take minutes, and the service is not ready until it is done.
         case normal
 
-        var niceness: Int32 {
+        public var niceness: Int32 {
             switch self {
             case .low: 19
             case .normal: 0
@@ -27,16 +29,16 @@ public enum BackgroundThreads {
     }
 
     /// Whether the task that started the work was cancelled: long work checks it between steps.
-    final class Cancellation: Sendable {
+    public final class Cancellation: Sendable {
         private let flag = Atomic<Bool>(false)
-        var isCancelled: Bool { flag.load(ordering: .relaxed) }
+        public var isCancelled: Bool { flag.load(ordering: .relaxed) }
         func cancel() { flag.store(true, ordering: .relaxed) }
     }
 
     /// Runs `work(worker, cancellation)` for every worker in `0..<workers`, each on a new thread at
     /// `priority` named `name` (what `top -H` shows; Linux keeps 15 bytes), and returns when all have
     /// finished. Cancelling the calling task sets `cancellation`.
-    static func run(
+    public static func run(
         workers: Int, priority: Priority, name: String, _ work: @escaping @Sendable (Int, Cancellation) -> Void
     ) async {
         let remaining = Atomic<Int>(workers)
@@ -44,14 +46,12 @@ public enum BackgroundThreads {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 for worker in 0..<workers {
-                    let thread = Thread {
+                    start {
                         setName(name)
                         lower(to: priority)
                         work(worker, cancellation)
                         if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { continuation.resume() }
                     }
-                    thread.stackSize = 8 << 20
-                    thread.start()
                 }
             }
         } onCancel: {
@@ -59,8 +59,40 @@ public enum BackgroundThreads {
         }
     }
 
+    /// Calls `body(block)` for every block in `0..<blocks` on up to `threads` threads, the calling thread
+    /// one of them and the others new ones that inherit its name and priority (Linux threads start with
+    /// their creator's policy and nice value), each taking the next block as it comes free; returns when
+    /// all blocks are done.
+    public static func forEach(blocks: Int, threads: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        let next = Atomic<Int>(0)
+        let work: @Sendable () -> Void = {
+            while true {
+                let block = next.add(1, ordering: .relaxed).oldValue
+                guard block < blocks else { return }
+                body(block)
+            }
+        }
+        let finished = DispatchSemaphore(value: 0)
+        let helpers = max(0, min(threads, blocks) - 1)
+        for _ in 0..<helpers {
+            start {
+                work()
+                finished.signal()
+            }
+        }
+        work()
+        for _ in 0..<helpers { finished.wait() }
+    }
+
+    /// Starts a thread with room for deep numeric recursion.
+    private static func start(_ body: @escaping @Sendable () -> Void) {
+        let thread = Thread(block: body)
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
     /// The value `work` computes on a thread at `priority`.
-    static func value<T: Sendable>(priority: Priority, name: String, _ work: @escaping @Sendable () -> T) async -> T {
+    public static func value<T: Sendable>(priority: Priority, name: String, _ work: @escaping @Sendable () -> T) async -> T {
         let result = Mutex<T?>(nil)
         await run(workers: 1, priority: priority, name: name) { _, _ in
             let value = work()
@@ -96,5 +128,5 @@ public enum BackgroundThreads {
     }
 
     /// Linux's SCHED_IDLE policy, which Glibc's Swift module does not export.
-    static let schedIdle: Int32 = 5
+    public static let schedIdle: Int32 = 5
 }
