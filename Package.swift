@@ -155,7 +155,10 @@ let package = Package(
         .testTarget(name: "MovieMashCoreTests", dependencies: ["MovieMashCore", "TestSupport"]),
         .testTarget(
             name: "PostgresMirrorTests",
-            dependencies: ["PostgresMirror", "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio")]),
+            dependencies: [
+                "PostgresMirror", "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ]),
         .testTarget(name: "ScraperTests", dependencies: ["Scraper", "MovieMashCore", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(
             name: "GatewayTests",

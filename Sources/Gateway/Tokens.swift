@@ -26,15 +26,21 @@ public struct SigningKeys: Sendable {
         self.keys = keys
     }
 
-    /// Each key's secret for one purpose: one configured secret, so tokens and tickets never verify as each other.
-    func secrets(for purpose: String) -> [(id: String, secret: String)] {
-        keys.map { ($0.id, $0.secret + ":" + purpose) }
+    /// Each key for one purpose, derived from its configured secret with HKDF-SHA256 (RFC 5869, the
+    /// purpose as its info): one configured secret, and tokens and tickets never verify as each other.
+    func keys(for purpose: String) -> [(id: String, key: SymmetricKey)] {
+        keys.map { key in
+            let derived = HKDF<SHA256>.deriveKey(
+                inputKeyMaterial: SymmetricKey(data: Array(key.secret.utf8)), salt: Array("moviemash".utf8),
+                info: Array(purpose.utf8), outputByteCount: 32)
+            return (key.id, derived)
+        }
     }
 
     func collection(purpose: String) async -> JWTKeyCollection {
         let collection = JWTKeyCollection()
-        for key in secrets(for: purpose) {
-            await collection.add(hmac: HMACKey(from: key.secret), digestAlgorithm: .sha256, kid: JWKIdentifier(string: key.id))
+        for key in keys(for: purpose) {
+            await collection.add(hmac: HMACKey(key: key.key), digestAlgorithm: .sha256, kid: JWKIdentifier(string: key.id))
         }
         return collection
     }
@@ -78,7 +84,7 @@ struct TicketSigner: Sendable {
 
     init(keys: SigningKeys) {
         var derived: [String: HMAC<SHA256>] = [:]
-        for key in keys.secrets(for: "tickets") { derived[key.id] = HMAC(key: SymmetricKey(data: Array(key.secret.utf8))) }
+        for key in keys.keys(for: "tickets") { derived[key.id] = HMAC(key: key.key) }
         self.keys = derived
         signingMAC = derived[keys.keys[0].id]!
         signingPrefix = Array("t1.\(keys.keys[0].id).".utf8)

@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import InMemoryLogging
 import Logging
 import MovieMashCore
 import PostgresNIO
@@ -124,8 +125,10 @@ func backfill(_ log: EventLog, into url: PostgresURL, batchSize: Int = 20_000, l
         var configuration = PostgresMirror.Configuration()
         configuration.batchSize = 1000
         configuration.backoff = Backoff(base: .milliseconds(20), cap: .milliseconds(200))
-        let logs = RecordingLogHandler.Store()
-        let mirror = PostgresMirror(log: log, url: database.url, configuration: configuration, logger: .recording(into: logs))
+        let logs = InMemoryLogHandler()
+        var logger = Logger(label: "test") { _ in logs }
+        logger.logLevel = .trace
+        let mirror = PostgresMirror(log: log, url: database.url, configuration: configuration, logger: logger)
         let running = Task { try await mirror.run() }
 
         #expect(try await eventually(timeout: .seconds(60)) { mirror.status.nextPosition >= 5000 }, "\(mirror.status)")
@@ -142,7 +145,7 @@ func backfill(_ log: EventLog, into url: PostgresURL, batchSize: Int = 20_000, l
         running.cancel()
         try await running.value
 
-        let warnings = logs.messages.filter { $0.level == .warning }
+        let warnings = logs.entries.filter { $0.level == .warning }
         #expect(!warnings.isEmpty)
         #expect(warnings.count < mirror.status.failedAttempts, "one warning per change of state, not per retry")
         let counts = try await PostgresTesting.withConnection(database.url) { connection in
