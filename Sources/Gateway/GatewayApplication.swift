@@ -46,9 +46,11 @@ public enum GatewayApplication {
         }.map(\.method)
     }
 
-    /// The router with every route; `Application(router:)` serves it.
+    /// The router with every route the node can serve: the reads always, sign-in and recommendations
+    /// with `authentication` (or the write side's), registration and voting with `writes`.
+    /// `Application(router:)` serves it.
     public static func router(
-        readModel: ReadModel, writes: WriteSide? = nil, configuration: Configuration = Configuration()
+        readModel: ReadModel, authentication: Authentication? = nil, writes: WriteSide? = nil, configuration: Configuration = Configuration()
     ) -> Router<GatewayContext> {
         let router = Router(context: GatewayContext.self)
         router.middlewares.add(EdgeMiddleware(
@@ -57,67 +59,17 @@ public enum GatewayApplication {
             files: FileMiddleware(
                 webFolder, cacheControl: .init([(MediaType(type: .any), [.noCache])]), searchForIndexHtml: true,
                 logger: Logger(label: "moviemash.web"))))
-        router.get("/health") { _, _ in HealthBody(status: "ok") }
-        router.get("/metrics") { _, _ in
-            var headers = HTTPFields()
-            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: configuration.metrics.exposition())))
+        router.addRoutes(HealthRoutes.collection(readModel: readModel, configuration: configuration))
+        let authentication = authentication ?? writes?.authentication
+        router.addRoutes(ReadRoutes.collection(readModel: readModel, authentication: authentication), atPath: "/api")
+        if let authentication {
+            router.addRoutes(
+                AuthRoutes.collection(readModel: readModel, authentication: authentication, writes: writes, configuration: configuration),
+                atPath: "/api/auth")
         }
-        router.get("/ready") { _, _ -> HealthBody in
-            guard readModel.caughtUp() else {
-                throw Problem(.serviceUnavailable, type: "not-ready", title: "Not ready", detail: "projections are still catching up with the log")
-            }
-            return HealthBody(status: "ready")
+        if let writes {
+            router.addRoutes(VotingRoutes.collection(readModel: readModel, writes: writes, configuration: configuration), atPath: "/api")
         }
-        router.get("/api/sets/:id") { _, context -> SetBody in
-            let text = try context.parameters.require("id")
-            let id: SetID
-            do { id = try SetID(hex: text) } catch {
-                throw Problem(.badRequest, type: "invalid-set-id", title: "Invalid set id", detail: "\(error)")
-            }
-            let catalogue = readModel.catalogue()
-            guard let set = catalogue.sets[id] else {
-                throw Problem(.notFound, type: "set-not-found", title: "No such set", detail: "no top-4 set has id \(text)")
-            }
-            return SetBody(set, catalogue: catalogue, tallies: readModel.tallies(), elo: readModel.elo(), standings: readModel.standings())
-        }
-        router.get("/api/movies/:id") { _, context -> FilmBody in
-            let text = try context.parameters.require("id")
-            let id: MovieID
-            do { id = try MovieID(text) } catch {
-                throw Problem(.badRequest, type: "invalid-movie-id", title: "Invalid film id", detail: "\(error)")
-            }
-            let catalogue = readModel.catalogue()
-            guard catalogue.movies[id] != nil else {
-                throw Problem(.notFound, type: "movie-not-found", title: "No such film", detail: "no film has id \(text)")
-            }
-            return FilmBody(id, catalogue: catalogue, elo: readModel.elo(), standings: readModel.standings())
-        }
-        router.get("/api/leaderboard/sets") { request, _ -> Page<SetBody> in
-            let (offset, limit) = try paging(request)
-            let catalogue = readModel.catalogue(), tallies = readModel.tallies(), elo = readModel.elo(), standings = readModel.standings()
-            let ranked = catalogue.sets.values.sorted { a, b in
-                let ra = standings.sets[a.setID]?.rating ?? elo.rating(of: a.setID) ?? elo.configuration.base
-                let rb = standings.sets[b.setID]?.rating ?? elo.rating(of: b.setID) ?? elo.configuration.base
-                return (ra, a.setID) > (rb, b.setID)
-            }
-            let items = ranked.dropFirst(offset).prefix(limit).map {
-                SetBody($0, catalogue: catalogue, tallies: tallies, elo: elo, standings: standings)
-            }
-            return Page(items: Array(items), total: ranked.count, offset: offset, limit: limit, votes: tallies.votes)
-        }
-        router.get("/api/leaderboard/movies") { request, _ -> Page<FilmBody> in
-            let (offset, limit) = try paging(request)
-            let catalogue = readModel.catalogue(), elo = readModel.elo(), standings = readModel.standings(), votes = readModel.tallies().votes
-            let ranked = catalogue.movies.keys.sorted { a, b in
-                let ra = standings.films[a]?.rating ?? elo.rating(of: a) ?? elo.configuration.base
-                let rb = standings.films[b]?.rating ?? elo.rating(of: b) ?? elo.configuration.base
-                return (ra, a) > (rb, b)
-            }
-            let items = ranked.dropFirst(offset).prefix(limit).map { FilmBody($0, catalogue: catalogue, elo: elo, standings: standings) }
-            return Page(items: Array(items), total: ranked.count, offset: offset, limit: limit, votes: votes)
-        }
-        if let writes { addWriteRoutes(to: router, readModel: readModel, writes: writes, configuration: configuration) }
         return router
     }
 
@@ -128,7 +80,7 @@ public enum GatewayApplication {
     /// `services` first, in order, and shuts them down in reverse after the server; `onListening` gets the
     /// port once the server accepts connections.
     public static func application(
-        readModel: ReadModel, writes: WriteSide? = nil, configuration: Configuration = Configuration(),
+        readModel: ReadModel, authentication: Authentication? = nil, writes: WriteSide? = nil, configuration: Configuration = Configuration(),
         services: [any Service] = [], logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws(ConfigurationError) -> some ApplicationProtocol {
         var server = HTTPServerBuilder.http1()
@@ -150,7 +102,7 @@ public enum GatewayApplication {
             }
         }
         return Application(
-            router: router(readModel: readModel, writes: writes, configuration: configuration),
+            router: router(readModel: readModel, authentication: authentication, writes: writes, configuration: configuration),
             server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "MovieMash"),
             services: services,
@@ -169,5 +121,19 @@ public enum GatewayApplication {
             return number
         }
         return (try number("offset", default: 0, range: 0...Int(Int32.max)), try number("limit", default: 20, range: 1...100))
+    }
+
+    /// Shared by every request: making a decoder per request cost half as much as decoding a vote with it.
+    private static let jsonDecoder = JSONDecoder()
+
+    /// Reads at most `limit` bytes of JSON body as `T`, with 413 and 400 problems for the rest.
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
+        var request = request
+        let body = try await request.collectBody(upTo: limit)
+        do {
+            return try jsonDecoder.decode(T.self, from: Data(buffer: body))
+        } catch {
+            throw Problem(.badRequest, type: "malformed-json", title: "Malformed JSON", detail: "the body is not the expected JSON: \(error)")
+        }
     }
 }

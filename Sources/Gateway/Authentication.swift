@@ -1,0 +1,45 @@
+import Foundation
+import Hummingbird
+import HummingbirdBcrypt
+import MovieMashCore
+import NIOPosix
+
+/// Who a request comes from: access tokens and tickets (one key set, so any node verifies them) and
+/// password checks. Apart from the write side, so a node that cannot append still signs people in.
+public struct Authentication: Sendable {
+    public var authority: TokenAuthority
+    /// bcrypt's cost (log₂ rounds): 12 in service; tests may lower it (minimum 4).
+    public let bcryptCost: UInt8
+    /// What a login for a name nobody has checks its password against.
+    let unknownUserHash: String
+
+    public init(authority: TokenAuthority, bcryptCost: UInt8 = 12) {
+        self.authority = authority
+        self.bcryptCost = max(4, min(bcryptCost, 31))
+        unknownUserHash = Bcrypt.hash(UUID.random().uuidString, cost: self.bcryptCost)
+    }
+
+    /// The user a bearer token names.
+    func user(_ request: Request) async throws -> (id: UserID, name: String) {
+        try await authority.user(fromBearer: request.headers[.authorization])
+    }
+
+    /// The user a bearer token names, within `limiter`'s rate for them.
+    func user(_ request: Request, limitedBy limiter: RateLimiter) async throws -> (id: UserID, name: String) {
+        let voter = try await user(request)
+        if let wait = limiter.take(voter.id.rateLimitKey) { throw Problem.tooManyRequests(wait, who: "this voter") }
+        return voter
+    }
+
+    // bcrypt runs on NIO's blocking pool: at cost 12 a hash takes about a quarter of a second, and Swift's
+    // cooperative pool has a thread per core, so a few logins there would hold up every other request.
+    func hash(_ password: String) async throws -> String {
+        try await NIOThreadPool.singleton.runIfActive { [bcryptCost] in Bcrypt.hash(password, cost: bcryptCost) }
+    }
+
+    /// Whether `password` matches `hash`; bcrypt reads no more than 72 bytes, so a longer password never does.
+    func verify(_ password: String, hash: String) async throws -> Bool {
+        guard password.utf8.count <= 72 else { return false }
+        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
+    }
+}

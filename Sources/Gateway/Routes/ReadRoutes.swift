@@ -1,0 +1,88 @@
+import Foundation
+import Hummingbird
+import MovieMashCore
+import Projections
+
+struct RecommendationBody: Codable, Sendable, JSONBody {
+    var film: FilmBody
+    var score: Float?
+    var reason: Recommendation.Reason
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("film"); film.write(to: &json)
+        if let score, score.isFinite { json.key("score"); json.number(Double(score)) }
+        json.key("reason"); json.string(reason.rawValue)
+        json.endObject()
+    }
+}
+
+struct RecommendationsBody: Codable, Sendable, JSONBody {
+    var items: [RecommendationBody]
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("items"); json.array(items)
+        json.endObject()
+    }
+}
+
+/// The public reads: sets, films, both leaderboards, and (signed in) recommendations.
+enum ReadRoutes {
+    static func collection(readModel: ReadModel, authentication: Authentication?) -> RouteCollection<GatewayContext> {
+        let routes = RouteCollection(context: GatewayContext.self)
+        let rankings = RankingCache()
+        routes.get("/sets/:id") { _, context -> SetBody in
+            let text = try context.parameters.require("id")
+            let id: SetID
+            do { id = try SetID(hex: text) } catch {
+                throw Problem(.badRequest, type: "invalid-set-id", title: "Invalid set id", detail: "\(error)")
+            }
+            let catalogue = readModel.catalogue()
+            guard let set = catalogue.sets[id] else {
+                throw Problem(.notFound, type: "set-not-found", title: "No such set", detail: "no top-4 set has id \(text)")
+            }
+            return SetBody(set, catalogue: catalogue, tallies: readModel.tallies(), elo: readModel.elo(), standings: readModel.standings())
+        }
+        routes.get("/movies/:id") { _, context -> FilmBody in
+            let text = try context.parameters.require("id")
+            let id: MovieID
+            do { id = try MovieID(text) } catch {
+                throw Problem(.badRequest, type: "invalid-movie-id", title: "Invalid film id", detail: "\(error)")
+            }
+            let catalogue = readModel.catalogue()
+            guard catalogue.movies[id] != nil else {
+                throw Problem(.notFound, type: "movie-not-found", title: "No such film", detail: "no film has id \(text)")
+            }
+            return FilmBody(id, catalogue: catalogue, elo: readModel.elo(), standings: readModel.standings())
+        }
+        routes.get("/leaderboard/sets") { request, _ -> Page<SetBody> in
+            let (offset, limit) = try GatewayApplication.paging(request)
+            let catalogue = readModel.catalogue(), tallies = readModel.tallies(), elo = readModel.elo(), standings = readModel.standings()
+            let ranked = rankings.sets(catalogue: catalogue, elo: elo, standings: standings)
+            let items = ranked.dropFirst(offset).prefix(limit).map {
+                SetBody(catalogue.sets[$0]!, catalogue: catalogue, tallies: tallies, elo: elo, standings: standings)
+            }
+            return Page(items: Array(items), total: ranked.count, offset: offset, limit: limit, votes: tallies.votes)
+        }
+        routes.get("/leaderboard/movies") { request, _ -> Page<FilmBody> in
+            let (offset, limit) = try GatewayApplication.paging(request)
+            let catalogue = readModel.catalogue(), elo = readModel.elo(), standings = readModel.standings(), votes = readModel.tallies().votes
+            let ranked = rankings.films(catalogue: catalogue, elo: elo, standings: standings)
+            let items = ranked.dropFirst(offset).prefix(limit).map { FilmBody($0, catalogue: catalogue, elo: elo, standings: standings) }
+            return Page(items: Array(items), total: ranked.count, offset: offset, limit: limit, votes: votes)
+        }
+        if let authentication {
+            routes.get("/recommendations") { request, _ -> RecommendationsBody in
+                let voter = try await authentication.user(request)
+                let limit = try GatewayApplication.paging(request).limit
+                let catalogue = readModel.catalogue()
+                let items = readModel.recommendations(voter.id, limit).map {
+                    RecommendationBody(film: FilmBody($0.film, catalogue: catalogue, elo: nil, standings: nil), score: $0.score, reason: $0.reason)
+                }
+                return RecommendationsBody(items: items)
+            }
+        }
+        return routes
+    }
+}

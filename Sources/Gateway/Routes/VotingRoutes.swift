@@ -1,0 +1,89 @@
+import Foundation
+import Hummingbird
+import MovieMashCore
+import Projections
+
+struct ComparisonBody: Codable, Sendable, JSONBody {
+    var ticket: String
+    var expiresAt: String
+    var setA: SetBody
+    var setB: SetBody
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("ticket"); json.string(ticket)
+        json.key("expiresAt"); json.string(expiresAt)
+        json.key("setA"); setA.write(to: &json)
+        json.key("setB"); setB.write(to: &json)
+        json.endObject()
+    }
+}
+
+struct VoteRequest: Codable, Sendable {
+    var ticket: String
+    var winner: VoteCast.Side
+}
+
+struct VoteBody: Codable, Sendable, JSONBody {
+    var voteID: UUID
+    var position: UInt64
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("voteID"); json.uuid(voteID)
+        json.key("position"); json.integer(position)
+        json.endObject()
+    }
+}
+
+/// `GET /api/comparisons/next` and `POST /api/votes`: a ticket for a pair, and a vote that redeems it.
+enum VotingRoutes {
+    static func collection(readModel: ReadModel, writes: WriteSide, configuration: GatewayApplication.Configuration) -> RouteCollection<GatewayContext> {
+        let routes = RouteCollection(context: GatewayContext.self)
+        let limit = configuration.maximumBodyBytes
+        let perVoter = RateLimiter(configuration.perVoter)
+        let selectors = SelectorCache()
+        let authentication = writes.authentication
+        routes.get("/comparisons/next") { request, _ -> ComparisonBody in
+            let voter = try await authentication.user(request, limitedBy: perVoter)
+            let catalogue = readModel.catalogue(), tallies = readModel.tallies(), elo = readModel.elo(), standings = readModel.standings()
+            let selector = selectors.selector(readModel: readModel, catalogue: catalogue)
+            let excluded = readModel.recentPairs().pairs(of: voter.id) + writes.desk.shownPairs(to: voter.id)
+            var random = SystemRandomNumberGenerator()
+            guard let pair = selector.next(excluding: excluded, using: &random),
+                  let a = catalogue.sets[pair.0], let b = catalogue.sets[pair.1] else {
+                throw Problem(.serviceUnavailable, type: "no-comparisons", title: "Nothing to compare",
+                              detail: "there are no two sets this voter has not just seen")
+            }
+            let (ticket, expires) = authentication.authority.ticket(id: UUID.random(), voter: voter.id, pair: (a.setID, b.setID))
+            writes.desk.noteShown(PairKey(a.setID, b.setID), to: voter.id)
+            return ComparisonBody(
+                ticket: ticket, expiresAt: Timestamp(expires).description,
+                setA: SetBody(a, catalogue: catalogue, tallies: tallies, elo: elo, standings: standings),
+                setB: SetBody(b, catalogue: catalogue, tallies: tallies, elo: elo, standings: standings))
+        }
+        routes.post("/votes") { request, _ -> Created<VoteBody> in
+            let voter = try await authentication.user(request, limitedBy: perVoter)
+            let given = request.headers.first { $0.name.canonicalName == "idempotency-key" }?.value
+            if let given, !(1...200).contains(given.unicodeScalars.count) {
+                throw Problem(.badRequest, type: "invalid-idempotency-key", title: "Invalid Idempotency-Key",
+                              detail: "an Idempotency-Key must be 1 to 200 characters")
+            }
+            let key = given.map { "\(voter.id)|\($0)" }
+            if let key, let earlier = writes.desk.answer(for: key) { return Created(body: earlier) }
+            let vote = try await GatewayApplication.decode(VoteRequest.self, from: request, limit: limit)
+            let ticket = try authentication.authority.redeem(vote.ticket, by: voter.id)
+            let event = try VoteCast(
+                voteID: UUID.random(), userID: voter.id, setA: ticket.a, setB: ticket.b, winner: vote.winner, ticketID: ticket.id, castAt: .now)
+            // The event id is the ticket id: the log keeps a ticket to one vote, racing requests and restarts
+            // included.
+            guard let position = try await writes.appender.appendNew(EventEnvelope(eventID: ticket.id, occurredAt: .now, event: .voteCast(event)))
+            else { throw Problem(.conflict, type: "ticket-used", title: "Ticket already used", detail: "each ticket allows one vote") }
+            let answer = VoteBody(voteID: event.voteID, position: position)
+            configuration.metrics.votes.increment()
+            if let key { writes.desk.remember(answer, for: key) }
+            return Created(body: answer)
+        }
+        return routes
+    }
+}

@@ -1,0 +1,19 @@
+import MovieMashCore
+
+/// What the gateway needs to accept writes: where events go, and the short memory of what it just
+/// wrote and showed (registrations in flight, pairs shown, idempotent answers).
+public struct WriteSide: Sendable {
+    public var appender: any EventAppender
+    public var authentication: Authentication
+    let desk = VotingDesk()
+
+    public init(appender: any EventAppender, authentication: Authentication) {
+        self.appender = appender
+        self.authentication = authentication
+    }
+
+    /// A write side whose authentication uses `authority` at bcrypt cost `bcryptCost`.
+    public init(appender: any EventAppender, authority: TokenAuthority, bcryptCost: UInt8 = 12) {
+        self.init(appender: appender, authentication: Authentication(authority: authority, bcryptCost: bcryptCost))
+    }
+}
