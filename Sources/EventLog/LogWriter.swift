@@ -1,7 +1,8 @@
 import Foundation
 
 /// The single writer of a log: queues concurrent appends and writes each round of them as one batch with
-/// one sync (group commit), while blocking I/O runs on its own thread so the actor keeps queueing.
+/// one sync (group commit), while blocking I/O runs on its own thread so the actor keeps queueing. What to
+/// do next is `WriterStateMachine`'s decision; the actor keeps the queue and performs the I/O.
 actor LogWriter {
     /// One caller's append: which of its records are placed, and where.
     private final class Request {
@@ -53,19 +54,21 @@ actor LogWriter {
     /// The position of every durable record, by id: what makes appends idempotent.
     private var positions: [UUID: UInt64]
     private var waiting: [Slot] = []
+    /// The round being written.
+    private var writing: [Slot] = []
     /// Slots waiting or being written, by record id.
     private var slots: [UUID: Slot] = [:]
-    private var draining = false
-    private var syncScheduled = false
-    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
-    private var failure: EventLogError?
-    private var closed = false
+    private var machine: WriterStateMachine<ContinuousClock.Instant>
+    /// Callers of `close` waiting for it to finish, and how it finished.
+    private var closeWaiters: [CheckedContinuation<Void, Never>] = []
+    private var closeResult: Result<Void, EventLogError>?
 
     init(configuration: EventLog.Configuration, appender: SegmentAppender, state: LogState, positions: [UUID: UInt64]) {
         self.configuration = configuration
         self.appender = appender
         self.state = state
         self.positions = positions
+        machine = WriterStateMachine(policy: configuration.fsync)
     }
 
     /// Bytes held by the id → position table: its buckets' keys and values, plus the occupancy bitmap.
@@ -115,8 +118,7 @@ actor LogWriter {
     }
 
     private func check(_ records: [LogRecord]) throws {
-        if closed { throw EventLogError(.closed, "the log is closed") }
-        if let failure { throw failure }
+        if let refusal = machine.refusal { throw refusal }
         if let large = records.first(where: { $0.payload.count > configuration.maximumRecordBytes }) {
             throw EventLogError(
                 .recordTooLarge,
@@ -135,36 +137,51 @@ actor LogWriter {
     }
 
     private func startDraining() {
-        if !draining, !waiting.isEmpty {
-            draining = true
-            Task { await drain() }
+        guard !waiting.isEmpty, let action = machine.queued() else { return }
+        perform([action])
+    }
+
+    private func perform(_ actions: [WriterStateMachine<ContinuousClock.Instant>.Action]) {
+        for action in actions {
+            switch action {
+            case .write(let sync):
+                Task { await writeRound(sync: sync) }
+            case .scheduleSync(let deadline):
+                Task {
+                    try? await Task.sleep(until: deadline)
+                    await syncDue()
+                }
+            case .sync:
+                Task { try? await syncNow() }
+            case .failQueued(let reason):
+                fail(writing + waiting, with: reason)
+                writing.removeAll()
+            case .finishClose(let sync):
+                Task { await finishClose(sync: sync) }
+            }
         }
     }
 
-    /// Writes rounds until nothing waits. Appends that arrive during a round's I/O form the next round.
-    private func drain() async {
-        while !waiting.isEmpty, failure == nil {
-            // Let appenders woken by the last round queue up again first: bigger rounds, fewer syncs.
-            await Task.yield()
-            let round = takeRound()
-            let records = round.map(\.record)
-            let appender = self.appender
-            do {
-                let first = try await onQueue { () throws in try appender.write(records) }
-                for (offset, slot) in round.enumerated() {
-                    let position = first + UInt64(offset)
-                    positions[slot.record.id] = position
-                    slots[slot.record.id] = nil
-                    for waiter in slot.waiters { waiter.place(at: position) }
-                }
-                if appender.isDirty { scheduleSync() }
-            } catch {
-                fail(round + waiting, with: error)
+    /// Writes one round. Appends that arrive during its I/O form the next round.
+    private func writeRound(sync: Bool) async {
+        // Let appenders woken by the last round queue up again first: bigger rounds, fewer syncs.
+        await Task.yield()
+        writing = takeRound()
+        let records = writing.map(\.record)
+        let appender = self.appender
+        do {
+            let first = try await onQueue { () throws in try appender.write(records, sync: sync) }
+            for (offset, slot) in writing.enumerated() {
+                let position = first + UInt64(offset)
+                positions[slot.record.id] = position
+                slots[slot.record.id] = nil
+                for waiter in slot.waiters { waiter.place(at: position) }
             }
+            writing.removeAll()
+            perform(machine.roundWritten(dirty: appender.isDirty, moreQueued: !waiting.isEmpty, now: .now))
+        } catch {
+            perform(machine.failed(Self.failure(error)))
         }
-        draining = false
-        for waiter in idleWaiters { waiter.resume() }
-        idleWaiters.removeAll()
     }
 
     private func takeRound() -> [Slot] {
@@ -180,14 +197,15 @@ actor LogWriter {
         return Array(waiting.prefix(count))
     }
 
-    /// A failed write or sync leaves the file in an unknown state (and the kernel may have dropped the
-    /// dirty pages), so the writer stops; reopening recovers from what is really on disk.
-    private func fail(_ failed: [Slot], with error: any Error) {
-        let reason = EventLogError(
+    /// The error every later append gets after a failed write or sync, keeping the failure as its cause.
+    private static func failure(_ error: any Error) -> EventLogError {
+        EventLogError(
             .writerFailed, "a write or sync failed, reopen the log to recover: \(error)",
             file: (error as? EventLogError)?.file, offset: (error as? EventLogError)?.offset,
             errno: (error as? EventLogError)?.errno)
-        failure = reason
+    }
+
+    private func fail(_ failed: [Slot], with reason: EventLogError) {
         waiting.removeAll()
         slots.removeAll()
         var failedRequests = Set<ObjectIdentifier>()
@@ -203,39 +221,50 @@ actor LogWriter {
         }
     }
 
-    private func scheduleSync() {
-        guard case .interval(let milliseconds) = configuration.fsync, !syncScheduled else { return }
-        syncScheduled = true
-        Task {
-            try? await Task.sleep(for: .milliseconds(milliseconds))
-            await periodicSync()
-        }
+    private func syncDue() async {
+        guard let action = machine.syncDue() else { return }
+        perform([action])
     }
 
-    private func periodicSync() async {
-        syncScheduled = false
-        try? await sync()
-    }
-
-    /// Syncs everything written so far, whatever the policy.
-    func sync() async throws {
-        if let failure { throw failure }
+    /// Syncs everything written so far; a failure fails the writer.
+    private func syncNow() async throws {
         let appender = self.appender
         do {
             try await onQueue { () throws in try appender.sync() }
         } catch {
-            fail([], with: error)
-            throw failure!
+            let reason = Self.failure(error)
+            perform(machine.failed(reason))
+            throw reason
         }
     }
 
-    /// Waits for queued appends, syncs, and refuses further appends.
+    /// Syncs everything appended so far, whatever the policy.
+    func sync() async throws {
+        if let refusal = machine.refusal { throw refusal }
+        try await syncNow()
+    }
+
+    /// Refuses further appends, waits for those queued, syncs and closes.
     func close() async throws {
-        guard !closed else { return }
-        closed = true
-        if draining { await withCheckedContinuation { idleWaiters.append($0) } }
-        defer { state.close() }
-        if failure == nil { try await sync() }
+        perform(machine.closeRequested())
+        if closeResult == nil { await withCheckedContinuation { closeWaiters.append($0) } }
+        try closeResult?.get()
+    }
+
+    private func finishClose(sync: Bool) async {
+        var result: Result<Void, EventLogError> = .success(())
+        if sync {
+            let appender = self.appender
+            do {
+                try await onQueue { () throws in try appender.sync() }
+            } catch {
+                result = .failure(Self.failure(error))
+            }
+        }
+        state.close()
+        closeResult = result
+        for waiter in closeWaiters { waiter.resume() }
+        closeWaiters.removeAll()
     }
 
     private func onQueue<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {

@@ -51,10 +51,11 @@ final class SegmentAppender: @unchecked Sendable {
         return LogState.Segment(empty: header, path: path)
     }
 
-    /// Writes `records` as one batch and syncs per policy; returns the first record's position.
+    /// Writes `records` as one batch, synced before it returns when `sync`; returns the first record's
+    /// position.
     ///
-    /// - Important: When this returns, the batch is durable under the fsync policy and visible to readers.
-    func write(_ records: [LogRecord]) throws -> UInt64 {
+    /// - Important: When this returns, the batch is visible to readers, and durable when `sync`.
+    func write(_ records: [LogRecord], sync: Bool) throws -> UInt64 {
         if endOffset >= configuration.segmentSize, endPosition > header.basePosition {
             try roll()
         }
@@ -62,7 +63,7 @@ final class SegmentAppender: @unchecked Sendable {
         let bytes = RecordBatch.encode(
             records, firstPosition: endPosition, body: body, dictionary: header.dictionary, compressor: compressor)
         try file.write(bytes, at: endOffset)
-        if configuration.fsync == .always {
+        if sync {
             try file.sync()
         } else {
             isDirty = true

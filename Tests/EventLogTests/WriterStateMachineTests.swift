@@ -1,0 +1,90 @@
+@testable import EventLog
+import Testing
+import TestSupport
+
+@Suite struct WriterStateMachineTests {
+    typealias Machine = WriterStateMachine<ManualClock.Instant>
+    let clock = ManualClock()
+
+    @Test(arguments: [EventLog.FsyncPolicy.always, .never, .interval(milliseconds: 5)])
+    func theFirstAppendStartsARoundAndLaterOnesJoinTheNext(policy: EventLog.FsyncPolicy) {
+        var machine = Machine(policy: policy)
+        #expect(machine.refusal == nil)
+        #expect(machine.queued() == .write(sync: policy == .always))
+        #expect(machine.queued() == nil, "a round is in progress: the append waits for the next")
+        #expect(machine.roundWritten(dirty: policy != .always, moreQueued: true, now: clock.now).contains(.write(sync: policy == .always)))
+        #expect(machine.roundWritten(dirty: false, moreQueued: false, now: clock.now) == [])
+        #expect(machine.state == .idle)
+        #expect(machine.queued() == .write(sync: policy == .always))
+    }
+
+    @Test func anIntervalPolicySchedulesOneSyncPerIntervalAfterADirtyRound() {
+        var machine = Machine(policy: .interval(milliseconds: 20))
+        _ = machine.queued()
+        #expect(machine.roundWritten(dirty: true, moreQueued: true, now: clock.now)
+            == [.scheduleSync(at: clock.now.advanced(by: .milliseconds(20))), .write(sync: false)])
+        clock.advance(by: .milliseconds(5))
+        #expect(machine.roundWritten(dirty: true, moreQueued: false, now: clock.now) == [], "one sync is already due")
+        #expect(machine.syncDue() == .sync)
+        _ = machine.queued()
+        #expect(machine.roundWritten(dirty: true, moreQueued: false, now: clock.now)
+            == [.scheduleSync(at: clock.now.advanced(by: .milliseconds(20)))])
+    }
+
+    @Test func neverAndAlwaysScheduleNoSync() {
+        for policy in [EventLog.FsyncPolicy.always, .never] {
+            var machine = Machine(policy: policy)
+            _ = machine.queued()
+            #expect(machine.roundWritten(dirty: policy == .never, moreQueued: false, now: clock.now) == [])
+        }
+    }
+
+    @Test func aFailedWriteFailsTheQueueAndRefusesEveryLaterAppend() {
+        var machine = Machine(policy: .always)
+        _ = machine.queued()
+        let error = EventLogError(.io, "no space left", errno: 28)
+        #expect(machine.failed(error) == [.failQueued(error)])
+        #expect(machine.refusal == error)
+        #expect(machine.queued() == nil)
+        #expect(machine.roundWritten(dirty: false, moreQueued: true, now: clock.now) == [])
+        #expect(machine.failed(EventLogError(.io, "again")) == [], "the first failure is the one reported")
+        #expect(machine.syncDue() == nil, "nothing is synced on a failed writer")
+        #expect(machine.closeRequested() == [.finishClose(sync: false)])
+    }
+
+    @Test func aFailedSyncFailsTheWriterToo() {
+        var machine = Machine(policy: .interval(milliseconds: 1))
+        #expect(machine.syncDue() == .sync)
+        let error = EventLogError(.io, "EIO on fdatasync", errno: 5)
+        #expect(machine.failed(error) == [.failQueued(error)])
+        #expect(machine.refusal == error)
+    }
+
+    @Test func closingWhenIdleSyncsAtOnce() {
+        var machine = Machine(policy: .never)
+        #expect(machine.closeRequested() == [.finishClose(sync: true)])
+        #expect(machine.state == .closed)
+        #expect(machine.refusal?.code == .closed)
+        #expect(machine.closeRequested() == [], "a second close does nothing more")
+    }
+
+    @Test func closingWaitsForTheQueuedAppendsThenSyncs() {
+        var machine = Machine(policy: .always)
+        _ = machine.queued()
+        #expect(machine.closeRequested() == [])
+        #expect(machine.refusal?.code == .closed, "no new appends once closing")
+        #expect(machine.queued() == nil)
+        #expect(machine.roundWritten(dirty: false, moreQueued: true, now: clock.now) == [.write(sync: true)], "appends queued before the close are written")
+        #expect(machine.roundWritten(dirty: false, moreQueued: false, now: clock.now) == [.finishClose(sync: true)])
+        #expect(machine.state == .closed)
+    }
+
+    @Test func aFailureWhileClosingFinishesTheCloseWithoutSyncing() {
+        var machine = Machine(policy: .always)
+        _ = machine.queued()
+        _ = machine.closeRequested()
+        let error = EventLogError(.io, "disk gone")
+        #expect(machine.failed(error) == [.failQueued(error), .finishClose(sync: false)])
+        #expect(machine.state == .closed)
+    }
+}
