@@ -58,8 +58,9 @@ struct LogOpener {
                 directory: directory, header: SegmentHeader(basePosition: 0, dictionary: []))]
             return opened
         }
-        if let last = files.last, try isInterruptedCreation(last.path), files.count > 1 || mode == .readWrite {
-            if mode == .readWrite {
+        if let last = files.last, try isInterruptedCreation(last.path),
+           case let plan = RecoveryPlan.interruptedLastSegment(writable: mode == .readWrite, segments: files.count), plan.skip {
+            if plan.remove {
                 unlink(last.path)
                 unlink(SegmentAppender.indexPath(last.path))
                 try LogFile.syncDirectory(directory)
@@ -111,27 +112,27 @@ struct LogOpener {
             : nil
         var scan = try SegmentScan.scan(file, header: header, indexInterval: configuration.indexInterval, visit: visit)
         opened.positions = positions
-        var keepGoing = true
-        if let stop = scan.stop {
-            if isLast, !stop.validBatchFollows {
-                if mode == .readWrite {
-                    try file.truncate(to: stop.offset)
-                    try file.sync()
-                    opened.recovery.truncatedBytes += scan.fileSize - stop.offset
-                }
-            } else {
-                opened.damage = EventLogError(.corrupt, stop.reason, file: entry.path, offset: stop.offset)
-                keepGoing = false
-            }
-            scan.fileSize = stop.offset
-        }
-        if mode == .readWrite, opened.damage == nil {
-            let indexPath = SegmentAppender.indexPath(entry.path)
-            if SegmentIndex.load(indexPath) != scan.index {
+        let indexPath = SegmentAppender.indexPath(entry.path)
+        let writable = mode == .readWrite && opened.damage == nil
+        let (actions, keepGoing) = RecoveryPlan.segment(
+            RecoveryPlan.Scan(
+                stop: scan.stop.map { ($0.offset, $0.reason, $0.validBatchFollows) }, fileSize: scan.fileSize,
+                indexMatches: !writable || SegmentIndex.load(indexPath) == scan.index),
+            isLast: isLast, writable: writable)
+        for action in actions {
+            switch action {
+            case .truncate(let offset, let bytes):
+                try file.truncate(to: offset)
+                try file.sync()
+                opened.recovery.truncatedBytes += bytes
+            case .rebuildIndex:
                 try SegmentIndex.write(scan.index.entries, to: indexPath)
                 opened.recovery.rebuiltIndexes.append(indexPath)
+            case .damaged(let reason, let offset):
+                opened.damage = EventLogError(.corrupt, reason, file: entry.path, offset: offset)
             }
         }
+        if let stop = scan.stop { scan.fileSize = stop.offset }
         opened.segments.append(LogState.Segment(
             basePosition: header.basePosition, path: entry.path, dictionary: header.dictionary,
             headerLength: Int64(header.length), index: scan.index, endOffset: scan.endOffset,
