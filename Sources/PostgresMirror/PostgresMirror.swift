@@ -76,19 +76,21 @@ public final class PostgresMirror: Service, Sendable {
     /// The status; when each log end not yet mirrored was first seen (the oldest gives the lag in seconds);
     /// whether the current session got as far as mirroring (then a failure starts the backoff over); and the
     /// state last logged.
-    private let progress = Mutex<(status: Status, sightings: [(end: UInt64, at: ContinuousClock.Instant)], sessionMirrored: Bool, lastLogged: State?)>(
-        (Status(), [], false, nil))
+    private let progress: Mutex<(status: Status, sightings: [(end: UInt64, at: ContinuousClock.Instant)], cycle: MirrorCycle)>
 
     public init(log: EventLog, url: PostgresURL, configuration: Configuration = Configuration(), logger: Logger) {
         self.log = log
         self.url = url
         self.configuration = configuration
         self.logger = logger
+        progress = Mutex((Status(), [], MirrorCycle(retry: configuration.backoff)))
     }
 
     public var status: Status {
         progress.withLock { progress in
             var status = progress.status
+            status.state = progress.cycle.state
+            status.failedAttempts = progress.cycle.failedAttempts
             status.lagEvents = log.endPosition &- min(status.nextPosition, log.endPosition)
             status.lagSeconds = status.lagEvents == 0 ? 0
                 : progress.sightings.first.map { (ContinuousClock.now - $0.at) / .seconds(1) } ?? 0
@@ -101,35 +103,51 @@ public final class PostgresMirror: Service, Sendable {
         do {
             try await cancelWhenGracefulShutdown { try await self.loop() }
         } catch is CancellationError {
-            transition(to: .stopped)
+            perform { $0.stopped() }
         }
     }
 
     private func loop() async throws {
-        var backoff = configuration.backoff
         var random = SystemRandomNumberGenerator()
-        while true {
-            do {
-                try await session()
-                transition(to: .stopped)
-                return
-            } catch let error where !(error is CancellationError) && !Task.isCancelled {
-                let described = MirrorError.describe(error, target: url.redacted)
-                if described.isPermanent {
-                    transition(to: .stopped)
-                    logger.error("mirror stopped: \(described)", metadata: ["postgres": "\(url.redacted)"])
-                    throw described
+        var next = perform { $0.start() }
+        while let action = next.first {
+            switch action {
+            case .connect:
+                do {
+                    try await session()
+                    perform { $0.stopped() }
+                    return
+                } catch let error where !(error is CancellationError) && !Task.isCancelled {
+                    next = perform { $0.failed(MirrorError.describe(error, target: url.redacted), using: &random) }
                 }
-                let mirrored = progress.withLock { progress in
-                    progress.status.failedAttempts += 1
-                    defer { progress.sessionMirrored = false }
-                    return progress.sessionMirrored
-                }
-                if mirrored { backoff.reset() }
-                transition(to: .retrying(described.message))
-                try await Task.sleep(for: backoff.next(using: &random))
+            case .wait(let duration):
+                try await Task.sleep(for: duration)
+                next = perform { $0.start() }
+            case .stop(let error):
+                throw error
+            case .report:
+                next.removeFirst()
             }
         }
+    }
+
+    /// Feeds the cycle an event and reports what it says to report; returns its other actions.
+    @discardableResult
+    private func perform(_ event: (inout MirrorCycle) -> [MirrorCycle.Action]) -> [MirrorCycle.Action] {
+        let actions = progress.withLock { event(&$0.cycle) }
+        for case .report(let state) in actions {
+            switch state {
+            case .retrying: logger.warning("mirror \(state)", metadata: ["postgres": "\(url.redacted)"])
+            case .stopped:
+                if case .stop(let error)? = actions.last {
+                    logger.error("mirror stopped: \(error)", metadata: ["postgres": "\(url.redacted)"])
+                } else {
+                    logger.info("mirror \(state)", metadata: ["postgres": "\(url.redacted)", "position": "\(status.nextPosition)"])
+                }
+            default: logger.info("mirror \(state)", metadata: ["postgres": "\(url.redacted)", "position": "\(status.nextPosition)"])
+            }
+        }
+        return actions.filter { if case .report = $0 { false } else { true } }
     }
 
     /// One session's life: connect, migrate, take the lock, then mirror batches until done or an error.
@@ -137,7 +155,6 @@ public final class PostgresMirror: Service, Sendable {
     /// Two connections: PostgreSQL spends a core per backend on parsing JSON and maintaining indexes, so a
     /// batch is inserted on one while the batch before commits on the other.
     private func session() async throws {
-        transition(to: .connecting)
         let primary = try await PostgresConnection.connect(configuration: url.configuration, id: 1, logger: logger)
         do {
             let second = try await PostgresConnection.connect(configuration: url.configuration, id: 2, logger: logger)
@@ -167,13 +184,12 @@ public final class PostgresMirror: Service, Sendable {
     private func mirror(on connections: [PostgresConnection]) async throws {
         let connection = connections[0]
         try await Migrator(connection: connection, target: url.redacted, logger: logger).migrate(Migration.bundled())
-        var lockWait = Backoff(base: .milliseconds(50), cap: .seconds(2))
         var random = SystemRandomNumberGenerator()
         while try await connection.values(
             "SELECT pg_try_advisory_lock(\(Self.lockKey))", as: Bool.self, logger: logger) != [true] {
-            transition(to: .waitingForLock)
-            try await Task.sleep(for: lockWait.next(using: &random))
+            for case .wait(let duration) in perform({ $0.lockBusy(using: &random) }) { try await Task.sleep(for: duration) }
         }
+        perform { $0.lockTaken() }
         var next = try await checkpoint(on: connection)
         guard next <= log.endPosition else {
             throw MirrorError(
@@ -181,7 +197,6 @@ public final class PostgresMirror: Service, Sendable {
                 "\(url.redacted) has mirrored \(next) events but the log holds only \(log.endPosition): it mirrors another log")
         }
         try await checkSameLog(upTo: next, on: connection)
-        progress.withLock { $0.sessionMirrored = true }
         setNext(next)
         let stopAt = configuration.follow ? nil : log.endPosition
         let reader = log.reader(from: next)
@@ -216,14 +231,14 @@ public final class PostgresMirror: Service, Sendable {
                 if batch.isEmpty {
                     try await settle()
                     if let stopAt, next >= stopAt { return }
-                    transition(to: .caughtUp)
+                    perform { $0.caughtUp() }
                     guard try await log.waitForRecord(at: next, pollInterval: configuration.pollInterval) else { return }
                     noteLogEnd()
                     continue
                 }
                 prepared = Task { try EventRows(batch) }
             }
-            if progress.withLock({ $0.status.state }) != .catchingUp { transition(to: .catchingUp) }
+            perform { $0.behind() }
             noteLogEnd()
             let rows = try await prepared!.value
             let following = try readBatch(from: next + UInt64(rows.count))
@@ -323,20 +338,4 @@ public final class PostgresMirror: Service, Sendable {
         }
     }
 
-    /// Logs only when the state really changes: an outage logs one warning (another if its cause changes)
-    /// and one line when the mirror is back, however many reconnection attempts lie between.
-    private func transition(to state: State) {
-        let log = progress.withLock { progress -> Bool in
-            let previous = progress.lastLogged
-            progress.status.state = state
-            let quiet = state == previous || (state == .connecting && previous.map { if case .retrying = $0 { true } else { false } } == true)
-            if !quiet { progress.lastLogged = state }
-            return !quiet
-        }
-        guard log else { return }
-        switch state {
-        case .retrying: logger.warning("mirror \(state)", metadata: ["postgres": "\(url.redacted)"])
-        default: logger.info("mirror \(state)", metadata: ["postgres": "\(url.redacted)", "position": "\(status.nextPosition)"])
-        }
-    }
 }

@@ -1,0 +1,81 @@
+import MovieMashCore
+@testable import PostgresMirror
+import Testing
+
+@Suite struct MirrorCycleTests {
+    var random = SplitMix64(seed: 7)
+    let retry = Backoff(base: .milliseconds(100), cap: .seconds(1))
+
+    static func waits(_ actions: [MirrorCycle.Action]) -> [Duration] {
+        actions.compactMap { if case .wait(let duration) = $0 { duration } else { nil } }
+    }
+
+    @Test mutating func aSessionConnectsTakesTheLockAndReportsCatchingUpAndCaughtUpOncePerChange() {
+        var cycle = MirrorCycle(retry: retry)
+        #expect(cycle.start() == [.report(.connecting), .connect])
+        #expect(cycle.lockTaken() == [])
+        #expect(cycle.behind() == [.report(.catchingUp)])
+        #expect(cycle.behind() == [], "the same state is not reported again")
+        #expect(cycle.caughtUp() == [.report(.caughtUp)])
+        #expect(cycle.caughtUp() == [])
+        #expect(cycle.stopped() == [.report(.stopped)])
+    }
+
+    @Test mutating func aBusyLockIsWaitedForWithGrowingCappedPauses() {
+        var cycle = MirrorCycle(retry: retry, lockWait: Backoff(base: .milliseconds(50), cap: .milliseconds(200)))
+        _ = cycle.start()
+        let first = cycle.lockBusy(using: &random)
+        #expect(first.first == .report(.waitingForLock))
+        var waits = Self.waits(first)
+        for _ in 0..<6 {
+            let again = cycle.lockBusy(using: &random)
+            #expect(!again.contains(.report(.waitingForLock)))
+            waits += Self.waits(again)
+        }
+        #expect(waits.count == 7 && waits.allSatisfy { $0 >= .zero && $0 <= .milliseconds(200) })
+        #expect(waits[0] <= .milliseconds(50))
+    }
+
+    @Test mutating func anOutageIsOneWarningAndReconnectingIsQuiet() {
+        var cycle = MirrorCycle(retry: retry)
+        _ = cycle.start()
+        let down = MirrorError(.unreachable, "connection refused")
+        let first = cycle.failed(down, using: &random)
+        #expect(first.first == .report(.retrying("connection refused")))
+        #expect(Self.waits(first).count == 1)
+        for _ in 0..<5 {
+            #expect(cycle.start() == [.connect], "reconnecting while retrying reports nothing")
+            let again = cycle.failed(down, using: &random)
+            #expect(Self.waits(again).count == 1 && !again.contains { if case .report = $0 { true } else { false } })
+        }
+        #expect(cycle.failedAttempts == 6)
+        let other = cycle.failed(MirrorError(.query, "statement timeout"), using: &random)
+        #expect(other.first == .report(.retrying("statement timeout")), "a new cause is reported")
+        _ = cycle.start()
+        _ = cycle.lockTaken()
+        #expect(cycle.behind() == [.report(.catchingUp)], "being back is reported")
+    }
+
+    @Test mutating func theBackoffGrowsToItsCapAndStartsOverAfterASessionThatMirrored() {
+        var cycle = MirrorCycle(retry: Backoff(base: .seconds(1), cap: .seconds(8)))
+        var ceilings: [Duration] = []
+        for _ in 0..<6 {
+            _ = cycle.start()
+            ceilings += Self.waits(cycle.failed(MirrorError(.unreachable, "down"), using: &random))
+        }
+        #expect(ceilings.allSatisfy { $0 <= .seconds(8) })
+        #expect(ceilings[0] <= .seconds(1) && ceilings[1] <= .seconds(2) && ceilings[2] <= .seconds(4))
+        _ = cycle.start()
+        _ = cycle.lockTaken()
+        let afterMirroring = Self.waits(cycle.failed(MirrorError(.unreachable, "down"), using: &random))
+        #expect(afterMirroring.count == 1 && afterMirroring[0] <= .seconds(1), "a session that mirrored resets the backoff")
+    }
+
+    @Test mutating func aPermanentFailureStopsWithoutRetrying() {
+        var cycle = MirrorCycle(retry: retry)
+        _ = cycle.start()
+        let wrongLog = MirrorError(.foreignEvents, "it mirrors another log")
+        #expect(cycle.failed(wrongLog, using: &random) == [.report(.stopped), .stop(wrongLog)])
+        #expect(cycle.failedAttempts == 0)
+    }
+}
