@@ -1,9 +1,14 @@
 @testable import Projections
 import Testing
+import TestSupport
 
-@Suite struct LeaderboardSchedulingTests {
+@Suite struct RefitPacingTests {
+    typealias Pacing = RefitPacing<ManualClock.Instant>
+    let clock = ManualClock()
+    let configuration = Pacing.Configuration(interval: .seconds(5), idleFactor: 9, maximumStaleness: .seconds(60))
+
     @Test func fitsYieldUnlessTheFirstOrAfterAStarvedOne() {
-        let priority = { (previous: Duration?) in LeaderboardService.priority(previousFit: previous, maximumStaleness: .seconds(60)) }
+        let priority = { (previous: Duration?) in Pacing.priority(previousFit: previous, maximumStaleness: .seconds(60)) }
         #expect(priority(nil) == .normal)
         #expect(priority(.seconds(5)) == .low)
         #expect(priority(.seconds(60)) == .low)
@@ -11,14 +16,27 @@ import Testing
     }
 
     @Test func pausesKeepTheShareButNeverExceedTheStalenessBound() {
-        let pause = { (took: Duration) in
-            LeaderboardService.pause(after: took, interval: .seconds(5), idleFactor: 9, maximumStaleness: .seconds(60))
-        }
+        let pause = { (took: Duration) in Pacing.pause(after: took, configuration: configuration) }
         #expect(pause(.milliseconds(100)) == .seconds(5))
         #expect(pause(.seconds(2)) == .seconds(18))
         // A fit starved for minutes must not push the next one further away still.
         #expect(pause(.seconds(300)) == .seconds(60))
-        #expect(LeaderboardService.pause(after: .seconds(1), interval: .seconds(5), idleFactor: 9, maximumStaleness: .seconds(1)) == .seconds(5))
+        #expect(Pacing.pause(after: .seconds(1), configuration: .init(interval: .seconds(5), idleFactor: 9, maximumStaleness: .seconds(1))) == .seconds(5))
+    }
+
+    @Test func newVotesAreFittedAndTheNextLookWaitsForTheFitsShare() {
+        var pacing = Pacing(configuration: configuration)
+        #expect(pacing.check(votes: 0, now: clock.now) == .wait(until: clock.now.advanced(by: .seconds(5))), "no votes, nothing to fit")
+        #expect(pacing.check(votes: 10, now: clock.now) == .fit(.normal), "the first fit: nothing is served until it is done")
+        clock.advance(by: .seconds(2))
+        #expect(pacing.fitFinished(now: clock.now) == .wait(until: clock.now.advanced(by: .seconds(18))))
+        #expect(pacing.lastFitTook == .seconds(2))
+        clock.advance(by: .seconds(18))
+        #expect(pacing.check(votes: 10, now: clock.now) == .wait(until: clock.now.advanced(by: .seconds(5))), "no new votes: no fit")
+        #expect(pacing.check(votes: 11, now: clock.now) == .fit(.low))
+        clock.advance(by: .seconds(90))
+        #expect(pacing.fitFinished(now: clock.now) == .wait(until: clock.now.advanced(by: .seconds(60))), "never past the staleness bound")
+        #expect(pacing.check(votes: 12, now: clock.now) == .fit(.normal), "after a starved fit, the next runs at normal priority")
     }
 }
 

@@ -1,0 +1,65 @@
+import Recommender
+
+/// When the leaderboards are refitted and at what priority, decided apart from the fitting and the clock.
+///
+/// A fit (with its bootstrap) keeps both cores busy, so after a fit that took d the next waits at least
+/// `idleFactor` × d: under a steady stream of votes the fits take at most 1 / (1 + idleFactor) of the
+/// machine. Fits run at low priority and could starve on a busy machine; `maximumStaleness` bounds that:
+/// no pause is longer, and after a fit that took longer the next runs at normal priority.
+struct RefitPacing<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration, Instant: Sendable {
+    struct Configuration: Sendable {
+        var interval: Duration
+        var idleFactor: Int
+        var maximumStaleness: Duration
+    }
+
+    enum Action: Equatable, Sendable {
+        /// Fit the counts seen now at this priority, then call `fitFinished`.
+        case fit(BackgroundThreads.Priority)
+        /// Look again at this instant.
+        case wait(until: Instant)
+    }
+
+    let configuration: Configuration
+    /// The votes the last fit covered.
+    private var fittedVotes = 0
+    private var fitStarted: Instant?
+    /// How long the last published fit took, from its start to its publication.
+    private(set) var lastFitTook: Duration?
+
+    init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    /// The counts now hold `votes` votes: fit them if they changed, else look again after `interval`.
+    mutating func check(votes: Int, now: Instant) -> Action {
+        guard votes != fittedVotes else { return .wait(until: now.advanced(by: configuration.interval)) }
+        fittedVotes = votes
+        fitStarted = now
+        return .fit(Self.priority(previousFit: lastFitTook, maximumStaleness: configuration.maximumStaleness))
+    }
+
+    /// The fit started by the last `check` was published.
+    mutating func fitFinished(now: Instant) -> Action {
+        let took = fitStarted.map { $0.duration(to: now) } ?? .zero
+        fitStarted = nil
+        lastFitTook = took
+        return .wait(until: now.advanced(by: Self.pause(after: took, configuration: configuration)))
+    }
+
+    /// The priority of a fit after one that took `previousFit` (nil: none has been published): normal for
+    /// the first (there is nothing to serve until it is done) and after a fit that took longer than
+    /// `maximumStaleness` (it was starved, and the leaderboards went that long without votes), low otherwise.
+    /// Not the age of the leaderboards: after a quiet spell with no votes they are old but not behind, and
+    /// a normal-priority fit then competed with the first votes for the CPU.
+    static func priority(previousFit: Duration?, maximumStaleness: Duration) -> BackgroundThreads.Priority {
+        guard let previousFit, previousFit <= maximumStaleness else { return .normal }
+        return .low
+    }
+
+    /// The pause after a fit that took `took`: `idleFactor` times as long, at least `interval`, at most
+    /// `maximumStaleness`.
+    static func pause(after took: Duration, configuration: Configuration) -> Duration {
+        min(max(configuration.interval, took * configuration.idleFactor), max(configuration.interval, configuration.maximumStaleness))
+    }
+}
