@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "moviemash", targets: ["moviemash"]),
-        .library(name: "Checksums", targets: ["Checksums"]),
+        .library(name: "ByteCoding", targets: ["ByteCoding"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "EventStore", targets: ["EventStore"]),
         .library(name: "MovieMashServer", targets: ["MovieMashServer"]),
@@ -45,8 +45,8 @@ let package = Package(
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]
         ),
-        .target(name: "Checksums"),
-        .target(name: "EventLog", dependencies: ["CLZ4", "Checksums", .product(name: "DequeModule", package: "swift-collections")]),
+        .target(name: "ByteCoding"),
+        .target(name: "EventLog", dependencies: ["CLZ4", "ByteCoding", .product(name: "DequeModule", package: "swift-collections")]),
         .target(name: "EventStore", dependencies: ["EventLog", "MovieMashCore"]),
         .target(
             name: "Scraper",
@@ -57,11 +57,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "MovieMashCore"),
+        .target(name: "MovieMashCore", dependencies: ["ByteCoding"]),
         .target(
             name: "PostgresMirror",
             dependencies: [
-                "Checksums",
+                "ByteCoding",
                 "EventLog",
                 "EventStore",
                 "MovieMashCore",
@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "Projections",
             dependencies: [
-                "Checksums",
+                "ByteCoding",
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 "MovieMashCore",
                 "Recommender",
@@ -151,6 +151,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/TestSupport"),
+        .testTarget(name: "ByteCodingTests", dependencies: ["ByteCoding"]),
+        .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "EventLog", "MovieMashCore", "TestSupport"]),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "MovieMashCoreTests", dependencies: ["MovieMashCore", "TestSupport"]),
         .testTarget(

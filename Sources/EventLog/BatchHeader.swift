@@ -1,3 +1,4 @@
+import ByteCoding
 /// The fixed 48-byte header in front of every record batch (layout in `Schemas/log-format.md`).
 struct BatchHeader: Equatable, Sendable {
     static let magic: UInt32 = 0x5442_4D4D  // "MMBT" little-endian
@@ -26,19 +27,19 @@ struct BatchHeader: Equatable, Sendable {
     var endPosition: UInt64 { firstPosition + UInt64(recordCount) }
 
     func encoded() -> [UInt8] {
-        var sink = ByteSink()
+        var sink = ByteWriter()
         sink.bytes.reserveCapacity(Self.length)
-        sink.put(Self.magic)
-        sink.put(Self.formatVersion)
-        sink.put(codec.rawValue)
-        sink.put(UInt16(0))
-        sink.put(firstPosition)
-        sink.put(recordCount)
-        sink.put(minTimestamp)
-        sink.put(maxTimestamp)
-        sink.put(uncompressedLength)
-        sink.put(storedLength)
-        sink.put(crc)
+        sink.writeLittleEndian(Self.magic)
+        sink.writeLittleEndian(Self.formatVersion)
+        sink.writeLittleEndian(codec.rawValue)
+        sink.writeLittleEndian(UInt16(0))
+        sink.writeLittleEndian(firstPosition)
+        sink.writeLittleEndian(recordCount)
+        sink.writeLittleEndian(minTimestamp)
+        sink.writeLittleEndian(maxTimestamp)
+        sink.writeLittleEndian(uncompressedLength)
+        sink.writeLittleEndian(storedLength)
+        sink.writeLittleEndian(crc)
         return sink.bytes
     }
 

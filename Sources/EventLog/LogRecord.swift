@@ -1,3 +1,4 @@
+import ByteCoding
 import Foundation
 
 /// One record as the log stores it: an idempotency key, a timestamp and opaque bytes.
@@ -32,7 +33,7 @@ extension UUID {
         self.init(uuid: bytes.loadUnaligned(as: uuid_t.self))
     }
 
-    func append(to sink: inout ByteSink) {
+    func append(to sink: inout ByteWriter) {
         withUnsafeBytes(of: uuid) { sink.bytes.append(contentsOf: $0) }
     }
 }

@@ -1,4 +1,4 @@
-import Checksums
+import ByteCoding
 import Foundation
 
 /// Pure encoding and decoding of record batches: no file I/O happens here.
@@ -39,12 +39,12 @@ enum RecordBatch {
     /// The uncompressed body of `records`.
     static func body(of records: some Collection<LogRecord>) -> [UInt8] {
         let minimum = records.lazy.map(\.timestamp).min() ?? 0
-        var sink = ByteSink()
+        var sink = ByteWriter()
         sink.bytes.reserveCapacity(records.reduce(0) { $0 + $1.payload.count + 24 })
         for record in records {
-            sink.putVarint(UInt64(record.payload.count))
+            sink.writeVarint(UInt64(record.payload.count))
             record.id.append(to: &sink)
-            sink.putVarint(UInt64(bitPattern: record.timestamp &- minimum))
+            sink.writeVarint(UInt64(bitPattern: record.timestamp &- minimum))
             sink.bytes.append(contentsOf: record.payload)
         }
         return sink.bytes

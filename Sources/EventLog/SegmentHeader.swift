@@ -1,4 +1,4 @@
-import Checksums
+import ByteCoding
 /// The header at byte 0 of every segment file: its first position and its LZ4 dictionary.
 struct SegmentHeader: Equatable, Sendable {
     static let magic: UInt32 = 0x4753_4D4D  // "MMSG" little-endian
@@ -13,14 +13,14 @@ struct SegmentHeader: Equatable, Sendable {
     var length: Int { Self.fixedLength + dictionary.count }
 
     func encoded() -> [UInt8] {
-        var sink = ByteSink()
-        sink.put(Self.magic)
-        sink.put(Self.formatVersion)
-        sink.put(UInt16(0))
-        sink.put(basePosition)
-        sink.put(UInt32(dictionary.count))
+        var sink = ByteWriter()
+        sink.writeLittleEndian(Self.magic)
+        sink.writeLittleEndian(Self.formatVersion)
+        sink.writeLittleEndian(UInt16(0))
+        sink.writeLittleEndian(basePosition)
+        sink.writeLittleEndian(UInt32(dictionary.count))
         let crc = CRC32C.checksum(dictionary, continuing: CRC32C.checksum(sink.bytes))
-        sink.put(crc)
+        sink.writeLittleEndian(crc)
         sink.bytes.append(contentsOf: dictionary)
         return sink.bytes
     }

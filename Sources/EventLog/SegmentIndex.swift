@@ -1,3 +1,4 @@
+import ByteCoding
 /// The sparse index of one segment: the position and byte offset of some batch starts, ascending.
 ///
 /// On disk (`.idx`) it is a plain array of 16-byte entries; it is a cache of what a scan of the segment
@@ -31,10 +32,10 @@ struct SegmentIndex: Equatable, Sendable {
     }
 
     static func encode(_ entries: some Collection<Entry>) -> [UInt8] {
-        var sink = ByteSink()
+        var sink = ByteWriter()
         for entry in entries {
-            sink.put(entry.position)
-            sink.put(entry.offset)
+            sink.writeLittleEndian(entry.position)
+            sink.writeLittleEndian(entry.offset)
         }
         return sink.bytes
     }

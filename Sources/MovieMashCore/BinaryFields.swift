@@ -1,20 +1,18 @@
+import ByteCoding
 import Foundation
 
 /// Appends the fields of the compact binary event encoding.
 struct FieldWriter {
-    var bytes: [UInt8] = []
+    private var writer = ByteWriter()
+
+    var bytes: [UInt8] { writer.bytes }
 
     mutating func byte(_ value: UInt8) {
-        bytes.append(value)
+        writer.write(value)
     }
 
     mutating func unsigned(_ value: UInt64) {
-        var rest = value
-        repeat {
-            let low = UInt8(rest & 0x7F)
-            rest >>= 7
-            bytes.append(rest == 0 ? low : low | 0x80)
-        } while rest != 0
+        writer.writeVarint(value)
     }
 
     /// Zigzag, so small negative numbers stay small.
@@ -24,7 +22,7 @@ struct FieldWriter {
 
     mutating func string(_ value: String) {
         unsigned(UInt64(value.utf8.count))
-        bytes.append(contentsOf: value.utf8)
+        writer.write(contentsOf: value.utf8)
     }
 
     mutating func strings(_ values: [String]) {
@@ -33,11 +31,11 @@ struct FieldWriter {
     }
 
     mutating func uuid(_ value: UUID) {
-        withUnsafeBytes(of: value.uuid) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: value.uuid) { writer.write(contentsOf: $0) }
     }
 
     mutating func setID(_ value: SetID) {
-        withUnsafeBytes(of: value.value.bigEndian) { bytes.append(contentsOf: $0) }
+        writer.writeBigEndian(value.value)
     }
 }
 
@@ -58,13 +56,13 @@ struct FieldReader {
     }
 
     mutating func unsigned() throws(EventCodingError) -> UInt64 {
-        var value: UInt64 = 0
-        for shift in stride(from: UInt64(0), to: 64, by: 7) {
-            let next = try byte()
-            value |= UInt64(next & 0x7F) << shift
-            if next < 0x80 { return value }
+        let start = index
+        var end = index
+        guard let value = bytes.withUnsafeBytes({ Varint.decode($0, at: &end) }) else {
+            throw failure(bytes.count - start >= 10 ? "varint longer than 10 bytes" : "unexpected end")
         }
-        throw failure("varint longer than 10 bytes")
+        index = end
+        return value
     }
 
     mutating func signed() throws(EventCodingError) -> Int64 {

@@ -1,4 +1,4 @@
-import Checksums
+import ByteCoding
 import Foundation
 
 /// One migration: a file `NNN_name.sql` of `Schemas/sql`, applied in one transaction.

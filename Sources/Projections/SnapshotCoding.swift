@@ -1,38 +1,34 @@
+import ByteCoding
 import Foundation
 import MovieMashCore
 import OrderedCollections
 
 /// Little-endian, length-prefixed bytes of a projector's state; the same state always gives the same bytes.
 public struct SnapshotWriter: Sendable {
-    public private(set) var bytes: [UInt8] = []
+    private var writer = ByteWriter()
+
+    public var bytes: [UInt8] { writer.bytes }
 
     public init() {}
 
-    public mutating func write(_ value: UInt32) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
-    }
+    public mutating func write(_ value: UInt32) { writer.writeLittleEndian(value) }
 
-    public mutating func write(_ value: UInt64) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
-    }
+    public mutating func write(_ value: UInt64) { writer.writeLittleEndian(value) }
 
-    public mutating func write(_ value: Int32) { write(UInt32(bitPattern: value)) }
+    public mutating func write(_ value: Int32) { writer.writeLittleEndian(value) }
 
     /// Doubles as their exact bits, so a loaded state continues bit for bit.
-    public mutating func write(_ value: Double) { write(value.bitPattern) }
+    public mutating func write(_ value: Double) { writer.writeLittleEndian(value.bitPattern) }
 
-    public mutating func write(_ value: UInt128) {
-        write(UInt64(truncatingIfNeeded: value))
-        write(UInt64(truncatingIfNeeded: value >> 64))
-    }
+    public mutating func write(_ value: UInt128) { writer.writeLittleEndian(value) }
 
     public mutating func write(_ value: String) {
         write(UInt32(value.utf8.count))
-        bytes.append(contentsOf: value.utf8)
+        writer.write(contentsOf: value.utf8)
     }
 
     public mutating func write(_ value: UUID) {
-        withUnsafeBytes(of: value.uuid) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: value.uuid) { writer.write(contentsOf: $0) }
     }
 
     public mutating func write(count: Int) { write(UInt64(count)) }

@@ -1,4 +1,4 @@
-import Checksums
+import ByteCoding
 import Foundation
 import MovieMashCore
 

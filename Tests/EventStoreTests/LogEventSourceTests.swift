@@ -1,0 +1,30 @@
+import EventLog
+import EventStore
+import MovieMashCore
+import Testing
+import TestSupport
+
+@Suite struct LogEventSourceTests {
+    @Test func eventsComeBackInPositionOrderWithTheirPositionsAndIds() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var sample = SampleEvents(seed: 2, films: 20, sets: 10, voters: 4)
+        let events = sample.catalogueEvents() + (0..<100).map { _ in sample.nextVote() }
+        let log = try EventLog(directory: directory.file("log"))
+        _ = try await log.append(contentsOf: events.map(LogRecord.init))
+        let source = LogEventSource(log)
+        #expect(source.endPosition() == UInt64(events.count))
+        let read = try source.events(from: 5, limit: 10)
+        #expect(read.map(\.position) == (5..<15).map { UInt64($0) })
+        #expect(read.map(\.eventID) == events[5..<15].map(\.eventID))
+        #expect(read.map(\.event) == events[5..<15].map(\.event))
+        #expect(try source.events(from: UInt64(events.count) - 3, limit: 10).count == 3)
+        #expect(try source.eventID(at: 7) == events[7].eventID)
+        #expect(try source.eventID(at: UInt64(events.count)) == nil)
+        let waiting = Task { try await source.waitForEvent(at: UInt64(events.count)) }
+        _ = try await log.append(LogRecord(sample.nextVote()))
+        #expect(try await waiting.value)
+        try await log.close()
+        #expect(try await source.waitForEvent(at: UInt64(events.count) + 5) == false, "a closed log ends the wait")
+    }
+}
