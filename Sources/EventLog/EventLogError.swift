@@ -1,4 +1,5 @@
-/// An error from the event log: a stable code, a message, and where it happened.
+/// An error from the event log: a stable code, a message, the file and offset involved, the error that
+/// caused it, and the source location that raised it (as swift-nio's `FileSystemError` does).
 public struct EventLogError: Error, CustomStringConvertible, Sendable, Equatable {
     /// What went wrong; a struct so new codes do not break callers that switch on known ones.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
@@ -33,13 +34,29 @@ public struct EventLogError: Error, CustomStringConvertible, Sendable, Equatable
     public var offset: Int64?
     /// The `errno` of a failed system call, if any.
     public var errno: Int32?
+    /// The error this one wraps, if any.
+    public var cause: (any Error)?
+    /// Where in MovieMash's source the error was raised.
+    public var location: SourceLocation
 
-    public init(_ code: Code, _ message: String, file: String? = nil, offset: Int64? = nil, errno: Int32? = nil) {
+    /// A place in the source: `#fileID` and `#line`.
+    public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
+        public var fileID: String
+        public var line: Int
+        public var description: String { "\(fileID):\(line)" }
+    }
+
+    public init(
+        _ code: Code, _ message: String, file: String? = nil, offset: Int64? = nil, errno: Int32? = nil,
+        cause: (any Error)? = nil, fileID: String = #fileID, line: Int = #line
+    ) {
         self.code = code
         self.message = message
         self.file = file
         self.offset = offset
         self.errno = errno
+        self.cause = cause
+        location = SourceLocation(fileID: fileID, line: line)
     }
 
     public var description: String {
@@ -47,6 +64,12 @@ public struct EventLogError: Error, CustomStringConvertible, Sendable, Equatable
         if let file { text += " [file \(file)" + (offset.map { " at byte offset \($0)" } ?? "") + "]" }
         if let errno { text += " (errno \(errno): \(String(cString: strerror(errno))))" }
         return text
+    }
+
+    /// Equal when they say the same: code, message, file, offset and errno (not the cause or where it was raised).
+    public static func == (left: EventLogError, right: EventLogError) -> Bool {
+        left.code == right.code && left.message == right.message && left.file == right.file
+            && left.offset == right.offset && left.errno == right.errno
     }
 }
 

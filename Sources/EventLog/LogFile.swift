@@ -34,9 +34,10 @@ final class LogFile: @unchecked Sendable {
         close(descriptor)
     }
 
-    static func failure(_ call: String, path: String, offset: Int64? = nil) -> EventLogError {
+    /// The error of a failed system call `call`, with its errno and the caller's source location.
+    static func failure(_ call: String, path: String, offset: Int64? = nil, fileID: String = #fileID, line: Int = #line) -> EventLogError {
         let code = errno
-        return EventLogError(.io, "\(call) failed", file: path, offset: offset, errno: code)
+        return EventLogError(.io, "\(call) failed", file: path, offset: offset, errno: code, fileID: fileID, line: line)
     }
 
     func size() throws -> Int64 {

@@ -199,10 +199,10 @@ actor LogWriter {
 
     /// The error every later append gets after a failed write or sync, keeping the failure as its cause.
     private static func failure(_ error: any Error) -> EventLogError {
-        EventLogError(
+        let underlying = error as? EventLogError
+        return EventLogError(
             .writerFailed, "a write or sync failed, reopen the log to recover: \(error)",
-            file: (error as? EventLogError)?.file, offset: (error as? EventLogError)?.offset,
-            errno: (error as? EventLogError)?.errno)
+            file: underlying?.file, offset: underlying?.offset, errno: underlying?.errno, cause: error)
     }
 
     private func fail(_ failed: [Slot], with reason: EventLogError) {

@@ -30,22 +30,36 @@ public struct MirrorError: Error, CustomStringConvertible, Sendable, Equatable {
 
     public var code: Code
     public var message: String
+    /// The PostgresNIO, NIO or other error this one explains, if any.
+    public var cause: (any Error)?
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
         self.code = code
         self.message = message
+        self.cause = cause
     }
 
     public var description: String { message }
+
+    /// Equal when they say the same (not the cause).
+    public static func == (left: MirrorError, right: MirrorError) -> Bool {
+        left.code == right.code && left.message == right.message
+    }
 
     /// Whether waiting cannot fix it: the mirror stops instead of retrying.
     public var isPermanent: Bool { code != .unreachable && code != .query && code != .fenced }
 
     /// A one-line explanation of an error from PostgresNIO or the network, for `target` (a redacted URL).
     static func describe(_ error: any Error, target: String) -> MirrorError {
+        var described = explain(error, target: target)
+        if described.cause == nil, !(error is MirrorError) { described.cause = error }
+        return described
+    }
+
+    private static func explain(_ error: any Error, target: String) -> MirrorError {
         if let error = error as? MirrorError { return error }
         if let error = error as? PostgresTransactionError {
-            return describe(error.closureError ?? error.beginError ?? error.commitError ?? error, target: target)
+            return explain(error.closureError ?? error.beginError ?? error.commitError ?? error, target: target)
         }
         if let psql = error as? PSQLError {
             if let message = psql.serverInfo?[.message] {
