@@ -16,6 +16,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "EventLog", package: "MovieMash"),
+                .product(name: "EventStore", package: "MovieMash"),
                 .product(name: "MovieMashCore", package: "MovieMash"),
                 .product(name: "PostgresMirror", package: "MovieMash"),
                 .product(name: "Projections", package: "MovieMash"),

@@ -1,5 +1,6 @@
 import Benchmark
 import EventLog
+import EventStore
 import Foundation
 import MovieMashCore
 import Projections
@@ -64,10 +65,10 @@ func projectionBenchmarks() {
               configuration: .init(metrics: [.wallClock, rate], maxIterations: 3), closure: { benchmark in
         let fixture = ProjectionLogFixture.shared
         let log = try EventLog(directory: fixture.directory + "/log", mode: .readOnly)
-        var replay = try Replay(names: [Tallies.name, EloRatings.name])
+        var replay = try Replay(names: [Tallies.name, EloRatings.name], from: [Tallies(), EloRatings()])
         benchmark.startMeasurement()
         let start = ContinuousClock.now
-        try replay.run(log: log, to: log.endPosition) { _ in }
+        try await replay.run(source: LogEventSource(log), to: log.endPosition) { _ in }
         let seconds = (ContinuousClock.now - start) / .seconds(1)
         benchmark.stopMeasurement()
         precondition(replay.position == UInt64(fixture.count))
