@@ -39,8 +39,8 @@ public struct ServerConfiguration: Sendable {
         Setting(key: "snapshotDir", value: "DIR", help: "Directory for projector snapshots (none when absent)."),
         Setting(key: "postgres", value: "URL", help: "Mirror the log into this PostgreSQL database (none when absent).", isSecret: true),
         Setting(key: "fsync", value: "POLICY", help: "always (default), never or interval:MS: when appends are synced before they are acknowledged."),
-        Setting(key: "tlsCertificate", value: "FILE", help: "PEM certificate chain: serve HTTPS (with tlsKey)."),
-        Setting(key: "tlsKey", value: "FILE", help: "PEM private key of tlsCertificate."),
+        Setting(key: "tlsCertificate", value: "FILE", help: "PEM certificate chain: serve HTTPS (with --tls-key)."),
+        Setting(key: "tlsKey", value: "FILE", help: "PEM private key of --tls-certificate."),
         Setting(key: "corsOrigins", value: "LIST", help: "Web origins allowed to call the API (CORS), comma-separated."),
         Setting(
             key: "jwtKeys", value: "KID:SECRET,…",
