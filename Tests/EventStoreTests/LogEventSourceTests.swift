@@ -8,8 +8,8 @@ import TestSupport
     @Test func eventsComeBackInPositionOrderWithTheirPositionsAndIds() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        var sample = SampleEvents(seed: 2, films: 20, sets: 10, voters: 4)
-        let events = sample.catalogueEvents() + (0..<100).map { _ in sample.nextVote() }
+        let (events, initial) = sampleLogEvents(seed: 2, films: 20, sets: 10, voters: 4, votes: 100)
+        var sample = initial
         let log = try EventLog(directory: directory.file("log"))
         _ = try await log.append(contentsOf: events.map(LogRecord.init))
         let source = LogEventSource(log)

@@ -22,11 +22,8 @@ import TestSupport
     @Test func aWholeNodeRunsInProcessAndClosesItsLogLast() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        var sample = SampleEvents(seed: 3, films: 40, sets: 20, voters: 6)
-        let events = sample.catalogueEvents() + (0..<300).map { _ in sample.nextVote() }
-        let log = try EventLog(directory: directory.file("log"))
-        _ = try await log.append(contentsOf: events.map(LogRecord.init))
-        try await log.close()
+        let events = sampleLogEvents(seed: 3, films: 40, sets: 20, voters: 6, votes: 300).events
+        try await writeClosedLog(events, to: directory.file("log"))
 
         var configuration = ServerConfiguration(data: directory.file("log"))
         configuration.gateway.port = 0
@@ -76,8 +73,7 @@ import TestSupport
     }
 
     @Test func projectionsFollowASourceThatIsNotTheLog() async throws {
-        var sample = SampleEvents(seed: 4, films: 40, sets: 20, voters: 6)
-        let events = sample.catalogueEvents() + (0..<200).map { _ in sample.nextVote() }
+        let events = sampleLogEvents(seed: 4, films: 40, sets: 20, voters: 6, votes: 200).events
         let source = InMemoryEventSource(Array(events.prefix(100)))
         let service = ProjectorService(Tallies(), source: source, snapshots: nil, logger: Logger(label: "test"))
         let running = Task { try await service.run() }

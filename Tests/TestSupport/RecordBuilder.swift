@@ -1,4 +1,5 @@
 import EventLog
+import EventStore
 import Foundation
 import MovieMashCore
 
@@ -31,4 +32,18 @@ public func eventually(
         try await Task.sleep(for: .milliseconds(5))
     }
     return try await condition()
+}
+
+/// Sample events: the catalogue of `films` films and `sets` sets, then `votes` votes by `voters` voters.
+public func sampleLogEvents(seed: UInt64, films: Int, sets: Int, voters: Int, votes: Int) -> (events: [EventEnvelope], sample: SampleEvents) {
+    var sample = SampleEvents(seed: seed, films: films, sets: sets, voters: voters)
+    let events = sample.catalogueEvents() + (0..<votes).map { _ in sample.nextVote() }
+    return (events, sample)
+}
+
+/// Writes `events` into a new log at `directory` and closes it, as a service finds it on start.
+public func writeClosedLog(_ events: [EventEnvelope], to directory: String) async throws {
+    let log = try EventLog(directory: directory)
+    _ = try await log.append(contentsOf: events.map(LogRecord.init))
+    try await log.close()
 }

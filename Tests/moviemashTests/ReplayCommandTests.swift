@@ -11,11 +11,8 @@ import TestSupport
     @Test func verifyComparesRebuiltStatesWithAServicesSnapshots() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        var sample = SampleEvents(seed: 3, films: 80, sets: 40, voters: 20)
-        let events = sample.catalogueEvents() + (0..<1500).map { _ in sample.nextVote() }
-        let log = try EventLog(directory: directory.file("log"))
-        _ = try await log.append(contentsOf: events.map(LogRecord.init))
-        try await log.close()
+        let events = sampleLogEvents(seed: 3, films: 80, sets: 40, voters: 20, votes: 1500).events
+        try await writeClosedLog(events, to: directory.file("log"))
 
         let written = try await run(Self.binary, ["replay", "--data", directory.file("log"), "--snapshot-dir", directory.file("snapshots")])
         #expect(written.status == 0, "\(written.error)")

@@ -50,11 +50,8 @@ import TestSupport
     @Test func servesTheProjectionsAndStopsCleanlyOnSIGTERM() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        var sample = SampleEvents(seed: 8, films: 60, sets: 30, voters: 10)
-        let events = sample.catalogueEvents() + (0..<500).map { _ in sample.nextVote() }
-        let log = try EventLog(directory: directory.file("log"))
-        _ = try await log.append(contentsOf: events.map(LogRecord.init))
-        try await log.close()
+        let events = sampleLogEvents(seed: 8, films: 60, sets: 30, voters: 10, votes: 500).events
+        try await writeClosedLog(events, to: directory.file("log"))
 
         let port = try freePort()
         let server = try Self.start(["serve", "--data", directory.file("log"), "--port", "\(port)", "--snapshot-dir", directory.file("snapshots")])
