@@ -116,6 +116,11 @@ public struct ServerConfiguration: Sendable {
                 throw ConfigurationError("unknown option \(flag); the settings are:\n\(help)")
             }
         }
+        // The variable's name before settings were named after their keys: refused, not silently ignored,
+        // so a node deployed with it does not start without its snapshots.
+        if environment["MOVIEMASH_SNAPSHOTS"] != nil {
+            throw ConfigurationError("MOVIEMASH_SNAPSHOTS is now MOVIEMASH_SNAPSHOT_DIR (as --snapshot-dir)", setting: "snapshotDir")
+        }
         let secrets = Set(settings.filter(\.isSecret).map(\.environmentVariable))
         var providers: [any ConfigProvider] = [
             CommandLineArgumentsProvider(arguments: ["serve"] + arguments, secretsSpecifier: .specific(Set(settings.filter(\.isSecret).map(\.flag)))),

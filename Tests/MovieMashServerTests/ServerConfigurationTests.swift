@@ -53,6 +53,21 @@ import TestSupport
         #expect(unknown?.message.contains("unknown option --snapshots") == true)
     }
 
+    @Test func theFormerSnapshotVariableIsRefusedWithItsNewName() async throws {
+        let error = await #expect(throws: ConfigurationError.self) {
+            _ = try await ServerConfiguration.load(arguments: ["--data", "/log"], environment: ["MOVIEMASH_SNAPSHOTS": "/s"])
+        }
+        #expect(error?.message.contains("MOVIEMASH_SNAPSHOT_DIR") == true)
+    }
+
+    @Test func aNumberInTheFileIsReadAsTheSetting() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        try #"{"data": "/log", "port": 7001}"#.write(toFile: directory.file("settings.json"), atomically: true, encoding: .utf8)
+        let configuration = try await ServerConfiguration.load(arguments: [], environment: ["MOVIEMASH_CONFIG": directory.file("settings.json")])
+        #expect(configuration.gateway.port == 7001)
+    }
+
     @Test func secretsAreNotRepeatedInErrors() async throws {
         let error = await #expect(throws: ConfigurationError.self) {
             _ = try await ServerConfiguration.load(arguments: ["--data", "/log", "--jwt-keys", "k1:tiny-secret"], environment: [:])
