@@ -77,9 +77,9 @@ import TestSupport
         let source = InMemoryEventSource(Array(events.prefix(100)))
         let service = ProjectorService(Tallies(), source: source, snapshots: nil, logger: Logger(label: "test"))
         let running = Task { try await service.run() }
-        #expect(try await eventually { service.current.position == 100 })
+        #expect(try await eventually(timeout: .seconds(60)) { service.current.position == 100 })
         source.append(Array(events.dropFirst(100)))
-        #expect(try await eventually { service.current.position == UInt64(events.count) })
+        #expect(try await eventually(timeout: .seconds(60)) { service.current.position == UInt64(events.count) })
         var expected = Tallies()
         for (position, event) in events.enumerated() {
             var placed = event
