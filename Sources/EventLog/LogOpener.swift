@@ -116,7 +116,7 @@ struct LogOpener {
         let writable = mode == .readWrite && opened.damage == nil
         let (actions, keepGoing) = RecoveryPlan.segment(
             RecoveryPlan.Scan(
-                stop: scan.stop.map { ($0.offset, $0.reason, $0.validBatchFollows) }, fileSize: scan.fileSize,
+                stop: scan.stop, fileSize: scan.fileSize,
                 indexMatches: !writable || SegmentIndex.load(indexPath) == scan.index),
             isLast: isLast, writable: writable)
         for action in actions {

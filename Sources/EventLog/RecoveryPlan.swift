@@ -16,16 +16,10 @@ enum RecoveryPlan {
     /// What a scan of one segment found.
     struct Scan: Equatable, Sendable {
         /// Where the scan stopped early, why, and whether a valid batch follows the bad bytes.
-        var stop: (offset: Int64, reason: String, validBatchFollows: Bool)?
+        var stop: SegmentScan.Stop?
         var fileSize: Int64
         /// Whether the index on disk equals the one the scan built.
         var indexMatches: Bool
-
-        static func == (left: Scan, right: Scan) -> Bool {
-            left.fileSize == right.fileSize && left.indexMatches == right.indexMatches
-                && left.stop?.offset == right.stop?.offset && left.stop?.reason == right.stop?.reason
-                && left.stop?.validBatchFollows == right.stop?.validBatchFollows
-        }
     }
 
     /// The last segment is shorter than its header: the writer died between creating it and syncing the

@@ -3,7 +3,7 @@ import Foundation
 /// What a walk over one segment file found: where its valid batches end and why the walk stopped.
 struct SegmentScan: Sendable {
     /// Where and why the walk stopped before the end of the file.
-    struct Stop: Sendable {
+    struct Stop: Sendable, Equatable {
         var offset: Int64
         var reason: String
         /// A valid batch lies after the bad one, so this is damage inside the segment, not a torn tail.

@@ -16,12 +16,6 @@ public struct Backoff: Sendable, Equatable {
         return delay(attempt: attempt, using: &random)
     }
 
-    /// The next delay, drawn from the system's generator.
-    public mutating func next() -> Duration {
-        var random = SystemRandomNumberGenerator()
-        return next(using: &random)
-    }
-
     /// The delay of attempt `attempt` (0 first), for loops that count their attempts themselves.
     public func delay(attempt: Int, using random: inout some RandomNumberGenerator) -> Duration {
         let ceiling = min(cap, base * (1 << min(max(attempt, 0), 30)))

@@ -25,11 +25,12 @@ public struct EventFollower: Sendable {
     }
 
     /// Follows the source from `position` until shutdown, cancellation or the source closing; returns the
-    /// position after the last event applied. `publish` is called with the position the consumer's state
-    /// then covers; `afterRound` after every round, published or not.
+    /// position after the last event applied. `apply` gets each event with the position after it;
+    /// `publish` is called with the position the consumer's state then covers; `afterRound` after every
+    /// round, published or not.
     public func follow(
         from position: UInt64,
-        apply: (EventEnvelope) throws -> Void,
+        apply: (EventEnvelope, UInt64) throws -> Void,
         publish: (UInt64) async throws -> Void,
         afterRound: (UInt64) async throws -> Void = { _ in }
     ) async throws -> UInt64 {
@@ -38,8 +39,8 @@ public struct EventFollower: Sendable {
         while !Task.isCancelled {
             let events = try await source.events(from: position, limit: configuration.chunk)
             for event in events {
-                try apply(event)
                 position = event.position.map { $0 + 1 } ?? position + 1
+                try apply(event, position)
             }
             let caughtUp = events.count < configuration.chunk
             switch pacing.step(applied: events.count, caughtUp: caughtUp) {
@@ -65,16 +66,16 @@ public struct EventFollower: Sendable {
         return position
     }
 
-    /// Applies every event from `position` up to `end` (exclusive) and returns the position reached, which
-    /// is less than `end` only when the source holds fewer events.
-    public func read(from position: UInt64, to end: UInt64, apply: (EventEnvelope) throws -> Void) async throws -> UInt64 {
+    /// Applies every event from `position` up to `end` (exclusive), each with the position after it, and
+    /// returns the position reached, which is less than `end` only when the source holds fewer events.
+    public func read(from position: UInt64, to end: UInt64, apply: (EventEnvelope, UInt64) throws -> Void) async throws -> UInt64 {
         var position = position
         while position < end {
             let limit = Int(clamping: min(UInt64(configuration.chunk), end - position))
             let events = try await source.events(from: position, limit: limit)
             for event in events {
-                try apply(event)
                 position = event.position.map { $0 + 1 } ?? position + 1
+                try apply(event, position)
             }
             if events.count < limit { break }
         }

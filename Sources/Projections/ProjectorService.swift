@@ -59,7 +59,7 @@ public final class ProjectorService<P: Projector>: Service, Sendable {
         let follower = EventFollower(source: source, configuration: configuration.following)
         position = try await follower.follow(
             from: position,
-            apply: { event in
+            apply: { event, _ in
                 state.apply(event)
                 lastEventID = event.eventID
             },

@@ -85,10 +85,9 @@ public final class RecommenderService: Service, Sendable {
         let follower = EventFollower(source: source, configuration: configuration.following)
         _ = try await follower.follow(
             from: 0,
-            apply: { event in
+            apply: { event, position in
                 interactions.apply(event)
                 guard let last = interactions.lastTouched else { return }
-                let position = (event.position ?? 0) + 1
                 sinceTraining += 1
                 touched[last.person] = position
                 if let modelFilms { for film in last.films where film >= modelFilms { newFilms[film] = last.person } }
@@ -177,7 +176,7 @@ public final class RecommenderService: Service, Sendable {
         let state = published.withLock { $0 }
         let (model, interactions) = (state.model, state.interactions)
         let vector = model.flatMap { model in
-            interactions.people.index(of: person).flatMap { factors(of: Int($0), model: model, state: state) }
+            interactions.people.firstIndex(of: person).flatMap { factors(of: $0, model: model, state: state) }
         }
         let owned = interactions.interactions(of: person).map(\.item)
         var result: [Recommendation] = []

@@ -12,14 +12,14 @@ import Testing
     }
 
     @Test func aTornTailOfTheLastSegmentIsCutByAWriterAndLeftByAReader() {
-        let torn = Scan(stop: (1000, "batch ends early", false), fileSize: 1300, indexMatches: true)
+        let torn = Scan(stop: .init(offset: 1000, reason: "batch ends early", validBatchFollows: false), fileSize: 1300, indexMatches: true)
         #expect(RecoveryPlan.segment(torn, isLast: true, writable: true) == ([.truncate(to: 1000, bytes: 300)], true))
         #expect(RecoveryPlan.segment(torn, isLast: true, writable: false) == ([], true))
     }
 
     @Test func badBytesBeforeTheEndAreDamageNeverCut() {
-        let followed = Scan(stop: (1000, "CRC mismatch", true), fileSize: 5000, indexMatches: false)
-        let sealed = Scan(stop: (1000, "CRC mismatch", false), fileSize: 5000, indexMatches: false)
+        let followed = Scan(stop: .init(offset: 1000, reason: "CRC mismatch", validBatchFollows: true), fileSize: 5000, indexMatches: false)
+        let sealed = Scan(stop: .init(offset: 1000, reason: "CRC mismatch", validBatchFollows: false), fileSize: 5000, indexMatches: false)
         for writable in [true, false] {
             #expect(RecoveryPlan.segment(followed, isLast: true, writable: writable) == ([.damaged(reason: "CRC mismatch", offset: 1000)], false))
             #expect(RecoveryPlan.segment(sealed, isLast: false, writable: writable) == ([.damaged(reason: "CRC mismatch", offset: 1000)], false))
@@ -30,7 +30,7 @@ import Testing
         let stale = Scan(fileSize: 4096, indexMatches: false)
         #expect(RecoveryPlan.segment(stale, isLast: false, writable: true) == ([.rebuildIndex], true))
         #expect(RecoveryPlan.segment(stale, isLast: false, writable: false) == ([], true))
-        let tornAndStale = Scan(stop: (10, "short", false), fileSize: 20, indexMatches: false)
+        let tornAndStale = Scan(stop: .init(offset: 10, reason: "short", validBatchFollows: false), fileSize: 20, indexMatches: false)
         #expect(RecoveryPlan.segment(tornAndStale, isLast: true, writable: true) == ([.truncate(to: 10, bytes: 10), .rebuildIndex], true))
     }
 
