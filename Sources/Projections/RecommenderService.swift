@@ -20,6 +20,10 @@ public final class RecommenderService: Service, Sendable {
         /// Under a heavy stream of votes `retrainEvery` comes round often; training more often than this
         /// would spend the cores the gateway needs.
         public var minimumRetrainGap: Duration = .seconds(30)
+        /// Retraining refreshes a model readers already have, so by default it runs on what the gateway
+        /// leaves idle; on a machine whose cores are never idle that can postpone it indefinitely, and
+        /// `.normal` bounds its delay instead (its cost is then bounded by `minimumRetrainGap`).
+        public var retrainPriority: BackgroundThreads.Priority = .low
         /// Publishing shares the interactions with readers, so the next event copies them: under a stream
         /// of votes, publish at most every `following.publishInterval`.
         public var following = EventFollower.Configuration()
@@ -117,7 +121,7 @@ public final class RecommenderService: Service, Sendable {
                 sinceTraining = 0
                 lastTraining = ContinuousClock.now
                 // Until the first model there is nothing personal to serve and the service is not ready.
-                let priority: BackgroundThreads.Priority = published.withLock { $0.model == nil } ? .normal : .low
+                let priority = published.withLock { $0.model == nil } ? .normal : configuration.retrainPriority
                 retraining = Task { [configuration] in
                     defer { self.training.store(false, ordering: .releasing) }
                     let model = await BackgroundThreads.value(priority: priority, name: "mm-als-train") { ImplicitALS.fit(snapshot.matrix.matrix, configuration: configuration.model) }

@@ -18,6 +18,8 @@ import TestSupport
         configuration.model.iterations = 4
         configuration.retrainEvery = retrainEvery
         configuration.minimumRetrainGap = .zero
+        // The whole suite runs at once and keeps every core busy: an idle-priority retrain would wait for it.
+        configuration.retrainPriority = .normal
         return configuration
     }
 
