@@ -49,6 +49,12 @@ extension EventLog {
         public var maximumBatchBytes = 4 << 20
         /// The largest payload one record may carry.
         public var maximumRecordBytes = 1 << 20
+        /// Appends are refused (the writer fails with `belowReserve`, and heals once there is room again)
+        /// while the log's file system has less free space than this, so that segment rolls, indexes and
+        /// snapshots never meet a full disk.
+        public var minimumFreeBytes: Int64 = 64 << 20
+        /// Failures to inject into writes and syncs: for tests of the healing paths; nil in production.
+        public var faults: FaultInjection?
 
         public init() {}
     }

@@ -86,6 +86,33 @@ public final class EventLog: Sendable {
         get async { await writer?.idIndexBytes ?? 0 }
     }
 
+    /// Whether the log takes appends now.
+    public var writerStatus: WriterStatus { writer?.board.status ?? (state.isClosed ? .closed : .readOnly) }
+
+    /// How many times the writer went from taking appends to failing.
+    public var writerFailures: Int { writer?.board.failures ?? 0 }
+
+    /// The writer's status now, then each change until the log closes; a watcher that falls behind skips
+    /// to the latest.
+    public func writerStatusChanges() -> AsyncStream<WriterStatus> {
+        guard let writer else {
+            let (stream, continuation) = AsyncStream.makeStream(of: WriterStatus.self)
+            continuation.yield(writerStatus)
+            continuation.finish()
+            return stream
+        }
+        return writer.board.changes()
+    }
+
+    /// Makes a failed writer take appends again, without a restart: the last segment is reopened on a new
+    /// descriptor (a failed sync is never retried on the one that failed), cut back to the last
+    /// acknowledged batch, rewritten from the last good sync and synced; acknowledged records stay, their
+    /// positions stay dense. Throws the reason while that fails (say the disk is still full); does
+    /// nothing when the writer has not failed.
+    public func heal() async throws {
+        try await writable().heal()
+    }
+
     /// Syncs everything appended so far, whatever the fsync policy.
     public func sync() async throws {
         try await writer?.sync()

@@ -20,8 +20,11 @@ public struct EventLogError: Error, CustomStringConvertible, Sendable, Equatable
         public static let recordTooLarge = Code(name: "recordTooLarge")
         /// A position past the end of the log was asked for.
         public static let positionOutOfRange = Code(name: "positionOutOfRange")
-        /// The writer failed earlier (a write or fsync error); the log must be reopened to recover.
+        /// The writer failed (a write or sync error, or free space below the reserve): appends are refused
+        /// until it heals.
         public static let writerFailed = Code(name: "writerFailed")
+        /// The log's file system has less free space than the configured reserve.
+        public static let belowReserve = Code(name: "belowReserve")
         /// The log was closed.
         public static let closed = Code(name: "closed")
     }

@@ -10,6 +10,8 @@ import Darwin
 final class LogFile: @unchecked Sendable {
     let descriptor: Int32
     let path: String
+    /// Injected failures its writes and syncs fire first (tests only).
+    let faults: FaultInjection?
 
     /// How to open a file.
     enum Mode {
@@ -18,7 +20,7 @@ final class LogFile: @unchecked Sendable {
         case createNew
     }
 
-    init(path: String, mode: Mode) throws {
+    init(path: String, mode: Mode, faults: FaultInjection? = nil) throws {
         let flags: Int32 = switch mode {
         case .readOnly: O_RDONLY
         case .readWrite: O_RDWR
@@ -28,6 +30,7 @@ final class LogFile: @unchecked Sendable {
         guard descriptor >= 0 else { throw Self.failure("open", path: path) }
         self.descriptor = descriptor
         self.path = path
+        self.faults = faults
     }
 
     deinit {
@@ -74,20 +77,42 @@ final class LogFile: @unchecked Sendable {
     func write(_ bytes: [UInt8], at offset: Int64) throws {
         try bytes.withUnsafeBytes { (raw) throws in
             var done = 0
-            while done < raw.count {
-                let wrote = pwrite(descriptor, raw.baseAddress! + done, raw.count - done, off_t(offset) + off_t(done))
+            var limit = raw.count
+            var injected: Int32?
+            switch faults?.takeWriteFault() {
+            case .shortWrite(let bytes, let code): (limit, injected) = (min(bytes, raw.count), code)
+            case .writeFails(let code): (limit, injected) = (0, code)
+            case .syncFails, nil: break
+            }
+            while done < limit {
+                let wrote = pwrite(descriptor, raw.baseAddress! + done, limit - done, off_t(offset) + off_t(done))
                 if wrote < 0 {
                     if errno == EINTR { continue }
                     throw Self.failure("pwrite", path: path, offset: offset + Int64(done))
                 }
                 done += wrote
             }
+            if let injected {
+                errno = injected
+                throw Self.failure("pwrite", path: path, offset: offset + Int64(done))
+            }
         }
     }
 
     /// Flushes file data to stable storage (`fdatasync`: the size change is data, metadata is not needed).
     func sync() throws {
+        if let injected = faults?.takeSyncFault() {
+            errno = injected
+            throw Self.failure("fdatasync", path: path)
+        }
         guard fdatasync(descriptor) == 0 else { throw Self.failure("fdatasync", path: path) }
+    }
+
+    /// Bytes the file system would still let an unprivileged writer use.
+    func availableBytes() throws -> Int64 {
+        var info = statvfs()
+        guard fstatvfs(descriptor, &info) == 0 else { throw Self.failure("fstatvfs", path: path) }
+        return Int64(info.f_bavail) * Int64(info.f_frsize)
     }
 
     func truncate(to length: Int64) throws {

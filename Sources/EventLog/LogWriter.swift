@@ -59,6 +59,8 @@ actor LogWriter {
     /// Slots waiting or being written, by record id.
     private var slots: [UUID: Slot] = [:]
     private var machine: WriterStateMachine<ContinuousClock.Instant>
+    /// The machine's status as the rest of the service sees it.
+    nonisolated let board = WriterStatusBoard(.up)
     /// Callers of `close` waiting for it to finish, and how it finished.
     private var closeWaiters: [CheckedContinuation<Void, Never>] = []
     private var closeResult: Result<Void, EventLogError>?
@@ -142,6 +144,7 @@ actor LogWriter {
     }
 
     private func perform(_ actions: [WriterStateMachine<ContinuousClock.Instant>.Action]) {
+        defer { board.set(machine.status) }
         for action in actions {
             switch action {
             case .write(let sync):
@@ -200,9 +203,29 @@ actor LogWriter {
     /// The error every later append gets after a failed write or sync, keeping the failure as its cause.
     private static func failure(_ error: any Error) -> EventLogError {
         let underlying = error as? EventLogError
+        let what = underlying?.code == .belowReserve ? "free space is below the reserve" : "a write or sync failed"
         return EventLogError(
-            .writerFailed, "a write or sync failed, reopen the log to recover: \(error)",
+            .writerFailed, "\(what), appends are refused until the log heals: \(error)",
             file: underlying?.file, offset: underlying?.offset, errno: underlying?.errno, cause: error)
+    }
+
+    /// After a failure: reopens and recovers the last segment (see `SegmentAppender.heal`) and takes appends
+    /// again. Does nothing unless the writer failed; throws the reason it stays failed.
+    func heal() async throws {
+        guard machine.healRequested() else {
+            if case .failed(let reason) = machine.state { throw reason }
+            return
+        }
+        board.set(machine.status)
+        let appender = self.appender
+        do {
+            try await onQueue { () throws in try appender.heal() }
+            perform(machine.healed())
+        } catch {
+            let reason = Self.failure(error)
+            perform(machine.healFailed(reason))
+            throw reason
+        }
     }
 
     private func fail(_ failed: [Slot], with reason: EventLogError) {
@@ -262,6 +285,7 @@ actor LogWriter {
             }
         }
         state.close()
+        board.set(.closed)
         closeResult = result
         for waiter in closeWaiters { waiter.resume() }
         closeWaiters.removeAll()

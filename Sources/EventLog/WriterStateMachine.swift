@@ -1,5 +1,6 @@
 /// The log writer's decisions, apart from its I/O: when a round of queued appends is written, whether
-/// the round syncs, when an interval sync is due, what a failure does and how closing finishes.
+/// the round syncs, when an interval sync is due, what a failure does, when healing may start and how
+/// closing finishes.
 ///
 /// The writer actor feeds it what happened and performs the actions it returns; time comes in as
 /// instants of any clock, so tests drive it with a manual one and no files.
@@ -9,8 +10,10 @@ struct WriterStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
         case idle
         /// A round is being written; appends that arrive meanwhile form the next one.
         case writing
-        /// A write or sync failed: every append is refused with this error.
+        /// A write or sync failed: every append is refused with this error until healing succeeds.
         case failed(EventLogError)
+        /// The last segment is being reopened and recovered after that failure; appends are still refused.
+        case healing(EventLogError)
         case closed
     }
 
@@ -42,8 +45,19 @@ struct WriterStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
         if closing { return EventLogError(.closed, "the log is closed") }
         switch state {
         case .idle, .writing: return nil
-        case .failed(let error): return error
+        case .failed(let error), .healing(let error): return error
         case .closed: return EventLogError(.closed, "the log is closed")
+        }
+    }
+
+    /// What the rest of the service sees of the writer.
+    var status: EventLog.WriterStatus {
+        if closing { return .closed }
+        return switch state {
+        case .idle, .writing: .up
+        case .failed(let error): .failed(error)
+        case .healing(let error): .healing(error)
+        case .closed: .closed
         }
     }
 
@@ -79,7 +93,7 @@ struct WriterStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
     /// pages), so the writer stops taking appends until the log is reopened and recovered.
     mutating func failed(_ error: EventLogError) -> [Action] {
         switch state {
-        case .closed, .failed: return []
+        case .closed, .failed, .healing: return []
         case .idle, .writing:
             state = .failed(error)
             var actions: [Action] = [.failQueued(error)]
@@ -93,8 +107,30 @@ struct WriterStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
         syncPending = nil
         switch state {
         case .idle, .writing: return .sync
-        case .failed, .closed: return nil
+        case .failed, .healing, .closed: return nil
         }
+    }
+
+    /// Whether healing may start now: only a failed writer that is not closing heals, one heal at a time.
+    mutating func healRequested() -> Bool {
+        guard case .failed(let error) = state, !closing else { return false }
+        state = .healing(error)
+        return true
+    }
+
+    /// The last segment was reopened, cut back to the last acknowledged batch and synced: appends are
+    /// taken again (nothing was queued meanwhile: every append was refused).
+    mutating func healed() -> [Action] {
+        guard case .healing = state else { return [] }
+        state = .idle
+        return closing ? finishClose() : []
+    }
+
+    /// Healing failed with `error`: the writer stays failed, now for this reason.
+    mutating func healFailed(_ error: EventLogError) -> [Action] {
+        guard case .healing = state else { return [] }
+        state = .failed(error)
+        return closing ? finishClose() : []
     }
 
     /// A close was asked for: new appends are refused, those queued are still written, then the log
@@ -102,8 +138,10 @@ struct WriterStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
     mutating func closeRequested() -> [Action] {
         guard !closing, state != .closed else { return [] }
         closing = true
-        if state == .writing { return [] }
-        return finishClose()
+        switch state {
+        case .writing, .healing: return []
+        case .idle, .failed, .closed: return finishClose()
+        }
     }
 
     private mutating func finishClose() -> [Action] {

@@ -88,3 +88,50 @@ import TestSupport
         #expect(machine.state == .closed)
     }
 }
+
+@Suite struct WriterHealingStateTests {
+    typealias Machine = WriterStateMachine<ManualClock.Instant>
+    let error = EventLogError(.io, "pwrite failed", errno: 28)
+
+    @Test func onlyAFailedWriterHealsAndAppendsAreRefusedUntilItHas() {
+        var machine = Machine(policy: .always)
+        #expect(machine.healRequested() == false, "a writer that has not failed has nothing to heal")
+        #expect(machine.status == .up)
+        _ = machine.queued()
+        _ = machine.failed(error)
+        #expect(machine.status == .failed(error))
+        #expect(machine.healRequested() == true)
+        #expect(machine.status == .healing(error))
+        #expect(machine.healRequested() == false, "one heal at a time")
+        #expect(machine.refusal == error, "appends are refused while healing")
+        #expect(machine.queued() == nil)
+        #expect(machine.failed(EventLogError(.io, "a late sync")) == [], "a failure while healing is the heal's to report")
+        #expect(machine.syncDue() == nil)
+        #expect(machine.healed() == [])
+        #expect(machine.status == .up && machine.refusal == nil)
+        #expect(machine.queued() == .write(sync: true))
+    }
+
+    @Test func aFailedHealLeavesTheWriterFailedForTheNewReason() {
+        var machine = Machine(policy: .never)
+        _ = machine.failed(error)
+        #expect(machine.healRequested() == true)
+        let still = EventLogError(.belowReserve, "still full")
+        #expect(machine.healFailed(still) == [])
+        #expect(machine.status == .failed(still) && machine.refusal == still)
+        #expect(machine.healRequested() == true, "and it may try again")
+    }
+
+    @Test func aCloseDuringHealingWaitsForItThenClosesAsTheHealEnded() {
+        for healed in [true, false] {
+            var machine = Machine(policy: .always)
+            _ = machine.failed(error)
+            #expect(machine.healRequested() == true)
+            #expect(machine.closeRequested() == [], "the heal owns the file until it ends")
+            #expect(machine.status == .closed)
+            let actions = healed ? machine.healed() : machine.healFailed(error)
+            #expect(actions == [.finishClose(sync: healed)])
+            #expect(machine.healRequested() == false)
+        }
+    }
+}
