@@ -75,6 +75,10 @@ struct EdgeMiddleware: RouterMiddleware {
         switch error {
         case let problem as Problem:
             return problem
+        case let unavailable as StorageUnavailable:
+            // The node logs the writer's failure once per change of state; a line per refused request would
+            // flood the log exactly when it matters.
+            return Problem.storageUnavailable(unavailable)
         case is NIOTooManyBytesError:
             return Problem(.contentTooLarge, type: "body-too-large", title: "Body too large", detail: "the request body is larger than this route accepts")
         case let error as HTTPError:

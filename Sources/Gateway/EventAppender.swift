@@ -10,3 +10,19 @@ public protocol EventAppender: Sendable {
     /// written and the answer is nil. Otherwise its position once durable under the log's fsync policy.
     func appendNew(_ envelope: EventEnvelope) async throws -> UInt64?
 }
+
+/// The appender cannot store events now (say the log's writer failed and is healing): nothing of the
+/// request was stored, and the gateway answers `503 storage-unavailable` with `Retry-After`.
+public struct StorageUnavailable: Error, Sendable, CustomStringConvertible {
+    /// Why, for the operator's log; clients get a fixed explanation.
+    public var reason: String
+    /// Seconds a client should wait before trying again.
+    public var retryAfter: Int
+
+    public init(reason: String, retryAfter: Int = 2) {
+        self.reason = reason
+        self.retryAfter = retryAfter
+    }
+
+    public var description: String { "storage unavailable: \(reason)" }
+}

@@ -24,6 +24,8 @@ public enum GatewayApplication {
         public var allowedOrigins: Set<String> = []
         /// Where request metrics go and `/metrics` reads from.
         public var metrics = GatewayMetrics()
+        /// Timeouts and the connection limit that keep slow clients from holding connections.
+        public var connections = ConnectionLimits()
         /// PEM files of the certificate chain and private key: serve HTTPS instead of HTTP.
         public var tls: (certificateChain: String, privateKey: String)?
 
@@ -83,7 +85,9 @@ public enum GatewayApplication {
         readModel: ReadModel, authentication: Authentication? = nil, writes: WriteSide? = nil, configuration: Configuration = Configuration(),
         services: [any Service] = [], logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws(ConfigurationError) -> some ApplicationProtocol {
-        var server = HTTPServerBuilder.http1()
+        let (limits, counts) = (configuration.connections, configuration.metrics.connections)
+        let http1 = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(limits: limits, counts: counts)]))
+        var server = http1
         if let tls = configuration.tls {
             let tlsConfiguration: TLSConfiguration
             do {
@@ -96,7 +100,7 @@ public enum GatewayApplication {
                     setting: "tlsCertificate")
             }
             do {
-                server = try .tls(.http1(), tlsConfiguration: tlsConfiguration)
+                server = try .tls(http1, tlsConfiguration: tlsConfiguration)
             } catch {
                 throw ConfigurationError("cannot serve TLS with \(tls.certificateChain): \(error)", setting: "tlsCertificate")
             }

@@ -23,6 +23,7 @@ public final class GatewayMetrics: Sendable {
 
     public let registry: PrometheusCollectorRegistry
     let votes: Counter
+    let connections: ConnectionCounts
     private let samples: @Sendable () -> [Sample]
     private struct InstrumentKey: Hashable {
         var route: String
@@ -37,6 +38,7 @@ public final class GatewayMetrics: Sendable {
         self.samples = samples
         votes = registry.makeCounter(descriptor: .init(
             namespace: "moviemash", metricName: "votes_appended", unitName: "total", helpText: "Votes durable in the log and acknowledged"))
+        connections = ConnectionCounts(registry: registry)
     }
 
     func record(route: String, method: String, status: Int, duration: Duration) {
@@ -62,7 +64,8 @@ public final class GatewayMetrics: Sendable {
 
     /// The exposition text, after sampling the gauges.
     func exposition() -> [UInt8] {
-        for sample in samples() {
+        let open = Sample(name: "http_connections_open", help: "HTTP connections open now", value: Double(connections.openConnections))
+        for sample in [open] + samples() {
             registry.makeGauge(
                 descriptor: .init(namespace: "moviemash", metricName: sample.name, unitName: "", helpText: sample.help),
                 labels: sample.labels

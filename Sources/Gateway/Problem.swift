@@ -12,9 +12,11 @@ public struct Problem: Error, Codable, Sendable, Equatable {
     public var retryAfter: Int?
     /// The methods a path accepts (sent as `Allow` with 405).
     public var allow: String?
+    /// With `not-ready`: every component and its lag (an extension member, as RFC 9457 allows).
+    public var components: [Readiness.Component]?
 
     private enum CodingKeys: String, CodingKey {
-        case type, title, detail
+        case type, title, detail, components
         case statusCode = "status"
     }
 
@@ -24,6 +26,12 @@ public struct Problem: Error, Codable, Sendable, Equatable {
         statusCode = status.code
         self.detail = detail
         self.retryAfter = retryAfter
+    }
+
+    static func storageUnavailable(_ error: StorageUnavailable) -> Problem {
+        Problem(.serviceUnavailable, type: "storage-unavailable", title: "Storage unavailable",
+                detail: "events cannot be stored right now; nothing of this request was stored; retry in \(error.retryAfter) s",
+                retryAfter: error.retryAfter)
     }
 
     static func tooManyRequests(_ wait: Duration, who: String) -> Problem {

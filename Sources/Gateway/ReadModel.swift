@@ -7,8 +7,8 @@ public struct ReadModel: Sendable {
     public var tallies: @Sendable () -> Tallies
     public var elo: @Sendable () -> EloRatings
     public var standings: @Sendable () -> LeaderboardService.Standings
-    /// Whether every projection has applied the whole log (for `/ready`).
-    public var caughtUp: @Sendable () -> Bool
+    /// Each component and its lag, for `/ready`.
+    public var readiness: @Sendable () async -> Readiness
     public var accounts: @Sendable () -> Accounts = { Accounts() }
     public var recentPairs: @Sendable () -> RecentPairs = { RecentPairs() }
     /// Recommendations for a voter (the recommender service's), best first.
@@ -17,12 +17,12 @@ public struct ReadModel: Sendable {
     public init(
         catalogue: @escaping @Sendable () -> Catalogue, tallies: @escaping @Sendable () -> Tallies,
         elo: @escaping @Sendable () -> EloRatings, standings: @escaping @Sendable () -> LeaderboardService.Standings,
-        caughtUp: @escaping @Sendable () -> Bool
+        readiness: @escaping @Sendable () async -> Readiness
     ) {
         self.catalogue = catalogue
         self.tallies = tallies
         self.elo = elo
         self.standings = standings
-        self.caughtUp = caughtUp
+        self.readiness = readiness
     }
 }

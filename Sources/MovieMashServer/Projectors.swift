@@ -48,10 +48,26 @@ public struct Projectors: Sendable {
         ]
     }
 
-    /// Whether every projection has applied everything below `end` and the recommender has its first
-    /// model (or nothing to train on).
-    public func caughtUp(with end: UInt64) -> Bool {
-        positions.allSatisfy { $0.position >= end }
-            && (recommender.current.model != nil || recommender.current.interactions.matrix.rows.isEmpty)
+    /// Each projection as `/ready` judges it against `end`: its position, the age of its oldest
+    /// unapplied event in `source`, and for the recommender whether its first model is still to come.
+    func observed(end: UInt64, source: any EventSource, now: Timestamp = .now) async -> [NodeReadiness.Projection] {
+        var ages: [UInt64: Double] = [:]
+        var observed: [NodeReadiness.Projection] = []
+        for (name, position) in positions {
+            var projection = NodeReadiness.Projection(name: name, position: position)
+            if position < end {
+                if ages[position] == nil, let oldest = try? await source.events(from: position, limit: 1).first {
+                    ages[position] = Double(now.milliseconds - oldest.occurredAt.milliseconds) / 1000
+                }
+                projection.oldestUnappliedAge = ages[position]
+            }
+            observed.append(projection)
+        }
+        let recommender = self.recommender.current
+        if recommender.model == nil, !recommender.interactions.matrix.rows.isEmpty,
+           let index = observed.firstIndex(where: { $0.name == RecommenderInteractions.name }) {
+            observed[index].pending = "its first model is still being trained"
+        }
+        return observed
     }
 }

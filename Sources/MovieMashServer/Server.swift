@@ -50,11 +50,16 @@ public struct Server: Service {
             let mirror = configuration.postgres.map { PostgresMirror(log: log, url: $0, logger: logger) }
             self.mirror = mirror
             var gateway = configuration.gateway
-            gateway.metrics = GatewayMetrics { Self.samples(end: log.endPosition, projectors: projectors, mirror: mirror) }
+            gateway.metrics = GatewayMetrics { Self.samples(log: log, projectors: projectors, mirror: mirror) }
             var readModel = ReadModel(
                 catalogue: { projectors.catalogue.current.state }, tallies: { projectors.tallies.current.state },
                 elo: { projectors.elo.current.state }, standings: { projectors.leaderboards.current },
-                caughtUp: { projectors.caughtUp(with: log.endPosition) })
+                readiness: { [bounds = configuration.readiness] in
+                    let end = log.endPosition
+                    return NodeReadiness.evaluate(
+                        end: end, projections: await projectors.observed(end: end, source: source), writer: log.writerStatus,
+                        mirror: mirror?.status, bounds: bounds)
+                })
             readModel.accounts = { projectors.accounts.current.state }
             readModel.recentPairs = { projectors.recentPairs.current.state }
             readModel.recommendations = { voter, count in projectors.recommender.recommendations(for: .voter(voter), count: count) }
@@ -79,10 +84,20 @@ public struct Server: Service {
         logger.info("stopped")
     }
 
-    /// What `/metrics` adds to the gateway's own series: the log's end and how far behind each
+    /// What `/metrics` adds to the gateway's own series: the log's end and writer, and how far behind each
     /// projection and the mirror are.
-    static func samples(end: UInt64, projectors: Projectors, mirror: PostgresMirror?) -> [GatewayMetrics.Sample] {
+    static func samples(log: EventLog, projectors: Projectors, mirror: PostgresMirror?) -> [GatewayMetrics.Sample] {
+        let end = log.endPosition
+        let writer = log.writerStatus.name
         var samples = [GatewayMetrics.Sample(name: "log_position", help: "Events in the log", value: Double(end))]
+        samples += ["up", "failed", "healing", "closed"].map { state in
+            GatewayMetrics.Sample(
+                name: "log_writer_state", help: "1 for the log writer's current state: up takes appends, failed and healing refuse them",
+                labels: [("state", state)], value: state == writer ? 1 : 0)
+        }
+        samples.append(.init(
+            name: "log_writer_failures", help: "Times the log writer went from taking appends to failing, since start",
+            value: Double(log.writerFailures)))
         samples += projectors.positions.map {
             GatewayMetrics.Sample(
                 name: "projector_lag_events", help: "Events a projection has not applied yet", labels: [("projector", $0.name)],

@@ -46,6 +46,14 @@ public struct ServerConfiguration: Sendable {
             key: "jwtKeys", value: "KID:SECRET,…",
             help: "Signing keys for tokens and tickets (the first signs, all verify; secrets ≥ 32 bytes). Without them a random key is made and tokens end with the process.",
             isSecret: true),
+        Setting(
+            key: "minFreeBytes", value: "BYTES",
+            help: "Appends are refused (and resume by themselves) while the log's file system has less free space than this, so segment rolls, indexes and snapshots never meet a full disk (default 67108864, 64 MiB)."),
+        Setting(key: "readyMaxLagEvents", value: "N", help: "Ready while every projection is at most this many events behind the log (default 10000)."),
+        Setting(key: "readyMaxLagSeconds", value: "SECONDS", help: "… and its oldest unapplied event is at most this old (default 5)."),
+        Setting(key: "requestHeadTimeout", value: "SECONDS", help: "A new connection must send a complete request head within this time, else 408 and closed (default 10)."),
+        Setting(key: "idleTimeout", value: "SECONDS", help: "A kept-alive connection, or a request body, may be silent this long before it is closed (default 60)."),
+        Setting(key: "maxConnections", value: "N", help: "Connections open at once; beyond it a new one gets 503 and is closed (default 4096)."),
         Setting(key: "addressLimit", value: "RATE/BURST", help: "Requests per client address per second / at once, all routes (default 200/400)."),
         Setting(key: "voterLimit", value: "RATE/BURST", help: "Comparisons and votes per voter (default 5/20)."),
     ]
@@ -61,6 +69,8 @@ public struct ServerConfiguration: Sendable {
     public var gateway = GatewayApplication.Configuration()
     public var snapshotDirectory: String?
     public var postgres: PostgresURL?
+    /// How far behind a projection may be while `/ready` says ready.
+    public var readiness = ReadinessBounds()
     /// Nil: sign with a random key made at start.
     public var signingKeys: SigningKeys?
 
@@ -101,6 +111,15 @@ public struct ServerConfiguration: Sendable {
             gateway.allowedOrigins = Set(origins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         }
         if let keys = text("jwtKeys") { signingKeys = try SigningKeys(parsing: keys) }
+        func seconds(_ key: String) throws(ConfigurationError) -> Duration? {
+            try parsed(key) { Double($0).flatMap { $0 > 0 && $0 <= 86_400 ? Duration.milliseconds(Int64(($0 * 1000).rounded())) : nil } }
+        }
+        log.minimumFreeBytes = try parsed("minFreeBytes") { Int64($0).flatMap { $0 >= 0 ? $0 : nil } } ?? log.minimumFreeBytes
+        readiness.maximumLagEvents = try parsed("readyMaxLagEvents") { UInt64($0) } ?? readiness.maximumLagEvents
+        readiness.maximumLagSeconds = try parsed("readyMaxLagSeconds") { Double($0).flatMap { $0 >= 0 ? $0 : nil } } ?? readiness.maximumLagSeconds
+        gateway.connections.requestHeadTimeout = try seconds("requestHeadTimeout") ?? gateway.connections.requestHeadTimeout
+        gateway.connections.idleTimeout = try seconds("idleTimeout") ?? gateway.connections.idleTimeout
+        gateway.connections.maximumConnections = try parsed("maxConnections") { Int($0).flatMap { $0 > 0 ? $0 : nil } } ?? gateway.connections.maximumConnections
         gateway.perAddress = try parsed("addressLimit", RateLimiter.Limit.init) ?? gateway.perAddress
         gateway.perVoter = try parsed("voterLimit", RateLimiter.Limit.init) ?? gateway.perVoter
     }

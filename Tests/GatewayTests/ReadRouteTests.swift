@@ -26,8 +26,20 @@ func sampleReadModel(caughtUp: Bool = true) async -> (ReadModel, Catalogue) {
         films: await Leaderboard.fit(counts.films, configuration: configuration), position: UInt64(events.count))
     let model = ReadModel(
         catalogue: { [catalogue] in catalogue }, tallies: { [tallies] in tallies }, elo: { [elo] in elo },
-        standings: { standings }, caughtUp: { caughtUp })
+        standings: { standings },
+        readiness: {
+            Readiness(components: [
+                .init(name: "tallies", ready: true, lagEvents: 0, lagSeconds: 0),
+                .init(name: "elo", ready: caughtUp, lagEvents: caughtUp ? 0 : 12_000, lagSeconds: caughtUp ? 0 : 7.5,
+                      detail: caughtUp ? nil : "12000 events behind, more than 10000"),
+            ])
+        })
     return (model, catalogue)
+}
+
+private struct ReadyBodyForTest: Decodable {
+    var status: String
+    var components: [Readiness.Component]
 }
 
 func problem(_ buffer: ByteBuffer) throws -> Problem {
@@ -62,6 +74,12 @@ func problem(_ buffer: ByteBuffer) throws -> Problem {
                         #expect(response.headers[.contentType] == "application/problem+json")
                         let body = try problem(response.body)
                         #expect(body.type.hasSuffix("/not-ready"))
+                        #expect(body.detail == "elo: 12000 events behind, more than 10000", "it names what is behind and why")
+                        #expect(body.components?.map(\.name) == ["tallies", "elo"])
+                        #expect(body.components?.last?.lagSeconds == 7.5)
+                    } else {
+                        let body = try JSONDecoder().decode(ReadyBodyForTest.self, from: Data(buffer: response.body))
+                        #expect(body.status == "ready" && body.components.count == 2 && body.components.allSatisfy(\.ready))
                     }
                 }
             }

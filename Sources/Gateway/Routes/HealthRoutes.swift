@@ -1,7 +1,14 @@
+import Foundation
 import Hummingbird
 import NIOCore
 
-/// `GET /health` (the process lives), `/ready` (its projections have caught up) and `/metrics`.
+/// `/ready`'s answer when ready: every component and its lag.
+private struct ReadyBody: Encodable {
+    var status: String
+    var components: [Readiness.Component]
+}
+
+/// `GET /health` (the process lives), `/ready` (every component is within its bound) and `/metrics`.
 enum HealthRoutes {
     static func collection(readModel: ReadModel, configuration: GatewayApplication.Configuration) -> RouteCollection<GatewayContext> {
         let routes = RouteCollection(context: GatewayContext.self)
@@ -11,11 +18,17 @@ enum HealthRoutes {
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: configuration.metrics.exposition())))
         }
-        routes.get("/ready") { _, _ -> HealthBody in
-            guard readModel.caughtUp() else {
-                throw Problem(.serviceUnavailable, type: "not-ready", title: "Not ready", detail: "projections are still catching up with the log")
+        routes.get("/ready") { _, _ -> Response in
+            let readiness = await readModel.readiness()
+            guard readiness.isReady else {
+                var problem = Problem(.serviceUnavailable, type: "not-ready", title: "Not ready", detail: readiness.reasons.joined(separator: "; "))
+                problem.components = readiness.components
+                throw problem
             }
-            return HealthBody(status: "ready")
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json; charset=utf-8"
+            let body = try JSONEncoder().encode(ReadyBody(status: "ready", components: readiness.components))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         return routes
     }

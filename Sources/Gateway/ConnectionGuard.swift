@@ -1,0 +1,201 @@
+import Foundation
+import HTTPTypes
+import NIOCore
+import NIOHTTPTypes
+import Prometheus
+import Synchronization
+
+/// Limits that keep slow and abusive clients from holding the gateway's connections.
+public struct ConnectionLimits: Sendable {
+    /// A new connection must deliver a complete request head within this time, or it gets `408` and is
+    /// closed: a client that sends half a header and then nothing holds nothing for long.
+    public var requestHeadTimeout: Duration = .seconds(10)
+    /// Between requests on a kept-alive connection, and while a request body arrives, the client may be
+    /// silent this long before the connection is closed.
+    public var idleTimeout: Duration = .seconds(60)
+    /// Connections open at once; beyond this, a new connection is answered `503` at once and closed
+    /// (rather than left waiting unanswered in the kernel's accept queue).
+    public var maximumConnections = 4096
+
+    public init() {}
+}
+
+/// Counts the gateway's open connections and those it refused or closed, for `/metrics`.
+final class ConnectionCounts: Sendable {
+    /// Why a connection was refused or closed by the gateway.
+    enum Reason: String, CaseIterable, Sendable {
+        case connectionLimit = "connection-limit"
+        case requestHeadTimeout = "request-head-timeout"
+        case bodyTimeout = "body-timeout"
+        case idleTimeout = "idle-timeout"
+    }
+
+    private let open = Atomic<Int>(0)
+    private let closed = Mutex<[Reason: Int]>([:])
+    private let counters: [Reason: Counter]
+
+    init(registry: PrometheusCollectorRegistry) {
+        counters = Dictionary(uniqueKeysWithValues: Reason.allCases.map { reason in
+            (reason, registry.makeCounter(
+                descriptor: .init(namespace: "moviemash", metricName: "http_connections_closed", unitName: "total",
+                                  helpText: "Connections the gateway refused or closed, by reason"),
+                labels: [("reason", reason.rawValue)]))
+        })
+    }
+
+    var openConnections: Int { open.load(ordering: .relaxed) }
+
+    /// Counts a new connection; returns how many are open with it.
+    func opened() -> Int { open.add(1, ordering: .relaxed).newValue }
+
+    func finished() { open.subtract(1, ordering: .relaxed) }
+
+    func record(_ reason: Reason) {
+        closed.withLock { $0[reason, default: 0] += 1 }
+        counters[reason]?.increment()
+    }
+
+    func count(_ reason: Reason) -> Int { closed.withLock { $0[reason] ?? 0 } }
+}
+
+/// One connection's guard, after the HTTP codec: it sees whole request heads, bodies' ends and response
+/// ends, and keeps one timer for what the connection waits for from the client. Hummingbird's own idle
+/// timeout does part of this, but answers nothing, counts nothing and cannot tell a first request head from
+/// a kept-alive connection; its connection limit stops accepting, so clients beyond it hang unanswered.
+final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    private enum Phase {
+        /// No request yet: the head must come within `requestHeadTimeout`.
+        case awaitingFirstHead
+        /// A request head came; its body is arriving.
+        case readingBody
+        /// The request was read; the gateway is answering, the client owes nothing.
+        case responding
+        /// The last response ended; the next head may come within `idleTimeout`.
+        case keptAlive
+    }
+
+    private let limits: ConnectionLimits
+    private let counts: ConnectionCounts
+    private var phase = Phase.awaitingFirstHead
+    private var timer: Scheduled<Void>?
+    private var counted = false
+
+    init(limits: ConnectionLimits, counts: ConnectionCounts) {
+        self.limits = limits
+        self.counts = counts
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { opened(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        opened(context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finish()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        finish()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head:
+            phase = .readingBody
+            arm(context, after: limits.idleTimeout, reason: .bodyTimeout)
+        case .body:
+            if phase == .readingBody { arm(context, after: limits.idleTimeout, reason: .bodyTimeout) }
+        case .end:
+            phase = .responding
+            cancelTimer()
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        // A response may end before its request's body was read (a refusal): the client still owes the rest.
+        if case .end = unwrapOutboundIn(data), phase == .responding {
+            phase = .keptAlive
+            arm(context, after: limits.idleTimeout, reason: .idleTimeout)
+        }
+        context.write(data, promise: promise)
+    }
+
+    private func opened(_ context: ChannelHandlerContext) {
+        guard !counted else { return }
+        counted = true
+        guard counts.opened() <= limits.maximumConnections else {
+            counts.record(.connectionLimit)
+            answer(context, status: .serviceUnavailable, type: "too-many-connections",
+                   detail: "the server has its maximum of \(limits.maximumConnections) connections open; retry shortly",
+                   retryAfter: 1)
+            return
+        }
+        arm(context, after: limits.requestHeadTimeout, reason: .requestHeadTimeout)
+    }
+
+    private func finish() {
+        cancelTimer()
+        if counted {
+            counted = false
+            counts.finished()
+        }
+    }
+
+    private func cancelTimer() {
+        timer?.cancel()
+        timer = nil
+    }
+
+    private func arm(_ context: ChannelHandlerContext, after duration: Duration, reason: ConnectionCounts.Reason) {
+        cancelTimer()
+        let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {
+            let (handler, context) = bound.value
+            handler.timedOut(context, reason: reason)
+        }
+    }
+
+    private func timedOut(_ context: ChannelHandlerContext, reason: ConnectionCounts.Reason) {
+        timer = nil
+        counts.record(reason)
+        switch reason {
+        case .requestHeadTimeout:
+            answer(context, status: .requestTimeout, type: "request-head-timeout",
+                   detail: "no complete request head arrived within \(limits.requestHeadTimeout)", retryAfter: nil)
+        case .bodyTimeout:
+            answer(context, status: .requestTimeout, type: "body-timeout",
+                   detail: "the request body stalled for \(limits.idleTimeout)", retryAfter: nil)
+        case .idleTimeout, .connectionLimit:
+            // Closing a kept-alive connection nobody uses is ordinary HTTP: no answer is owed.
+            context.close(promise: nil)
+        }
+    }
+
+    /// Answers with a problem document and closes the connection.
+    private func answer(_ context: ChannelHandlerContext, status: HTTPResponse.Status, type: String, detail: String, retryAfter: Int?) {
+        phase = .responding
+        let problem = Problem(status, type: type, title: status.reasonPhrase, detail: detail, retryAfter: retryAfter)
+        var body = context.channel.allocator.buffer(capacity: 256)
+        body.writeBytes((try? JSONEncoder().encode(problem)) ?? Data())
+        var head = HTTPResponse(status: status)
+        head.headerFields[.contentType] = "application/problem+json"
+        head.headerFields[.contentLength] = "\(body.readableBytes)"
+        head.headerFields[.connection] = "close"
+        if let retryAfter { head.headerFields[.retryAfter] = "\(retryAfter)" }
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(body)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+}
