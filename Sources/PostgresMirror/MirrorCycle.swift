@@ -22,12 +22,16 @@ struct MirrorCycle: Sendable {
     private var reported: PostgresMirror.State?
     private var retry: Backoff
     private var lockWait: Backoff
+    /// Once caught up, falling behind by at most this many events is the ordinary rhythm of a live
+    /// stream (each batch lands a moment after its events), not news.
+    private let behindBound: UInt64
     /// Whether the current session got as far as mirroring: its failure starts the backoff over.
     private var sessionMirrored = false
 
-    init(retry: Backoff, lockWait: Backoff = Backoff(base: .milliseconds(50), cap: .seconds(2))) {
+    init(retry: Backoff, lockWait: Backoff = Backoff(base: .milliseconds(50), cap: .seconds(2)), behindBound: UInt64 = 10_000) {
         self.retry = retry
         self.lockWait = lockWait
+        self.behindBound = behindBound
     }
 
     /// The mirror starts, or starts over after a wait.
@@ -47,8 +51,15 @@ struct MirrorCycle: Sendable {
         return []
     }
 
-    /// Events wait to be copied.
-    mutating func behind() -> [Action] { move(to: .catchingUp) }
+    /// `lagEvents` events wait to be copied. Reported before the mirror first caught up, and after it
+    /// did only once it is more than `behindBound` behind.
+    mutating func behind(lagEvents: UInt64) -> [Action] {
+        if reported == .caughtUp, lagEvents <= behindBound {
+            state = .catchingUp
+            return []
+        }
+        return move(to: .catchingUp)
+    }
 
     /// Everything in the log is in PostgreSQL.
     mutating func caughtUp() -> [Action] { move(to: .caughtUp) }

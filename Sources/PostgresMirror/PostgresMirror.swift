@@ -24,6 +24,8 @@ public final class PostgresMirror: Service, Sendable {
         public var follow = true
         /// How often a log written by another process is checked for new records.
         public var pollInterval: Duration = .milliseconds(50)
+        /// Once caught up, the mirror reports falling behind only beyond this many events.
+        public var behindBound: UInt64 = 10_000
 
         public init() {}
     }
@@ -60,7 +62,8 @@ public final class PostgresMirror: Service, Sendable {
         public var nextPosition: UInt64 = 0
         /// Events in the log and not yet in PostgreSQL.
         public var lagEvents: UInt64 = 0
-        /// How long the oldest unmirrored event has waited, in seconds (0 when caught up).
+        /// The age of the oldest event not yet in PostgreSQL, by its timestamp, in seconds (0 when caught
+        /// up), whether or not the mirror ever connected.
         public var lagSeconds: Double = 0
         /// Attempts that failed since the mirror started (each followed by a backoff).
         public var failedAttempts = 0
@@ -73,29 +76,30 @@ public final class PostgresMirror: Service, Sendable {
     private let url: PostgresURL
     private let configuration: Configuration
     private let logger: Logger
-    /// The status; when each log end not yet mirrored was first seen (the oldest gives the lag in seconds);
-    /// whether the current session got as far as mirroring (then a failure starts the backoff over); and the
-    /// state last logged.
-    private let progress: Mutex<(status: Status, sightings: [(end: UInt64, at: ContinuousClock.Instant)], cycle: MirrorCycle)>
+    /// The status and the cycle that decides the mirror's next step.
+    private let progress: Mutex<(status: Status, cycle: MirrorCycle)>
 
     public init(log: EventLog, url: PostgresURL, configuration: Configuration = Configuration(), logger: Logger) {
         self.log = log
         self.url = url
         self.configuration = configuration
         self.logger = logger
-        progress = Mutex((Status(), [], MirrorCycle(retry: configuration.backoff)))
+        progress = Mutex((Status(), MirrorCycle(retry: configuration.backoff, behindBound: configuration.behindBound)))
     }
 
     public var status: Status {
-        progress.withLock { progress in
+        var status = progress.withLock { progress in
             var status = progress.status
             status.state = progress.cycle.state
             status.failedAttempts = progress.cycle.failedAttempts
-            status.lagEvents = log.endPosition &- min(status.nextPosition, log.endPosition)
-            status.lagSeconds = status.lagEvents == 0 ? 0
-                : progress.sightings.first.map { (ContinuousClock.now - $0.at) / .seconds(1) } ?? 0
             return status
         }
+        status.lagEvents = log.endPosition &- min(status.nextPosition, log.endPosition)
+        if status.lagEvents > 0, let oldest = try? log.read(from: status.nextPosition, limit: 1).first {
+            let now = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+            status.lagSeconds = max(0, Double(now - oldest.record.timestamp) / 1000)
+        }
+        return status
     }
 
     /// Mirrors until graceful shutdown (or, without `follow`, until the backfill is done).
@@ -233,13 +237,11 @@ public final class PostgresMirror: Service, Sendable {
                     if let stopAt, next >= stopAt { return }
                     perform { $0.caughtUp() }
                     guard try await log.waitForRecord(at: next, pollInterval: configuration.pollInterval) else { return }
-                    noteLogEnd()
                     continue
                 }
                 prepared = Task { try EventRows(batch) }
             }
-            perform { $0.behind() }
-            noteLogEnd()
+            perform { [lag = log.endPosition &- min(next, log.endPosition)] in $0.behind(lagEvents: lag) }
             let rows = try await prepared!.value
             let following = try readBatch(from: next + UInt64(rows.count))
             prepared = following.isEmpty ? nil : Task { try EventRows(following) }
@@ -320,22 +322,6 @@ public final class PostgresMirror: Service, Sendable {
     }
 
     private func setNext(_ next: UInt64) {
-        progress.withLock { progress in
-            progress.status.nextPosition = next
-            progress.sightings.removeAll { $0.end <= next }
-        }
-        noteLogEnd()
+        progress.withLock { $0.status.nextPosition = next }
     }
-
-    /// Records when the mirror first saw the log's current end, so the lag in seconds is the age of the
-    /// oldest event not yet mirrored (to within one batch).
-    private func noteLogEnd() {
-        let end = log.endPosition
-        progress.withLock { progress in
-            if end > max(progress.sightings.last?.end ?? 0, progress.status.nextPosition) {
-                progress.sightings.append((end, ContinuousClock.now))
-            }
-        }
-    }
-
 }

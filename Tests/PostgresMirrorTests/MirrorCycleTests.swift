@@ -1,6 +1,9 @@
+import EventLog
+import Foundation
 import MovieMashCore
 @testable import PostgresMirror
 import Testing
+import TestSupport
 
 @Suite struct MirrorCycleTests {
     var random = SplitMix64(seed: 7)
@@ -14,10 +17,17 @@ import Testing
         var cycle = MirrorCycle(retry: retry)
         #expect(cycle.start() == [.report(.connecting), .connect])
         #expect(cycle.lockTaken() == [])
-        #expect(cycle.behind() == [.report(.catchingUp)])
-        #expect(cycle.behind() == [], "the same state is not reported again")
+        #expect(cycle.behind(lagEvents: 50_000) == [.report(.catchingUp)])
+        #expect(cycle.behind(lagEvents: 30_000) == [], "the same state is not reported again")
         #expect(cycle.caughtUp() == [.report(.caughtUp)])
         #expect(cycle.caughtUp() == [])
+        for _ in 0..<100 {
+            #expect(cycle.behind(lagEvents: 40) == [], "a live stream's next batch is not news")
+            #expect(cycle.state == .catchingUp)
+            #expect(cycle.caughtUp() == [])
+        }
+        #expect(cycle.behind(lagEvents: 10_001) == [.report(.catchingUp)], "falling behind by more than the bound is")
+        #expect(cycle.caughtUp() == [.report(.caughtUp)])
         #expect(cycle.stopped() == [.report(.stopped)])
     }
 
@@ -53,7 +63,7 @@ import Testing
         #expect(other.first == .report(.retrying("statement timeout")), "a new cause is reported")
         _ = cycle.start()
         _ = cycle.lockTaken()
-        #expect(cycle.behind() == [.report(.catchingUp)], "being back is reported")
+        #expect(cycle.behind(lagEvents: 1) == [.report(.catchingUp)], "being back is reported")
     }
 
     @Test mutating func theBackoffGrowsToItsCapAndStartsOverAfterASessionThatMirrored() {
@@ -77,5 +87,28 @@ import Testing
         let wrongLog = MirrorError(.foreignEvents, "it mirrors another log")
         #expect(cycle.failed(wrongLog, using: &random) == [.report(.stopped), .stop(wrongLog)])
         #expect(cycle.failedAttempts == 0)
+    }
+}
+
+@Suite struct MirrorLagTests {
+    @Test func theLagInSecondsIsTheAgeOfTheOldestUnmirroredEventEvenBeforeEverConnecting() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let start = Timestamp(milliseconds: Timestamp.now.milliseconds - 30_000)
+        let log = try await writeLog(sampleRecords(votes: 50, sets: 20, start: start), to: directory.path)
+        // Nothing listens there: the mirror never reaches PostgreSQL.
+        let url = try PostgresURL("postgres://mirror@127.0.0.1:\(try freePort())/nowhere")
+        var configuration = PostgresMirror.Configuration()
+        configuration.backoff = Backoff(base: .milliseconds(10), cap: .milliseconds(50))
+        let mirror = PostgresMirror(log: log, url: url, configuration: configuration, logger: PostgresTesting.logger)
+        let running = Task { try await mirror.run() }
+        #expect(try await eventually { if case .retrying = mirror.status.state { true } else { false } })
+        let status = mirror.status
+        #expect(status.nextPosition == 0 && status.lagEvents == log.endPosition)
+        let first = try #require(try log.read(from: 0, limit: 1).first).record.timestamp
+        #expect(status.lagSeconds >= 25 && status.lagSeconds < 600, "the first event is about 30 s old, not 0: \(status.lagSeconds), \(first)")
+        running.cancel()
+        _ = try? await running.value
+        try await log.close()
     }
 }
