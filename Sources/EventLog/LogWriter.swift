@@ -204,8 +204,9 @@ actor LogWriter {
     private static func failure(_ error: any Error) -> EventLogError {
         let underlying = error as? EventLogError
         let what = underlying?.code == .belowReserve ? "free space is below the reserve" : "a write or sync failed"
+        let cause = underlying.map { "\($0.code): \($0.message)" } ?? "\(error)"
         return EventLogError(
-            .writerFailed, "\(what), appends are refused until the log heals: \(error)",
+            .writerFailed, "\(what), appends are refused until the log heals: \(cause)",
             file: underlying?.file, offset: underlying?.offset, errno: underlying?.errno, cause: error)
     }
 

@@ -105,7 +105,7 @@ final class SegmentAppender: @unchecked Sendable {
             throw EventLogError(
                 .belowReserve,
                 "\(available) bytes are free on the log's file system; appends stop below the reserve of "
-                    + "\(configuration.minimumFreeBytes) bytes (minimum free bytes)", file: file.path)
+                    + "\(configuration.minimumFreeBytes) bytes (the configured minimum free bytes)", file: file.path)
         }
     }
 
