@@ -12,11 +12,18 @@ import TestSupport
 /// An appender that keeps events in memory and, like the log, writes an event id only once.
 final class MemoryAppender: EventAppender {
     private let events = Mutex<[EventEnvelope]>([])
+    /// While set, every append fails as a log that cannot write does.
+    let unavailable = Atomic<Bool>(false)
 
     var all: [EventEnvelope] { events.withLock { $0 } }
 
+    private func checkStorage() throws {
+        if unavailable.load(ordering: .relaxed) { throw StorageUnavailable(reason: "the disk is full") }
+    }
+
     func append(_ envelope: EventEnvelope) async throws -> UInt64 {
-        events.withLock { events in
+        try checkStorage()
+        return events.withLock { events in
             if let index = events.firstIndex(where: { $0.eventID == envelope.eventID }) { return UInt64(index) }
             events.append(envelope)
             return UInt64(events.count - 1)
@@ -24,7 +31,8 @@ final class MemoryAppender: EventAppender {
     }
 
     func appendNew(_ envelope: EventEnvelope) async throws -> UInt64? {
-        events.withLock { events in
+        try checkStorage()
+        return events.withLock { events in
             guard !events.contains(where: { $0.eventID == envelope.eventID }) else { return nil }
             events.append(envelope)
             return UInt64(events.count - 1)
@@ -80,6 +88,34 @@ extension TestClientProtocol {
 }
 
 @Suite struct WriteRouteTests {
+    @Test func storageThatCannotWriteAnswers503WithRetryAfterAndStoresNothing() async throws {
+        let (app, appender) = await writeApp()
+        try await app.test(.router) { client in
+            let ada = try await client.login("ada")
+            let ticket = try await client.nextTicket(ada).ticket
+            appender.unavailable.store(true, ordering: .relaxed)
+            try await client.execute(
+                uri: "/api/votes", method: .post, headers: [.authorization: ada], body: json(VoteRequest(ticket: ticket, winner: .setA))
+            ) { response in
+                #expect(response.status == .serviceUnavailable && response.headers[.retryAfter] == "2")
+                let body = try problem(response.body)
+                #expect(body.type.hasSuffix("/storage-unavailable") && body.detail.contains("nothing of this request was stored"))
+            }
+            try await client.execute(
+                uri: "/api/auth/register", method: .post, body: json(Credentials(username: "bob", password: "correct horse battery"))
+            ) { response in
+                #expect(response.status == .serviceUnavailable)
+                let body = try problem(response.body)
+                #expect(body.type.hasSuffix("/storage-unavailable"))
+            }
+            appender.unavailable.store(false, ordering: .relaxed)
+            let (status, _) = try await client.vote(ada, ticket: ticket)
+            #expect(status == .created, "the refused vote stored nothing: its ticket still buys the vote")
+            _ = try await client.login("bob")
+        }
+        #expect(appender.all.filter { if case .voteCast = $0.event { true } else { false } }.count == 1)
+    }
+
     @Test func registrationRefusesBadNamesPasswordsBodiesAndDuplicates() async throws {
         let (app, appender) = await writeApp()
         try await app.test(.router) { client in

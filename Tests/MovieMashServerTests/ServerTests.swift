@@ -49,6 +49,40 @@ import TestSupport
         #expect(try store.read(Tallies.name)?.header.position == UInt64(events.count))
     }
 
+    @Test func readyTurns503WhileAProjectionIsReallyBehindAndBackOnceCaughtUp() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let (events, _) = sampleLogEvents(seed: 5, films: 60, sets: 40, voters: 50, votes: 150_000)
+        try await writeClosedLog(Array(events.prefix(1000)), to: directory.file("log"))
+        var configuration = ServerConfiguration(data: directory.file("log"))
+        configuration.gateway.port = 0
+        configuration.readiness.maximumLagEvents = 2000
+        let port = Mutex<Int?>(nil)
+        let server = try await Server(configuration: configuration, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }) { bound in
+            port.withLock { $0 = bound }
+        }
+        let group = ServiceGroup(services: [server], logger: Logger(label: "test"))
+        let running = Task { try await group.run() }
+        #expect(try await eventually(timeout: .seconds(30)) { port.withLock { $0 } != nil })
+        let base = "http://127.0.0.1:\(port.withLock { $0 }!)"
+        #expect(try await eventually(timeout: .seconds(60)) { await Self.get(base + "/ready")?.status == 200 })
+
+        // A burst far larger than the bound: the projections take a while to apply it.
+        let burst = Task { _ = try await server.log.append(contentsOf: events.dropFirst(1000).map(LogRecord.init)) }
+        let behind = Mutex<String?>(nil)
+        #expect(try await eventually(timeout: .seconds(60)) {
+            guard let answer = await Self.get(base + "/ready"), answer.status == 503 else { return false }
+            behind.withLock { $0 = answer.body }
+            return true
+        })
+        let body = try #require(behind.withLock { $0 })
+        #expect(body.contains("not-ready") && body.contains("events behind, more than 2000") && body.contains("\"lagEvents\""), "\(body)")
+        try await burst.value
+        #expect(try await eventually(timeout: .seconds(120)) { await Self.get(base + "/ready")?.status == 200 })
+        await group.triggerGracefulShutdown()
+        try await running.value
+    }
+
     @Test func anUnusableTLSFileStopsTheStartWithAConfigurationError() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
