@@ -174,7 +174,7 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
             ]),
         .testTarget(name: "RecommenderTests", dependencies: ["Recommender", "MovieMashCore", "TestSupport"]),
-        .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "EventLog", "EventStore", "MovieMashCore", "MovieMashServer", "TestSupport"]),
+        .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "EventLog", "EventStore", "MovieMashCore", "MovieMashServer", "TestSupport", .product(name: "InMemoryLogging", package: "swift-log")]),
         .testTarget(name: "MovieMashServerTests", dependencies: ["MovieMashServer", "EventLog", "EventStore", "MovieMashCore", "TestSupport"]),
         .testTarget(name: "moviemashTests", dependencies: ["EventLog", "EventStore", "Gateway", "MovieMashCore", "PostgresMirror", "Projections", "TestSupport"]),
     ],

@@ -56,6 +56,21 @@ public final class ProjectorService<P: Projector>: Service, Sendable {
         published.withLock { $0 = (state, position) }
         var lastSnapshot = position
         var lastEventID: UUID?
+        // A snapshot only saves replay time, so failing to write one (a full disk) must not stop the
+        // projection: it is logged once, tried again after the next `snapshotEvery` events, and its
+        // success after failures is logged too.
+        var snapshotFailing = false
+        func writeSnapshot(at covered: UInt64, lastEventID id: UUID) {
+            guard let snapshots else { return }
+            do {
+                try snapshots.write(state, position: covered, lastEventID: id)
+                if snapshotFailing { logger.notice("snapshots are written again", metadata: ["projector": "\(P.name)", "position": "\(covered)"]) }
+                snapshotFailing = false
+            } catch {
+                if !snapshotFailing { logger.warning("cannot write a snapshot; the projection goes on without", metadata: ["projector": "\(P.name)", "error": "\(error)"]) }
+                snapshotFailing = true
+            }
+        }
         let follower = EventFollower(source: source, configuration: configuration.following)
         position = try await follower.follow(
             from: position,
@@ -66,15 +81,13 @@ public final class ProjectorService<P: Projector>: Service, Sendable {
             publish: { covered in
                 let snapshot = (state, covered)
                 published.withLock { $0 = snapshot }
-                if let snapshots, let id = lastEventID, covered - lastSnapshot >= configuration.snapshotEvery {
-                    try snapshots.write(state, position: covered, lastEventID: id)
+                if let id = lastEventID, covered - lastSnapshot >= configuration.snapshotEvery {
+                    writeSnapshot(at: covered, lastEventID: id)
                     lastSnapshot = covered
                 }
             })
         let final = (state, position)
         published.withLock { $0 = final }
-        if let snapshots, let id = lastEventID, position > lastSnapshot {
-            try snapshots.write(state, position: position, lastEventID: id)
-        }
+        if let id = lastEventID, position > lastSnapshot { writeSnapshot(at: position, lastEventID: id) }
     }
 }

@@ -48,15 +48,21 @@ public struct SnapshotStore: Sendable {
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw SnapshotError("cannot create \(temporary): \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
+        // The previous snapshot stays as it was until the rename; a half-written temporary file is removed
+        // rather than left taking the space a full disk lacks.
+        func failed(_ what: String) -> SnapshotError {
+            let error = SnapshotError("\(what): \(String(cString: strerror(errno)))")
+            unlink(temporary)
+            return error
+        }
         var written = 0
         while written < bytes.count {
             let result = bytes[written...].withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
-            guard result > 0 else { throw SnapshotError("cannot write \(temporary): \(String(cString: strerror(errno)))") }
+            guard result > 0 else { throw failed("cannot write \(temporary)") }
             written += result
         }
-        guard fsync(descriptor) == 0, rename(temporary, final) == 0 else {
-            throw SnapshotError("cannot store \(final): \(String(cString: strerror(errno)))")
-        }
+        guard fsync(descriptor) == 0 else { throw failed("cannot sync \(temporary)") }
+        guard rename(temporary, final) == 0 else { throw failed("cannot store \(final)") }
         let directoryDescriptor = open(directory, O_RDONLY | O_CLOEXEC)
         if directoryDescriptor >= 0 {
             fsync(directoryDescriptor)

@@ -2,6 +2,7 @@ import EventStore
 import MovieMashServer
 import EventLog
 import Foundation
+import InMemoryLogging
 import Logging
 import MovieMashCore
 import Projections
@@ -16,6 +17,37 @@ func writeLog(_ events: [EventEnvelope], to directory: String) async throws -> E
 
 @Suite struct SnapshotTests {
     let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    @Test func aSnapshotThatCannotBeWrittenLeavesThePreviousOneAndNeverStopsTheProjection() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let events = sampleEvents(votes: 3000)
+        let log = try await writeLog(Array(events.prefix(1000)), to: directory.file("log"))
+        let store = SnapshotStore(directory: directory.file("snapshots"))
+        var configuration = ProjectorService<Tallies>.Configuration()
+        configuration.snapshotEvery = 200
+        let first = ProjectorService(Tallies(), source: LogEventSource(log), snapshots: store, configuration: configuration, logger: logger)
+        let running = Task { try await first.run() }
+        #expect(try await eventually { first.current.position == 1000 })
+        running.cancel()
+        try await running.value
+        let before = try #require(try store.read(Tallies.name))
+
+        // Where the temporary file would go there is a directory: every write fails, as on a full disk.
+        try FileManager.default.createDirectory(atPath: store.path(of: Tallies.name) + ".tmp", withIntermediateDirectories: false)
+        _ = try await log.append(contentsOf: events.dropFirst(1000).map(LogRecord.init))
+        let logs = InMemoryLogHandler()
+        let second = ProjectorService(
+            Tallies(), source: LogEventSource(log), snapshots: store, configuration: configuration, logger: Logger(label: "test") { _ in logs })
+        let again = Task { try await second.run() }
+        #expect(try await eventually { second.current.position == UInt64(events.count) }, "the projection goes on")
+        again.cancel()
+        try await again.value
+        let after = try #require(try store.read(Tallies.name))
+        #expect(after.header == before.header && after.state == before.state, "the previous snapshot is intact")
+        #expect(logs.entries.filter { $0.level == .warning }.count == 1, "logged once, not per attempt")
+        try await log.close()
+    }
 
     @Test func aProjectorLoadsItsSnapshotAndReplaysOnlyTheRest() async throws {
         let directory = TemporaryDirectory()
