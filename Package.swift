@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Recommender", targets: ["Recommender"]),
         .library(name: "Scraper", targets: ["Scraper"]),
         .library(name: "Gateway", targets: ["Gateway"]),
+        .executable(name: "moviemash-fuzz", targets: ["MovieMashFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -127,6 +128,14 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "EmbedMigrationsTool"),
+        .target(name: "CFuzzer"),
+        // Fuzz targets (Scripts/fuzz builds them with libFuzzer; an ordinary build replays a corpus).
+        .executableTarget(
+            name: "MovieMashFuzz",
+            dependencies: [
+                "ByteCoding", "CFuzzer", "EventLog", "EventStore", "Gateway", "MovieMashCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
         .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["EmbedMigrationsTool"]),
         .executableTarget(
             name: "moviemash",

@@ -133,7 +133,11 @@ public enum GatewayApplication {
     /// Reads at most `limit` bytes of JSON body as `T`, with 413 and 400 problems for the rest.
     static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
         var request = request
-        let body = try await request.collectBody(upTo: limit)
+        return try decode(T.self, fromJSON: try await request.collectBody(upTo: limit))
+    }
+
+    /// `body` as JSON of `T`, or a 400 problem.
+    static func decode<T: Decodable>(_ type: T.Type, fromJSON body: ByteBuffer) throws(Problem) -> T {
         do {
             return try jsonDecoder.decode(T.self, from: Data(buffer: body))
         } catch {

@@ -23,7 +23,11 @@ public struct LogService: Service {
 
     public func run() async throws {
         // Cancellation (another service failed) ends the healing too: the log still closes.
-        try? await cancelWhenGracefulShutdown { try await self.healWhileFailed() }
+        try? await cancelWhenGracefulShutdown {
+            try await self.healWhileFailed()
+            // A read-only log has no writer to heal: it still stays open until the end.
+            try await gracefulShutdown()
+        }
         try await log.close()
         logger.info("the log is flushed and closed", metadata: ["events": "\(log.endPosition)"])
     }
