@@ -99,6 +99,14 @@ enum RecordBatch {
         }
         let stored = UnsafeRawBufferPointer(rebasing: bytes[BatchHeader.length..<header.totalLength])
         let length = Int(header.uncompressedLength)
+        // Checked before anything is allocated: a header that passed its CRC can still claim a body no
+        // LZ4 block of its size expands to (each stored byte yields at most 255).
+        let plausible = header.codec == .none
+            ? header.uncompressedLength == header.storedLength
+            : length <= Int(header.storedLength) * 255 && length <= Int(Int32.max)
+        guard plausible else {
+            return .failure(.undecodableBody("an uncompressed length of \(length) bytes cannot come from \(header.storedLength) stored bytes"))
+        }
         if header.codec != .none {
             if scratch.count < length { scratch = [UInt8](repeating: 0, count: length) }
             let ok = scratch.withUnsafeMutableBytes { out in

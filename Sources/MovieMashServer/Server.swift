@@ -90,7 +90,7 @@ public struct Server: Service {
         let end = log.endPosition
         let writer = log.writerStatus.name
         var samples = [GatewayMetrics.Sample(name: "log_position", help: "Events in the log", value: Double(end))]
-        samples += ["up", "failed", "healing", "closed"].map { state in
+        samples += ["up", "failed", "healing", "closed", "read-only"].map { state in
             GatewayMetrics.Sample(
                 name: "log_writer_state", help: "1 for the log writer's current state: up takes appends, failed and healing refuse them",
                 labels: [("state", state)], value: state == writer ? 1 : 0)

@@ -246,7 +246,9 @@ extension WritePathFaultTests {
 
         let acksWhileFull = crowd.ackCount
         try FileManager.default.removeItem(atPath: disk.path + "/filler")
+        let freed = ContinuousClock.now
         #expect(try await eventually(timeout: .seconds(60)) { await ServeCommandTests.get(base + "/ready")?.status == 200 })
+        let healedAfter = ContinuousClock.now - freed
         #expect(try await eventually(timeout: .seconds(60)) { crowd.ackCount >= acksWhileFull + 50 }, "votes succeed again, no restart")
         crowd.stop()
         await voting.value
@@ -256,6 +258,7 @@ extension WritePathFaultTests {
 
         let acks = crowd.acks.withLock { $0 }
         let votes = try Self.votes(in: data)
+        print("full disk (reserve \(reserve) B): \(acksWhileFull) votes acknowledged before space came back, \(crowd.refusals("503 storage-unavailable")) answered 503 storage-unavailable, ready again \(healedAfter) after freeing, \(acks.count) acknowledged in all, \(votes.count) votes in the log")
         let positions = Dictionary(votes.map { ($0.voteID, $0.position) }, uniquingKeysWith: { first, _ in first })
         #expect(positions.count == votes.count)
         #expect(acks.allSatisfy { positions[$0.voteID] == UInt64($0.position) }, "every acknowledged vote is in the log")
