@@ -92,7 +92,23 @@ public final class TestCluster: Sendable {
         try start()
     }
 
+    /// A hot standby of `primary`, made with `pg_basebackup -R` and streaming from it, started.
+    public init(standbyOf primary: TestCluster) throws {
+        binaries = primary.binaries
+        directory = "/tmp/moviemash-cluster-\(UUID().uuidString)"
+        port = try freePort()
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try runChecked("/bin/chown", ["postgres:postgres", directory])
+        try asPostgres("pg_basebackup", ["-D", directory + "/data", "-h", "127.0.0.1", "-p", "\(primary.port)", "-U", "postgres", "-R", "-X", "stream"])
+        try start()
+    }
+
     public var url: PostgresURL { try! PostgresURL("postgres://postgres@127.0.0.1:\(port)/postgres") }
+
+    /// The URL of `database` on this cluster as `user`.
+    public func url(database: String, user: String = "postgres") -> PostgresURL {
+        try! PostgresURL("postgres://\(user)@127.0.0.1:\(port)/\(database)")
+    }
 
     public func start() throws {
         try asPostgres("pg_ctl", ["-D", directory + "/data", "-l", directory + "/server.log", "-w", "start",

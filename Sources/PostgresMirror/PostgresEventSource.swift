@@ -1,0 +1,250 @@
+import Foundation
+import Logging
+import MovieMashCore
+import PostgresNIO
+import ServiceLifecycle
+import Synchronization
+
+/// The `events` table of a PostgreSQL database — in practice a hot standby of the writer's mirror — as an
+/// `EventSource`: what a replica node builds its projections and recommender from, with no log of its own.
+///
+/// The mirror moves `mirror_checkpoint` in the same transaction as the rows below it, so every position
+/// below the checkpoint is committed and final: that is the source's end. One poller (this service's `run`)
+/// watches the checkpoint, paced by `PollPacing` (a standby cannot LISTEN), and wakes every waiting
+/// follower; reads that fail while the database is away are retried with backoff, so followers wait
+/// instead of failing, and `status` says the source is unreachable.
+public final class PostgresEventSource: EventSource, Service, Sendable {
+    public struct Configuration: Sendable {
+        public var pacing = PollPacing.Configuration()
+        public var backoff = Backoff(base: .milliseconds(100), cap: .seconds(5))
+
+        public init() {}
+    }
+
+    /// What the source knows of its database.
+    public struct Status: Sendable, Equatable {
+        /// The checkpoint last read: every position below it can be read.
+        public var end: UInt64 = 0
+        /// Whether the last query reached the database.
+        public var connected = false
+        /// When the database last answered.
+        public var lastContact: ContinuousClock.Instant?
+        /// Checkpoint polls so far (what tailing costs the standby).
+        public var polls = 0
+        /// Whether the checkpoint was read at least once.
+        public var known = false
+    }
+
+    private struct State {
+        var status = Status()
+        var waiters: [Int: (position: UInt64, continuation: CheckedContinuation<Bool, Never>)] = [:]
+        var nextWaiter = 0
+        var finished = false
+    }
+
+    private let url: PostgresURL
+    private let configuration: Configuration
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let connection: SourceConnection
+
+    public init(url: PostgresURL, configuration: Configuration = Configuration(), logger: Logger) {
+        self.url = url
+        self.configuration = configuration
+        self.logger = logger
+        connection = SourceConnection(url: url, logger: logger)
+    }
+
+    public var status: Status { state.withLock { $0.status } }
+
+    /// Polls the checkpoint until shutdown, then wakes every waiter with "closed" and closes the
+    /// connection. A source must run: its connection is closed only here.
+    public func run() async throws {
+        await poll()
+        finish()
+        await connection.close()
+    }
+
+    private func poll() async {
+        var pacing = PollPacing(configuration: configuration.pacing)
+        var backoff = configuration.backoff
+        var random = SystemRandomNumberGenerator()
+        var outage: String?
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            let pause: Duration
+            do {
+                let end = try await checkpoint()
+                if let outage { logger.notice("events source reachable again", metadata: ["postgres": "\(url.redacted)", "after": "\(outage)"]) }
+                outage = nil
+                backoff.reset()
+                pause = pacing.polled(foundNew: advance(to: end))
+            } catch is CancellationError {
+                return
+            } catch {
+                let reason = MirrorError.describe(error, target: url.redacted).message
+                if outage != reason { logger.warning("events source unreachable", metadata: ["postgres": "\(url.redacted)", "error": "\(reason)"]) }
+                outage = reason
+                state.withLock { $0.status.connected = false }
+                pause = backoff.next(using: &random)
+            }
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
+            } catch {
+                return
+            }
+        }
+    }
+
+    public func endPosition() async throws -> UInt64 {
+        if let end = state.withLock({ $0.status.known ? $0.status.end : nil }) { return end }
+        let end = try await retrying { try await self.checkpoint() }
+        _ = advance(to: end)
+        return end
+    }
+
+    public func events(from position: UInt64, limit: Int) async throws -> [EventEnvelope] {
+        let end = try await endPosition()
+        guard position < end, limit > 0 else { return [] }
+        let upTo = min(end, position + UInt64(limit))
+        let texts = try await retrying {
+            try await self.connection.values(
+                """
+                SELECT json_build_object(
+                    'position', position, 'eventID', event_id, 'type', type, 'schemaVersion', schema_version,
+                    'occurredAt', to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                    'payload', payload)::text
+                FROM events WHERE position >= \(Int64(position)) AND position < \(Int64(upTo)) ORDER BY position
+                """, as: String.self)
+        }
+        var events: [EventEnvelope] = []
+        events.reserveCapacity(texts.count)
+        for text in texts {
+            do {
+                events.append(try EventCodec.decodeJSON(Data(text.utf8)))
+            } catch {
+                throw MirrorError(.undecodableEvent, "\(url.redacted) holds an event it cannot be decoded from at position \(position + UInt64(events.count)): \(error)")
+            }
+        }
+        guard events.count == Int(upTo - position), events.enumerated().allSatisfy({ $0.element.position == position + UInt64($0.offset) }) else {
+            throw MirrorError(.query, "\(url.redacted): events \(position)..<\(upTo) are below the checkpoint but not all there")
+        }
+        return events
+    }
+
+    public func waitForEvent(at position: UInt64) async throws -> Bool {
+        let id = state.withLock { state in
+            defer { state.nextWaiter += 1 }
+            return state.nextWaiter
+        }
+        let found = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                let ready: Bool? = state.withLock { state in
+                    if state.status.known, state.status.end > position { return true }
+                    if state.finished || Task.isCancelled { return false }
+                    state.waiters[id] = (position, continuation)
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.continuation.resume(returning: false)
+        }
+        try Task.checkCancellation()
+        return found
+    }
+
+    public func eventID(at position: UInt64) async throws -> UUID? {
+        try await retrying {
+            try await self.connection.values("SELECT event_id FROM events WHERE position = \(Int64(position))", as: UUID.self)
+        }.first
+    }
+
+    private func checkpoint() async throws -> UInt64 {
+        let rows = try await connection.values("SELECT next_position FROM mirror_checkpoint", as: Int64.self)
+        state.withLock { state in
+            state.status.polls += 1
+            state.status.connected = true
+            state.status.lastContact = .now
+        }
+        guard let value = rows.first else { throw MirrorError(.query, "\(url.redacted): mirror_checkpoint has no row; is this a MovieMash mirror?") }
+        return UInt64(value)
+    }
+
+    /// Records the checkpoint `end` and wakes the followers waiting below it; whether it grew.
+    private func advance(to end: UInt64) -> Bool {
+        let (grew, woken) = state.withLock { state -> (Bool, [CheckedContinuation<Bool, Never>]) in
+            let grew = !state.status.known || end > state.status.end
+            state.status.known = true
+            state.status.end = max(state.status.end, end)
+            let ready = state.waiters.filter { $0.value.position < state.status.end }
+            for id in ready.keys { state.waiters[id] = nil }
+            return (grew, ready.values.map(\.continuation))
+        }
+        for continuation in woken { continuation.resume(returning: true) }
+        return grew
+    }
+
+    private func finish() {
+        let waiting = state.withLock { state in
+            state.finished = true
+            defer { state.waiters.removeAll() }
+            return state.waiters.values.map(\.continuation)
+        }
+        for continuation in waiting { continuation.resume(returning: false) }
+    }
+
+    /// `query` until it succeeds, with backoff while the database is away; a cancelled task stops waiting.
+    private func retrying<Value: Sendable>(_ query: @Sendable () async throws -> Value) async throws -> Value {
+        var backoff = configuration.backoff
+        var random = SystemRandomNumberGenerator()
+        while true {
+            do {
+                return try await query()
+            } catch let error as MirrorError where error.isPermanent {
+                throw error
+            } catch {
+                try Task.checkCancellation()
+                logger.debug("events query failed; retrying", metadata: ["postgres": "\(url.redacted)", "error": "\(error)"])
+                try await Task.sleep(for: backoff.next(using: &random))
+            }
+        }
+    }
+}
+
+/// The source's one connection: opened when first needed, dropped after any failure and opened anew by
+/// the next query.
+private actor SourceConnection {
+    private let url: PostgresURL
+    private let logger: Logger
+    private var connection: PostgresConnection?
+    private var closed = false
+
+    init(url: PostgresURL, logger: Logger) {
+        self.url = url
+        self.logger = logger
+    }
+
+    func close() async {
+        closed = true
+        try? await connection?.close()
+        connection = nil
+    }
+
+    func values<Value: PostgresDecodable & Sendable>(_ query: PostgresQuery, as type: Value.Type) async throws -> [Value] {
+        guard !closed else { throw CancellationError() }
+        let connection: PostgresConnection
+        if let open = self.connection {
+            connection = open
+        } else {
+            connection = try await PostgresConnection.connect(configuration: url.configuration, id: 1, logger: logger)
+            self.connection = connection
+        }
+        do {
+            return try await connection.values(query, as: type, logger: logger)
+        } catch {
+            self.connection = nil
+            try? await connection.close()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import EventLog
+import EventStore
+import Foundation
+import Logging
+import MovieMashCore
+import PostgresNIO
+import Projections
+import Synchronization
+import Testing
+import TestSupport
+
+@testable import PostgresMirror
+
+@Suite struct PollPacingTests {
+    @Test func pollsFastWhileEventsComeAndBacksOffToTheSlowestWhenIdle() {
+        var configuration = PollPacing.Configuration()
+        configuration.fastest = .milliseconds(5)
+        configuration.slowest = .milliseconds(160)
+        var pacing = PollPacing(configuration: configuration)
+        #expect(pacing.polled(foundNew: true) == .milliseconds(5))
+        let idle = (0..<8).map { _ in pacing.polled(foundNew: false) }
+        #expect(idle == [10, 20, 40, 80, 160, 160, 160, 160].map { .milliseconds($0) })
+        #expect(pacing.polled(foundNew: true) == .milliseconds(5), "the first new event brings the pace back at once")
+    }
+}
+
+@Suite(.serialized) struct PostgresEventSourceTests {
+    /// Log records of the sample catalogue and votes, mirrored into `url` up to the log's end.
+    private func mirroredLog(_ records: [LogRecord], at path: String, into url: PostgresURL) async throws -> EventLog {
+        let log = try await writeLog(records, to: path)
+        try await backfill(log, into: url)
+        return log
+    }
+
+    @Test func theTableReadsAsTheLogDoesAndWakesFollowersWhenTheCheckpointMoves() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let database = try await PostgresTesting.createDatabase()
+        defer { Task { await database.drop() } }
+        let records = sampleRecords(votes: 3000)
+        let log = try await mirroredLog(Array(records.prefix(2000)), at: directory.path, into: database.url)
+        let source = PostgresEventSource(url: database.url, logger: PostgresTesting.logger)
+        #expect(try await source.endPosition() == 2000)
+        let fromTable = try await source.events(from: 0, limit: 5000)
+        let fromLog = try LogEventSource(log).events(from: 0, limit: 5000)
+        #expect(fromTable == fromLog, "same positions, ids, times and events")
+        #expect(try await source.events(from: 1990, limit: 50).count == 10, "never past the checkpoint")
+        #expect(try await source.eventID(at: 1999) == fromLog.last?.eventID)
+        #expect(try await source.eventID(at: 2000) == nil)
+
+        let polling = Task { try await source.run() }
+        let woken = Task { try await source.waitForEvent(at: 2500) }
+        let mirror = PostgresMirror(log: log, url: database.url, logger: PostgresTesting.logger)
+        let mirroring = Task { try await mirror.run() }
+        _ = try await log.append(contentsOf: Array(records.dropFirst(2000)))
+        #expect(try await woken.value, "a follower waiting for position 2500 wakes once it is committed")
+        #expect(try await eventually { source.status.end == UInt64(records.count) })
+        let tail = try await source.events(from: 2000, limit: 5000)
+        #expect(tail == (try LogEventSource(log).events(from: 2000, limit: 5000)))
+
+        // Idle, the poller slows to its slowest pace: what tailing costs the database.
+        let before = source.status.polls, started = ContinuousClock.now
+        #expect(try await eventually { ContinuousClock.now - started >= .seconds(2) })
+        let idlePolls = source.status.polls - before
+        print("idle polling: \(idlePolls) checkpoint queries in 2 s")
+        #expect(idlePolls <= 2 * 1000 / 250 + 4)
+        mirroring.cancel()
+        polling.cancel()
+        try await mirroring.value
+        try await polling.value
+        try await log.close()
+    }
+
+    @Test func aReplicaBuildsTheWritersProjectionsFromAHotStandbyWithARoleThatReadsOnlyEvents() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let primary = try TestCluster()
+        defer { primary.remove() }
+        let standby = try TestCluster(standbyOf: primary)
+        defer { standby.remove() }
+        let database = try await PostgresTesting.createDatabase(on: primary.url)
+        let records = sampleRecords(votes: 4000)
+        let log = try await mirroredLog(records, at: directory.path, into: database.url)
+        _ = try await PostgresTesting.withConnection(database.url) {
+            try await $0.query("CREATE ROLE replica_a LOGIN IN ROLE moviemash_replica", logger: PostgresTesting.logger)
+        }
+        let asReplica = standby.url(database: database.name, user: "replica_a")
+        let source = PostgresEventSource(url: asReplica, logger: PostgresTesting.logger)
+        let polling = Task { try await source.run() }
+        #expect(try await eventually(timeout: .seconds(60)) { source.status.end == UInt64(records.count) }, "\(source.status)")
+
+        let replica = ProjectorService(Tallies(), source: source, snapshots: nil, logger: PostgresTesting.logger)
+        let writer = ProjectorService(Tallies(), source: LogEventSource(log), snapshots: nil, logger: PostgresTesting.logger)
+        let running = [Task { try await replica.run() }, Task { try await writer.run() }]
+        #expect(try await eventually(timeout: .seconds(60)) {
+            replica.current.position == UInt64(records.count) && writer.current.position == UInt64(records.count)
+        })
+        #expect(replica.current.state.stateHash == writer.current.state.stateHash)
+
+        // The role reads events and the checkpoint, and nothing an analyst reads.
+        let refused = await #expect(throws: (any Error).self) {
+            try await PostgresTesting.withConnection(asReplica) {
+                try await $0.query("SELECT count(*) FROM users_public", logger: PostgresTesting.logger)
+            }
+        }
+        #expect(String(reflecting: refused).contains("permission denied") || String(reflecting: refused).contains("42501"), "\(String(reflecting: refused))")
+        for task in running { task.cancel() }
+        polling.cancel()
+        for task in running { try await task.value }
+        try await polling.value
+        try await log.close()
+        await database.drop()
+    }
+}
