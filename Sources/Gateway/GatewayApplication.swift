@@ -49,10 +49,11 @@ public enum GatewayApplication {
     }
 
     /// The router with every route the node can serve: the reads always, sign-in and recommendations
-    /// with `authentication` (or the write side's), registration and voting with `writes`.
-    /// `Application(router:)` serves it.
+    /// with `authentication` (or the write side's), registration and voting with `writes`, or forwarded to
+    /// the writer with `forwarding` (a replica). `Application(router:)` serves it.
     public static func router(
-        readModel: ReadModel, authentication: Authentication? = nil, writes: WriteSide? = nil, configuration: Configuration = Configuration()
+        readModel: ReadModel, authentication: Authentication? = nil, writes: WriteSide? = nil, forwarding: WriteForwarding? = nil,
+        configuration: Configuration = Configuration()
     ) -> Router<GatewayContext> {
         let router = Router(context: GatewayContext.self)
         router.middlewares.add(EdgeMiddleware(
@@ -69,8 +70,13 @@ public enum GatewayApplication {
                 AuthRoutes.collection(readModel: readModel, authentication: authentication, writes: writes, configuration: configuration),
                 atPath: "/api/auth")
         }
-        if let writes {
-            router.addRoutes(VotingRoutes.collection(readModel: readModel, writes: writes, configuration: configuration), atPath: "/api")
+        if let authentication {
+            router.addRoutes(
+                VotingRoutes.collection(readModel: readModel, authentication: authentication, writes: writes, configuration: configuration),
+                atPath: "/api")
+        }
+        if writes == nil, let forwarding {
+            router.addRoutes(ForwardingRoutes.collection(forwarding: forwarding, configuration: configuration))
         }
         return router
     }
@@ -82,8 +88,9 @@ public enum GatewayApplication {
     /// `services` first, in order, and shuts them down in reverse after the server; `onListening` gets the
     /// port once the server accepts connections.
     public static func application(
-        readModel: ReadModel, authentication: Authentication? = nil, writes: WriteSide? = nil, configuration: Configuration = Configuration(),
-        services: [any Service] = [], logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+        readModel: ReadModel, authentication: Authentication? = nil, writes: WriteSide? = nil, forwarding: WriteForwarding? = nil,
+        configuration: Configuration = Configuration(), services: [any Service] = [], logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws(ConfigurationError) -> some ApplicationProtocol {
         let (limits, counts) = (configuration.connections, configuration.metrics.connections)
         let http1 = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(limits: limits, counts: counts)]))
@@ -106,7 +113,7 @@ public enum GatewayApplication {
             }
         }
         return Application(
-            router: router(readModel: readModel, authentication: authentication, writes: writes, configuration: configuration),
+            router: router(readModel: readModel, authentication: authentication, writes: writes, forwarding: forwarding, configuration: configuration),
             server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "MovieMash"),
             services: services,

@@ -26,11 +26,13 @@ enum NodeReadiness {
         var pending: String? = nil
     }
 
-    /// Each projection within `bounds` of `end` and waiting for nothing else; the writer taking appends (a node that cannot write must not get writes);
+    /// Each projection within `bounds` of `end` and waiting for nothing else; a replica's source answering
+    /// (or silent for at most the time bound); the writer taking appends (a node that cannot write must not get writes);
     /// the mirror reported but never gating (PostgreSQL being away does not stop votes).
     static func evaluate(
         end: UInt64, projections: [Projection], writer: EventLog.WriterStatus?,
-        mirror: PostgresMirror.Status?, bounds: ReadinessBounds
+        mirror: PostgresMirror.Status?, source: PostgresEventSource.Status? = nil, bounds: ReadinessBounds,
+        now: ContinuousClock.Instant = .now
     ) -> Readiness {
         var components = projections.map { projection in
             let lagEvents = end - min(projection.position, end)
@@ -49,6 +51,16 @@ enum NodeReadiness {
             components.append(Readiness.Component(
                 name: "writer", ready: writer == .up, state: writer.name,
                 detail: writer.refusal.map { "appends are refused (\(explanation(of: $0))); healing in the background" }))
+        }
+        if let source {
+            // A replica knows how far behind the writer it is only while its source answers: a silent
+            // source for longer than the time bound makes it not ready.
+            let silence = source.lastContact.map { ($0.duration(to: now)) / .seconds(1) }
+            let ready = source.known && (source.connected || (silence ?? .infinity) <= bounds.maximumLagSeconds)
+            components.insert(Readiness.Component(
+                name: "source", ready: ready, lagSeconds: silence.map(rounded), state: source.connected ? "connected" : "unreachable",
+                detail: ready ? nil : source.known ? "the events source has not answered for \(rounded(silence ?? 0)) s" : "the events source has not answered yet"),
+                at: 0)
         }
         if let mirror {
             components.append(Readiness.Component(

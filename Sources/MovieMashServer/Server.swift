@@ -14,10 +14,12 @@ import ServiceLifecycle
 /// A primary opens its log, and its Hummingbird application runs one service group in dependency order:
 /// the log, the projectors, the leaderboard fit and the recommender, the mirror (with `postgres`), and
 /// the HTTP server last, so that a graceful shutdown stops taking requests first and closes the log last.
+/// A replica runs its PostgreSQL event source in the log's place and forwards writes to the writer.
 /// Tests run a whole node in-process as one `Service`.
 public struct Server: Service {
     public let configuration: ServerConfiguration
-    public let log: EventLog
+    /// The primary's log (a replica has none).
+    public let log: EventLog?
     public let projectors: Projectors
     public let mirror: PostgresMirror?
     private let application: any Service
@@ -39,30 +41,24 @@ public struct Server: Service {
             keys = try SigningKeys(parsing: "ephemeral:\(secret)")
             logger.warning("no jwtKeys: signing with a random key; tokens and tickets end with this process")
         }
+        let snapshots = configuration.snapshotDirectory.map { SnapshotStore(directory: $0) }
         switch configuration.role {
         case .primary:
             let log = try EventLog(directory: configuration.data, configuration: configuration.log)
             self.log = log
             let source = LogEventSource(log)
-            let projectors = Projectors(
-                source: source, snapshots: configuration.snapshotDirectory.map { SnapshotStore(directory: $0) }, logger: logger)
+            let projectors = Projectors(source: source, snapshots: snapshots, logger: logger)
             self.projectors = projectors
             let mirror = configuration.postgres.map { PostgresMirror(log: log, url: $0, logger: logger) }
             self.mirror = mirror
             var gateway = configuration.gateway
             gateway.metrics = GatewayMetrics { Self.samples(log: log, projectors: projectors, mirror: mirror) }
-            var readModel = ReadModel(
-                catalogue: { projectors.catalogue.current.state }, tallies: { projectors.tallies.current.state },
-                elo: { projectors.elo.current.state }, standings: { projectors.leaderboards.current },
-                readiness: { [bounds = configuration.readiness] in
-                    let end = log.endPosition
-                    return NodeReadiness.evaluate(
-                        end: end, projections: await projectors.observed(end: end, source: source), writer: log.writerStatus,
-                        mirror: mirror?.status, bounds: bounds)
-                })
-            readModel.accounts = { projectors.accounts.current.state }
-            readModel.recentPairs = { projectors.recentPairs.current.state }
-            readModel.recommendations = { voter, count in projectors.recommender.recommendations(for: .voter(voter), count: count) }
+            let readModel = Self.readModel(projectors) { [bounds = configuration.readiness] in
+                let end = log.endPosition
+                return NodeReadiness.evaluate(
+                    end: end, projections: await projectors.observed(end: end, source: source), writer: log.writerStatus,
+                    mirror: mirror?.status, bounds: bounds)
+            }
             let writes = WriteSide(appender: LogAppender(log: log), authority: await TokenAuthority(keys: keys))
             var services: [any Service] = [LogService(log: log, logger: logger)] + projectors.services
             if let mirror { services.append(mirror) }
@@ -74,14 +70,69 @@ public struct Server: Service {
                 try? await log.close()
                 throw error
             }
+        case .replica:
+            guard let events = configuration.events, let writer = configuration.writer else {
+                throw ConfigurationError("a replica needs --events and --writer", setting: "role")
+            }
+            log = nil
+            mirror = nil
+            let source = PostgresEventSource(url: events, logger: logger)
+            let projectors = Projectors(source: source, snapshots: snapshots, logger: logger)
+            self.projectors = projectors
+            var gateway = configuration.gateway
+            gateway.metrics = GatewayMetrics { Self.samples(source: source, projectors: projectors) }
+            let readModel = Self.readModel(projectors) { [bounds = configuration.readiness] in
+                let status = source.status
+                return NodeReadiness.evaluate(
+                    end: status.end, projections: await projectors.observed(end: status.end, source: source), writer: nil,
+                    mirror: nil, source: status, bounds: bounds)
+            }
+            let authentication = Authentication(authority: await TokenAuthority(keys: keys))
+            // The source starts first: every projector reads through it.
+            application = try GatewayApplication.application(
+                readModel: readModel, authentication: authentication, forwarding: writer, configuration: gateway,
+                services: [source] + projectors.services, logger: logger, onListening: onListening)
         }
+    }
+
+    /// The gateway's view of `projectors`, with `readiness` for `/ready`.
+    private static func readModel(_ projectors: Projectors, readiness: @escaping @Sendable () async -> Readiness) -> ReadModel {
+        var readModel = ReadModel(
+            catalogue: { projectors.catalogue.current.state }, tallies: { projectors.tallies.current.state },
+            elo: { projectors.elo.current.state }, standings: { projectors.leaderboards.current }, readiness: readiness)
+        readModel.accounts = { projectors.accounts.current.state }
+        readModel.recentPairs = { projectors.recentPairs.current.state }
+        readModel.recommendations = { voter, count in projectors.recommender.recommendations(for: .voter(voter), count: count) }
+        return readModel
     }
 
     public func run() async throws {
         let address = "\(configuration.gateway.tls == nil ? "http" : "https")://\(configuration.gateway.host):\(configuration.gateway.port)"
-        logger.info("serving", metadata: ["role": "\(configuration.role)", "address": "\(address)", "log": "\(configuration.data)", "events": "\(log.endPosition)"])
+        var metadata: Logger.Metadata = ["role": "\(configuration.role)", "address": "\(address)"]
+        if let log { metadata["log"] = "\(configuration.data)"; metadata["events"] = "\(log.endPosition)" }
+        if let events = configuration.events { metadata["source"] = "\(events.redacted)" }
+        logger.info("serving", metadata: metadata)
         try await application.run()
         logger.info("stopped")
+    }
+
+    /// What a replica's `/metrics` adds: its source's end and polls, and how far behind each projection is.
+    static func samples(source: PostgresEventSource, projectors: Projectors) -> [GatewayMetrics.Sample] {
+        let status = source.status
+        return [
+            GatewayMetrics.Sample(name: "source_position", help: "Events the source (the standby's events table) holds", value: Double(status.end)),
+            GatewayMetrics.Sample(name: "source_up", help: "1 while the source answers", value: status.connected ? 1 : 0),
+            GatewayMetrics.Sample(name: "source_polls", help: "Checkpoint queries sent to the source since start", value: Double(status.polls)),
+        ] + lags(end: status.end, projectors: projectors)
+    }
+
+    /// Each projection's lag behind `end`.
+    private static func lags(end: UInt64, projectors: Projectors) -> [GatewayMetrics.Sample] {
+        projectors.positions.map {
+            GatewayMetrics.Sample(
+                name: "projector_lag_events", help: "Events a projection has not applied yet", labels: [("projector", $0.name)],
+                value: Double(end - min($0.position, end)))
+        }
     }
 
     /// What `/metrics` adds to the gateway's own series: the log's end and writer, and how far behind each
@@ -98,11 +149,7 @@ public struct Server: Service {
         samples.append(.init(
             name: "log_writer_failures", help: "Times the log writer went from taking appends to failing, since start",
             value: Double(log.writerFailures)))
-        samples += projectors.positions.map {
-            GatewayMetrics.Sample(
-                name: "projector_lag_events", help: "Events a projection has not applied yet", labels: [("projector", $0.name)],
-                value: Double(end - min($0.position, end)))
-        }
+        samples += lags(end: end, projectors: projectors)
         if let status = mirror?.status {
             samples.append(.init(name: "mirror_lag_events", help: "Events not yet in PostgreSQL", value: Double(status.lagEvents)))
             samples.append(.init(name: "mirror_lag_seconds", help: "Age of the oldest event not yet in PostgreSQL", value: status.lagSeconds))

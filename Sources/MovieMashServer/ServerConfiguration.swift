@@ -32,8 +32,10 @@ public struct ServerConfiguration: Sendable {
     /// Every setting a node reads.
     public static let settings: [Setting] = [
         Setting(key: "config", value: "FILE", help: "A JSON file of settings, keyed as below (flags and the environment override it)."),
-        Setting(key: "role", value: "ROLE", help: "primary: this node owns the log (the only role so far)."),
-        Setting(key: "data", value: "DIR", help: "The log directory (created if missing). Required."),
+        Setting(key: "role", value: "ROLE", help: "primary (default): this node owns the log; replica: it builds everything from --events and forwards writes to --writer."),
+        Setting(key: "data", value: "DIR", help: "The log directory (created if missing). Required for a primary."),
+        Setting(key: "events", value: "URL", help: "A replica's events: a PostgreSQL database (a hot standby of the writer's mirror) whose events table it tails.", isSecret: true),
+        Setting(key: "writer", value: "URL", help: "A replica's writer node (http://host:port), where it forwards registrations and votes unchanged."),
         Setting(key: "host", value: "ADDRESS", help: "Address to listen on (default 127.0.0.1)."),
         Setting(key: "port", value: "PORT", help: "Port to listen on, 0…65535 (default 8080; 0 picks a free one)."),
         Setting(key: "snapshotDir", value: "DIR", help: "Directory for projector snapshots (none when absent)."),
@@ -64,6 +66,7 @@ public struct ServerConfiguration: Sendable {
     }
 
     public var role: Role = .primary
+    /// The log directory; a replica has none.
     public var data: String
     public var log = EventLog.Configuration()
     public var gateway = GatewayApplication.Configuration()
@@ -71,6 +74,10 @@ public struct ServerConfiguration: Sendable {
     public var postgres: PostgresURL?
     /// How far behind a projection may be while `/ready` says ready.
     public var readiness = ReadinessBounds()
+    /// A replica's source of events.
+    public var events: PostgresURL?
+    /// Where a replica forwards writes.
+    public var writer: WriteForwarding?
     /// Nil: sign with a random key made at start.
     public var signingKeys: SigningKeys?
 
@@ -92,9 +99,28 @@ public struct ServerConfiguration: Sendable {
             }
             return parsed
         }
-        guard let data = text("data") else { throw ConfigurationError("give --data DIR (or MOVIEMASH_DATA)", setting: "data") }
-        self.init(data: data)
-        role = try parsed("role", Role.init(rawValue:)) ?? .primary
+        let role = try parsed("role", Role.init(rawValue:)) ?? .primary
+        switch (role, text("data")) {
+        case (.primary, nil): throw ConfigurationError("give --data DIR (or MOVIEMASH_DATA)", setting: "data")
+        case (.replica, let data?): throw ConfigurationError("a replica has no log of its own: drop --data \(data) or use --role primary", setting: "data")
+        case (_, let data): self.init(data: data ?? "")
+        }
+        self.role = role
+        if let url = text("events") {
+            do { events = try PostgresURL(url) } catch { throw ConfigurationError("\(error)", setting: "events") }
+        }
+        if let writer = text("writer") {
+            guard let url = URL(string: writer), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+                throw ConfigurationError("'\(writer)' is not an http(s)://host:port URL of the writer", setting: "writer")
+            }
+            self.writer = WriteForwarding(writer: writer)
+        }
+        if role == .replica {
+            guard events != nil else { throw ConfigurationError("a replica needs --events URL: the database whose events table it tails", setting: "events") }
+            guard writer != nil else { throw ConfigurationError("a replica needs --writer URL: where it forwards writes", setting: "writer") }
+        } else if events != nil || writer != nil {
+            throw ConfigurationError("--events and --writer are a replica's settings; add --role replica", setting: "role")
+        }
         gateway.host = text("host") ?? gateway.host
         gateway.port = try parsed("port") { Int($0).flatMap { (0...65_535).contains($0) ? $0 : nil } } ?? gateway.port
         log.fsync = try parsed("fsync", EventLog.FsyncPolicy.init) ?? log.fsync
@@ -162,4 +188,7 @@ public struct ServerConfiguration: Sendable {
 public enum Role: String, Sendable {
     /// The writer: it owns the local log, appends, mirrors into PostgreSQL and serves reads.
     case primary
+    /// A read node: no log; its projections and recommender come from a PostgreSQL `events` table (a hot
+    /// standby's), and it forwards writes to the writer.
+    case replica
 }

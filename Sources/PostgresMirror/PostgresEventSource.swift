@@ -211,12 +211,13 @@ public final class PostgresEventSource: EventSource, Service, Sendable {
     }
 }
 
-/// The source's one connection: opened when first needed, dropped after any failure and opened anew by
+/// The source's one connection: opened when first needed (callers that arrive meanwhile wait for the
+/// same attempt: the actor is reentrant across the connect), dropped after any failure and opened anew by
 /// the next query.
 private actor SourceConnection {
     private let url: PostgresURL
     private let logger: Logger
-    private var connection: PostgresConnection?
+    private var connecting: Task<PostgresConnection, any Error>?
     private var closed = false
 
     init(url: PostgresURL, logger: Logger) {
@@ -226,24 +227,35 @@ private actor SourceConnection {
 
     func close() async {
         closed = true
-        try? await connection?.close()
-        connection = nil
+        if let connection = try? await connecting?.value { try? await connection.close() }
+        connecting = nil
     }
 
     func values<Value: PostgresDecodable & Sendable>(_ query: PostgresQuery, as type: Value.Type) async throws -> [Value] {
         guard !closed else { throw CancellationError() }
-        let connection: PostgresConnection
-        if let open = self.connection {
-            connection = open
+        let attempt: Task<PostgresConnection, any Error>
+        if let connecting {
+            attempt = connecting
         } else {
-            connection = try await PostgresConnection.connect(configuration: url.configuration, id: 1, logger: logger)
-            self.connection = connection
+            let (url, logger) = (self.url, self.logger)
+            attempt = Task { try await PostgresConnection.connect(configuration: url.configuration, id: 1, logger: logger) }
+            connecting = attempt
+        }
+        let connection: PostgresConnection
+        do {
+            connection = try await attempt.value
+        } catch {
+            if connecting == attempt { connecting = nil }
+            throw error
         }
         do {
             return try await connection.values(query, as: type, logger: logger)
         } catch {
-            self.connection = nil
-            try? await connection.close()
+            // Only the caller that still finds this connection current closes it; others just fail.
+            if connecting == attempt {
+                connecting = nil
+                try? await connection.close()
+            }
             throw error
         }
     }

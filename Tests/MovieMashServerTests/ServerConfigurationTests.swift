@@ -23,6 +23,26 @@ import TestSupport
         #expect(configuration.role == .primary)
     }
 
+    @Test func aReplicaNeedsItsEventsAndWriterAndNoLog() async throws {
+        let replica = try await ServerConfiguration.load(
+            arguments: ["--role", "replica", "--events", "postgres://replica@standby:5432/moviemash", "--writer", "http://writer:8080/"],
+            environment: [:])
+        #expect(replica.role == .replica && replica.writer?.writer == "http://writer:8080" && replica.events?.redacted.contains("standby") == true)
+        let cases: [([String], String, String)] = [
+            (["--role", "replica", "--writer", "http://w:1"], "events", "needs --events"),
+            (["--role", "replica", "--events", "postgres://r@s/db"], "writer", "needs --writer"),
+            (["--role", "replica", "--events", "postgres://r@s/db", "--writer", "ftp://w"], "writer", "not an http(s)"),
+            (["--role", "replica", "--data", "/log", "--events", "postgres://r@s/db", "--writer", "http://w:1"], "data", "no log of its own"),
+            (["--data", "/log", "--writer", "http://w:1"], "role", "add --role replica"),
+        ]
+        for (arguments, setting, message) in cases {
+            let error = await #expect(throws: ConfigurationError.self) {
+                _ = try await ServerConfiguration.load(arguments: arguments, environment: [:])
+            }
+            #expect(error?.setting == setting && error?.message.contains(message) == true, "\(arguments): \(String(describing: error))")
+        }
+    }
+
     @Test func defaultsHoldWhenNothingIsSet() async throws {
         let configuration = try await ServerConfiguration.load(arguments: ["--data", "/log"], environment: [:])
         #expect(configuration.gateway.port == 8080 && configuration.gateway.host == "127.0.0.1")

@@ -68,7 +68,8 @@ import TestSupport
         #expect(try await eventually(timeout: .seconds(60)) { await Self.get(base + "/ready")?.status == 200 })
 
         // A burst far larger than the bound: the projections take a while to apply it.
-        let burst = Task { _ = try await server.log.append(contentsOf: events.dropFirst(1000).map(LogRecord.init)) }
+        let log = try #require(server.log)
+        let burst = Task { _ = try await log.append(contentsOf: events.dropFirst(1000).map(LogRecord.init)) }
         let behind = Mutex<String?>(nil)
         #expect(try await eventually(timeout: .seconds(60)) {
             guard let answer = await Self.get(base + "/ready"), answer.status == 503 else { return false }

@@ -37,18 +37,22 @@ struct VoteBody: Codable, Sendable, JSONBody {
 }
 
 /// `GET /api/comparisons/next` and `POST /api/votes`: a ticket for a pair, and a vote that redeems it.
+/// Any node with the signing keys issues tickets (a replica too, with a desk of its own for the pairs it
+/// showed); only a node with `writes` takes the votes.
 enum VotingRoutes {
-    static func collection(readModel: ReadModel, writes: WriteSide, configuration: GatewayApplication.Configuration) -> RouteCollection<GatewayContext> {
+    static func collection(
+        readModel: ReadModel, authentication: Authentication, writes: WriteSide?, configuration: GatewayApplication.Configuration
+    ) -> RouteCollection<GatewayContext> {
         let routes = RouteCollection(context: GatewayContext.self)
         let limit = configuration.maximumBodyBytes
         let perVoter = RateLimiter(configuration.perVoter)
         let selectors = SelectorCache()
-        let authentication = writes.authentication
+        let desk = writes?.desk ?? VotingDesk()
         routes.get("/comparisons/next") { request, _ -> ComparisonBody in
             let voter = try await authentication.user(request, limitedBy: perVoter)
             let catalogue = readModel.catalogue(), tallies = readModel.tallies(), elo = readModel.elo(), standings = readModel.standings()
             let selector = selectors.selector(readModel: readModel, catalogue: catalogue)
-            let excluded = readModel.recentPairs().pairs(of: voter.id) + writes.desk.shownPairs(to: voter.id)
+            let excluded = readModel.recentPairs().pairs(of: voter.id) + desk.shownPairs(to: voter.id)
             var random = SystemRandomNumberGenerator()
             guard let pair = selector.next(excluding: excluded, using: &random),
                   let a = catalogue.sets[pair.0], let b = catalogue.sets[pair.1] else {
@@ -56,12 +60,13 @@ enum VotingRoutes {
                               detail: "there are no two sets this voter has not just seen")
             }
             let (ticket, expires) = authentication.authority.ticket(id: UUID.random(), voter: voter.id, pair: (a.setID, b.setID))
-            writes.desk.noteShown(PairKey(a.setID, b.setID), to: voter.id)
+            desk.noteShown(PairKey(a.setID, b.setID), to: voter.id)
             return ComparisonBody(
                 ticket: ticket, expiresAt: Timestamp(expires).description,
                 setA: SetBody(a, catalogue: catalogue, tallies: tallies, elo: elo, standings: standings),
                 setB: SetBody(b, catalogue: catalogue, tallies: tallies, elo: elo, standings: standings))
         }
+        guard let writes else { return routes }
         routes.post("/votes") { request, _ -> Created<VoteBody> in
             let voter = try await authentication.user(request, limitedBy: perVoter)
             let given = request.headers.first { $0.name.canonicalName == "idempotency-key" }?.value

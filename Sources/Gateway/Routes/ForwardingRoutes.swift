@@ -1,0 +1,72 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOHTTP1
+
+/// Where a replica sends the writes it receives: the writer node's base URL. A replica has no log, so a
+/// client pointed at any node still works.
+public struct WriteForwarding: Sendable {
+    public var writer: String
+    public var timeout: Duration
+
+    public init(writer: String, timeout: Duration = .seconds(30)) {
+        self.writer = writer.hasSuffix("/") ? String(writer.dropLast()) : writer
+        self.timeout = timeout
+    }
+
+    /// One client for every forwarded request: connections to the writer are kept and reused.
+    static let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+}
+
+/// The write routes of a replica: each request goes to the writer unchanged (method, path, query, body and
+/// headers, `Authorization` and `Idempotency-Key` included, but no hop-by-hop headers), and the writer's
+/// answer comes back unchanged. A writer that cannot be reached is `503 writer-unreachable`, never a
+/// guess: the write may or may not have happened, and retrying with the same ticket or key is safe.
+enum ForwardingRoutes {
+    /// Headers that belong to one connection, not to the request (RFC 9110 §7.6.1).
+    private static let hopByHop: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length",
+    ]
+
+    static func collection(forwarding: WriteForwarding, configuration: GatewayApplication.Configuration) -> RouteCollection<GatewayContext> {
+        let routes = RouteCollection(context: GatewayContext.self)
+        for path in ["/api/auth/register", "/api/votes"] {
+            routes.post(RouterPath(path)) { request, context in
+                try await forward(request, context: context, to: forwarding, limit: configuration.maximumBodyBytes)
+            }
+        }
+        return routes
+    }
+
+    private static func forward(_ request: Request, context: GatewayContext, to forwarding: WriteForwarding, limit: Int) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: limit)
+        var outgoing = HTTPClientRequest(url: forwarding.writer + request.uri.description)
+        outgoing.method = .POST
+        for field in request.headers where !hopByHop.contains(field.name.canonicalName) {
+            outgoing.headers.add(name: field.name.rawName, value: field.value)
+        }
+        if let address = context.remoteAddress?.ipAddress {
+            outgoing.headers.add(name: "Forwarded", value: "for=\"\(address)\"")
+        }
+        outgoing.body = .bytes(body)
+        let answer: HTTPClientResponse
+        let bytes: ByteBuffer
+        do {
+            answer = try await WriteForwarding.client.execute(
+                outgoing, timeout: .milliseconds(Int64(forwarding.timeout / .milliseconds(1))), logger: context.logger)
+            bytes = try await answer.body.collect(upTo: 1 << 20)
+        } catch {
+            context.logger.warning("cannot forward a write to the writer", metadata: ["writer": "\(forwarding.writer)", "error": "\(error)"])
+            throw Problem(.serviceUnavailable, type: "writer-unreachable", title: "Writer unreachable",
+                          detail: "this replica could not reach the writer; the write may not have happened: retry in 2 s", retryAfter: 2)
+        }
+        var headers = HTTPFields()
+        for (name, value) in answer.headers where !hopByHop.contains(name.lowercased()) {
+            if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
+        }
+        return Response(status: HTTPResponse.Status(code: Int(answer.status.code)), headers: headers, body: .init(byteBuffer: bytes))
+    }
+}
