@@ -56,7 +56,7 @@ public struct Projectors: Sendable {
         for (name, position) in positions {
             var projection = NodeReadiness.Projection(name: name, position: position)
             if position < end {
-                if ages[position] == nil, let oldest = try? await source.events(from: position, limit: 1).first {
+                if ages[position] == nil, let oldest = await Self.event(at: position, in: source) {
                     ages[position] = Double(now.milliseconds - oldest.occurredAt.milliseconds) / 1000
                 }
                 projection.oldestUnappliedAge = ages[position]
@@ -69,5 +69,20 @@ public struct Projectors: Sendable {
             observed[index].pending = "its first model is still being trained"
         }
         return observed
+    }
+
+    /// The event at `position`, or nil unless `source` gives it within a quarter second: a probe of
+    /// `/ready` must answer even while a replica's database is away (its source retries until it is back).
+    private static func event(at position: UInt64, in source: any EventSource) async -> EventEnvelope? {
+        await withTaskGroup(of: EventEnvelope?.self) { group in
+            group.addTask { try? await source.events(from: position, limit: 1).first }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(250))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
     }
 }

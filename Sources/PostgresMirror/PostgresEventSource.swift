@@ -249,7 +249,10 @@ private actor SourceConnection {
             throw error
         }
         do {
-            return try await connection.values(query, as: type, logger: logger)
+            // Raced against the connection's close: PostgresNIO can lose a query's completion when the
+            // server dies under it, and the poller would wait for good.
+            let logger = self.logger
+            return try await connection.watched(target: url.redacted) { try await connection.values(query, as: type, logger: logger) }
         } catch {
             // Only the caller that still finds this connection current closes it; others just fail.
             if connecting == attempt {

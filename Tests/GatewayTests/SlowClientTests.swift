@@ -85,7 +85,7 @@ private enum RawSockets {
         var limits = ConnectionLimits()
         limits.requestHeadTimeout = .seconds(3)
         limits.maximumConnections = 10_000
-        let attackers = 3000
+        let attackers = 2000
         try await withGateway(limits) { port, metrics in
             let sockets = await RawSockets.onThread {
                 (0..<attackers).map { _ in RawSockets.connect(port: port, sending: "GET /health HTTP/1.1\r\nHost: moviemash\r\nX-Slow: ") }

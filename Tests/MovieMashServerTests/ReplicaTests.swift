@@ -79,7 +79,7 @@ import TestSupport
         let credentials = ["username": "grace", "password": "correct horse battery"]
         #expect(try await Self.send("POST", writer.base + "/api/auth/register", json: credentials).status == 201)
         let token = Mutex<String?>(nil)
-        #expect(try await eventually(timeout: .seconds(30)) {
+        #expect(try await eventually(timeout: .seconds(60)) {
             let login = try await Self.send("POST", replica.base + "/api/auth/login", json: credentials)
             token.withLock { $0 = login.body["token"] as? String }
             return login.status == 200

@@ -32,7 +32,7 @@ import TestSupport
         let server = try await Server(configuration: configuration, logger: Logger(label: "test")) { bound in port.withLock { $0 = bound } }
         let group = ServiceGroup(services: [server], logger: Logger(label: "test"))
         let running = Task { try await group.run() }
-        #expect(try await eventually(timeout: .seconds(30)) { port.withLock { $0 } != nil })
+        #expect(try await eventually(timeout: .seconds(60)) { port.withLock { $0 } != nil })
         let base = "http://127.0.0.1:\(port.withLock { $0 }!)"
         #expect(try await eventually(timeout: .seconds(60)) { await Self.get(base + "/ready")?.status == 200 })
         let leaderboard = await Self.get(base + "/api/leaderboard/sets?limit=5")
@@ -52,7 +52,7 @@ import TestSupport
     @Test func readyTurns503WhileAProjectionIsReallyBehindAndBackOnceCaughtUp() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let (events, _) = sampleLogEvents(seed: 5, films: 60, sets: 40, voters: 50, votes: 150_000)
+        let (events, _) = sampleLogEvents(seed: 5, films: 60, sets: 40, voters: 50, votes: 60_000)
         try await writeClosedLog(Array(events.prefix(1000)), to: directory.file("log"))
         var configuration = ServerConfiguration(data: directory.file("log"))
         configuration.gateway.port = 0
@@ -63,11 +63,11 @@ import TestSupport
         }
         let group = ServiceGroup(services: [server], logger: Logger(label: "test"))
         let running = Task { try await group.run() }
-        #expect(try await eventually(timeout: .seconds(30)) { port.withLock { $0 } != nil })
+        #expect(try await eventually(timeout: .seconds(60)) { port.withLock { $0 } != nil })
         let base = "http://127.0.0.1:\(port.withLock { $0 }!)"
         #expect(try await eventually(timeout: .seconds(60)) { await Self.get(base + "/ready")?.status == 200 })
 
-        // A burst far larger than the bound: the projections take a while to apply it.
+        // A burst thirty times the bound: the projections take a while to apply it.
         let log = try #require(server.log)
         let burst = Task { _ = try await log.append(contentsOf: events.dropFirst(1000).map(LogRecord.init)) }
         let behind = Mutex<String?>(nil)

@@ -24,7 +24,7 @@ public enum RecordBuilder {
 /// Polls `condition` every few milliseconds until it holds or `timeout` passes (a deadline, not a sleep
 /// standing in for a wait: it returns as soon as the condition holds).
 public func eventually(
-    timeout: Duration = .seconds(10), _ condition: @Sendable () async throws -> Bool
+    timeout: Duration = .seconds(60), _ condition: @Sendable () async throws -> Bool
 ) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {

@@ -23,9 +23,10 @@ import TestSupport
         return server
     }
 
-    /// Polls (with a deadline) until `server` has exited; whether it is gone.
+    /// Polls (with a deadline) until `server` has exited; whether it is gone. The deadline is generous: with
+    /// the whole suite running at once on two cores, a graceful shutdown that writes snapshots can take long.
     static func waitForExit(_ server: Process) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + .seconds(90)
         while server.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         return !server.isRunning
     }
@@ -57,7 +58,7 @@ import TestSupport
         let server = try Self.start(["serve", "--data", directory.file("log"), "--port", "\(port)", "--snapshot-dir", directory.file("snapshots")])
         defer { if server.isRunning { server.terminate() } }
         let base = "http://127.0.0.1:\(port)"
-        #expect(try await eventually(timeout: .seconds(30)) { await Self.get(base + "/ready")?.status == 200 })
+        #expect(try await eventually(timeout: .seconds(60)) { await Self.get(base + "/ready")?.status == 200 })
         let leaderboard = await Self.get(base + "/api/leaderboard/sets?limit=5")
         #expect(leaderboard?.status == 200 && leaderboard?.body.contains("\"total\":30") == true)
         #expect(await Self.get(base + "/api/sets/zz")?.status == 400)
@@ -110,7 +111,7 @@ import TestSupport
         ])
         defer { if server.isRunning { server.terminate() } }
         let https = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", directory.file("certificate.pem"), "https://127.0.0.1:\(port)/health"]
-        #expect(try await eventually(timeout: .seconds(30)) { (try? await run(curl, https))?.output == "200" })
+        #expect(try await eventually(timeout: .seconds(60)) { (try? await run(curl, https))?.output == "200" })
         let plain = try await run(curl, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", "http://127.0.0.1:\(port)/health"])
         #expect(plain.output != "200", "plain HTTP must not be served on the TLS port")
         server.terminate()
@@ -132,7 +133,7 @@ import TestSupport
         let server = try Self.start(["serve", "--data", directory.file("log"), "--port", "\(port)", "--fsync", "always"])
         defer { if server.isRunning { server.terminate() } }
         let base = "http://127.0.0.1:\(port)"
-        #expect(try await eventually(timeout: .seconds(30)) { await Self.get(base + "/ready")?.status == 200 })
+        #expect(try await eventually(timeout: .seconds(60)) { await Self.get(base + "/ready")?.status == 200 })
 
         // Four voters take fifteen tickets each, then vote all at once; SIGTERM lands after the fifth answer.
         var ballots: [(token: String, ticket: String)] = []

@@ -94,7 +94,9 @@ final class VoterCrowd: Sendable {
     }
 }
 
-@Suite struct WritePathFaultTests {
+/// Serialized: each test runs a real server under a crowd of voters, and two at once on two cores would
+/// starve the rest of the suite.
+@Suite(.serialized) struct WritePathFaultTests {
     static var binary: String { ServeCommandTests.binary }
 
     /// A log holding the sample catalogue: sets to compare, no votes yet.
@@ -144,14 +146,14 @@ final class VoterCrowd: Sendable {
             let base = "http://127.0.0.1:\(port)"
             #expect(try await eventually(timeout: .seconds(60)) { await ServeCommandTests.get(base + "/ready")?.status == 200 })
             let crowd = VoterCrowd()
-            let voting = Task { await crowd.run(base: base, voters: 12, prefix: "round\(round)") }
-            let killAfter = Int.random(in: 150...400, using: &random)
+            let voting = Task { await crowd.run(base: base, voters: 8, prefix: "round\(round)") }
+            let killAfter = Int.random(in: 100...250, using: &random)
             if round == 0 {
                 // Ready holds under a steady stream of votes: ready means within a bound, not at the last event.
                 #expect(try await eventually(timeout: .seconds(60)) { crowd.ackCount >= 50 })
                 var statuses: [Int: Int] = [:]
                 for _ in 0..<100 { statuses[await ServeCommandTests.get(base + "/ready")?.status ?? 0, default: 0] += 1 }
-                #expect(statuses == [200: 100], "probes of /ready while 12 voters vote: \(statuses)")
+                #expect(statuses == [200: 100], "probes of /ready while 8 voters vote: \(statuses)")
             }
             #expect(try await eventually(timeout: .seconds(120)) { crowd.ackCount >= killAfter })
             kill(server.processIdentifier, SIGKILL)
