@@ -51,6 +51,8 @@ struct BatchHeader: Equatable, Sendable {
         case unknownCodec(UInt8)
         case badFlags
         case implausibleLengths
+        /// The batch's positions would pass 2⁶³ − 1 (the largest a PostgreSQL `bigint` holds).
+        case positionsOutOfRange
     }
 
     /// Parses a header; checks structure only (the CRC needs the body).
@@ -72,6 +74,7 @@ struct BatchHeader: Equatable, Sendable {
         guard count > 0, minTimestamp <= maxTimestamp, UInt64(uncompressed) >= UInt64(count) * 18,
               codec != .none || stored == uncompressed
         else { return .failure(.implausibleLengths) }
+        guard firstPosition <= UInt64(Int64.max) - UInt64(count) else { return .failure(.positionsOutOfRange) }
         return .success(BatchHeader(
             codec: codec, firstPosition: firstPosition, recordCount: count, minTimestamp: minTimestamp,
             maxTimestamp: maxTimestamp, uncompressedLength: uncompressed, storedLength: stored, crc: crc))
