@@ -19,15 +19,12 @@ public struct Authentication: Sendable {
         unknownUserHash = Bcrypt.hash(UUID.random().uuidString, cost: self.bcryptCost)
     }
 
-    /// The user a bearer token names.
-    func user(_ request: Request) async throws -> (id: UserID, name: String) {
-        try await authority.user(fromBearer: request.headers[.authorization])
-    }
-
-    /// The user a bearer token names, within `limiter`'s rate for them.
-    func user(_ request: Request, limitedBy limiter: RateLimiter) async throws -> (id: UserID, name: String) {
-        let voter = try await user(request)
-        if let wait = limiter.take(voter.id.rateLimitKey) { throw Problem.tooManyRequests(wait, who: "this voter") }
+    /// The user a bearer token names (within `limiter`'s rate for them), once this node reflects the
+    /// position the token carries: the node that signed them in knew them, so must this one.
+    func user(_ request: Request, consistency: Consistency, limitedBy limiter: RateLimiter? = nil) async throws -> SignedInUser {
+        let voter = try await authority.user(fromBearer: request.headers[.authorization])
+        if let limiter, let wait = limiter.take(voter.id.rateLimitKey) { throw Problem.tooManyRequests(wait, who: "this voter") }
+        try await consistency.require(voter.position)
         return voter
     }
 

@@ -1,5 +1,7 @@
+import HTTPTypes
 import Hummingbird
 import Logging
+import Foundation
 import NIOCore
 
 /// Everything the gateway does around its routes, in one middleware: request metrics, CORS for an
@@ -15,6 +17,9 @@ struct EdgeMiddleware: RouterMiddleware {
     /// pages out. (Hummingbird's `CORSMiddleware` allows one origin or all.)
     let origins: Set<String>
     let limiter: RateLimiter
+    /// Addresses of proxies (HAProxy, replicas forwarding writes) whose `X-Forwarded-For` names the client.
+    let trustedProxies: Set<String>
+    let consistency: Consistency
     let files: FileMiddleware<GatewayContext, LocalFileSystem>
 
     private static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -39,12 +44,18 @@ struct EdgeMiddleware: RouterMiddleware {
             response.headers[.accessControlAllowHeaders] = "Authorization, Content-Type, Idempotency-Key"
             response.headers[.accessControlMaxAge] = "600"
         } else {
+            var reflected = consistency.position()
             do {
-                if let wait = limiter.take(context.remoteAddress?.rateLimitKey ?? 0) { throw Problem.tooManyRequests(wait, who: "this address") }
+                if let wait = limiter.take(clientKey(request, context: context)) { throw Problem.tooManyRequests(wait, who: "this address") }
+                if let target = try Consistency.minimum(of: request), target > reflected {
+                    try await consistency.require(target)
+                    reflected = consistency.position()
+                }
                 response = try await routeOrFile(request, context: context, next: next)
             } catch {
                 response = try Self.problem(for: error, request: request, context: context).response(from: request, context: context)
             }
+            if response.headers[Consistency.positionHeader] == nil { response.headers[Consistency.positionHeader] = String(reflected) }
             response.headers.append(contentsOf: Self.always)
             if response.headers[.contentType]?.hasPrefix("text/html") == true { response.headers.append(Self.page) }
         }
@@ -57,6 +68,19 @@ struct EdgeMiddleware: RouterMiddleware {
         metrics.record(route: context.endpointPath ?? "unmatched", method: method, status: response.status.code, duration: .now - start)
         return response
     }
+
+    /// The rate limiter's key of the client: the connection's address, or behind trusted proxies the
+    /// right-most address of `X-Forwarded-For` that is not one of them (each proxy appends its peer).
+    private func clientKey(_ request: Request, context: GatewayContext) -> UInt128 {
+        guard let peer = context.remoteAddress else { return 0 }
+        guard !trustedProxies.isEmpty, let ip = peer.ipAddress, trustedProxies.contains(ip),
+              let chain = request.headers[Self.forwardedFor] else { return peer.rateLimitKey }
+        let hops = chain.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let client = hops.last { !trustedProxies.contains($0) } ?? hops.first
+        return client.flatMap { try? SocketAddress(ipAddress: $0, port: 0) }?.rateLimitKey ?? peer.rateLimitKey
+    }
+
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
 
     /// The route's response, or for a path no route takes, the web folder's file.
     private func routeOrFile(
@@ -79,6 +103,8 @@ struct EdgeMiddleware: RouterMiddleware {
             // The node logs the writer's failure once per change of state; a line per refused request would
             // flood the log exactly when it matters.
             return Problem.storageUnavailable(unavailable)
+        case let pending as ReplicationPending:
+            return Problem.replicationPending(pending)
         case is NIOTooManyBytesError:
             return Problem(.contentTooLarge, type: "body-too-large", title: "Body too large", detail: "the request body is larger than this route accepts")
         case let error as HTTPError:

@@ -26,3 +26,19 @@ public struct StorageUnavailable: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "storage unavailable: \(reason)" }
 }
+
+/// The write is in the log but not yet confirmed where the configured durability asks (PostgreSQL and its
+/// synchronous standby with `replicated`), so it is not acknowledged: the gateway answers `503
+/// replication-pending`, and a retry with the same `Idempotency-Key` gets the answer once it is confirmed.
+public struct ReplicationPending: Error, Sendable, CustomStringConvertible {
+    /// The write's log position.
+    public var position: UInt64
+    public var retryAfter: Int
+
+    public init(position: UInt64, retryAfter: Int = 2) {
+        self.position = position
+        self.retryAfter = retryAfter
+    }
+
+    public var description: String { "the event at \(position) is not yet confirmed replicated" }
+}

@@ -24,6 +24,8 @@ public enum GatewayApplication {
         public var allowedOrigins: Set<String> = []
         /// Where request metrics go and `/metrics` reads from.
         public var metrics = GatewayMetrics()
+        /// Proxies whose `X-Forwarded-For` names the client for the per-address limit (HAProxy, replicas).
+        public var trustedProxies: Set<String> = []
         /// Timeouts and the connection limit that keep slow clients from holding connections.
         public var connections = ConnectionLimits()
         /// PEM files of the certificate chain and private key: serve HTTPS instead of HTTP.
@@ -58,6 +60,7 @@ public enum GatewayApplication {
         let router = Router(context: GatewayContext.self)
         router.middlewares.add(EdgeMiddleware(
             metrics: configuration.metrics, origins: configuration.allowedOrigins, limiter: RateLimiter(configuration.perAddress),
+            trustedProxies: configuration.trustedProxies, consistency: readModel.consistency,
             // The web page: files of the module's `Web` folder for paths no route takes (`/` is index.html).
             files: FileMiddleware(
                 webFolder, cacheControl: .init([(MediaType(type: .any), [.noCache])]), searchForIndexHtml: true,

@@ -34,6 +34,12 @@ public struct Problem: Error, Codable, Sendable, Equatable {
                 retryAfter: error.retryAfter)
     }
 
+    static func replicationPending(_ pending: ReplicationPending) -> Problem {
+        Problem(.serviceUnavailable, type: "replication-pending", title: "Replication pending",
+                detail: "the write is in the writer's log but not yet confirmed in PostgreSQL and its standby, so it is not acknowledged; retry in \(pending.retryAfter) s with the same Idempotency-Key for its answer",
+                retryAfter: pending.retryAfter)
+    }
+
     static func tooManyRequests(_ wait: Duration, who: String) -> Problem {
         let seconds = max(1, Int((wait / .seconds(1)).rounded(.up)))
         return Problem(.tooManyRequests, type: "rate-limited", title: "Too many requests",

@@ -9,7 +9,10 @@ public struct ReadModel: Sendable {
     public var standings: @Sendable () -> LeaderboardService.Standings
     /// Each component and its lag, for `/ready`.
     public var readiness: @Sendable () async -> Readiness
-    public var accounts: @Sendable () -> Accounts = { Accounts() }
+    /// The accounts and the position they cover.
+    public var accounts: @Sendable () -> (state: Accounts, position: UInt64) = { (Accounts(), 0) }
+    /// The position reads reflect, and waiting for one.
+    public var consistency = Consistency.none
     public var recentPairs: @Sendable () -> RecentPairs = { RecentPairs() }
     /// Recommendations for a voter (the recommender service's), best first.
     public var recommendations: @Sendable (UserID, Int) -> [Recommendation] = { _, _ in [] }

@@ -30,10 +30,17 @@ extension JSONWriter {
 }
 
 /// `body` with another status than 200.
+/// A 201 whose `MovieMash-Position` is what a node must reach to reflect the write (its event's position
+/// plus one).
 struct Created<Body: JSONBody>: ResponseGenerator {
     var body: Body
+    var position: UInt64
 
-    func response(from request: Request, context: some RequestContext) -> Response { body.response(status: .created) }
+    func response(from request: Request, context: some RequestContext) -> Response {
+        var response = body.response(status: .created)
+        response.headers[Consistency.positionHeader] = String(position + 1)
+        return response
+    }
 }
 
 /// A Bradley–Terry estimate as the API shows it.

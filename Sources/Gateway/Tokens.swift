@@ -53,6 +53,9 @@ struct AccessClaims: JWTPayload {
     var typ: String
     var exp: ExpirationClaim
     var iat: IssuedAtClaim
+    /// The log position the signing-in node reflected (it held the account): any node serving the token
+    /// waits to reflect it too. Absent in tokens signed before positions were carried.
+    var pos: UInt64?
 
     func verify(using algorithm: some JWTAlgorithm) throws {
         try exp.verifyNotExpired()
@@ -140,6 +143,13 @@ struct TicketSigner: Sendable {
     private static let decoding: Base64.DecodingOptions = [.base64UrlAlphabet, .omitPaddingCharacter]
 }
 
+/// Who an access token names, and the log position it carries.
+struct SignedInUser: Sendable {
+    var id: UserID
+    var name: String
+    var position: UInt64
+}
+
 /// Issues and checks access tokens and tickets.
 public final class TokenAuthority: Sendable {
     private let access: JWTKeyCollection
@@ -149,7 +159,7 @@ public final class TokenAuthority: Sendable {
     public let ticketLifetime: Duration
     /// Access tokens already verified, with what they say: a client sends the same token with every
     /// request, and checking it once is enough until it expires.
-    private let verified = Mutex<[String: (id: UserID, name: String, expires: Date)]>([:])
+    private let verified = Mutex<[String: (user: SignedInUser, expires: Date)]>([:])
 
     public init(keys: SigningKeys, accessLifetime: Duration = .seconds(3600), ticketLifetime: Duration = .seconds(600)) async {
         access = await keys.collection(purpose: "access")
@@ -159,28 +169,30 @@ public final class TokenAuthority: Sendable {
         self.ticketLifetime = ticketLifetime
     }
 
-    func accessToken(for user: UserID, name: String) async throws -> (token: String, expires: Date) {
+    func accessToken(for user: UserID, name: String, position: UInt64 = 0) async throws -> (token: String, expires: Date) {
         let expires = Date().addingTimeInterval(accessLifetime / .seconds(1))
-        let claims = AccessClaims(sub: .init(value: user.uuidString), name: name, typ: "access", exp: .init(value: expires), iat: .init(value: Date()))
+        let claims = AccessClaims(
+            sub: .init(value: user.uuidString), name: name, typ: "access", exp: .init(value: expires), iat: .init(value: Date()), pos: position)
         return (try await access.sign(claims, kid: JWKIdentifier(string: signingKey)), expires)
     }
 
     /// The user an `Authorization: Bearer` token names, or a 401 problem.
-    func user(fromBearer header: String?) async throws(Problem) -> (id: UserID, name: String) {
+    func user(fromBearer header: String?) async throws(Problem) -> SignedInUser {
         guard let header, header.utf8.count > 7, header.utf8.prefix(7).map({ $0 | 0x20 }).elementsEqual("bearer ".utf8) else {
             throw Problem(.unauthorized, type: "unauthenticated", title: "Not logged in", detail: "send Authorization: Bearer <token> from POST /api/auth/login")
         }
         let token = String(Substring(header.utf8.dropFirst(7).drop { $0 == 0x20 || $0 == 0x09 }))
         let now = Date()
-        if let known = verified.withLock({ $0[token] }), known.expires > now { return (known.id, known.name) }
+        if let known = verified.withLock({ $0[token] }), known.expires > now { return known.user }
         do {
             let claims = try await access.verify(token, as: AccessClaims.self)
             guard let id = UUID(uuidString: claims.sub.value) else { throw JWTError.malformedToken(reason: "subject") }
+            let user = SignedInUser(id: id, name: claims.name, position: claims.pos ?? 0)
             verified.withLock { verified in
                 if verified.count >= 50_000 { verified = verified.filter { $0.value.expires > now } }
-                if verified.count < 50_000 { verified[token] = (id, claims.name, claims.exp.value) }
+                if verified.count < 50_000 { verified[token] = (user, claims.exp.value) }
             }
-            return (id, claims.name)
+            return user
         } catch {
             throw Problem(.unauthorized, type: "invalid-token", title: "Invalid token", detail: "the access token is invalid or expired; log in again")
         }

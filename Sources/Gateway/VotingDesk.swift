@@ -9,7 +9,7 @@ import Synchronization
 /// an actor: every operation is a few dictionary steps, cheaper than a hop to another executor.
 final class VotingDesk: Sendable {
     private struct State {
-        var registrations: [String: Accounts.Account] = [:]
+        var registrations: [String: (account: Accounts.Account, end: UInt64)] = [:]
         var reserved = Set<String>()
         var answers: [String: VoteBody] = [:]
         var answerOrder = Deque<String>()
@@ -33,7 +33,7 @@ final class VotingDesk: Sendable {
         }
     }
 
-    func finishRegistration(_ username: String, account: Accounts.Account?) {
+    func finishRegistration(_ username: String, account: (account: Accounts.Account, end: UInt64)?) {
         let key = username.lowercased()
         state.withLock { state in
             state.reserved.remove(key)
@@ -41,7 +41,7 @@ final class VotingDesk: Sendable {
         }
     }
 
-    func recentlyRegistered(_ username: String) -> Accounts.Account? { state.withLock { $0.registrations[username.lowercased()] } }
+    func recentlyRegistered(_ username: String) -> (account: Accounts.Account, end: UInt64)? { state.withLock { $0.registrations[username.lowercased()] } }
 
     /// The first answer to a vote sent with this `Idempotency-Key`.
     func answer(for key: String) -> VoteBody? { state.withLock { $0.answers[key] } }

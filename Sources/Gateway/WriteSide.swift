@@ -5,6 +5,10 @@ import MovieMashCore
 public struct WriteSide: Sendable {
     public var appender: any EventAppender
     public var authentication: Authentication
+    /// Called with a write's position once the appender made it durable; the write is acknowledged only
+    /// when this returns (`--durability replicated` waits for PostgreSQL here and throws
+    /// `ReplicationPending` when it takes too long).
+    public var confirm: @Sendable (UInt64) async throws -> Void = { _ in }
     let desk = VotingDesk()
 
     public init(appender: any EventAppender, authentication: Authentication) {

@@ -48,6 +48,16 @@ public struct Projectors: Sendable {
         ]
     }
 
+    /// The position every read reflects: the least any projection (and the recommender's interactions) has
+    /// applied. The leaderboard fit is not among them: it refits in the background and says what it covers.
+    public var position: UInt64 { positions.map(\.position).min() ?? 0 }
+
+    /// Whether every projection reaches `target` within `bound` (a request that must see a write waits so).
+    public func reach(_ target: UInt64, within bound: Duration) async -> Bool {
+        let signals = [catalogue.reached, tallies.reached, elo.reached, counts.reached, recentPairs.reached, accounts.reached, recommender.reached]
+        return await PositionSignal.wait(for: signals, until: target, within: bound)
+    }
+
     /// Each projection as `/ready` judges it against `end`: its position, the age of its oldest
     /// unapplied event in `source`, and for the recommender whether its first model is still to come.
     func observed(end: UInt64, source: any EventSource, now: Timestamp = .now) async -> [NodeReadiness.Projection] {

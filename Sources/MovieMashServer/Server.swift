@@ -53,13 +53,20 @@ public struct Server: Service {
             self.mirror = mirror
             var gateway = configuration.gateway
             gateway.metrics = GatewayMetrics { Self.samples(log: log, projectors: projectors, mirror: mirror) }
-            let readModel = Self.readModel(projectors) { [bounds = configuration.readiness] in
+            let readModel = Self.readModel(projectors, wait: configuration.positionWait) { [bounds = configuration.readiness] in
                 let end = log.endPosition
                 return NodeReadiness.evaluate(
                     end: end, projections: await projectors.observed(end: end, source: source), writer: log.writerStatus,
                     mirror: mirror?.status, bounds: bounds)
             }
-            let writes = WriteSide(appender: LogAppender(log: log), authority: await TokenAuthority(keys: keys))
+            var writes = WriteSide(appender: LogAppender(log: log), authority: await TokenAuthority(keys: keys))
+            if configuration.durability == .replicated, let mirror {
+                writes.confirm = { [timeout = configuration.replicationTimeout] position in
+                    guard await PositionSignal.wait(for: [mirror.mirrored], until: position + 1, within: timeout) else {
+                        throw ReplicationPending(position: position)
+                    }
+                }
+            }
             var services: [any Service] = [LogService(log: log, logger: logger)] + projectors.services
             if let mirror { services.append(mirror) }
             do {
@@ -81,7 +88,7 @@ public struct Server: Service {
             self.projectors = projectors
             var gateway = configuration.gateway
             gateway.metrics = GatewayMetrics { Self.samples(source: source, projectors: projectors) }
-            let readModel = Self.readModel(projectors) { [bounds = configuration.readiness] in
+            let readModel = Self.readModel(projectors, wait: configuration.positionWait) { [bounds = configuration.readiness] in
                 let status = source.status
                 return NodeReadiness.evaluate(
                     end: status.end, projections: await projectors.observed(end: status.end, source: source), writer: nil,
@@ -96,11 +103,12 @@ public struct Server: Service {
     }
 
     /// The gateway's view of `projectors`, with `readiness` for `/ready`.
-    private static func readModel(_ projectors: Projectors, readiness: @escaping @Sendable () async -> Readiness) -> ReadModel {
+    private static func readModel(_ projectors: Projectors, wait: Duration, readiness: @escaping @Sendable () async -> Readiness) -> ReadModel {
         var readModel = ReadModel(
             catalogue: { projectors.catalogue.current.state }, tallies: { projectors.tallies.current.state },
             elo: { projectors.elo.current.state }, standings: { projectors.leaderboards.current }, readiness: readiness)
-        readModel.accounts = { projectors.accounts.current.state }
+        readModel.accounts = { projectors.accounts.current }
+        readModel.consistency = Consistency(position: { projectors.position }, reach: { await projectors.reach($0, within: $1) }, bound: wait)
         readModel.recentPairs = { projectors.recentPairs.current.state }
         readModel.recommendations = { voter, count in projectors.recommender.recommendations(for: .voter(voter), count: count) }
         return readModel

@@ -41,6 +41,12 @@ public struct ServerConfiguration: Sendable {
         Setting(key: "snapshotDir", value: "DIR", help: "Directory for projector snapshots (none when absent)."),
         Setting(key: "postgres", value: "URL", help: "Mirror the log into this PostgreSQL database (none when absent).", isSecret: true),
         Setting(key: "fsync", value: "POLICY", help: "always (default), never or interval:MS: when appends are synced before they are acknowledged."),
+        Setting(
+            key: "durability", value: "MODE",
+            help: "local (default): a write is acknowledged once durable in the log (per --fsync); replicated: also once committed in --postgres (and, with synchronous_standby_names there, on a standby)."),
+        Setting(key: "replicationTimeout", value: "SECONDS", help: "With replicated durability, how long a write waits for PostgreSQL before it is answered 503 replication-pending (default 5)."),
+        Setting(key: "positionWait", value: "SECONDS", help: "How long a request asking for MovieMash-Min-Position waits for this node to reach it before 503 stale-replica (default 2)."),
+        Setting(key: "trustedProxies", value: "LIST", help: "Addresses of proxies (HAProxy, replicas) whose X-Forwarded-For names the client for the per-address limit, comma-separated."),
         Setting(key: "tlsCertificate", value: "FILE", help: "PEM certificate chain: serve HTTPS (with --tls-key)."),
         Setting(key: "tlsKey", value: "FILE", help: "PEM private key of --tls-certificate."),
         Setting(key: "corsOrigins", value: "LIST", help: "Web origins allowed to call the API (CORS), comma-separated."),
@@ -78,6 +84,12 @@ public struct ServerConfiguration: Sendable {
     public var events: PostgresURL?
     /// Where a replica forwards writes.
     public var writer: WriteForwarding?
+    /// When a write is acknowledged.
+    public var durability: Durability = .local
+    /// How long a replicated write waits for PostgreSQL.
+    public var replicationTimeout: Duration = .seconds(5)
+    /// How long a request waits to reach the position it asks for.
+    public var positionWait: Duration = .seconds(2)
     /// Nil: sign with a random key made at start.
     public var signingKeys: SigningKeys?
 
@@ -146,6 +158,15 @@ public struct ServerConfiguration: Sendable {
         gateway.connections.requestHeadTimeout = try seconds("requestHeadTimeout") ?? gateway.connections.requestHeadTimeout
         gateway.connections.idleTimeout = try seconds("idleTimeout") ?? gateway.connections.idleTimeout
         gateway.connections.maximumConnections = try parsed("maxConnections") { Int($0).flatMap { $0 > 0 ? $0 : nil } } ?? gateway.connections.maximumConnections
+        durability = try parsed("durability", Durability.init(rawValue:)) ?? durability
+        if durability == .replicated, role == .primary, postgres == nil {
+            throw ConfigurationError("replicated durability waits for PostgreSQL: give --postgres URL", setting: "durability")
+        }
+        replicationTimeout = try seconds("replicationTimeout") ?? replicationTimeout
+        positionWait = try seconds("positionWait") ?? positionWait
+        if let proxies = text("trustedProxies") {
+            gateway.trustedProxies = Set(proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        }
         gateway.perAddress = try parsed("addressLimit", RateLimiter.Limit.init) ?? gateway.perAddress
         gateway.perVoter = try parsed("voterLimit", RateLimiter.Limit.init) ?? gateway.perVoter
     }
@@ -191,4 +212,12 @@ public enum Role: String, Sendable {
     /// A read node: no log; its projections and recommender come from a PostgreSQL `events` table (a hot
     /// standby's), and it forwards writes to the writer.
     case replica
+}
+
+/// When a write is acknowledged.
+public enum Durability: String, Sendable {
+    /// Once durable in the writer's log (under its fsync policy).
+    case local
+    /// Once also committed in PostgreSQL, and so on a synchronous standby when the primary has one.
+    case replicated
 }

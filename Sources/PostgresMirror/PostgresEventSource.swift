@@ -37,15 +37,14 @@ public final class PostgresEventSource: EventSource, Service, Sendable {
 
     private struct State {
         var status = Status()
-        var waiters: [Int: (position: UInt64, continuation: CheckedContinuation<Bool, Never>)] = [:]
-        var nextWaiter = 0
-        var finished = false
     }
 
     private let url: PostgresURL
     private let configuration: Configuration
     private let logger: Logger
     private let state = Mutex(State())
+    /// The checkpoint followers wait on.
+    private let end = PositionSignal()
     private let connection: SourceConnection
 
     public init(url: PostgresURL, configuration: Configuration = Configuration(), logger: Logger) {
@@ -61,7 +60,7 @@ public final class PostgresEventSource: EventSource, Service, Sendable {
     /// connection. A source must run: its connection is closed only here.
     public func run() async throws {
         await poll()
-        finish()
+        end.finish()
         await connection.close()
     }
 
@@ -132,23 +131,7 @@ public final class PostgresEventSource: EventSource, Service, Sendable {
     }
 
     public func waitForEvent(at position: UInt64) async throws -> Bool {
-        let id = state.withLock { state in
-            defer { state.nextWaiter += 1 }
-            return state.nextWaiter
-        }
-        let found = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-                let ready: Bool? = state.withLock { state in
-                    if state.status.known, state.status.end > position { return true }
-                    if state.finished || Task.isCancelled { return false }
-                    state.waiters[id] = (position, continuation)
-                    return nil
-                }
-                if let ready { continuation.resume(returning: ready) }
-            }
-        } onCancel: {
-            state.withLock { $0.waiters.removeValue(forKey: id) }?.continuation.resume(returning: false)
-        }
+        let found = await end.wait(until: position + 1)
         try Task.checkCancellation()
         return found
     }
@@ -172,25 +155,14 @@ public final class PostgresEventSource: EventSource, Service, Sendable {
 
     /// Records the checkpoint `end` and wakes the followers waiting below it; whether it grew.
     private func advance(to end: UInt64) -> Bool {
-        let (grew, woken) = state.withLock { state -> (Bool, [CheckedContinuation<Bool, Never>]) in
+        let grew = state.withLock { state in
             let grew = !state.status.known || end > state.status.end
             state.status.known = true
             state.status.end = max(state.status.end, end)
-            let ready = state.waiters.filter { $0.value.position < state.status.end }
-            for id in ready.keys { state.waiters[id] = nil }
-            return (grew, ready.values.map(\.continuation))
+            return grew
         }
-        for continuation in woken { continuation.resume(returning: true) }
+        self.end.advance(to: end)
         return grew
-    }
-
-    private func finish() {
-        let waiting = state.withLock { state in
-            state.finished = true
-            defer { state.waiters.removeAll() }
-            return state.waiters.values.map(\.continuation)
-        }
-        for continuation in waiting { continuation.resume(returning: false) }
     }
 
     /// `query` until it succeeds, with backoff while the database is away; a cancelled task stops waiting.

@@ -76,6 +76,8 @@ public final class PostgresMirror: Service, Sendable {
     private let url: PostgresURL
     private let configuration: Configuration
     private let logger: Logger
+    /// Every position below this one is committed in PostgreSQL (for writes that wait for it).
+    public let mirrored = PositionSignal()
     /// The status and the cycle that decides the mirror's next step.
     private let progress: Mutex<(status: Status, cycle: MirrorCycle)>
 
@@ -323,5 +325,6 @@ public final class PostgresMirror: Service, Sendable {
 
     private func setNext(_ next: UInt64) {
         progress.withLock { $0.status.nextPosition = next }
+        mirrored.advance(to: next)
     }
 }

@@ -25,6 +25,8 @@ public final class ProjectorService<P: Projector>: Service, Sendable {
     private let logger: Logger
     private let initial: P
     @usableFromInline let published: Mutex<(state: P, position: UInt64)>
+    /// The published position, for those who wait for it (a request that must see a write).
+    public let reached = PositionSignal()
 
     public init(
         _ projector: P, source: any EventSource, snapshots: SnapshotStore?, configuration: Configuration = Configuration(),
@@ -54,6 +56,7 @@ public final class ProjectorService<P: Projector>: Service, Sendable {
             }
         }
         published.withLock { $0 = (state, position) }
+        reached.advance(to: position)
         var lastSnapshot = position
         var lastEventID: UUID?
         // A snapshot only saves replay time, so failing to write one (a full disk) must not stop the
@@ -81,6 +84,7 @@ public final class ProjectorService<P: Projector>: Service, Sendable {
             publish: { covered in
                 let snapshot = (state, covered)
                 published.withLock { $0 = snapshot }
+                reached.advance(to: covered)
                 if let id = lastEventID, covered - lastSnapshot >= configuration.snapshotEvery {
                     writeSnapshot(at: covered, lastEventID: id)
                     lastSnapshot = covered
@@ -88,6 +92,8 @@ public final class ProjectorService<P: Projector>: Service, Sendable {
             })
         let final = (state, position)
         published.withLock { $0 = final }
+        reached.advance(to: position)
+        reached.finish()
         if let id = lastEventID, position > lastSnapshot { writeSnapshot(at: position, lastEventID: id) }
     }
 }

@@ -70,6 +70,8 @@ public final class RecommenderService: Service, Sendable {
 
     /// The log position the recommendations reflect, and the position of the last full training.
     public var positions: (events: UInt64, model: UInt64) { published.withLock { ($0.position, $0.modelPosition) } }
+    /// `positions.events`, for those who wait for it.
+    public let reached = PositionSignal()
 
     /// The latest fully trained model (nil before the first training) and the interactions as of now.
     public var current: (model: FactorModel?, interactions: RecommenderInteractions) {
@@ -87,6 +89,7 @@ public final class RecommenderService: Service, Sendable {
         var newFilms: [Int: Int] = [:]
         var modelFilms = published.withLock { $0.model?.items.rows }
         let follower = EventFollower(source: source, configuration: configuration.following)
+        defer { reached.finish() }
         _ = try await follower.follow(
             from: 0,
             apply: { event, position in
@@ -105,6 +108,7 @@ public final class RecommenderService: Service, Sendable {
                     state.stale.merge(changed) { max($0, $1) }
                     for (film, factors) in filmFactors { state.films[film] = (factors, position) }
                 }
+                reached.advance(to: position)
                 touched.removeAll(keepingCapacity: true)
                 newFilms.removeAll(keepingCapacity: true)
             },

@@ -2,6 +2,8 @@ import ArgumentParser
 import EventLog
 import EventStore
 import Foundation
+import Logging
+import PostgresMirror
 import MovieMashCore
 import Projections
 import Synchronization
@@ -10,7 +12,7 @@ import Synchronization
 struct LogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log", abstract: "Inspect, verify and dump an event log.",
-        subcommands: [Stats.self, Verify.self, Dump.self, AppendSample.self])
+        subcommands: [Stats.self, Verify.self, Dump.self, AppendSample.self, Restore.self])
 
     struct Stats: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Segments, records, bytes and event types of a log.")
@@ -72,6 +74,35 @@ struct LogCommand: AsyncParsableCommand {
                 ? "healthy: \(report.recordCount) records, every CRC verified"
                 : "DAMAGED: records after the first damage are not readable; see above")
             if !report.isHealthy { throw ExitCode(1) }
+        }
+    }
+
+    struct Restore: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rebuild a log from a PostgreSQL events table (disaster recovery): same positions, ids and events.",
+            discussion: "Copies every event below the table's mirror checkpoint into the log directory (created if missing). An interrupted restore resumes when run again; a directory holding another log is refused. Afterwards `moviemash mirror verify` compares the two.")
+
+        @Option(name: .customLong("from-postgres"), help: "postgres://user[:password]@host[:port]/database: the events table (a promoted standby's, say).")
+        var postgres: String
+        @Option(help: "The log directory to restore into.") var data: String
+        @Option(help: "Events per appended batch.") var batchSize = 10_000
+
+        func validate() throws {
+            guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        }
+
+        func run() async throws {
+            let url = try PostgresURL(postgres)
+            let start = ContinuousClock.now
+            var bar: Progress?
+            let report = try await LogRestore(url: url, directory: data, batchSize: batchSize, logger: Logger(label: "moviemash.restore"))
+                .run { position, end in
+                    if bar == nil { bar = Progress(total: end, verb: "restored", noun: "events") }
+                    bar?.show(position)
+                }
+            bar?.finish()
+            let seconds = (ContinuousClock.now - start) / .seconds(1)
+            print("restored positions \(report.resumedFrom)..<\(report.end) from \(url.redacted) into \(data) in \(String(format: "%.1f", seconds)) s")
         }
     }
 

@@ -17,17 +17,6 @@ import TestSupport
 /// A writer mirroring into a PostgreSQL primary, a streaming standby, and a replica node that builds
 /// everything from the standby and forwards writes: all real, on loopback, the nodes in-process.
 @Suite(.serialized) struct ReplicaTests {
-    static func send(_ method: String, _ url: String, json: [String: Any]? = nil, bearer: String? = nil) async throws -> (status: Int, body: [String: Any]) {
-        var request = URLRequest(url: URL(string: url)!)
-        request.httpMethod = method
-        if let json {
-            request.httpBody = try JSONSerialization.data(withJSONObject: json)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        if let bearer { request.setValue("Bearer " + bearer, forHTTPHeaderField: "Authorization") }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:])
-    }
 
     /// Runs `server` in its own service group; returns its base URL and the running group.
     static func start(_ configuration: ServerConfiguration) async throws -> (server: Server, base: String, group: ServiceGroup, running: Task<Void, any Error>) {
@@ -75,31 +64,45 @@ import TestSupport
         let board = await ServerTests.get(replica.base + "/api/leaderboard/sets?limit=3")
         #expect(board?.status == 200 && board?.body.contains("\"total\":40") == true)
 
-        // Register through the writer, log in through the replica once it has the account, vote there.
+        // Register through the writer; log in through the replica at once, asking for the registration's
+        // position: never a 401 for a just-registered user.
         let credentials = ["username": "grace", "password": "correct horse battery"]
-        #expect(try await Self.send("POST", writer.base + "/api/auth/register", json: credentials).status == 201)
-        let token = Mutex<String?>(nil)
-        #expect(try await eventually(timeout: .seconds(60)) {
-            let login = try await Self.send("POST", replica.base + "/api/auth/login", json: credentials)
-            token.withLock { $0 = login.body["token"] as? String }
-            return login.status == 200
-        })
-        let bearer = try #require(token.withLock { $0 })
+        let registered = try await exchange("POST", writer.base + "/api/auth/register", json: credentials)
+        #expect(registered.status == 201)
+        let registration = try #require(registered.position, "\(registered.headers)")
+        #expect(registration == (registered.body["position"] as? Int).map { $0 + 1 })
+        let login = try await exchange(
+            "POST", replica.base + "/api/auth/login", json: credentials, headers: ["MovieMash-Min-Position": "\(registration)"])
+        #expect(login.status == 200, "\(login.body)")
+        #expect((login.position ?? 0) >= registration)
+        let bearer = try #require(login.body["token"] as? String)
         var positions: [Int] = []
         for _ in 0..<5 {
-            let next = try await Self.send("GET", replica.base + "/api/comparisons/next", bearer: bearer)
-            let ticket = try #require(next.body["ticket"] as? String, "\(next)")
-            let vote = try await Self.send("POST", replica.base + "/api/votes", json: ["ticket": ticket, "winner": "setA"], bearer: bearer)
-            #expect(vote.status == 201, "forwarded to the writer: \(vote)")
+            let next = try await exchange("GET", replica.base + "/api/comparisons/next", bearer: bearer)
+            let ticket = try #require(next.body["ticket"] as? String, "\(next.body)")
+            let winner = try #require((next.body["setA"] as? [String: Any])?["id"] as? String)
+            let wins = try await exchange("GET", replica.base + "/api/sets/\(winner)").body["wins"] as? Int
+            let vote = try await exchange("POST", replica.base + "/api/votes", json: ["ticket": ticket, "winner": "setA"], bearer: bearer)
+            #expect(vote.status == 201, "forwarded to the writer: \(vote.body)")
             positions.append(try #require(vote.body["position"] as? Int))
-            let again = try await Self.send("POST", replica.base + "/api/votes", json: ["ticket": ticket, "winner": "setA"], bearer: bearer)
+            #expect(vote.position == positions.last.map { $0 + 1 }, "the writer's position header comes back unchanged")
+            // Read your write on the replica: asking for the vote's position shows it counted.
+            let seen = try await exchange(
+                "GET", replica.base + "/api/sets/\(winner)", headers: ["MovieMash-Min-Position": "\(vote.position ?? 0)"])
+            #expect(seen.status == 200 && seen.body["wins"] as? Int == wins.map { $0 + 1 }, "\(seen.body)")
+            #expect((seen.position ?? 0) >= vote.position ?? .max)
+            let again = try await exchange("POST", replica.base + "/api/votes", json: ["ticket": ticket, "winner": "setA"], bearer: bearer)
             #expect(again.status == 409, "the writer's answer comes back unchanged")
         }
+        // A position no node has yet: the replica waits its bound, then says it is behind.
+        let ahead = try await exchange("GET", replica.base + "/api/leaderboard/sets", headers: ["MovieMash-Min-Position": "\(Int(Int32.max))"])
+        #expect(ahead.status == 503 && (ahead.body["type"] as? String)?.hasSuffix("/stale-replica") == true && ahead.headers["retry-after"] != nil)
+        #expect(try await exchange("GET", replica.base + "/api/leaderboard/sets", headers: ["MovieMash-Min-Position": "soon"]).status == 400)
         let writerLog = try #require(writer.server.log)
         #expect(positions.allSatisfy { $0 < Int(writerLog.endPosition) })
         let end = writerLog.endPosition
         #expect(try await eventually(timeout: .seconds(60)) {
-            replica.server.projectors.positions.allSatisfy { $0.position == end }
+            replica.server.projectors.position == end && writer.server.projectors.position == end
         }, "\(replica.server.projectors.positions)")
         #expect(replica.server.projectors.tallies.current.state.stateHash == writer.server.projectors.tallies.current.state.stateHash)
         #expect(replica.server.projectors.elo.current.state.stateHash == writer.server.projectors.elo.current.state.stateHash)
@@ -109,8 +112,8 @@ import TestSupport
         #expect(try await eventually(timeout: .seconds(60)) { await ServerTests.get(replica.base + "/ready")?.status == 503 })
         let ready = await ServerTests.get(replica.base + "/ready")
         #expect(ready?.body.contains("source") == true, "\(ready?.body ?? "")")
-        let next = try await Self.send("GET", writer.base + "/api/comparisons/next", bearer: bearer)
-        let vote = try await Self.send("POST", writer.base + "/api/votes", json: ["ticket": next.body["ticket"] as? String ?? "", "winner": "setB"], bearer: bearer)
+        let next = try await exchange("GET", writer.base + "/api/comparisons/next", bearer: bearer)
+        let vote = try await exchange("POST", writer.base + "/api/votes", json: ["ticket": next.body["ticket"] as? String ?? "", "winner": "setB"], bearer: bearer)
         #expect(vote.status == 201)
         try standby.start()
         #expect(try await eventually(timeout: .seconds(90)) {

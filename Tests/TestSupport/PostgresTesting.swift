@@ -153,6 +153,13 @@ public func runChecked(_ executable: String, _ arguments: [String], in directory
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    // Nothing else of this process: a server the command starts would count the test's open sockets
+    // against its own descriptor budget (PostgreSQL refuses to start with too few left). glibc has the
+    // call since 2.34, but Swift's Glibc module does not import it.
+    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    if let closeFrom = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") {
+        _ = unsafeBitCast(closeFrom, to: CloseFrom.self)(&actions, 3)
+    }
     // `sh` changes directory first: the postgres user cannot enter root's working directory.
     let argv = (["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory, executable] + arguments).map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }

@@ -28,8 +28,8 @@ import TestSupport
         let base = "http://127.0.0.1:\(port)"
         #expect(try await eventually(timeout: .seconds(60)) { await ServeCommandTests.get(base + "/ready")?.status == 200 })
         let credentials = ["username": "contract", "password": "correct horse battery"]
-        #expect(try await ServeCommandTests.send("POST", base + "/api/auth/register", json: credentials).status == 201)
-        let token = try #require(try await ServeCommandTests.send("POST", base + "/api/auth/login", json: credentials).body["token"] as? String)
+        #expect(try await exchange("POST", base + "/api/auth/register", json: credentials).status == 201)
+        let token = try #require(try await exchange("POST", base + "/api/auth/login", json: credentials).body["token"] as? String)
 
         let python = try #require(findExecutable("python3"), "python3 is needed (Scripts/test installs it)")
         // Schema-valid is not always acceptable: a well-formed ticket can be forged, a 72-character password

@@ -36,17 +36,6 @@ import TestSupport
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
 
-    static func send(_ method: String, _ url: String, json: [String: Any]? = nil, bearer: String? = nil) async throws -> (status: Int, body: [String: Any]) {
-        var request = URLRequest(url: URL(string: url)!)
-        request.httpMethod = method
-        if let json {
-            request.httpBody = try JSONSerialization.data(withJSONObject: json)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        if let bearer { request.setValue("Bearer " + bearer, forHTTPHeaderField: "Authorization") }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:])
-    }
 
     @Test func servesTheProjectionsAndStopsCleanlyOnSIGTERM() async throws {
         let directory = TemporaryDirectory()
@@ -65,17 +54,17 @@ import TestSupport
 
         // A voter registers, logs in, takes a pair and votes; the answer comes once the vote is durable.
         let credentials = ["username": "ada", "password": "correct horse battery"]
-        #expect(try await Self.send("POST", base + "/api/auth/register", json: credentials).status == 201)
-        let token = try await Self.send("POST", base + "/api/auth/login", json: credentials).body["token"] as? String
-        let next = try await Self.send("GET", base + "/api/comparisons/next", bearer: token)
-        let vote = try await Self.send("POST", base + "/api/votes", json: ["ticket": next.body["ticket"] as? String ?? "", "winner": "setA"], bearer: token)
+        #expect(try await exchange("POST", base + "/api/auth/register", json: credentials).status == 201)
+        let token = try await exchange("POST", base + "/api/auth/login", json: credentials).body["token"] as? String
+        let next = try await exchange("GET", base + "/api/comparisons/next", bearer: token)
+        let vote = try await exchange("POST", base + "/api/votes", json: ["ticket": next.body["ticket"] as? String ?? "", "winner": "setA"], bearer: token)
         #expect(vote.status == 201)
         let position = try #require(vote.body["position"] as? Int)
-        let recommendations = try await Self.send("GET", base + "/api/recommendations?limit=3", bearer: token)
+        let recommendations = try await exchange("GET", base + "/api/recommendations?limit=3", bearer: token)
         let items = try #require(recommendations.body["items"] as? [[String: Any]])
         #expect(recommendations.status == 200 && items.count == 3)
         #expect(items.allSatisfy { ($0["film"] as? [String: Any])?["title"] is String && $0["reason"] is String })
-        #expect(try await Self.send("GET", base + "/api/recommendations").status == 401)
+        #expect(try await exchange("GET", base + "/api/recommendations").status == 401)
         let metrics = await Self.get(base + "/metrics")?.body ?? ""
         #expect(metrics.contains("moviemash_votes_appended_total 1") && metrics.contains("moviemash_log_position \(events.count + 2)"), "\(metrics.prefix(2000))")
         #expect(metrics.contains(#"moviemash_projector_lag_events{projector="elo"}"#))
@@ -139,10 +128,10 @@ import TestSupport
         var ballots: [(token: String, ticket: String)] = []
         for voter in 0..<4 {
             let credentials = ["username": "burst_\(voter)", "password": "correct horse battery"]
-            _ = try await Self.send("POST", base + "/api/auth/register", json: credentials)
-            let token = try #require(try await Self.send("POST", base + "/api/auth/login", json: credentials).body["token"] as? String)
+            _ = try await exchange("POST", base + "/api/auth/register", json: credentials)
+            let token = try #require(try await exchange("POST", base + "/api/auth/login", json: credentials).body["token"] as? String)
             for _ in 0..<15 {
-                let next = try await Self.send("GET", base + "/api/comparisons/next", bearer: token)
+                let next = try await exchange("GET", base + "/api/comparisons/next", bearer: token)
                 ballots.append((token, try #require(next.body["ticket"] as? String)))
             }
         }
@@ -151,7 +140,7 @@ import TestSupport
         await withTaskGroup(of: Void.self) { group in
             for ballot in ballots {
                 group.addTask {
-                    guard let vote = try? await Self.send("POST", base + "/api/votes", json: ["ticket": ballot.ticket, "winner": "setB"], bearer: ballot.token),
+                    guard let vote = try? await exchange("POST", base + "/api/votes", json: ["ticket": ballot.ticket, "winner": "setB"], bearer: ballot.token),
                           vote.status == 201, let id = vote.body["voteID"] as? String, let position = vote.body["position"] as? Int
                     else { return }
                     let count = acknowledged.entries.withLock { acks in

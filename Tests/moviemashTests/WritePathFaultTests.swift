@@ -9,23 +9,6 @@ import Synchronization
 import Testing
 import TestSupport
 
-/// One HTTP exchange with a JSON body: the status, the body as JSON and the headers.
-private func exchange(
-    _ method: String, _ url: String, json: [String: Any]? = nil, bearer: String? = nil
-) async throws -> (status: Int, body: [String: Any], headers: [AnyHashable: Any]) {
-    var request = URLRequest(url: URL(string: url)!)
-    request.httpMethod = method
-    request.timeoutInterval = 30
-    if let json {
-        request.httpBody = try JSONSerialization.data(withJSONObject: json)
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-    }
-    if let bearer { request.setValue("Bearer " + bearer, forHTTPHeaderField: "Authorization") }
-    let (data, response) = try await URLSession.shared.data(for: request)
-    let http = response as? HTTPURLResponse
-    return (http?.statusCode ?? 0, (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:], http?.allHeaderFields ?? [:])
-}
-
 /// Voters that register, log in, take a pair and vote, as fast as the server answers, until stopped;
 /// every acknowledged vote and every refusal is recorded, as a client that keeps receipts would.
 final class VoterCrowd: Sendable {
@@ -54,10 +37,10 @@ final class VoterCrowd: Sendable {
         }
     }
 
-    private func note(_ status: Int, _ body: [String: Any], _ headers: [AnyHashable: Any]) {
+    private func note(_ status: Int, _ body: [String: Any], _ headers: [String: String]) {
         let type = (body["type"] as? String)?.split(separator: "/").last.map(String.init) ?? "-"
         refusals.withLock { $0["\(status) \(type)", default: 0] += 1 }
-        if status == 503, headers.keys.contains(where: { ($0 as? String)?.lowercased() == "retry-after" }) {
+        if status == 503, headers["retry-after"] != nil {
             retryAfterSeen.store(true, ordering: .relaxed)
         }
     }

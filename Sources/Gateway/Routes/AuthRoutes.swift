@@ -11,11 +11,14 @@ struct Credentials: Codable, Sendable {
 struct RegisteredBody: Codable, Sendable, JSONBody {
     var userID: String
     var username: String
+    /// The registration's log position.
+    var position: UInt64
 
     func write(to json: inout JSONWriter) {
         json.beginObject()
         json.key("userID"); json.string(userID)
         json.key("username"); json.string(username)
+        json.key("position"); json.integer(position)
         json.endObject()
     }
 }
@@ -50,32 +53,39 @@ enum AuthRoutes {
                 do { _ = try UserRegistered(userID: UUID.random(), username: credentials.username, passwordHash: placeholder) } catch {
                     throw Problem(.badRequest, type: "invalid-registration", title: "Invalid registration", detail: "\(error)")
                 }
-                guard writes.desk.reserve(credentials.username, accounts: readModel.accounts()) else {
+                guard writes.desk.reserve(credentials.username, accounts: readModel.accounts().state) else {
                     throw Problem(.conflict, type: "username-taken", title: "Username taken", detail: "'\(credentials.username)' is already registered")
                 }
                 let user: UserRegistered
+                let position: UInt64
                 do {
                     let hash = try await authentication.hash(credentials.password)
                     user = try UserRegistered(userID: UUID.random(), username: credentials.username, passwordHash: hash)
-                    _ = try await writes.appender.append(EventEnvelope(occurredAt: .now, event: .userRegistered(user)))
+                    position = try await writes.appender.append(EventEnvelope(occurredAt: .now, event: .userRegistered(user)))
                 } catch {
                     writes.desk.finishRegistration(credentials.username, account: nil)
                     throw error
                 }
                 writes.desk.finishRegistration(
-                    credentials.username, account: Accounts.Account(userID: user.userID, username: user.username, passwordHash: user.passwordHash))
-                return Created(body: RegisteredBody(userID: user.userID.uuidString, username: user.username))
+                    credentials.username,
+                    account: (Accounts.Account(userID: user.userID, username: user.username, passwordHash: user.passwordHash), position + 1))
+                try await writes.confirm(position)
+                return Created(body: RegisteredBody(userID: user.userID.uuidString, username: user.username, position: position), position: position)
             }
         }
         routes.post("/login") { request, _ -> TokenBody in
             let credentials = try await GatewayApplication.decode(Credentials.self, from: request, limit: limit)
-            let account = writes?.desk.recentlyRegistered(credentials.username) ?? readModel.accounts().account(named: credentials.username)
+            // The position the token carries is one at which the account exists: any node serving the token
+            // first reaches it.
+            let accounts = readModel.accounts()
+            let (account, position): (Accounts.Account?, UInt64) = writes?.desk.recentlyRegistered(credentials.username).map { ($0.account, $0.end) }
+                ?? (accounts.state.account(named: credentials.username), accounts.position)
             // An unknown name costs a hash too, so response times do not tell which names exist.
             let verified = try await authentication.verify(credentials.password, hash: account?.passwordHash ?? authentication.unknownUserHash)
             guard let account, verified else {
                 throw Problem(.unauthorized, type: "invalid-credentials", title: "Invalid credentials", detail: "unknown username or wrong password")
             }
-            let (token, expires) = try await authentication.authority.accessToken(for: account.userID, name: account.username)
+            let (token, expires) = try await authentication.authority.accessToken(for: account.userID, name: account.username, position: position)
             return TokenBody(token: token, expiresAt: Timestamp(expires).description)
         }
         return routes

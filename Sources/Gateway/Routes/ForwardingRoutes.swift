@@ -45,11 +45,14 @@ enum ForwardingRoutes {
         let body = try await request.collectBody(upTo: limit)
         var outgoing = HTTPClientRequest(url: forwarding.writer + request.uri.description)
         outgoing.method = .POST
-        for field in request.headers where !hopByHop.contains(field.name.canonicalName) {
+        for field in request.headers where !hopByHop.contains(field.name.canonicalName) && field.name != EdgeMiddleware.forwardedFor {
             outgoing.headers.add(name: field.name.rawName, value: field.value)
         }
+        // As every proxy does: the client's address appended, so a writer that trusts this replica limits
+        // the client, not the replica.
         if let address = context.remoteAddress?.ipAddress {
-            outgoing.headers.add(name: "Forwarded", value: "for=\"\(address)\"")
+            let chain = request.headers[EdgeMiddleware.forwardedFor].map { "\($0), " } ?? ""
+            outgoing.headers.add(name: "X-Forwarded-For", value: chain + address)
         }
         outgoing.body = .bytes(body)
         let answer: HTTPClientResponse

@@ -49,7 +49,7 @@ enum VotingRoutes {
         let selectors = SelectorCache()
         let desk = writes?.desk ?? VotingDesk()
         routes.get("/comparisons/next") { request, _ -> ComparisonBody in
-            let voter = try await authentication.user(request, limitedBy: perVoter)
+            let voter = try await authentication.user(request, consistency: readModel.consistency, limitedBy: perVoter)
             let catalogue = readModel.catalogue(), tallies = readModel.tallies(), elo = readModel.elo(), standings = readModel.standings()
             let selector = selectors.selector(readModel: readModel, catalogue: catalogue)
             let excluded = readModel.recentPairs().pairs(of: voter.id) + desk.shownPairs(to: voter.id)
@@ -68,14 +68,17 @@ enum VotingRoutes {
         }
         guard let writes else { return routes }
         routes.post("/votes") { request, _ -> Created<VoteBody> in
-            let voter = try await authentication.user(request, limitedBy: perVoter)
+            let voter = try await authentication.user(request, consistency: readModel.consistency, limitedBy: perVoter)
             let given = request.headers.first { $0.name.canonicalName == "idempotency-key" }?.value
             if let given, !(1...200).contains(given.unicodeScalars.count) {
                 throw Problem(.badRequest, type: "invalid-idempotency-key", title: "Invalid Idempotency-Key",
                               detail: "an Idempotency-Key must be 1 to 200 characters")
             }
             let key = given.map { "\(voter.id)|\($0)" }
-            if let key, let earlier = writes.desk.answer(for: key) { return Created(body: earlier) }
+            if let key, let earlier = writes.desk.answer(for: key) {
+                try await writes.confirm(earlier.position)
+                return Created(body: earlier, position: earlier.position)
+            }
             let vote = try await GatewayApplication.decode(VoteRequest.self, from: request, limit: limit)
             let ticket = try authentication.authority.redeem(vote.ticket, by: voter.id)
             let event = try VoteCast(
@@ -85,9 +88,12 @@ enum VotingRoutes {
             guard let position = try await writes.appender.appendNew(EventEnvelope(eventID: ticket.id, occurredAt: .now, event: .voteCast(event)))
             else { throw Problem(.conflict, type: "ticket-used", title: "Ticket already used", detail: "each ticket allows one vote") }
             let answer = VoteBody(voteID: event.voteID, position: position)
-            configuration.metrics.votes.increment()
+            // Remembered before it is confirmed: a retry with the key then waits for the same event's
+            // confirmation instead of meeting its own ticket as used.
             if let key { writes.desk.remember(answer, for: key) }
-            return Created(body: answer)
+            try await writes.confirm(position)
+            configuration.metrics.votes.increment()
+            return Created(body: answer, position: position)
         }
         return routes
     }
