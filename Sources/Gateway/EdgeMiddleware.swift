@@ -41,7 +41,7 @@ struct EdgeMiddleware: RouterMiddleware {
         if let origin, request.method == .options, request.headers[.accessControlRequestMethod] != nil {
             response = Response(status: .noContent)
             response.headers[.accessControlAllowMethods] = "GET, POST, OPTIONS"
-            response.headers[.accessControlAllowHeaders] = "Authorization, Content-Type, Idempotency-Key"
+            response.headers[.accessControlAllowHeaders] = "Authorization, Content-Type, Idempotency-Key, MovieMash-Min-Position"
             response.headers[.accessControlMaxAge] = "600"
         } else {
             var reflected = consistency.position()
@@ -61,6 +61,7 @@ struct EdgeMiddleware: RouterMiddleware {
         }
         if let origin {
             response.headers[.accessControlAllowOrigin] = origin
+            response.headers[.accessControlExposeHeaders] = "MovieMash-Position, Retry-After"
             response.headers[.vary] = "Origin"
         }
         let method = Self.methods.contains(request.method.rawValue) ? request.method.rawValue : "other"

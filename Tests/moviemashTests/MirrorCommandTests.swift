@@ -38,6 +38,47 @@ import TestSupport
         #expect(verify.output.contains("equal"))
     }
 
+    @Test func restoreRebuildsTheLogFromTheTableAndResumesAfterAnInterruption() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let database = try await PostgresTesting.createDatabase()
+        defer { Task { await database.drop() } }
+        let original = directory.file("original")
+        let appended = try await run(Self.binary, ["log", "append-sample", original, "--catalogue", "--votes", "20000",
+                                                   "--concurrency", "16", "--fsync", "never"])
+        try #require(appended.status == 0, "\(appended.error)")
+        let mirrored = try await run(Self.binary, ["mirror", "--data", original, "--postgres", database.urlText])
+        try #require(mirrored.status == 0, "\(mirrored.error)")
+
+        // An interrupted restore: the log holds the table's first events only; run again, it gets the rest.
+        let restored = directory.file("restored")
+        let source = try EventLog(directory: original, mode: .readOnly)
+        let records = try source.read(from: 0)
+        let partial = try EventLog(directory: restored)
+        _ = try await partial.append(contentsOf: records.prefix(5000).map(\.record))
+        try await partial.close()
+        let restore = try await run(Self.binary, ["log", "restore", "--from-postgres", database.urlText, "--data", restored, "--batch-size", "3000"])
+        #expect(restore.status == 0, "\(restore.error)")
+        #expect(restore.output.contains("restored positions 5000..<\(records.count)"), "\(restore.output)")
+        // Same positions, ids, times and bytes of every record; and `mirror verify` finds them equal.
+        let copy = try EventLog(directory: restored, mode: .readOnly).read(from: 0)
+        #expect(copy.count == records.count)
+        #expect(zip(copy, records).allSatisfy { $0.position == $1.position && $0.record == $1.record })
+        let verify = try await run(Self.binary, ["mirror", "verify", "--data", restored, "--postgres", database.urlText])
+        #expect(verify.status == 0 && verify.output.contains("equal"), "\(verify.output)")
+        let again = try await run(Self.binary, ["log", "restore", "--from-postgres", database.urlText, "--data", restored])
+        #expect(again.status == 0 && again.output.contains("restored positions \(records.count)..<\(records.count)"), "\(again.output)")
+
+        // A directory holding another log is refused, untouched.
+        let other = directory.file("other")
+        let foreign = try EventLog(directory: other)
+        _ = try await foreign.append(contentsOf: records.suffix(10).map(\.record))
+        try await foreign.close()
+        let refused = try await run(Self.binary, ["log", "restore", "--from-postgres", database.urlText, "--data", other])
+        #expect(refused.status != 0 && refused.error.contains("not a restore of this table"), "\(refused.error)")
+        #expect(try EventLog(directory: other, mode: .readOnly).endPosition == 10)
+    }
+
     @Test func badConnectionSettingsFailWithOneClearLine() async throws {
         let admin = try PostgresTesting.adminURL().configuration
         let password = try #require(admin.password, "Scripts/test starts PostgreSQL with password authentication")

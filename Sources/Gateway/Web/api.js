@@ -37,6 +37,10 @@ function explain(status, problem, retryAfter) {
       return "There is nothing new to compare right now. Try again in a little while.";
     case "not-ready":
       return "MovieMash is still starting up. Try again in a moment.";
+    case "stale-replica":
+      return "This MovieMash server is still catching up with your latest vote. Try again in a moment.";
+    case "replication-pending":
+      return "Your vote is saved but not yet confirmed everywhere. Try again in a moment; it will not count twice.";
     default:
       return status >= 500
         ? "MovieMash had a problem answering. Please try again."
@@ -44,9 +48,22 @@ function explain(status, problem, retryAfter) {
   }
 }
 
+// The highest log position any answer carried: every request asks for at least it, so whichever server
+// answers shows this person's own votes and account (read your writes across servers).
+let seenPosition = Number(sessionStorage.getItem("moviemash.position")) || 0;
+
+function notePosition(response) {
+  const position = Number(response.headers.get("MovieMash-Position"));
+  if (Number.isSafeInteger(position) && position > seenPosition) {
+    seenPosition = position;
+    sessionStorage.setItem("moviemash.position", String(position));
+  }
+}
+
 /** Calls the API; resolves with the JSON body, rejects with an `ApiError`. */
 export async function request(method, path, { token, body, idempotencyKey } = {}) {
   const headers = { Accept: "application/json" };
+  if (seenPosition > 0) headers["MovieMash-Min-Position"] = String(seenPosition);
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
   if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
@@ -56,6 +73,7 @@ export async function request(method, path, { token, body, idempotencyKey } = {}
   } catch {
     throw new ApiError("Cannot reach MovieMash. Check your connection, then try again.");
   }
+  notePosition(response);
   const text = await response.text();
   let json = {};
   try {
