@@ -71,6 +71,7 @@ public struct LogRestore: Sendable {
             logger.info("resuming a restore", metadata: ["log": "\(directory)", "from": "\(start)", "to": "\(end)"])
         }
         var next = start
+        progress(next, end)
         while next < end {
             let events = try await source.events(from: next, limit: batchSize)
             guard !events.isEmpty else { break }

@@ -9,6 +9,8 @@ public struct HTTPExchange {
     public var status: Int
     public var body: [String: Any]
     public var headers: [String: String]
+    /// The body as text.
+    public var rawBody: String
 
     /// The `MovieMash-Position` the response carries.
     public var position: Int? { headers["moviemash-position"].flatMap { Int($0) } }
@@ -35,5 +37,6 @@ public func exchange(
         if let name = name as? String, let value = value as? String { fields[name.lowercased()] = value }
     }
     return HTTPExchange(
-        status: http?.statusCode ?? 0, body: (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:], headers: fields)
+        status: http?.statusCode ?? 0, body: (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:], headers: fields,
+        rawBody: String(decoding: data, as: UTF8.self))
 }

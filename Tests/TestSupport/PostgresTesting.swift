@@ -139,33 +139,11 @@ public struct TestSetupError: Error, CustomStringConvertible {
     }
 }
 
-/// Runs a command to completion and throws with its output if it fails.
-///
-/// Spawned with `posix_spawn` and reaped with `waitpid`, output to a file: a server the command starts
-/// (pg_ctl) inherits the child's descriptors, so waiting for a pipe, or for Foundation's `Process`, which
-/// watches an inherited descriptor, would wait for the server to exit.
+/// Runs a command to completion and throws with its output if it fails (see `spawn`).
 public func runChecked(_ executable: String, _ arguments: [String], in directory: String = "/") throws {
     let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString).out").path
     defer { try? FileManager.default.removeItem(atPath: outputPath) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    // Nothing else of this process: a server the command starts would count the test's open sockets
-    // against its own descriptor budget (PostgreSQL refuses to start with too few left). glibc has the
-    // call since 2.34, but Swift's Glibc module does not import it.
-    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-    if let closeFrom = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") {
-        _ = unsafeBitCast(closeFrom, to: CloseFrom.self)(&actions, 3)
-    }
-    // `sh` changes directory first: the postgres user cannot enter root's working directory.
-    let argv = (["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory, executable] + arguments).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    var pid = pid_t()
-    let spawned = posix_spawn(&pid, "/bin/sh", &actions, nil, argv, environ)
-    guard spawned == 0 else { throw TestSetupError("cannot start \(executable): errno \(spawned)") }
+    let pid = try spawn(executable, arguments, in: directory, output: outputPath, error: outputPath)
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     guard status & 0x7F == 0, (status >> 8) & 0xFF == 0 else {
