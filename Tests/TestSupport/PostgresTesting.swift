@@ -99,7 +99,7 @@ public final class TestCluster: Sendable {
         port = try freePort()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try runChecked("/bin/chown", ["postgres:postgres", directory])
-        try asPostgres("pg_basebackup", ["-D", directory + "/data", "-h", "127.0.0.1", "-p", "\(primary.port)", "-U", "postgres", "-R", "-X", "stream"])
+        try asPostgres("pg_basebackup", ["-D", directory + "/data", "-h", "127.0.0.1", "-p", "\(primary.port)", "-U", "postgres", "-R", "-X", "stream", "-c", "fast"])
         try start()
     }
 
