@@ -44,7 +44,8 @@ let testKeys = try! SigningKeys(parsing: "k2:second-secret-with-at-least-32-byte
 
 func writeApp(
     ticketLifetime: Duration = .seconds(600), perAddress: RateLimiter.Limit = .init(perSecond: 1000, burst: 1000),
-    perVoter: RateLimiter.Limit = .init(perSecond: 1000, burst: 1000), bcryptCost: UInt8 = 4
+    perVoter: RateLimiter.Limit = .init(perSecond: 1000, burst: 1000), bcryptCost: UInt8 = 4,
+    confirm: @escaping @Sendable (UInt64) async throws -> Void = { _ in }
 ) async -> (some ApplicationProtocol, MemoryAppender) {
     let (model, _) = await sampleReadModel()
     let appender = MemoryAppender()
@@ -52,8 +53,9 @@ func writeApp(
     configuration.maximumBodyBytes = 4096
     configuration.perAddress = perAddress
     configuration.perVoter = perVoter
-    let writes = WriteSide(
+    var writes = WriteSide(
         appender: appender, authority: await TokenAuthority(keys: testKeys, ticketLifetime: ticketLifetime), bcryptCost: bcryptCost)
+    writes.confirm = confirm
     return (Application(router: GatewayApplication.router(readModel: model, writes: writes, configuration: configuration)), appender)
 }
 
@@ -88,6 +90,33 @@ extension TestClientProtocol {
 }
 
 @Suite struct WriteRouteTests {
+    @Test func aWriteNotYetReplicatedIsNotAcknowledgedAndItsRetryGetsTheSameAnswerOnceItIs() async throws {
+        // Replication confirms positions up to the one this test lets through.
+        let confirmedBelow = Atomic<UInt64>(0)
+        let (app, appender) = await writeApp { position in
+            guard position < confirmedBelow.load(ordering: .relaxed) else { throw ReplicationPending(position: position) }
+        }
+        try await app.test(.router) { client in
+            confirmedBelow.store(1, ordering: .relaxed)
+            let ada = try await client.login("ada")
+            let ticket = try await client.nextTicket(ada).ticket
+            let (status, body) = try await client.vote(ada, ticket: ticket, key: "k-1")
+            #expect(status == .serviceUnavailable)
+            let refusal = try problem(body)
+            #expect(refusal.type.hasSuffix("/replication-pending"), "\(refusal)")
+            #expect(appender.all.count == 2, "the vote is in the log, only not acknowledged")
+            let (stillPending, _) = try await client.vote(ada, ticket: ticket, key: "k-1")
+            #expect(stillPending == .serviceUnavailable)
+            confirmedBelow.store(2, ordering: .relaxed)
+            let (retried, answer) = try await client.vote(ada, ticket: ticket, key: "k-1")
+            #expect(retried == .created)
+            let vote = try JSONDecoder().decode(VoteBody.self, from: Data(buffer: answer))
+            #expect(vote.position == 1 && appender.all.count == 2, "the same event, stored once")
+            guard case .voteCast(let cast) = appender.all[1].event else { Issue.record("no vote at 1"); return }
+            #expect(cast.voteID == vote.voteID)
+        }
+    }
+
     @Test func storageThatCannotWriteAnswers503WithRetryAfterAndStoresNothing() async throws {
         let (app, appender) = await writeApp()
         try await app.test(.router) { client in

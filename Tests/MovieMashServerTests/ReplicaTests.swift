@@ -59,6 +59,9 @@ import TestSupport
         replicaConfiguration.writer = WriteForwarding(writer: writer.base)
         replicaConfiguration.signingKeys = keys
         replicaConfiguration.snapshotDirectory = directory.file("replica-snapshots")
+        // Longer than the default 2 s: with the whole suite on two cores, the standby's replay and the
+        // replica's polling can take that long; a client would retry after Retry-After instead.
+        replicaConfiguration.positionWait = .seconds(8)
         let replica = try await Self.start(replicaConfiguration)
         #expect(try await eventually(timeout: .seconds(90)) { await ServerTests.get(replica.base + "/ready")?.status == 200 })
         let board = await ServerTests.get(replica.base + "/api/leaderboard/sets?limit=3")
