@@ -38,15 +38,18 @@ public struct Projectors: Sendable {
     /// The services in start order: projectors before the fit that reads their counts.
     public var services: [any Service] { [catalogue, tallies, elo, counts, recentPairs, accounts, leaderboards, recommender] }
 
-    /// Each projection by name with the position it has applied up to (everything below it).
-    public var positions: [(name: String, position: UInt64)] {
+    /// Each projection by name with the signal of the position it has published (everything below it
+    /// applied): the one list that positions, waiting and readiness read.
+    private var published: [(name: String, reached: PositionSignal)] {
         [
-            (Catalogue.name, catalogue.current.position), (Tallies.name, tallies.current.position),
-            (EloRatings.name, elo.current.position), (BradleyTerryCounts.name, counts.current.position),
-            (RecentPairs.name, recentPairs.current.position), (Accounts.name, accounts.current.position),
-            (RecommenderInteractions.name, recommender.positions.events),
+            (Catalogue.name, catalogue.reached), (Tallies.name, tallies.reached), (EloRatings.name, elo.reached),
+            (BradleyTerryCounts.name, counts.reached), (RecentPairs.name, recentPairs.reached), (Accounts.name, accounts.reached),
+            (RecommenderInteractions.name, recommender.reached),
         ]
     }
+
+    /// Each projection by name with the position it has applied up to (everything below it).
+    public var positions: [(name: String, position: UInt64)] { published.map { ($0.name, $0.reached.position) } }
 
     /// The position every read reflects: the least any projection (and the recommender's interactions) has
     /// applied. The leaderboard fit is not among them: it refits in the background and says what it covers.
@@ -54,8 +57,7 @@ public struct Projectors: Sendable {
 
     /// Whether every projection reaches `target` within `bound` (a request that must see a write waits so).
     public func reach(_ target: UInt64, within bound: Duration) async -> Bool {
-        let signals = [catalogue.reached, tallies.reached, elo.reached, counts.reached, recentPairs.reached, accounts.reached, recommender.reached]
-        return await PositionSignal.wait(for: signals, until: target, within: bound)
+        await PositionSignal.wait(for: published.map(\.reached), until: target, within: bound)
     }
 
     /// Each projection as `/ready` judges it against `end`: its position, the age of its oldest

@@ -145,9 +145,11 @@ public struct ServerConfiguration: Sendable {
         case (nil, nil): break
         default: throw ConfigurationError("--tls-certificate and --tls-key go together", setting: "tlsCertificate")
         }
-        if let origins = text("corsOrigins") {
-            gateway.allowedOrigins = Set(origins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        /// A comma-separated setting's entries, blanks dropped.
+        func list(_ key: String) -> Set<String>? {
+            text(key).map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }) }
         }
+        gateway.allowedOrigins = list("corsOrigins") ?? gateway.allowedOrigins
         if let keys = text("jwtKeys") { signingKeys = try SigningKeys(parsing: keys) }
         func seconds(_ key: String) throws(ConfigurationError) -> Duration? {
             try parsed(key) { Double($0).flatMap { $0 > 0 && $0 <= 86_400 ? Duration.milliseconds(Int64(($0 * 1000).rounded())) : nil } }
@@ -164,9 +166,7 @@ public struct ServerConfiguration: Sendable {
         }
         replicationTimeout = try seconds("replicationTimeout") ?? replicationTimeout
         positionWait = try seconds("positionWait") ?? positionWait
-        if let proxies = text("trustedProxies") {
-            gateway.trustedProxies = Set(proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
-        }
+        gateway.trustedProxies = list("trustedProxies") ?? gateway.trustedProxies
         gateway.perAddress = try parsed("addressLimit", RateLimiter.Limit.init) ?? gateway.perAddress
         gateway.perVoter = try parsed("voterLimit", RateLimiter.Limit.init) ?? gateway.perVoter
     }
