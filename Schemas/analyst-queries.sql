@@ -1,4 +1,5 @@
--- Questions analysts ask of MovieMash, answered over the analyst views (role moviemash_analyst).
+-- Questions analysts ask of MovieMash, answered over the analyst views (role moviemash_analyst), which read the
+-- typed tables of schema analytics. Tallies are aggregated once per set before any join, never per row.
 -- Each query follows the comment line that asks its question; the test suite runs every one of them.
 
 -- question: Which pairs of sets were compared most in the last 7 days, and how did they split?
@@ -11,15 +12,18 @@ ORDER BY votes DESC, set_low, set_high
 LIMIT 20;
 
 -- question: What is each set's win rate (sets with at least 5 votes), best first?
-SELECT set_id, letterboxd_user, wins, losses, round(wins::numeric / (wins + losses), 3) AS win_rate
-FROM (
-    SELECT s.set_id, s.letterboxd_user,
-           (SELECT count(*) FROM votes v WHERE v.winner_set = s.set_id) AS wins,
-           (SELECT count(*) FROM votes v WHERE v.loser_set = s.set_id) AS losses
-    FROM top4_sets s
-) tallies
-WHERE wins + losses >= 5
-ORDER BY win_rate DESC, wins DESC, set_id;
+WITH tallies AS (
+    SELECT set_id, sum(win) AS wins, count(*) - sum(win) AS losses
+    FROM (SELECT winner_set AS set_id, 1 AS win FROM votes
+          UNION ALL
+          SELECT loser_set, 0 FROM votes) sides
+    GROUP BY set_id
+)
+SELECT s.set_id, s.letterboxd_user, t.wins, t.losses, round(t.wins::numeric / (t.wins + t.losses), 3) AS win_rate
+FROM tallies t
+JOIN top4_sets s ON s.set_id = t.set_id
+WHERE t.wins + t.losses >= 5
+ORDER BY win_rate DESC, t.wins DESC, s.set_id;
 
 -- question: Which films appear in the most current top-4 sets?
 SELECT m.movie_id, m.title, m.year, count(*) AS sets
@@ -39,11 +43,11 @@ GROUP BY 1
 ORDER BY 1;
 
 -- question: Who are the most active voters?
-SELECT u.username, count(*) AS votes, min(v.cast_at) AS first_vote, max(v.cast_at) AS last_vote
-FROM votes v
+SELECT u.username, v.votes, v.first_vote, v.last_vote
+FROM (SELECT user_id, count(*) AS votes, min(cast_at) AS first_vote, max(cast_at) AS last_vote
+      FROM votes GROUP BY user_id) v
 JOIN users_public u ON u.user_id = v.user_id
-GROUP BY u.username
-ORDER BY votes DESC, u.username
+ORDER BY v.votes DESC, u.username
 LIMIT 20;
 
 -- question: Which rivalries are closest (pairs with at least 3 votes, split nearest to even)?
@@ -54,15 +58,17 @@ ORDER BY margin, votes DESC, set_low, set_high
 LIMIT 20;
 
 -- question: Which genres win most often (a vote credits each genre of the winning set's films)?
-WITH sides AS (
-    SELECT winner_set AS set_id, 1 AS win FROM votes
-    UNION ALL
-    SELECT loser_set, 0 FROM votes
+WITH tallies AS (
+    SELECT set_id, sum(win) AS wins, count(*) AS sides
+    FROM (SELECT winner_set AS set_id, 1 AS win FROM votes
+          UNION ALL
+          SELECT loser_set, 0 FROM votes) sides
+    GROUP BY set_id
 )
-SELECT g.genre, sum(sides.win) AS wins, count(*) - sum(sides.win) AS losses,
-       round(avg(sides.win), 3) AS win_rate
-FROM sides
-JOIN top4_sets s ON s.set_id = sides.set_id
+SELECT g.genre, sum(t.wins)::bigint AS wins, sum(t.sides - t.wins)::bigint AS losses,
+       round(sum(t.wins) / sum(t.sides), 3) AS win_rate
+FROM tallies t
+JOIN top4_sets s ON s.set_id = t.set_id
 CROSS JOIN LATERAL unnest(s.movie_ids) AS f(movie_id)
 JOIN movies m ON m.movie_id = f.movie_id
 CROSS JOIN LATERAL unnest(m.genres) AS g(genre)
@@ -91,5 +97,6 @@ ORDER BY 1;
 SELECT s.set_id, s.letterboxd_user, s.scraped_at
 FROM top4_sets s
 WHERE s.is_current
-  AND NOT EXISTS (SELECT 1 FROM votes v WHERE s.set_id IN (v.set_a, v.set_b))
+  AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.set_a = s.set_id)
+  AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.set_b = s.set_id)
 ORDER BY s.scraped_at, s.set_id;

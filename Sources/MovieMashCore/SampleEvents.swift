@@ -18,9 +18,12 @@ public struct SampleEvents: Sendable {
     private static let surnames = ["Varda", "Kurosawa", "Ozu", "Bergman", "Kiarostami", "Denis", "Lynch", "Wong",
                                    "Sciamma", "Tarkovsky", "Campion", "Hitchcock", "Akerman", "Yang", "Bong", "Reichardt"]
 
+    /// When sample events begin unless told otherwise (2026-11-01).
+    public static let defaultStart = Timestamp(milliseconds: 1_793_491_200_000)
+
     /// Builds a catalogue of `films` films, `sets` top-4 sets and `voters` registered voters.
     public init(seed: UInt64, films: Int = 400, sets: Int = 200, voters: Int = 1000,
-                start: Timestamp = Timestamp(milliseconds: 1_793_491_200_000)) {
+                start: Timestamp = SampleEvents.defaultStart) {
         precondition(films >= 4 && sets >= 2 && voters >= 1, "sample data needs 4 films, 2 sets and 1 voter")
         random = SplitMix64(seed: seed)
         clock = start

@@ -4,7 +4,8 @@ import PostgresNIO
 
 /// Compares the log with the `events` table range by range: the count and a hash of every row
 /// (position, id, type, version, time, payload), both computed by PostgreSQL from the same expression, so
-/// JSON formatting cannot cause false differences.
+/// JSON formatting cannot cause false differences. Then the analysts' typed tables against a derivation
+/// from the whole of `events` (`analytics.differences()`), so both copies are checked against the log.
 public struct MirrorVerifier: Sendable {
     /// One position range and what each side holds.
     public struct RangeReport: Sendable, Equatable {
@@ -19,13 +20,25 @@ public struct MirrorVerifier: Sendable {
         public var isEqual: Bool { logCount == tableCount && logHash == tableHash }
     }
 
+    /// One typed table of schema `analytics` against the rows `events` derives.
+    public struct TypedTableReport: Sendable, Equatable {
+        public var table: String
+        /// Rows the derivation has and the table lacks.
+        public var missing: Int
+        /// Rows the table has and the derivation lacks.
+        public var extra: Int
+
+        public var isEqual: Bool { missing == 0 && extra == 0 }
+    }
+
     /// The whole comparison.
     public struct Report: Sendable {
         public var ranges: [RangeReport]
         public var logEnd: UInt64
         public var checkpoint: UInt64
+        public var typedTables: [TypedTableReport] = []
 
-        public var isEqual: Bool { ranges.allSatisfy(\.isEqual) }
+        public var isEqual: Bool { ranges.allSatisfy(\.isEqual) && typedTables.allSatisfy(\.isEqual) }
         public var firstDifferingRange: RangeReport? { ranges.first { !$0.isEqual } }
     }
 
@@ -83,7 +96,12 @@ public struct MirrorVerifier: Sendable {
             ranges.append(try await compare(start..<end, on: connection))
             start = end
         }
-        return Report(ranges: ranges, logEnd: logEnd, checkpoint: checkpoint)
+        var typedTables: [TypedTableReport] = []
+        for try await (table, missing, extra) in try await connection.query(
+            "SELECT table_name, missing, extra FROM analytics.differences()", logger: logger).decode((String, Int64, Int64).self) {
+            typedTables.append(TypedTableReport(table: table, missing: Int(missing), extra: Int(extra)))
+        }
+        return Report(ranges: ranges, logEnd: logEnd, checkpoint: checkpoint, typedTables: typedTables)
     }
 
     private func compare(_ range: Range<UInt64>, on connection: PostgresConnection) async throws -> RangeReport {

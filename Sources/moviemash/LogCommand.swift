@@ -157,6 +157,8 @@ struct LogCommand: AsyncParsableCommand {
         @Option(help: "Films, sets and voters in the sample catalogue.") var films = 400
         @Option(help: "Top-4 sets in the sample catalogue.") var sets = 200
         @Option(help: "Voters in the sample catalogue.") var voters = 1000
+        @Option(help: "Time of the first sample event, in milliseconds since 1970 (events follow 1–900 ms apart).")
+        var startMilliseconds: Int64 = SampleEvents.defaultStart.milliseconds
         @Option(help: "Segment size in bytes at which the log rolls.") var segmentSize: Int64 = EventLog.Configuration().segmentSize
         @Flag(help: "Print 'ack POSITION EVENT-ID TIMESTAMP-MS PAYLOAD-BASE64' for each durable append, as it returns.")
         var printAcks = false
@@ -175,7 +177,7 @@ struct LogCommand: AsyncParsableCommand {
             configuration.fsync = fsync
             configuration.segmentSize = segmentSize
             let log = try EventLog(directory: directory, configuration: configuration)
-            var sample = SampleEvents(seed: seed, films: films, sets: sets, voters: voters)
+            var sample = SampleEvents(seed: seed, films: films, sets: sets, voters: voters, start: Timestamp(milliseconds: startMilliseconds))
             let acks = AckPrinter(enabled: printAcks)
             let start = ContinuousClock.now
             if catalogue {

@@ -26,8 +26,8 @@ struct MigrateCommand: AsyncParsableCommand {
 /// `moviemash mirror`: copy the log into PostgreSQL, alone (backfill or follow), or verify the copy.
 struct MirrorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "mirror", abstract: "Mirror the event log into PostgreSQL, or verify the mirror.",
-        subcommands: [Run.self, Verify.self], defaultSubcommand: Run.self)
+        commandName: "mirror", abstract: "Mirror the event log into PostgreSQL, verify the mirror, or rebuild its typed tables.",
+        subcommands: [Run.self, Verify.self, Rebuild.self], defaultSubcommand: Run.self)
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -76,14 +76,34 @@ struct MirrorCommand: AsyncParsableCommand {
             let report = try await MirrorVerifier(
                 log: log, url: url, rangeSize: rangeSize, logger: Logger(label: "moviemash.verify")).verify()
             print("log end \(report.logEnd), mirror checkpoint \(report.checkpoint), \(report.ranges.count) ranges compared")
+            for table in report.typedTables where !table.isEqual {
+                print("DIFFERENT: analytics.\(table.table) lacks \(table.missing) rows that events derives and holds \(table.extra) it does not"
+                    + " (moviemash mirror rebuild derives it again)")
+            }
             guard let range = report.firstDifferingRange else {
-                print("equal: every position of the log is in the table once, with the same event")
+                guard report.isEqual else { throw ExitCode(1) }
+                print("equal: every position of the log is in the table once, with the same event, and the typed tables "
+                    + "(\(report.typedTables.map(\.table).joined(separator: ", "))) hold exactly what events derives")
                 return
             }
             print("DIFFERENT: positions \(range.positions.lowerBound)..<\(range.positions.upperBound): "
                 + "log \(range.logCount) events (hash \(range.logHash)), table \(range.tableCount) (hash \(range.tableHash))"
                 + (range.firstDifference.map { "; first difference at position \($0)" } ?? ""))
             throw ExitCode(1)
+        }
+    }
+
+    struct Rebuild: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Derive the typed tables of schema analytics again from events, in one transaction (the mirror waits meanwhile).")
+
+        @Option(help: "postgres://user[:password]@host[:port]/database") var postgres: String
+
+        func run() async throws {
+            let url = try PostgresURL(postgres)
+            let start = ContinuousClock.now
+            let events = try await AnalyticsTables(url: url, logger: Logger(label: "moviemash.rebuild")).rebuild()
+            print(String(format: "rebuilt the typed tables from %llu events in %.1f s", events, (ContinuousClock.now - start) / .seconds(1)))
         }
     }
 }

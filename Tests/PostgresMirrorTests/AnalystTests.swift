@@ -10,21 +10,33 @@ import TestSupport
 /// The analyst role and the example questions, on a mirrored sample whose votes are from the last day.
 @Suite(.serialized) struct AnalystTests {
     /// A mirrored database and a login in `moviemash_analyst`; `body` gets the analyst's URL.
-    private func withAnalyst(_ body: (PostgresURL) async throws -> Void) async throws {
+    private func withAnalyst(_ body: (_ analyst: PostgresURL, _ admin: PostgresURL, _ log: EventLog) async throws -> Void) async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let database = try await PostgresTesting.createDatabase()
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         var sample = SampleEvents(seed: 9, films: 60, sets: 20, voters: 30, start: Timestamp(milliseconds: now - 86_400_000))
-        var events = sample.catalogueEvents() + (0..<600).map { _ in sample.nextVote() }
+        var events = sample.catalogueEvents() + (0..<300).map { _ in sample.nextVote() }
+        let at = Timestamp(milliseconds: now)
         let unvoted = try Top4SetScraped(
-            letterboxdUser: "never_compared", movieIDs: Array(sample.movies.prefix(4).map(\.movieID)),
-            scrapedAt: Timestamp(milliseconds: now))
-        events.append(EventEnvelope(occurredAt: Timestamp(milliseconds: now), event: .top4SetScraped(unvoted)))
+            letterboxdUser: "never_compared", movieIDs: Array(sample.movies.prefix(4).map(\.movieID)), scrapedAt: at)
+        // What the typed tables fold rather than append: a film catalogued again, a set scraped again, and
+        // an owner whose favourites changed (their earlier set is no longer current).
+        let film = sample.movies[7]
+        let recatalogued = try MovieCatalogued(
+            movieID: film.movieID, letterboxdID: film.letterboxdID, title: film.title + " (Director's Cut)", year: nil,
+            directors: film.directors, genres: film.genres + ["War"])
+        let rescraped = try Top4SetScraped(letterboxdUser: sample.sets[0].letterboxdUser, movieIDs: sample.sets[0].movieIDs, scrapedAt: at)
+        let changed = try Top4SetScraped(
+            letterboxdUser: sample.sets[1].letterboxdUser, movieIDs: Array(sample.movies.suffix(4).map(\.movieID)), scrapedAt: at)
+        events += [.top4SetScraped(unvoted), .movieCatalogued(recatalogued), .top4SetScraped(rescraped), .top4SetScraped(changed)]
+            .map { EventEnvelope(occurredAt: at, event: $0) }
+        events += (0..<300).map { _ in sample.nextVote() }
         let log = try await writeLog(events.map {
             LogRecord(id: $0.eventID, timestamp: $0.occurredAt.milliseconds, payload: EventCodec.encode($0.event, occurredAt: $0.occurredAt))
         }, to: directory.path)
-        try await backfill(log, into: database.url)
+        // Small batches, so the typed tables are folded batch by batch, as the live mirror does.
+        try await backfill(log, into: database.url, batchSize: 97)
 
         let role = "analyst_" + UUID().uuidString.prefix(8).lowercased()
         let password = UUID().uuidString
@@ -34,7 +46,7 @@ import TestSupport
         let admin = database.url.configuration
         let analyst = try PostgresURL("postgres://\(role):\(password)@\(admin.host!):\(admin.port!)/\(database.name)")
         do {
-            try await body(analyst)
+            try await body(analyst, database.url, log)
         } catch {
             await cleanUp(database, role)
             throw error
@@ -51,9 +63,10 @@ import TestSupport
     }
 
     @Test func analystsReadEveryViewButNeitherEventsNorPasswordHashes() async throws {
-        try await withAnalyst { analyst in
+        try await withAnalyst { analyst, _, _ in
             try await PostgresTesting.withConnection(analyst) { connection in
-                for view in ["movies", "top4_sets", "votes", "comparisons", "users_public"] {
+                for view in ["movies", "top4_sets", "votes", "comparisons", "users_public", "analytics.votes", "analytics.films",
+                             "analytics.sets", "analytics.set_films", "analytics.voters"] {
                     let count = try await PostgresTesting.strings("SELECT count(*)::text FROM \(view)", on: connection)
                     #expect(Int(count[0] ?? "0")! > 0, "\(view) is empty or unreadable")
                     let text = try await PostgresTesting.strings("SELECT coalesce(string_agg(v::text, ' '), '') FROM \(view) v", on: connection)
@@ -63,6 +76,15 @@ import TestSupport
                     await #expect(throws: (any Error).self, "\(table) must not be readable") {
                         _ = try await PostgresTesting.strings("SELECT count(*)::text FROM \(table)", on: connection)
                     }
+                }
+                // The derivation functions read events: not the analysts'.
+                for call in ["analytics.vote_rows(0, 1000000)", "analytics.voter_rows(0, 1000000)", "analytics.differences()"] {
+                    await #expect(throws: (any Error).self, "\(call) must not be callable") {
+                        _ = try await PostgresTesting.strings("SELECT count(*)::text FROM \(call)", on: connection)
+                    }
+                }
+                await #expect(throws: (any Error).self, "analysts must not rebuild") {
+                    _ = try await PostgresTesting.strings("SELECT analytics.rebuild()::text", on: connection)
                 }
                 let columns = try await PostgresTesting.strings(
                     "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'users_public'",
@@ -80,15 +102,108 @@ import TestSupport
                     SQLScript.statements(lines.dropFirst().joined(separator: "\n")))
         }
         #expect(questions.count >= 8)
-        try await withAnalyst { analyst in
-            try await PostgresTesting.withConnection(analyst) { connection in
-                for (question, statements) in questions {
-                    try #require(statements.count == 1, "\(question)")
-                    let rows = try await PostgresTesting.strings(
-                        "SELECT count(*)::text FROM (\(statements[0])) answer", on: connection)
-                    #expect(Int(rows[0] ?? "0")! > 0, "no answer to: \(question)")
+        try await withAnalyst { analyst, admin, _ in
+            try await PostgresTesting.withConnection(admin) { connection in
+                for statement in SQLScript.statements(Self.referenceViews) {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: PostgresTesting.logger)
+                }
+            }
+            // Every row of an answer, in its order, as text.
+            func answer(_ sql: String, on connection: PostgresConnection) async throws -> [String] {
+                try await PostgresTesting.strings("SELECT answer::text FROM (\(sql)) answer", on: connection).map { $0 ?? "NULL" }
+            }
+            try await PostgresTesting.withConnection(analyst) { typed in
+                try await PostgresTesting.withConnection(admin) { reference in
+                    try await reference.query("SET search_path = reference_json, public", logger: PostgresTesting.logger)
+                    for (question, statements) in questions {
+                        try #require(statements.count == 1, "\(question)")
+                        let rows = try await answer(statements[0], on: typed)
+                        #expect(!rows.isEmpty, "no answer to: \(question)")
+                        let expected = try await answer(statements[0], on: reference)
+                        #expect(rows == expected, "typed tables and the JSON of events disagree on: \(question)")
+                    }
                 }
             }
         }
     }
+
+    @Test func typedTablesAreEqualAfterARebuildAndVerifyCatchesADrift() async throws {
+        try await withAnalyst { _, admin, log in
+            let tables = ["analytics.votes", "analytics.films", "analytics.sets", "analytics.set_films", "analytics.voters"]
+            func contents() async throws -> [String] {
+                try await PostgresTesting.withConnection(admin) { connection in
+                    var all: [String] = []
+                    for table in tables {
+                        all += try await PostgresTesting.strings(
+                            "SELECT coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '') FROM \(table) t", on: connection).map { $0 ?? "" }
+                    }
+                    return all
+                }
+            }
+            let before = try await contents()
+            #expect(before.allSatisfy { !$0.isEmpty })
+            #expect(try await MirrorVerifier(log: log, url: admin, logger: PostgresTesting.logger).verify().isEqual)
+
+            _ = try await PostgresTesting.withConnection(admin) { connection in
+                try await connection.query("DELETE FROM analytics.votes WHERE position % 50 = 0", logger: PostgresTesting.logger)
+                try await connection.query("UPDATE analytics.sets SET is_current = NOT is_current WHERE letterboxd_user = 'never_compared'", logger: PostgresTesting.logger)
+            }
+            let drifted = try await MirrorVerifier(log: log, url: admin, logger: PostgresTesting.logger).verify()
+            #expect(!drifted.isEqual)
+            #expect(drifted.ranges.allSatisfy { $0.isEqual }, "events itself is untouched")
+            #expect(Dictionary(uniqueKeysWithValues: drifted.typedTables.map { ($0.table, $0.missing) })["votes"]! > 0)
+            #expect(drifted.typedTables.first { $0.table == "sets" }.map { $0.missing == 1 && $0.extra == 1 } == true)
+
+            let derived = try await AnalyticsTables(url: admin, logger: PostgresTesting.logger).rebuild()
+            #expect(derived == log.endPosition)
+            #expect(try await contents() == before)
+            #expect(try await MirrorVerifier(log: log, url: admin, logger: PostgresTesting.logger).verify().isEqual)
+        }
+    }
+
+    /// The analyst views as they were before the typed tables: straight over the JSON of `events`. The
+    /// reference every example question's answer is checked against.
+    static let referenceViews = """
+        CREATE SCHEMA reference_json;
+
+        CREATE VIEW reference_json.movies AS
+        SELECT DISTINCT ON (payload ->> 'movieID')
+            payload ->> 'movieID' AS movie_id, (payload ->> 'letterboxdID')::bigint AS letterboxd_id,
+            payload ->> 'title' AS title, (payload ->> 'year')::integer AS year,
+            ARRAY(SELECT jsonb_array_elements_text(payload -> 'directors')) AS directors,
+            ARRAY(SELECT jsonb_array_elements_text(payload -> 'genres')) AS genres,
+            occurred_at AS catalogued_at, position
+        FROM events WHERE type = 'MovieCatalogued'
+        ORDER BY payload ->> 'movieID', position DESC;
+
+        CREATE VIEW reference_json.top4_sets AS
+        WITH scraped AS (
+            SELECT DISTINCT ON (payload ->> 'setID')
+                payload ->> 'setID' AS set_id, payload ->> 'letterboxdUser' AS letterboxd_user,
+                ARRAY(SELECT jsonb_array_elements_text(payload -> 'movieIDs')) AS movie_ids,
+                (payload ->> 'scrapedAt')::timestamptz AS scraped_at, position
+            FROM events WHERE type = 'Top4SetScraped'
+            ORDER BY payload ->> 'setID', position DESC)
+        SELECT scraped.*, position = max(position) OVER (PARTITION BY letterboxd_user) AS is_current FROM scraped;
+
+        CREATE VIEW reference_json.votes AS
+        SELECT (payload ->> 'voteID')::uuid AS vote_id, (payload ->> 'userID')::uuid AS user_id,
+            payload ->> 'setA' AS set_a, payload ->> 'setB' AS set_b,
+            CASE payload ->> 'winner' WHEN 'setA' THEN payload ->> 'setA' ELSE payload ->> 'setB' END AS winner_set,
+            CASE payload ->> 'winner' WHEN 'setA' THEN payload ->> 'setB' ELSE payload ->> 'setA' END AS loser_set,
+            (payload ->> 'ticketID')::uuid AS ticket_id, (payload ->> 'castAt')::timestamptz AS cast_at, position
+        FROM events WHERE type = 'VoteCast';
+
+        CREATE VIEW reference_json.comparisons AS
+        SELECT least(set_a, set_b) AS set_low, greatest(set_a, set_b) AS set_high,
+            count(*) FILTER (WHERE winner_set = least(set_a, set_b)) AS wins_low,
+            count(*) FILTER (WHERE winner_set = greatest(set_a, set_b)) AS wins_high,
+            count(*) AS votes, min(cast_at) AS first_vote_at, max(cast_at) AS last_vote_at
+        FROM reference_json.votes GROUP BY least(set_a, set_b), greatest(set_a, set_b);
+
+        CREATE VIEW reference_json.users_public AS
+        SELECT (payload ->> 'userID')::uuid AS user_id, payload ->> 'username' AS username, occurred_at AS registered_at
+        FROM events WHERE type = 'UserRegistered';
+        """
+
 }
