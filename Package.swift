@@ -185,7 +185,12 @@ let package = Package(
             ]),
         .testTarget(name: "RecommenderTests", dependencies: ["Recommender", "MovieMashCore", "TestSupport"]),
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "EventLog", "EventStore", "MovieMashCore", "MovieMashServer", "TestSupport", .product(name: "InMemoryLogging", package: "swift-log")]),
-        .testTarget(name: "MovieMashServerTests", dependencies: ["MovieMashServer", "EventLog", "EventStore", "MovieMashCore", "TestSupport"]),
+        .testTarget(
+            name: "MovieMashServerTests",
+            dependencies: [
+                "MovieMashServer", "EventLog", "EventStore", "MovieMashCore", "PostgresMirror", "Projections", "TestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]),
         .testTarget(name: "moviemashTests", dependencies: ["EventLog", "EventStore", "Gateway", "MovieMashCore", "PostgresMirror", "Projections", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -69,6 +69,12 @@ public struct Server: Service {
             }
             var services: [any Service] = [LogService(log: log, logger: logger)] + projectors.services
             if let mirror { services.append(mirror) }
+            if let url = configuration.postgres, let mirror {
+                services.append(DerivedPublisher(
+                    projectors: projectors, mirrored: mirror.mirrored, tables: DerivedTables(url: url, logger: logger),
+                    interval: configuration.derivedInterval,
+                    recommendations: 10, logger: logger))
+            }
             do {
                 application = try GatewayApplication.application(
                     readModel: readModel, writes: writes, configuration: gateway, services: services, logger: logger,

@@ -45,6 +45,7 @@ public struct ServerConfiguration: Sendable {
             key: "durability", value: "MODE",
             help: "local (default): a write is acknowledged once durable in the log (per --fsync); replicated: also once committed in --postgres (and, with synchronous_standby_names there, on a standby)."),
         Setting(key: "replicationTimeout", value: "SECONDS", help: "With replicated durability, how long a write waits for PostgreSQL before it is answered 503 replication-pending (default 5)."),
+        Setting(key: "derivedInterval", value: "SECONDS", help: "With --postgres, how often the writer copies its newest fit and factor model into the derived schema for analysts (default 3600)."),
         Setting(key: "positionWait", value: "SECONDS", help: "How long a request asking for MovieMash-Min-Position waits for this node to reach it before 503 stale-replica (default 2)."),
         Setting(key: "trustedProxies", value: "LIST", help: "Addresses of proxies (HAProxy, replicas) whose X-Forwarded-For names the client for the per-address limit, comma-separated."),
         Setting(key: "tlsCertificate", value: "FILE", help: "PEM certificate chain: serve HTTPS (with --tls-key)."),
@@ -90,6 +91,8 @@ public struct ServerConfiguration: Sendable {
     public var replicationTimeout: Duration = .seconds(5)
     /// How long a request waits to reach the position it asks for.
     public var positionWait: Duration = .seconds(2)
+    /// How often the writer copies its newest fit and model into PostgreSQL's `derived` schema.
+    public var derivedInterval: Duration = .seconds(3600)
     /// Nil: sign with a random key made at start.
     public var signingKeys: SigningKeys?
 
@@ -166,6 +169,7 @@ public struct ServerConfiguration: Sendable {
         }
         replicationTimeout = try seconds("replicationTimeout") ?? replicationTimeout
         positionWait = try seconds("positionWait") ?? positionWait
+        derivedInterval = try seconds("derivedInterval") ?? derivedInterval
         gateway.trustedProxies = list("trustedProxies") ?? gateway.trustedProxies
         gateway.perAddress = try parsed("addressLimit", RateLimiter.Limit.init) ?? gateway.perAddress
         gateway.perVoter = try parsed("voterLimit", RateLimiter.Limit.init) ?? gateway.perVoter

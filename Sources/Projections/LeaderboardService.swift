@@ -1,3 +1,4 @@
+import Foundation
 import Recommender
 import Logging
 import MovieMashCore
@@ -16,11 +17,14 @@ public final class LeaderboardService: Service, Sendable {
         public var sets: Leaderboard<SetID> = .empty
         public var films: Leaderboard<MovieID> = .empty
         public var position: UInt64 = 0
+        /// When the fit finished (nil before the first).
+        public var fittedAt: Date?
 
-        public init(sets: Leaderboard<SetID> = .empty, films: Leaderboard<MovieID> = .empty, position: UInt64 = 0) {
+        public init(sets: Leaderboard<SetID> = .empty, films: Leaderboard<MovieID> = .empty, position: UInt64 = 0, fittedAt: Date? = nil) {
             self.sets = sets
             self.films = films
             self.position = position
+            self.fittedAt = fittedAt
         }
     }
 
@@ -68,7 +72,7 @@ public final class LeaderboardService: Service, Sendable {
         let sets = await Leaderboard.fit(counts.sets, configuration: counts.configuration, priority: priority)
         let films = await Leaderboard.fit(counts.films, configuration: counts.configuration, priority: priority)
         try Task.checkCancellation()
-        published.withLock { $0 = Standings(sets: sets, films: films, position: position) }
+        published.withLock { $0 = Standings(sets: sets, films: films, position: position, fittedAt: Date()) }
         logger.debug("leaderboards refitted", metadata: [
             "position": "\(position)", "sets": "\(sets.entries.count)", "films": "\(films.entries.count)",
             "seconds": "\((ContinuousClock.now - started) / .seconds(1))",

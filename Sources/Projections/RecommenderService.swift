@@ -39,6 +39,7 @@ public final class RecommenderService: Service, Sendable {
     struct Published: Sendable {
         var model: FactorModel?
         var modelPosition: UInt64 = 0
+        var trainedAt: Date?
         var people: [Int: (factors: [Float], position: UInt64)] = [:]
         /// People whose history changed after their factors were computed, with the position of the change.
         var stale: [Int: UInt64] = [:]
@@ -70,6 +71,30 @@ public final class RecommenderService: Service, Sendable {
 
     /// The log position the recommendations reflect, and the position of the last full training.
     public var positions: (events: UInt64, model: UInt64) { published.withLock { ($0.position, $0.modelPosition) } }
+    /// The latest full training as plain values (nil before the first).
+    public struct Training: Sendable {
+        /// The log position of the interactions it used.
+        public var position: UInt64
+        public var trainedAt: Date
+        public var factors: Int
+        /// Every film the model knows, with its factors.
+        public var films: [(movie: MovieID, factors: [Float])]
+    }
+
+    public var latestTraining: Training? {
+        let state = published.withLock { $0 }
+        guard let model = state.model else { return nil }
+        let films = state.interactions.films
+        return Training(
+            position: state.modelPosition, trainedAt: state.trainedAt ?? Date(), factors: model.configuration.factors,
+            films: (0..<min(model.items.rows, films.count)).map { (films[$0], model.items.row($0)) })
+    }
+
+    /// The MovieMash voters the recommender knows.
+    public var voters: [UserID] {
+        published.withLock { state in state.interactions.people.compactMap { if case .voter(let id) = $0 { id } else { nil } } }
+    }
+
     /// `positions.events`, for those who wait for it.
     public let reached = PositionSignal()
 
@@ -133,6 +158,7 @@ public final class RecommenderService: Service, Sendable {
                     self.published.withLock { state in
                         state.model = model
                         state.modelPosition = position
+                        state.trainedAt = Date()
                         state.people = state.people.filter { $0.value.position > position }
                         state.stale = state.stale.filter { $0.value > position }
                         state.films = state.films.filter { $0.value.position > position }
