@@ -15,21 +15,11 @@ public struct AnalyticsTables: Sendable {
     /// Empties the typed tables and derives them again from every row of `events`, in one transaction
     /// that holds off the mirror meanwhile; returns how many log positions it derived from.
     public func rebuild() async throws(MirrorError) -> UInt64 {
-        do {
-            let connection = try await PostgresConnection.connect(configuration: url.configuration, id: 1, logger: logger)
-            do {
-                try await Migrator(connection: connection, target: url.redacted, logger: logger).migrate(Migration.bundled())
-                let ends = try await connection.withTransaction(logger: logger) { connection in
-                    try await connection.values("SELECT analytics.rebuild()", as: Int64.self, logger: logger)
-                }
-                try? await connection.close()
-                return UInt64(ends.first ?? 0)
-            } catch {
-                try? await connection.close()
-                throw error
-            }
-        } catch {
-            throw MirrorError.describe(error, target: url.redacted)
+        try await url.withConnection(logger: logger) { connection in
+            try await Migrator(connection: connection, target: url.redacted, logger: logger).migrate(Migration.bundled())
+            // One statement, so one transaction: analytics.rebuild takes its lock inside it.
+            let ends = try await connection.values("SELECT analytics.rebuild()", as: Int64.self, logger: logger)
+            return UInt64(ends.first ?? 0)
         }
     }
 }

@@ -145,17 +145,8 @@ public struct DerivedTables: Sendable {
     }
 
     private func transaction(_ body: @Sendable (PostgresConnection, Logger) async throws -> Void) async throws(MirrorError) {
-        do {
-            let connection = try await PostgresConnection.connect(configuration: url.configuration, id: 1, logger: logger)
-            do {
-                try await connection.withTransaction(logger: logger) { try await body($0, logger) }
-                try? await connection.close()
-            } catch {
-                try? await connection.close()
-                throw error
-            }
-        } catch {
-            throw MirrorError.describe(error, target: url.redacted)
+        try await url.withConnection(logger: logger) { connection in
+            try await connection.withTransaction(logger: logger) { try await body($0, logger) }
         }
     }
 }

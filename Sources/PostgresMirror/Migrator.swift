@@ -21,20 +21,9 @@ public struct Migrator: Sendable {
     @discardableResult
     public static func migrate(_ url: PostgresURL, logger: Logger) async throws(MirrorError) -> [Migration] {
         let migrations = try Migration.bundled()
-        let connection: PostgresConnection
-        do {
-            connection = try await PostgresConnection.connect(configuration: url.configuration, id: 1, logger: logger)
-        } catch {
-            throw MirrorError.describe(error, target: url.redacted)
+        return try await url.withConnection(logger: logger) { connection in
+            try await Migrator(connection: connection, target: url.redacted, logger: logger).migrate(migrations)
         }
-        let outcome: Result<[Migration], MirrorError>
-        do {
-            outcome = .success(try await Migrator(connection: connection, target: url.redacted, logger: logger).migrate(migrations))
-        } catch {
-            outcome = .failure(error)
-        }
-        try? await connection.close()
-        return try outcome.get()
     }
 
     /// Applies the migrations not applied yet and returns them; running it again applies nothing.

@@ -60,19 +60,7 @@ public struct MirrorVerifier: Sendable {
         """
 
     public func verify() async throws(MirrorError) -> Report {
-        do {
-            let connection = try await PostgresConnection.connect(configuration: url.configuration, id: 1, logger: logger)
-            do {
-                let report = try await compare(on: connection)
-                try? await connection.close()
-                return report
-            } catch {
-                try? await connection.close()
-                throw error
-            }
-        } catch {
-            throw MirrorError.describe(error, target: url.redacted)
-        }
+        try await url.withConnection(logger: logger) { try await compare(on: $0) }
     }
 
     private func compare(on connection: PostgresConnection) async throws -> Report {

@@ -12,3 +12,25 @@ extension PostgresConnection {
         return values
     }
 }
+
+extension PostgresURL {
+    /// Runs `body` on a new connection to this database and closes it afterwards, whatever happens; any
+    /// error comes back described for an operator, naming the database.
+    func withConnection<Value: Sendable>(
+        logger: Logger, _ body: (PostgresConnection) async throws -> Value
+    ) async throws(MirrorError) -> Value {
+        do {
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+            do {
+                let value = try await body(connection)
+                try? await connection.close()
+                return value
+            } catch {
+                try? await connection.close()
+                throw error
+            }
+        } catch {
+            throw MirrorError.describe(error, target: redacted)
+        }
+    }
+}
