@@ -7,6 +7,8 @@ public struct ReadModel: Sendable {
     public var tallies: @Sendable () -> Tallies
     public var elo: @Sendable () -> EloRatings
     public var standings: @Sendable () -> LeaderboardService.Standings
+    /// The fit with an id, while the node still serves it (the newest, or one replaced recently).
+    public var fit: @Sendable (UInt64) -> LeaderboardService.Standings? = { _ in nil }
     /// Each component and its lag, for `/ready`.
     public var readiness: @Sendable () async -> Readiness
     /// The accounts and the position they cover.

@@ -32,6 +32,10 @@ public struct Readiness: Sendable, Equatable {
 
     public var isReady: Bool { components.allSatisfy(\.ready) }
 
+    /// Ready, but some component serves stale data (state `degraded`): `/ready` then answers 200 with
+    /// status `degraded` rather than `ready`, which an HTTP check matching the body can tell apart.
+    public var isDegraded: Bool { components.contains { $0.state == "degraded" } }
+
     /// Each component that is not ready, with why.
     public var reasons: [String] {
         components.filter { !$0.ready }.map { "\($0.name): \($0.detail ?? "not ready")" }

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import MovieMashCore
 import NIOCore
@@ -43,12 +44,15 @@ struct Created<Body: JSONBody>: ResponseGenerator {
     }
 }
 
-/// A Bradley–Terry estimate as the API shows it.
+/// A Bradley–Terry estimate as the API shows it: `rank`…`worstRank` is the range of places its interval
+/// allows ("#`position` · could be `rank`–`worstRank`").
 struct StrengthBody: Codable, Sendable, JSONBody {
     var rating: Double
     var lower: Double
     var upper: Double
     var rank: Int
+    var worstRank: Int
+    var position: Int
     var comparisons: Int
 
     init(_ standing: BradleyTerry.Standing) {
@@ -56,6 +60,8 @@ struct StrengthBody: Codable, Sendable, JSONBody {
         lower = standing.lower
         upper = standing.upper
         rank = standing.rank
+        worstRank = standing.worstRank
+        position = standing.position
         comparisons = standing.comparisons
     }
 
@@ -65,7 +71,56 @@ struct StrengthBody: Codable, Sendable, JSONBody {
         json.key("lower"); json.number(lower)
         json.key("upper"); json.number(upper)
         json.key("rank"); json.integer(rank)
+        json.key("worstRank"); json.integer(worstRank)
+        json.key("position"); json.integer(position)
         json.key("comparisons"); json.integer(comparisons)
+        json.endObject()
+    }
+}
+
+/// Which Bradley–Terry fit a response shows, and how far it is behind what the node has read.
+struct FitBody: Codable, Sendable, JSONBody {
+    /// The fit's id (the log position it covers); nil before the first fit.
+    var id: UInt64?
+    /// It covers every event below this log position.
+    var position: UInt64
+    var fittedAt: String?
+    /// Votes the fit covers.
+    var votes: Int
+    /// Votes this node has read from the log.
+    var votesInLog: Int
+    /// Events this node has read beyond the fit.
+    var eventsBehind: UInt64
+    /// Seconds since the fit finished.
+    var ageSeconds: Double?
+    var durationSeconds: Double?
+    /// `pending` (no fit yet: ordered by Elo), `current` (it covers every vote and item read) or
+    /// `updating` (newer votes or items wait for the next fit).
+    var state: String
+
+    init(_ standings: LeaderboardService.Standings, votesInLog: Int, sets: Int, position: UInt64, now: Date = Date()) {
+        id = standings.id
+        self.position = standings.position
+        fittedAt = standings.fittedAt.map { Timestamp($0).description }
+        votes = standings.votes
+        self.votesInLog = votesInLog
+        eventsBehind = position - min(position, standings.position)
+        ageSeconds = standings.fittedAt.map { (now.timeIntervalSince($0) * 1000).rounded() / 1000 }
+        durationSeconds = standings.duration.map { Double($0 / .microseconds(1)) / 1_000_000 }
+        state = standings.id == nil ? "pending" : standings.votes == votesInLog && standings.sets.entries.count >= sets ? "current" : "updating"
+    }
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("id"); if let id { json.integer(Int(id)) } else { json.null() }
+        json.key("position"); json.integer(Int(position))
+        json.key("fittedAt"); if let fittedAt { json.string(fittedAt) } else { json.null() }
+        json.key("votes"); json.integer(votes)
+        json.key("votesInLog"); json.integer(votesInLog)
+        json.key("eventsBehind"); json.integer(Int(eventsBehind))
+        json.key("ageSeconds"); if let ageSeconds { json.number(ageSeconds) } else { json.null() }
+        json.key("durationSeconds"); if let durationSeconds { json.number(durationSeconds) } else { json.null() }
+        json.key("state"); json.string(state)
         json.endObject()
     }
 }
@@ -149,6 +204,10 @@ struct Page<Item: Codable & Sendable & JSONBody>: Codable, Sendable, JSONBody {
     var limit: Int
     /// Votes counted so far: the evidence the ranking rests on.
     var votes: Int
+    /// The fit the order comes from.
+    var fit: FitBody
+    /// The next page of the same fit, while there is one.
+    var next: String?
 
     func write(to json: inout JSONWriter) {
         json.beginObject()
@@ -157,6 +216,8 @@ struct Page<Item: Codable & Sendable & JSONBody>: Codable, Sendable, JSONBody {
         json.key("offset"); json.integer(offset)
         json.key("limit"); json.integer(limit)
         json.key("votes"); json.integer(votes)
+        json.key("fit"); fit.write(to: &json)
+        json.key("next"); if let next { json.string(next) } else { json.null() }
         json.endObject()
     }
 }

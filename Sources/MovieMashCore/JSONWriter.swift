@@ -27,6 +27,12 @@ public struct JSONWriter {
         needsComma = true
     }
 
+    public mutating func null() {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(contentsOf: "null".utf8)
+        needsComma = true
+    }
+
     public mutating func beginObject() { open(UInt8(ascii: "{")) }
 
     public mutating func endObject() { close(UInt8(ascii: "}")) }

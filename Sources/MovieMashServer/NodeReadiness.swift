@@ -10,6 +10,9 @@ public struct ReadinessBounds: Sendable, Equatable {
     public var maximumLagEvents: UInt64 = 10_000
     /// Age of the oldest event not yet applied, in seconds.
     public var maximumLagSeconds: Double = 5
+    /// Age of the oldest event the served Bradley–Terry fit does not cover, in seconds, before the node
+    /// says it is degraded (it stays ready: stale ratings are better than none).
+    public var maximumFitLagSeconds: Double = 30
 
     public init() {}
 }
@@ -26,11 +29,23 @@ enum NodeReadiness {
         var pending: String? = nil
     }
 
+    /// The served Bradley–Terry fit as observed.
+    struct Fit: Sendable {
+        /// Whether a fit exists yet.
+        var fitted: Bool
+        /// Events the counts have applied beyond the fit.
+        var lagEvents: UInt64
+        /// Age of the oldest event it does not cover (nil when it covers everything, or unknown).
+        var oldestUncoveredAge: Double?
+    }
+
     /// Each projection within `bounds` of `end` and waiting for nothing else; a replica's source answering
     /// (or silent for at most the time bound); the writer taking appends (a node that cannot write must not get writes);
     /// the mirror reported but never gating (PostgreSQL being away does not stop votes).
+    /// The leaderboards not ready until their first fit, then `current`, `updating`, or `degraded` (still
+    /// ready) while the fit's oldest uncovered event is older than the fit bound.
     static func evaluate(
-        end: UInt64, projections: [Projection], writer: EventLog.WriterStatus?,
+        end: UInt64, projections: [Projection], fit: Fit? = nil, writer: EventLog.WriterStatus?,
         mirror: PostgresMirror.Status?, source: PostgresEventSource.Status? = nil, bounds: ReadinessBounds,
         now: ContinuousClock.Instant = .now
     ) -> Readiness {
@@ -46,6 +61,15 @@ enum NodeReadiness {
             return Readiness.Component(
                 name: projection.name, ready: problems.isEmpty, lagEvents: lagEvents, lagSeconds: rounded(lagSeconds),
                 detail: problems.isEmpty ? nil : problems.joined(separator: "; "))
+        }
+        if let fit {
+            let lagSeconds = fit.lagEvents == 0 ? 0 : max(0, fit.oldestUncoveredAge ?? 0)
+            let degraded = fit.fitted && lagSeconds > bounds.maximumFitLagSeconds
+            components.append(Readiness.Component(
+                name: "leaderboards", ready: fit.fitted, lagEvents: fit.lagEvents, lagSeconds: rounded(lagSeconds),
+                state: !fit.fitted ? "pending" : degraded ? "degraded" : fit.lagEvents == 0 ? "current" : "updating",
+                detail: !fit.fitted ? "the first Bradley–Terry fit is still being computed"
+                    : degraded ? "the served fit's oldest uncovered event is \(rounded(lagSeconds)) s old, more than \(rounded(bounds.maximumFitLagSeconds)) s" : nil))
         }
         if let writer {
             components.append(Readiness.Component(

@@ -83,6 +83,17 @@ public struct Projectors: Sendable {
         return observed
     }
 
+    /// The served fit as `/ready` judges it: whether one exists, and how far behind the counts it is.
+    func observedFit(source: any EventSource, now: Timestamp = .now) async -> NodeReadiness.Fit {
+        let fit = leaderboards.current, counted = counts.reached.position
+        let lag = counted - min(fit.position, counted)
+        var observed = NodeReadiness.Fit(fitted: fit.id != nil, lagEvents: lag)
+        if lag > 0, let oldest = await Self.event(at: fit.position, in: source) {
+            observed.oldestUncoveredAge = Double(now.milliseconds - oldest.occurredAt.milliseconds) / 1000
+        }
+        return observed
+    }
+
     /// The event at `position`, or nil unless `source` gives it within a quarter second: a probe of
     /// `/ready` must answer even while a replica's database is away (its source retries until it is back).
     private static func event(at position: UInt64, in source: any EventSource) async -> EventEnvelope? {

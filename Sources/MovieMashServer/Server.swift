@@ -56,7 +56,8 @@ public struct Server: Service {
             let readModel = Self.readModel(projectors, wait: configuration.positionWait) { [bounds = configuration.readiness] in
                 let end = log.endPosition
                 return NodeReadiness.evaluate(
-                    end: end, projections: await projectors.observed(end: end, source: source), writer: log.writerStatus,
+                    end: end, projections: await projectors.observed(end: end, source: source),
+                    fit: await projectors.observedFit(source: source), writer: log.writerStatus,
                     mirror: mirror?.status, bounds: bounds)
             }
             var writes = WriteSide(appender: LogAppender(log: log), authority: await TokenAuthority(keys: keys))
@@ -97,7 +98,8 @@ public struct Server: Service {
             let readModel = Self.readModel(projectors, wait: configuration.positionWait) { [bounds = configuration.readiness] in
                 let status = source.status
                 return NodeReadiness.evaluate(
-                    end: status.end, projections: await projectors.observed(end: status.end, source: source), writer: nil,
+                    end: status.end, projections: await projectors.observed(end: status.end, source: source),
+                    fit: await projectors.observedFit(source: source), writer: nil,
                     mirror: nil, source: status, bounds: bounds)
             }
             let authentication = Authentication(authority: await TokenAuthority(keys: keys))
@@ -113,6 +115,7 @@ public struct Server: Service {
         var readModel = ReadModel(
             catalogue: { projectors.catalogue.current.state }, tallies: { projectors.tallies.current.state },
             elo: { projectors.elo.current.state }, standings: { projectors.leaderboards.current }, readiness: readiness)
+        readModel.fit = { projectors.leaderboards.standings(fit: $0) }
         readModel.accounts = { projectors.accounts.current }
         readModel.consistency = Consistency(position: { projectors.position }, reach: { await projectors.reach($0, within: $1) }, bound: wait)
         readModel.recentPairs = { projectors.recentPairs.current.state }
@@ -140,13 +143,24 @@ public struct Server: Service {
         ] + lags(end: status.end, projectors: projectors)
     }
 
-    /// Each projection's lag behind `end`.
+    /// Each projection's lag behind `end`, and what the served Bradley–Terry fit covers.
     private static func lags(end: UInt64, projectors: Projectors) -> [GatewayMetrics.Sample] {
-        projectors.positions.map {
+        let fit = projectors.leaderboards.current, counted = projectors.counts.reached.position
+        var samples = projectors.positions.map {
             GatewayMetrics.Sample(
                 name: "projector_lag_events", help: "Events a projection has not applied yet", labels: [("projector", $0.name)],
                 value: Double(end - min($0.position, end)))
         }
+        samples.append(.init(name: "leaderboard_fit_position", help: "Log position the served Bradley–Terry fit covers (every event below it)", value: Double(fit.position)))
+        samples.append(.init(name: "leaderboard_fit_votes", help: "Votes the served Bradley–Terry fit covers", value: Double(fit.votes)))
+        samples.append(.init(
+            name: "leaderboard_fit_events_behind", help: "Events the Bradley–Terry counts have applied beyond the served fit",
+            value: Double(counted - min(fit.position, counted))))
+        if let fittedAt = fit.fittedAt, let duration = fit.duration {
+            samples.append(.init(name: "leaderboard_fit_age_seconds", help: "Seconds since the served Bradley–Terry fit finished", value: Date().timeIntervalSince(fittedAt)))
+            samples.append(.init(name: "leaderboard_fit_duration_seconds", help: "How long the served Bradley–Terry fit took", value: Double(duration / .microseconds(1)) / 1_000_000))
+        }
+        return samples
     }
 
     /// What `/metrics` adds to the gateway's own series: the log's end and writer, and how far behind each

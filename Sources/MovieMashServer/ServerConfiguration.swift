@@ -1,6 +1,7 @@
 import Configuration
 import EventLog
 import Foundation
+import Logging
 import Gateway
 import MovieMashCore
 import PostgresMirror
@@ -58,8 +59,10 @@ public struct ServerConfiguration: Sendable {
         Setting(
             key: "minFreeBytes", value: "BYTES",
             help: "Appends are refused (and resume by themselves) while the log's file system has less free space than this, so segment rolls, indexes and snapshots never meet a full disk (default 67108864, 64 MiB)."),
+        Setting(key: "logLevel", value: "LEVEL", help: LogLevel.help),
         Setting(key: "readyMaxLagEvents", value: "N", help: "Ready while every projection is at most this many events behind the log (default 10000)."),
         Setting(key: "readyMaxLagSeconds", value: "SECONDS", help: "… and its oldest unapplied event is at most this old (default 5)."),
+        Setting(key: "readyMaxFitLagSeconds", value: "SECONDS", help: "/ready says degraded (still 200) while the served Bradley–Terry fit's oldest uncovered event is older than this (default 30)."),
         Setting(key: "requestHeadTimeout", value: "SECONDS", help: "A new connection must send a complete request head within this time, else 408 and closed (default 10)."),
         Setting(key: "idleTimeout", value: "SECONDS", help: "A kept-alive connection, or a request body, may be silent this long before it is closed (default 60)."),
         Setting(key: "maxConnections", value: "N", help: "Connections open at once; beyond it a new one gets 503 and is closed (default 4096)."),
@@ -93,6 +96,8 @@ public struct ServerConfiguration: Sendable {
     public var positionWait: Duration = .seconds(2)
     /// How often the writer copies its newest fit and model into PostgreSQL's `derived` schema.
     public var derivedInterval: Duration = .seconds(3600)
+    /// The least severe level the node logs.
+    public var logLevel = Logger.Level.info
     /// Nil: sign with a random key made at start.
     public var signingKeys: SigningKeys?
 
@@ -158,8 +163,10 @@ public struct ServerConfiguration: Sendable {
             try parsed(key) { Double($0).flatMap { $0 > 0 && $0 <= 86_400 ? Duration.milliseconds(Int64(($0 * 1000).rounded())) : nil } }
         }
         log.minimumFreeBytes = try parsed("minFreeBytes") { Int64($0).flatMap { $0 >= 0 ? $0 : nil } } ?? log.minimumFreeBytes
+        logLevel = try parsed("logLevel", LogLevel.parse) ?? logLevel
         readiness.maximumLagEvents = try parsed("readyMaxLagEvents") { UInt64($0) } ?? readiness.maximumLagEvents
         readiness.maximumLagSeconds = try parsed("readyMaxLagSeconds") { Double($0).flatMap { $0 >= 0 ? $0 : nil } } ?? readiness.maximumLagSeconds
+        readiness.maximumFitLagSeconds = try parsed("readyMaxFitLagSeconds") { Double($0).flatMap { $0 >= 0 ? $0 : nil } } ?? readiness.maximumFitLagSeconds
         gateway.connections.requestHeadTimeout = try seconds("requestHeadTimeout") ?? gateway.connections.requestHeadTimeout
         gateway.connections.idleTimeout = try seconds("idleTimeout") ?? gateway.connections.idleTimeout
         gateway.connections.maximumConnections = try parsed("maxConnections") { Int($0).flatMap { $0 > 0 ? $0 : nil } } ?? gateway.connections.maximumConnections

@@ -73,26 +73,42 @@ public struct Leaderboard<Item: Hashable & Sendable>: Sendable {
         public var standing: BradleyTerry.Standing
     }
 
-    /// Best rating first.
+    /// Best rating first (`standing.position` order).
     public let entries: [Entry]
     @usableFromInline let byItem: [Item: Int]
+    /// What the next refit of more votes on the same items starts from.
+    public let solutions: BradleyTerry.Solutions
 
-    public init(entries: [Entry]) {
+    public init(entries: [Entry], solutions: BradleyTerry.Solutions = BradleyTerry.Solutions()) {
         self.entries = entries
+        self.solutions = solutions
         byItem = Dictionary(uniqueKeysWithValues: entries.enumerated().map { ($1.item, $0) })
+    }
+
+    private init(entries: [Entry], byItem: [Item: Int]) {
+        self.entries = entries
+        self.byItem = byItem
+        solutions = BradleyTerry.Solutions()
     }
 
     public static var empty: Leaderboard { Leaderboard(entries: []) }
 
+    /// The same standings without what only a refit needs.
+    public var withoutSolutions: Leaderboard { Leaderboard(entries: entries, byItem: byItem) }
+
     /// Inlinable so the gateway's lookups, on every read, are specialized to its item type.
     @inlinable public subscript(item: Item) -> BradleyTerry.Standing? { byItem[item].map { entries[$0].standing } }
 
-    /// Fits `counts` (with bootstrap intervals) into a leaderboard, on background threads at `priority`.
+    /// Fits `counts` (with bootstrap intervals) into a leaderboard, on background threads at `priority`,
+    /// starting from `previous` (an earlier fit of the same counts' items, fewer votes) where given.
+    /// Empty when cancelled part way.
     public static func fit(
-        _ counts: PairCounts<Item>, configuration: BradleyTerry.Configuration, priority: BackgroundThreads.Priority = .low
+        _ counts: PairCounts<Item>, configuration: BradleyTerry.Configuration, previous: Leaderboard? = nil,
+        priority: BackgroundThreads.Priority = .low
     ) async -> Leaderboard {
-        let standings = await BradleyTerry.standings(ComparisonGraph(counts), configuration: configuration, priority: priority)
+        let (standings, solutions) = await BradleyTerry.refit(
+            ComparisonGraph(counts), configuration: configuration, previous: previous?.solutions, priority: priority)
         let entries = standings.map { Entry(item: counts.items[Int($0.item)], standing: $0) }
-        return Leaderboard(entries: entries.sorted { $0.standing.rating > $1.standing.rating })
+        return Leaderboard(entries: entries.sorted { $0.standing.position < $1.standing.position }, solutions: solutions)
     }
 }

@@ -7,47 +7,84 @@ import Synchronization
 
 /// Refits Bradley–Terry standings (with bootstrap intervals) in the background and swaps them in whole.
 ///
-/// It takes the latest comparison counts from `source`; when votes arrived since the last fit, it fits
-/// sets and films off the projector's path and publishes both leaderboards at once. Readers always see
-/// one complete fit, never a half-updated one. When to fit, and at what priority, is `RefitPacing`'s
-/// decision.
+/// It takes the latest comparison counts from `source`; when votes (or items) arrived since the last fit,
+/// it fits sets and films off the projector's path, each from the previous fit's solutions, and publishes
+/// both leaderboards at once. Readers always see one complete fit, never a half-updated one; the fits of
+/// the last `retention` stay available by id, so a reader paging through one fit never mixes two. When to
+/// fit, and at what priority, is `RefitPacing`'s decision.
 public final class LeaderboardService: Service, Sendable {
-    /// The standings of one fit and the log position of the counts it used.
+    /// The standings of one fit and what it covers.
     public struct Standings: Sendable {
         public var sets: Leaderboard<SetID> = .empty
         public var films: Leaderboard<MovieID> = .empty
+        /// The log position of the counts it used: it covers every event below.
         public var position: UInt64 = 0
         /// When the fit finished (nil before the first).
         public var fittedAt: Date?
+        /// The votes it covers.
+        public var votes = 0
+        /// How long the fit took (nil before the first).
+        public var duration: Duration?
 
-        public init(sets: Leaderboard<SetID> = .empty, films: Leaderboard<MovieID> = .empty, position: UInt64 = 0, fittedAt: Date? = nil) {
+        public init(
+            sets: Leaderboard<SetID> = .empty, films: Leaderboard<MovieID> = .empty, position: UInt64 = 0, fittedAt: Date? = nil,
+            votes: Int = 0, duration: Duration? = nil
+        ) {
             self.sets = sets
             self.films = films
             self.position = position
             self.fittedAt = fittedAt
+            self.votes = votes
+            self.duration = duration
         }
+
+        /// The fit's id: the log position it covers, so the same id means the same votes on every node.
+        /// Nil before the first fit.
+        public var id: UInt64? { fittedAt == nil ? nil : position }
+    }
+
+    private struct Published: Sendable {
+        var current = Standings()
+        /// Earlier fits still served by id, oldest first, without the solutions only the next refit needs.
+        var earlier: [Standings] = []
     }
 
     private let source: ProjectorService<BradleyTerryCounts>
     private let logger: Logger
-    private let published = Mutex(Standings())
+    private let retention: Duration
+    private let published = Mutex(Published())
     private let pacing: Mutex<RefitPacing<ContinuousClock.Instant>>
 
+    /// `retention`: how long a fit stays available by id after a newer one replaced it (at most 16 are kept).
     public init(
         source: ProjectorService<BradleyTerryCounts>, interval: Duration = .seconds(5), idleFactor: Int = 9,
-        maximumStaleness: Duration = .seconds(60), logger: Logger
+        maximumStaleness: Duration = .seconds(60), retention: Duration = .seconds(600), logger: Logger
     ) {
         self.source = source
         self.logger = logger
+        self.retention = retention
         pacing = Mutex(RefitPacing(configuration: .init(interval: interval, idleFactor: idleFactor, maximumStaleness: maximumStaleness)))
     }
 
-    public var current: Standings { published.withLock { $0 } }
+    /// The newest fit.
+    public var current: Standings { published.withLock { $0.current } }
+
+    /// The fit with this id, if it is the newest or replaced within `retention`.
+    public func standings(fit id: UInt64) -> Standings? {
+        published.withLock { published in
+            ([published.current] + published.earlier).first { $0.id == id }
+        }
+    }
+
+    /// The ids of every fit still served, newest first.
+    public var fitIDs: [UInt64] { published.withLock { ([$0.current] + $0.earlier.reversed()).compactMap(\.id) } }
 
     public func run() async throws {
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             let (counts, position) = source.current
-            var action = pacing.withLock { $0.check(votes: counts.votes, now: .now) }
+            var action = pacing.withLock {
+                $0.check(votes: counts.votes, items: counts.sets.items.count + counts.films.items.count, now: .now)
+            }
             if case .fit(let priority) = action {
                 do {
                     // A fit can take seconds: shutting down must not wait for it.
@@ -66,16 +103,38 @@ public final class LeaderboardService: Service, Sendable {
         }
     }
 
-    /// Fits `counts` now, at `priority`, and publishes the result.
+    /// Fits `counts` now, at `priority`, from the current fit's solutions, and publishes the result.
     func refit(_ counts: BradleyTerryCounts, position: UInt64, priority: BackgroundThreads.Priority) async throws {
         let started = ContinuousClock.now
-        let sets = await Leaderboard.fit(counts.sets, configuration: counts.configuration, priority: priority)
-        let films = await Leaderboard.fit(counts.films, configuration: counts.configuration, priority: priority)
+        let previous = current
+        async let sets = Leaderboard.fit(counts.sets, configuration: counts.configuration, previous: previous.sets, priority: priority)
+        async let films = Leaderboard.fit(counts.films, configuration: counts.configuration, previous: previous.films, priority: priority)
+        let (fittedSets, fittedFilms) = await (sets, films)
         try Task.checkCancellation()
-        published.withLock { $0 = Standings(sets: sets, films: films, position: position, fittedAt: Date()) }
-        logger.debug("leaderboards refitted", metadata: [
-            "position": "\(position)", "sets": "\(sets.entries.count)", "films": "\(films.entries.count)",
-            "seconds": "\((ContinuousClock.now - started) / .seconds(1))",
+        let took = ContinuousClock.now - started
+        let standings = Standings(
+            sets: fittedSets, films: fittedFilms, position: position, fittedAt: Date(), votes: counts.votes, duration: took)
+        let now = Date(), retention = self.retention
+        published.withLock { published in
+            if published.current.id != nil {
+                var replaced = published.current
+                replaced.sets = replaced.sets.withoutSolutions
+                replaced.films = replaced.films.withoutSolutions
+                published.earlier.append(replaced)
+            }
+            published.current = standings
+            // A fit is kept for `retention` after the one that replaced it was published.
+            var kept: [Standings] = []
+            for (index, fit) in published.earlier.enumerated() {
+                let replacedAt = index + 1 < published.earlier.count ? published.earlier[index + 1].fittedAt : now
+                if let replacedAt, now.timeIntervalSince(replacedAt) <= Double(retention / .milliseconds(1)) / 1000 { kept.append(fit) }
+            }
+            published.earlier = Array(kept.suffix(15))
+        }
+        logger.info("leaderboards refitted", metadata: [
+            "position": "\(position)", "votes": "\(counts.votes)", "sets": "\(fittedSets.entries.count)",
+            "films": "\(fittedFilms.entries.count)", "seconds": "\(Double(took / .microseconds(1)) / 1_000_000)",
+            "priority": "\(priority)",
         ])
     }
 }

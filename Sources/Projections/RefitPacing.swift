@@ -21,8 +21,8 @@ struct RefitPacing<Instant: InstantProtocol>: Sendable where Instant.Duration ==
     }
 
     let configuration: Configuration
-    /// The votes the last fit covered.
-    private var fittedVotes = 0
+    /// The votes and items the last fit covered (nil before the first).
+    private var fitted: (votes: Int, items: Int)?
     private var fitStarted: Instant?
     /// How long the last published fit took, from its start to its publication.
     private(set) var lastFitTook: Duration?
@@ -31,10 +31,11 @@ struct RefitPacing<Instant: InstantProtocol>: Sendable where Instant.Duration ==
         self.configuration = configuration
     }
 
-    /// The counts now hold `votes` votes: fit them if they changed, else look again after `interval`.
-    mutating func check(votes: Int, now: Instant) -> Action {
-        guard votes != fittedVotes else { return .wait(until: now.advanced(by: configuration.interval)) }
-        fittedVotes = votes
+    /// The counts now hold `votes` votes on `items` items: fit them the first time and whenever either
+    /// changed (a new set must reach the leaderboards even without votes), else look again after `interval`.
+    mutating func check(votes: Int, items: Int, now: Instant) -> Action {
+        if let fitted, fitted == (votes, items) { return .wait(until: now.advanced(by: configuration.interval)) }
+        fitted = (votes, items)
         fitStarted = now
         return .fit(Self.priority(previousFit: lastFitTook, maximumStaleness: configuration.maximumStaleness))
     }

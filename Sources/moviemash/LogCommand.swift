@@ -85,6 +85,7 @@ struct LogCommand: AsyncParsableCommand {
         @Option(name: .customLong("from-postgres"), help: "postgres://user[:password]@host[:port]/database: the events table (a promoted standby's, say).")
         var postgres: String
         @Option(help: "The log directory to restore into.") var data: String
+        @OptionGroup var logging: LoggingOptions
         @Option(help: "Events per appended batch.") var batchSize = 10_000
 
         func validate() throws {
@@ -95,7 +96,7 @@ struct LogCommand: AsyncParsableCommand {
             let url = try PostgresURL(postgres)
             let start = ContinuousClock.now
             var bar: Progress?
-            let report = try await LogRestore(url: url, directory: data, batchSize: batchSize, logger: Logger(label: "moviemash.restore"))
+            let report = try await LogRestore(url: url, directory: data, batchSize: batchSize, logger: try logging.logger(label: "moviemash.restore"))
                 .run { position, end in
                     if bar == nil { bar = Progress(total: end, verb: "restored", noun: "events") }
                     bar?.show(position)

@@ -13,10 +13,11 @@ struct MigrateCommand: AsyncParsableCommand {
 
     @Option(help: "postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require]")
     var postgres: String
+    @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
         let url = try PostgresURL(postgres)
-        let applied = try await Migrator.migrate(url, logger: Logger(label: "moviemash.migrate"))
+        let applied = try await Migrator.migrate(url, logger: try logging.logger(label: "moviemash.migrate"))
         print(applied.isEmpty
             ? "\(url.redacted) is up to date"
             : "applied \(applied.map(\.name).joined(separator: ", ")) to \(url.redacted)")
@@ -35,6 +36,7 @@ struct MirrorCommand: AsyncParsableCommand {
 
         @Option(help: "The log directory.") var data: String
         @Option(help: "postgres://user[:password]@host[:port]/database") var postgres: String
+        @OptionGroup var logging: LoggingOptions
         @Flag(help: "Keep following the log until SIGINT or SIGTERM.") var follow = false
         @Option(help: "Events per transaction.") var batchSize = 20_000
 
@@ -48,7 +50,7 @@ struct MirrorCommand: AsyncParsableCommand {
             var configuration = PostgresMirror.Configuration()
             configuration.follow = follow
             configuration.batchSize = batchSize
-            let logger = Logger(label: "moviemash.mirror")
+            let logger = try logging.logger(label: "moviemash.mirror")
             let mirror = PostgresMirror(log: log, url: url, configuration: configuration, logger: logger)
             let start = ContinuousClock.now
             let group = ServiceGroup(
@@ -68,13 +70,14 @@ struct MirrorCommand: AsyncParsableCommand {
 
         @Option(help: "The log directory.") var data: String
         @Option(help: "postgres://user[:password]@host[:port]/database") var postgres: String
+        @OptionGroup var logging: LoggingOptions
         @Option(help: "Positions per compared range.") var rangeSize: UInt64 = 100_000
 
         func run() async throws {
             let url = try PostgresURL(postgres)
             let log = try EventLog(directory: data, mode: .readOnly)
             let report = try await MirrorVerifier(
-                log: log, url: url, rangeSize: rangeSize, logger: Logger(label: "moviemash.verify")).verify()
+                log: log, url: url, rangeSize: rangeSize, logger: try logging.logger(label: "moviemash.verify")).verify()
             print("log end \(report.logEnd), mirror checkpoint \(report.checkpoint), \(report.ranges.count) ranges compared")
             for table in report.typedTables where !table.isEqual {
                 print("DIFFERENT: analytics.\(table.table) lacks \(table.missing) rows that events derives and holds \(table.extra) it does not"
@@ -98,11 +101,12 @@ struct MirrorCommand: AsyncParsableCommand {
             abstract: "Derive the typed tables of schema analytics again from events, in one transaction (the mirror waits meanwhile).")
 
         @Option(help: "postgres://user[:password]@host[:port]/database") var postgres: String
+        @OptionGroup var logging: LoggingOptions
 
         func run() async throws {
             let url = try PostgresURL(postgres)
             let start = ContinuousClock.now
-            let events = try await AnalyticsTables(url: url, logger: Logger(label: "moviemash.rebuild")).rebuild()
+            let events = try await AnalyticsTables(url: url, logger: try logging.logger(label: "moviemash.rebuild")).rebuild()
             print(String(format: "rebuilt the typed tables from %llu events in %.1f s", events, (ContinuousClock.now - start) / .seconds(1)))
         }
     }

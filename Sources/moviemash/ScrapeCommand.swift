@@ -19,6 +19,7 @@ struct ScrapeCommand: AsyncParsableCommand {
             """)
 
     @Option(help: "The log directory.") var data: String
+    @OptionGroup var logging: LoggingOptions
     @Argument(help: "Letterboxd usernames.") var usernames: [String] = []
     @Option(name: .customLong("users"), help: "A file of usernames, one per line (# comments allowed).") var usersFile: String?
     @Option(help: "Read saved pages (DIR/USER.html, DIR/film/SLUG.html) instead of fetching.") var offline: String?
@@ -54,7 +55,7 @@ struct ScrapeCommand: AsyncParsableCommand {
             movies: catalogue.movies,
             latestSets: catalogue.latestSets.compactMapValues { catalogue.sets[$0] })
 
-        let logger = Logger(label: "moviemash.scrape")
+        let logger = try logging.logger(label: "moviemash.scrape")
         var fetcher: LetterboxdFetcher?
         let source: any PageSource
         if let offline {

@@ -26,17 +26,21 @@ import TestSupport
 
     @Test func newVotesAreFittedAndTheNextLookWaitsForTheFitsShare() {
         var pacing = Pacing(configuration: configuration)
-        #expect(pacing.check(votes: 0, now: clock.now) == .wait(until: clock.now.advanced(by: .seconds(5))), "no votes, nothing to fit")
-        #expect(pacing.check(votes: 10, now: clock.now) == .fit(.normal), "the first fit: nothing is served until it is done")
+        #expect(pacing.check(votes: 0, items: 0, now: clock.now) == .fit(.normal), "the first fit, even of nothing: readiness waits for it")
+        #expect(pacing.fitFinished(now: clock.now) == .wait(until: clock.now.advanced(by: .seconds(5))))
+        #expect(pacing.check(votes: 0, items: 0, now: clock.now) == .wait(until: clock.now.advanced(by: .seconds(5))), "nothing new, nothing to fit")
+        #expect(pacing.check(votes: 10, items: 4, now: clock.now) == .fit(.low))
         clock.advance(by: .seconds(2))
         #expect(pacing.fitFinished(now: clock.now) == .wait(until: clock.now.advanced(by: .seconds(18))))
         #expect(pacing.lastFitTook == .seconds(2))
         clock.advance(by: .seconds(18))
-        #expect(pacing.check(votes: 10, now: clock.now) == .wait(until: clock.now.advanced(by: .seconds(5))), "no new votes: no fit")
-        #expect(pacing.check(votes: 11, now: clock.now) == .fit(.low))
+        #expect(pacing.check(votes: 10, items: 4, now: clock.now) == .wait(until: clock.now.advanced(by: .seconds(5))), "no new votes: no fit")
+        #expect(pacing.check(votes: 10, items: 5, now: clock.now) == .fit(.low), "a new set, no new votes: it must reach the leaderboards")
+        #expect(pacing.fitFinished(now: clock.now) == .wait(until: clock.now.advanced(by: .seconds(5))))
+        #expect(pacing.check(votes: 11, items: 5, now: clock.now) == .fit(.low))
         clock.advance(by: .seconds(90))
         #expect(pacing.fitFinished(now: clock.now) == .wait(until: clock.now.advanced(by: .seconds(60))), "never past the staleness bound")
-        #expect(pacing.check(votes: 12, now: clock.now) == .fit(.normal), "after a starved fit, the next runs at normal priority")
+        #expect(pacing.check(votes: 12, items: 5, now: clock.now) == .fit(.normal), "after a starved fit, the next runs at normal priority")
     }
 }
 

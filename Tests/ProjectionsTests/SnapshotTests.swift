@@ -159,8 +159,19 @@ func writeLog(_ events: [EventEnvelope], to directory: String) async throws -> E
         let latest = leaderboards.current
         #expect(first.sets.entries.count > 0 && latest.sets.entries.count == 60)
         #expect(latest.films.entries.count > 0)
+        #expect(latest.votes == counts.current.state.votes && latest.id == UInt64(events.count))
+        // Refitted from the first fit's solutions: the fit of the latest counts, to the rounds' tolerance.
         let expected = await Leaderboard.fit(counts.current.state.sets, configuration: configuration)
-        #expect(latest.sets.entries.map(\.standing) == expected.entries.map(\.standing), "the published fit is the fit of the latest counts")
+        #expect(latest.sets.entries.map(\.item) == expected.entries.map(\.item))
+        for (got, want) in zip(latest.sets.entries.map(\.standing), expected.entries.map(\.standing)) {
+            #expect(abs(got.rating - want.rating) < 1e-6 && abs(got.lower - want.lower) < 0.5 && abs(got.upper - want.upper) < 0.5)
+        }
+        // The replaced fit is still served by its id, whole.
+        let firstID = try #require(first.id)
+        let kept = try #require(leaderboards.standings(fit: firstID))
+        #expect(kept.position == 1000 && kept.sets.entries.map(\.standing) == first.sets.entries.map(\.standing))
+        #expect(leaderboards.fitIDs.first == latest.id && leaderboards.fitIDs.contains(1000))
+        #expect(leaderboards.standings(fit: 999) == nil)
         for task in tasks { task.cancel() }
         for task in tasks { try await task.value }
         try await log.close()

@@ -2,7 +2,8 @@ import Foundation
 import Hummingbird
 import NIOCore
 
-/// `/ready`'s answer when ready: every component and its lag.
+/// `/ready`'s answer when ready (`ready`, or `degraded` while a component serves stale data): every
+/// component and its lag.
 private struct ReadyBody: Encodable {
     var status: String
     var components: [Readiness.Component]
@@ -27,7 +28,7 @@ enum HealthRoutes {
             }
             var headers = HTTPFields()
             headers[.contentType] = "application/json; charset=utf-8"
-            let body = try JSONEncoder().encode(ReadyBody(status: "ready", components: readiness.components))
+            let body = try JSONEncoder().encode(ReadyBody(status: readiness.isDegraded ? "degraded" : "ready", components: readiness.components))
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         return routes

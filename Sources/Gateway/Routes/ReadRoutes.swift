@@ -29,6 +29,27 @@ struct RecommendationsBody: Codable, Sendable, JSONBody {
 
 /// The public reads: sets, films, both leaderboards, and (signed in) recommendations.
 enum ReadRoutes {
+    /// The fit a leaderboard request names with `fit` (one the node still serves), else the newest.
+    static func standings(_ request: Request, readModel: ReadModel) throws -> LeaderboardService.Standings {
+        guard let text = request.uri.queryParameters["fit"].map(String.init) else { return readModel.standings() }
+        guard let id = UInt64(text) else {
+            throw Problem(.badRequest, type: "invalid-fit", title: "Invalid fit id", detail: "fit must be a fit's id (a whole number) from an earlier page, not '\(text)'")
+        }
+        guard let standings = readModel.fit(id) else {
+            let newest = readModel.standings().id.map { "the newest is \($0)" } ?? "none is fitted yet"
+            throw Problem(
+                .gone, type: "fit-gone", title: "That fit is no longer served",
+                detail: "fit \(id) is not among the fits this node keeps (\(newest)); start the walk again without fit")
+        }
+        return standings
+    }
+
+    /// The next page of the same fit, or nil after the last.
+    static func next(_ path: String, standings: LeaderboardService.Standings, offset: Int, limit: Int, total: Int) -> String? {
+        guard offset + limit < total else { return nil }
+        return "\(path)?" + (standings.id.map { "fit=\($0)&" } ?? "") + "offset=\(offset + limit)&limit=\(limit)"
+    }
+
     static func collection(readModel: ReadModel, authentication: Authentication?) -> RouteCollection<GatewayContext> {
         let routes = RouteCollection(context: GatewayContext.self)
         let rankings = RankingCache()
@@ -58,19 +79,27 @@ enum ReadRoutes {
         }
         routes.get("/leaderboard/sets") { request, _ -> Page<SetBody> in
             let (offset, limit) = try GatewayApplication.paging(request)
-            let catalogue = readModel.catalogue(), tallies = readModel.tallies(), elo = readModel.elo(), standings = readModel.standings()
-            let ranked = rankings.sets(catalogue: catalogue, elo: elo, standings: standings)
+            let standings = try Self.standings(request, readModel: readModel)
+            let catalogue = readModel.catalogue(), tallies = readModel.tallies(), elo = readModel.elo()
+            let ranked = rankings.ranked(catalogue: catalogue, elo: elo, standings: standings).sets
             let items = ranked.dropFirst(offset).prefix(limit).map {
                 SetBody(catalogue.sets[$0]!, catalogue: catalogue, tallies: tallies, elo: elo, standings: standings)
             }
-            return Page(items: Array(items), total: ranked.count, offset: offset, limit: limit, votes: tallies.votes)
+            return Page(
+                items: Array(items), total: ranked.count, offset: offset, limit: limit, votes: tallies.votes,
+                fit: FitBody(standings, votesInLog: tallies.votes, sets: catalogue.sets.count, position: readModel.consistency.position()),
+                next: Self.next("/api/leaderboard/sets", standings: standings, offset: offset, limit: limit, total: ranked.count))
         }
         routes.get("/leaderboard/movies") { request, _ -> Page<FilmBody> in
             let (offset, limit) = try GatewayApplication.paging(request)
-            let catalogue = readModel.catalogue(), elo = readModel.elo(), standings = readModel.standings(), votes = readModel.tallies().votes
-            let ranked = rankings.films(catalogue: catalogue, elo: elo, standings: standings)
+            let standings = try Self.standings(request, readModel: readModel)
+            let catalogue = readModel.catalogue(), elo = readModel.elo(), votes = readModel.tallies().votes
+            let ranked = rankings.ranked(catalogue: catalogue, elo: elo, standings: standings).films
             let items = ranked.dropFirst(offset).prefix(limit).map { FilmBody($0, catalogue: catalogue, elo: elo, standings: standings) }
-            return Page(items: Array(items), total: ranked.count, offset: offset, limit: limit, votes: votes)
+            return Page(
+                items: Array(items), total: ranked.count, offset: offset, limit: limit, votes: votes,
+                fit: FitBody(standings, votesInLog: votes, sets: catalogue.sets.count, position: readModel.consistency.position()),
+                next: Self.next("/api/leaderboard/movies", standings: standings, offset: offset, limit: limit, total: ranked.count))
         }
         if let authentication {
             routes.get("/recommendations") { request, _ -> RecommendationsBody in

@@ -1,5 +1,7 @@
-// Leaderboards of sets and films: Bradley–Terry rating with its interval drawn as a bar, rank, Elo and
-// how many votes (for films, head-to-heads) the rating rests on.
+// Leaderboards of sets and films: Bradley–Terry place and the range of places its interval allows,
+// rating with its interval drawn as a bar, Elo and how many votes (for films, head-to-heads) the rating
+// rests on. Every page of one walk comes from one fit (its id is passed on); the caption says when the
+// ratings lag the votes.
 
 import { request } from "./api.js";
 import { element } from "./dom.js";
@@ -19,6 +21,8 @@ const tabs = [...document.querySelectorAll("[role=tab][data-board]")];
 let board = "sets";
 let offset = 0;
 let total = 0;
+/** The fit the pages shown so far come from (null: take the newest). */
+let fit = null;
 
 for (const tab of tabs) {
   tab.addEventListener("click", () => select(tab));
@@ -41,28 +45,38 @@ function select(tab) {
   table.setAttribute("aria-labelledby", tab.id);
   board = tab.dataset.board;
   offset = 0;
+  fit = null;
   refresh();
 }
 
 function turn(step) {
   offset = Math.max(0, Math.min(offset + step, Math.max(0, total - 1)));
-  refresh();
+  refresh(true);
 }
 
-/** Loads the current page of the selected leaderboard. */
-export async function refresh() {
+/** Loads the current page of the selected leaderboard: of the walk's fit when turning pages, else the newest. */
+export async function refresh(turning = false) {
   let page;
+  const pinned = turning && fit !== null ? `&fit=${fit}` : "";
   try {
-    page = await request("GET", `/api/leaderboard/${board}?offset=${offset}&limit=${pageSize}`);
+    page = await request("GET", `/api/leaderboard/${board}?offset=${offset}&limit=${pageSize}${pinned}`);
   } catch (error) {
-    notice.show(error, refresh);
+    if (error.type === "fit-gone") {
+      // The walk's fit was replaced long ago: start again from the newest ratings.
+      offset = 0;
+      fit = null;
+      return refresh();
+    }
+    notice.show(error, () => refresh(turning));
     return;
   }
+  fit = page.fit.id;
   total = page.total;
   const sets = board === "sets";
   nameHeader.textContent = sets ? "Set" : "Film";
   votesHeader.textContent = sets ? "Votes (won)" : "Head-to-heads";
-  caption.textContent = `${sets ? "Sets" : "Films"} by rating, from ${page.votes.toLocaleString("en")} ${page.votes === 1 ? "vote" : "votes"}`;
+  caption.textContent = `${sets ? "Sets" : "Films"} by rating, from ${page.fit.votes.toLocaleString("en")} ${page.fit.votes === 1 ? "vote" : "votes"}`
+    + freshness(page.fit);
   const intervals = page.items.map((item) => item.bradleyTerry).filter(Boolean);
   const low = Math.min(...intervals.map((strength) => strength.lower));
   const high = Math.max(...intervals.map((strength) => strength.upper));
@@ -73,6 +87,25 @@ export async function refresh() {
   next.disabled = last >= total;
 }
 
+/** What the caption adds about the fit: nothing when it covers every vote. */
+function freshness(fit) {
+  if (fit.state === "pending") return " · ratings updating: the first fit is still running, so this order is by Elo";
+  if (fit.state === "updating") {
+    const waiting = fit.votesInLog - fit.votes;
+    return waiting > 0
+      ? ` · ratings updating: ${waiting.toLocaleString("en")} newer ${waiting === 1 ? "vote is" : "votes are"} not in them yet`
+      : " · ratings updating: newer sets are not in them yet";
+  }
+  return "";
+}
+
+/** "#3" and, below, the places its interval allows. */
+function place(strength) {
+  if (!strength) return "–";
+  const range = strength.rank === strength.worstRank ? "certain" : `could be ${strength.rank}–${strength.worstRank}`;
+  return [element("span", { class: "title" }, `#${strength.position}`), element("span", { class: "meta" }, range)];
+}
+
 function row(item, sets, low, high) {
   const strength = item.bradleyTerry;
   const name = sets
@@ -81,7 +114,7 @@ function row(item, sets, low, high) {
     : element("td", {}, element("span", { class: "title" }, item.title || item.id), item.year ? ` (${item.year})` : "");
   const votes = sets ? `${item.appearances} (${item.wins})` : String(strength ? strength.comparisons : 0);
   return element("tr", {},
-    element("td", { class: "number" }, strength ? String(strength.rank) : "–"),
+    element("td", { class: "number" }, ...[place(strength)].flat()),
     name,
     element("td", {}, strength ? rating(strength, low, high) : "not yet rated"),
     element("td", { class: "number" }, item.elo === undefined ? "–" : String(Math.round(item.elo))),
