@@ -17,8 +17,9 @@ final class SelectorCache: Sendable {
         if let current = cached.withLock({ $0 }), current.sets == catalogue.sets.count, now - current.built < maximumAge {
             return current.selector
         }
+        let standings = readModel.standings()
         let selector = PairSelector(
-            catalogue: catalogue, elo: readModel.elo(), leaderboard: readModel.standings().sets, tallies: readModel.tallies())
+            catalogue: catalogue, elo: readModel.elo(), leaderboard: standings.sets, fitted: standings.setCounts, tallies: readModel.tallies())
         cached.withLock { $0 = (selector, catalogue.sets.count, now) }
         return selector
     }

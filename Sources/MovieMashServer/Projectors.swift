@@ -51,13 +51,18 @@ public struct Projectors: Sendable {
     /// Each projection by name with the position it has applied up to (everything below it).
     public var positions: [(name: String, position: UInt64)] { published.map { ($0.name, $0.reached.position) } }
 
-    /// The position every read reflects: the least any projection (and the recommender's interactions) has
-    /// applied. The leaderboard fit is not among them: it refits in the background and says what it covers.
-    public var position: UInt64 { positions.map(\.position).min() ?? 0 }
+    /// What reads show directly: every projection but the Bradley–Terry counts, which reach readers only
+    /// through the leaderboard fit (it refits in the background and says what it covers).
+    private var read: [PositionSignal] { published.filter { $0.name != BradleyTerryCounts.name }.map(\.reached) }
 
-    /// Whether every projection reaches `target` within `bound` (a request that must see a write waits so).
+    /// The position every read reflects: the least any read projection (and the recommender's
+    /// interactions) has applied.
+    public var position: UInt64 { read.map(\.position).min() ?? 0 }
+
+    /// Whether every read projection reaches `target` within `bound` (a request that must see a write
+    /// waits so).
     public func reach(_ target: UInt64, within bound: Duration) async -> Bool {
-        await PositionSignal.wait(for: published.map(\.reached), until: target, within: bound)
+        await PositionSignal.wait(for: read, until: target, within: bound)
     }
 
     /// Each projection as `/ready` judges it against `end`: its position, the age of its oldest

@@ -15,11 +15,15 @@ public struct ComparisonGraph: Sendable {
         self.itemCount = itemCount
     }
 
+    /// The pairs of `counts` in its table's order: the fit's sums then round in that order, and the
+    /// bootstrap weights follow each pair, not its place.
     public init<Item>(_ counts: PairCounts<Item>) {
         itemCount = counts.items.count
-        for pair in counts.comparisons {
-            add(pair.low, pair.high, wins: Double(pair.lowWins), Double(pair.highWins))
-        }
+        first.reserveCapacity(counts.pairCount)
+        second.reserveCapacity(counts.pairCount)
+        firstWins.reserveCapacity(counts.pairCount)
+        secondWins.reserveCapacity(counts.pairCount)
+        counts.forEachComparison { low, high, lowWins, highWins in add(low, high, wins: Double(lowWins), Double(highWins)) }
     }
 
     public mutating func add(_ a: Int32, _ b: Int32, wins aWins: Double, _ bWins: Double) {
@@ -402,24 +406,30 @@ public enum BradleyTerry {
     static func bootstrapRound(
         _ graph: ComparisonGraph, round: Int, start: [Double], configuration: Configuration
     ) -> (theta: [Double], iterations: Int) {
-        var first: [Int32] = [], second: [Int32] = [], firstWins: [Double] = [], secondWins: [Double] = []
-        first.reserveCapacity(graph.first.count)
-        second.reserveCapacity(graph.first.count)
-        firstWins.reserveCapacity(graph.first.count)
-        secondWins.reserveCapacity(graph.first.count)
+        // Every pair keeps its place (one drawn with no votes either way adds nothing to the sums), so the
+        // graph's index arrays are shared rather than copied.
+        let count = graph.first.count
+        var firstWins = [Double](repeating: 0, count: count), secondWins = [Double](repeating: 0, count: count)
         let poisson = Poisson()
         let roundSeed = configuration.seed ^ (UInt64(round) &* 0x9E37_79B9_7F4A_7C15)
-        for k in graph.first.indices {
-            let pair = UInt64(UInt32(bitPattern: graph.first[k])) << 32 | UInt64(UInt32(bitPattern: graph.second[k]))
-            let a = poisson.sample(mean: graph.firstWins[k], seed: roundSeed, pair: pair, side: 0)
-            let b = poisson.sample(mean: graph.secondWins[k], seed: roundSeed, pair: pair, side: 1)
-            // A pair drawn with no votes either way contributes nothing to the fit.
-            guard a + b > 0 else { continue }
-            first.append(graph.first[k])
-            second.append(graph.second[k])
-            firstWins.append(a)
-            secondWins.append(b)
+        graph.first.withUnsafeBufferPointer { first in
+            graph.second.withUnsafeBufferPointer { second in
+                graph.firstWins.withUnsafeBufferPointer { means in
+                    graph.secondWins.withUnsafeBufferPointer { otherMeans in
+                        firstWins.withUnsafeMutableBufferPointer { firstWins in
+                            secondWins.withUnsafeMutableBufferPointer { secondWins in
+                                for k in 0..<count {
+                                    let pair = UInt64(UInt32(bitPattern: first[k])) << 32 | UInt64(UInt32(bitPattern: second[k]))
+                                    firstWins[k] = poisson.sample(mean: means[k], seed: roundSeed, pair: pair, side: 0)
+                                    secondWins[k] = poisson.sample(mean: otherMeans[k], seed: roundSeed, pair: pair, side: 1)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
+        let (first, second) = (graph.first, graph.second)
         return fit(itemCount: graph.itemCount, first: first, second: second, firstWins: firstWins, secondWins: secondWins,
                    prior: configuration.priorGames, tolerance: configuration.bootstrapTolerance,
                    maxIterations: configuration.maxIterations, start: start)
@@ -474,9 +484,11 @@ struct Poisson {
         if mean <= 64, let whole = Int(exactly: mean) {
             // Scanning from 0 takes about mean + 1 steps, and almost every count is 1 or 2.
             let start = starts[whole]
-            var k = start
-            while thresholds[k] <= word, thresholds[k] != .max { k += 1 }
-            return Double(k - start)
+            return thresholds.withUnsafeBufferPointer { thresholds in
+                var k = start
+                while thresholds[k] <= word, thresholds[k] != .max { k += 1 }
+                return Double(k - start)
+            }
         }
         let z = Self.normalQuantile((Double(word >> 11) + 0.5) * 0x1p-53)
         return max(0, (mean + mean.squareRoot() * z + (z * z - 1) / 6).rounded())

@@ -7,6 +7,9 @@ import MovieMashCore
 public struct BradleyTerryCounts: Projector {
     public static let name = "bradley-terry"
     public static let version: UInt32 = 1
+    /// Only the background fit reads the counts, every few seconds, and copying millions of film pairs 20
+    /// times a second took more CPU than the votes: published once a second.
+    public static let publishInterval: Duration = .seconds(1)
 
     public let configuration: BradleyTerry.Configuration
     public private(set) var sets = PairCounts<SetID>()
@@ -92,6 +95,16 @@ public struct Leaderboard<Item: Hashable & Sendable>: Sendable {
     }
 
     public static var empty: Leaderboard { Leaderboard(entries: []) }
+
+    /// The item's log-strength in each bootstrap round less its mean over the rounds (empty when the
+    /// solutions were dropped or the item is not fitted).
+    public func deviations(of item: Item) -> [Float] {
+        guard let standing = self[item], !solutions.rounds.isEmpty else { return [] }
+        let index = Int(standing.item)
+        let values = solutions.rounds.map { $0[index] }
+        let mean = values.reduce(0, +) / Double(values.count)
+        return values.map { Float($0 - mean) }
+    }
 
     /// The same standings without what only a refit needs.
     public var withoutSolutions: Leaderboard { Leaderboard(entries: entries, byItem: byItem) }

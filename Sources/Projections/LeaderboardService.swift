@@ -25,6 +25,8 @@ public final class LeaderboardService: Service, Sendable {
         public var votes = 0
         /// How long the fit took (nil before the first).
         public var duration: Duration?
+        /// The set counts the fit used, which tell the votes on a pair since (newest fit only).
+        public var setCounts: PairCounts<SetID>?
 
         public init(
             sets: Leaderboard<SetID> = .empty, films: Leaderboard<MovieID> = .empty, position: UInt64 = 0, fittedAt: Date? = nil,
@@ -112,14 +114,16 @@ public final class LeaderboardService: Service, Sendable {
         let (fittedSets, fittedFilms) = await (sets, films)
         try Task.checkCancellation()
         let took = ContinuousClock.now - started
-        let standings = Standings(
+        var standings = Standings(
             sets: fittedSets, films: fittedFilms, position: position, fittedAt: Date(), votes: counts.votes, duration: took)
+        standings.setCounts = counts.sets
         let now = Date(), retention = self.retention
         published.withLock { published in
             if published.current.id != nil {
                 var replaced = published.current
                 replaced.sets = replaced.sets.withoutSolutions
                 replaced.films = replaced.films.withoutSolutions
+                replaced.setCounts = nil
                 published.earlier.append(replaced)
             }
             published.current = standings

@@ -36,6 +36,14 @@ public struct PairCounts<Item: Hashable & Sendable>: Sendable {
         return i == low ? (lowWins, highWins) : (highWins, lowWins)
     }
 
+    /// Every pair as (lower index, higher index, lower's wins, higher's wins), in table order: cheaper
+    /// than `comparisons` (no sort) where the order does not matter.
+    public func forEachComparison(_ body: (_ low: Int32, _ high: Int32, _ lowWins: UInt32, _ highWins: UInt32) -> Void) {
+        packed.forEach { key, value in
+            body(Int32(key >> 32), Int32(truncatingIfNeeded: key), UInt32(value >> 32), UInt32(truncatingIfNeeded: value))
+        }
+    }
+
     /// Every pair as (lower index, higher index, lower's wins, higher's wins), sorted by index.
     public var comparisons: [(low: Int32, high: Int32, lowWins: UInt32, highWins: UInt32)] {
         packed.sorted.map { key, value in

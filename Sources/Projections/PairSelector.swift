@@ -4,11 +4,13 @@ import MovieMashCore
 /// Chooses the next pair of sets to show a voter.
 ///
 /// Most of the time it picks an anchor (the most uncertain of a few random sets) and, among the sets
-/// nearest to it in rating, the partner whose vote should tell most: expected information
-/// `p·(1 − p)` (largest for an even match), times the pair's uncertainty (the sum of the squared interval
-/// half-widths: a comparison shrinks a variance in proportion to the variance squared),
-/// times novelty (`1 / (1 + votes already on the pair)`), times genre diversity (`½ + ½·Jaccard distance`
-/// of the two sets' genres). A share `exploration` of choices is a uniformly random pair instead, so no
+/// nearest to it in rating, the partner whose vote should tell most: the information a vote adds about
+/// the pair's difference, `I·V / (1 + k·I·V)` with `I = p·(1 − p)` (largest for an even match), `V` the
+/// variance of the difference of the two log-strengths (from the fit's bootstrap rounds, so two sets
+/// whose difference is already pinned down, like neighbours compared often, score low even when each is
+/// uncertain; without rounds, the sum of the two variances) and `k` the votes on the pair since that
+/// fit (each shrinks `V` as a vote would: `V / (1 + I·V)`), times genre diversity (`½ + ½·Jaccard
+/// distance` of the two sets' genres). A share `exploration` of choices is a uniformly random pair instead, so no
 /// set is starved. Pairs in `excluding` (recently shown to or voted on by this voter) are never chosen.
 /// Deterministic: the same inputs and random number generator give the same pair.
 public struct PairSelector: Sendable {
@@ -31,21 +33,26 @@ public struct PairSelector: Sendable {
         public var rating: Double
         public var halfWidth: Double
         public var genres: UInt64
+        /// The set's log-strength in each bootstrap round of the fit less its mean over the rounds (empty
+        /// without a fit): what the variance of a difference is computed from.
+        public var deviations: [Float]
 
-        public init(set: SetID, rating: Double, halfWidth: Double, genres: UInt64) {
+        public init(set: SetID, rating: Double, halfWidth: Double, genres: UInt64, deviations: [Float] = []) {
             self.set = set
             self.rating = rating
             self.halfWidth = halfWidth
             self.genres = genres
+            self.deviations = deviations
         }
     }
 
     public let configuration: Configuration
     /// Best rating first.
     private let candidates: [Candidate]
-    /// Votes already on the pair of candidates at two positions.
+    /// Votes on the pair of candidates at two positions since the fit their deviations come from.
     private let votesOnPair: @Sendable (Int, Int) -> Int
 
+    /// `votesOnPair`: the votes on a pair since the fit the candidates' ratings and deviations come from.
     public init(
         candidates: [Candidate], configuration: Configuration = Configuration(),
         votesOnPair: @escaping @Sendable (SetID, SetID) -> Int
@@ -54,10 +61,11 @@ public struct PairSelector: Sendable {
         self.init(sorted: sorted, configuration: configuration) { votesOnPair(sorted[$0].set, sorted[$1].set) }
     }
 
-    /// Candidates from the current projections: Bradley–Terry rating and interval where the set has one,
-    /// else its Elo rating and `unknownHalfWidth`.
+    /// Candidates from the current projections: Bradley–Terry rating, interval and bootstrap deviations
+    /// where the set has them, else its Elo rating and `unknownHalfWidth`; `fitted`, the counts the
+    /// leaderboard was fitted from, tells the votes since.
     public init(
-        catalogue: Catalogue, elo: EloRatings, leaderboard: Leaderboard<SetID>, tallies: Tallies,
+        catalogue: Catalogue, elo: EloRatings, leaderboard: Leaderboard<SetID>, fitted: PairCounts<SetID>? = nil, tallies: Tallies,
         configuration: Configuration = Configuration()
     ) {
         let sorted = Self.ordered(catalogue.sets.keys.map { set in
@@ -65,15 +73,21 @@ public struct PairSelector: Sendable {
             return Candidate(
                 set: set, rating: standing?.rating ?? elo.rating(of: set) ?? elo.configuration.base,
                 halfWidth: standing?.halfWidth ?? configuration.unknownHalfWidth,
-                genres: catalogue.genreSignature(of: set))
+                genres: catalogue.genreSignature(of: set), deviations: leaderboard.deviations(of: set))
         })
         // Each set's tally index, found once here rather than hashed twice per partner per request.
         let pairs = tallies.pairs
         let indices = sorted.map { pairs.items.firstIndex(of: $0.set).map(Int32.init) }
+        let fittedIndices = sorted.map { set in fitted.flatMap { $0.items.firstIndex(of: set.set).map(Int32.init) } }
         self.init(sorted: sorted, configuration: configuration) { i, j in
             guard let a = indices[i], let b = indices[j] else { return 0 }
             let votes = pairs.wins(a, b)
-            return votes.a + votes.b
+            var before = 0
+            if let fitted, let x = fittedIndices[i], let y = fittedIndices[j] {
+                let counted = fitted.wins(x, y)
+                before = counted.a + counted.b
+            }
+            return max(0, votes.a + votes.b - before)
         }
     }
 
@@ -117,7 +131,7 @@ public struct PairSelector: Sendable {
         // Each partner's score before dividing by the votes already on the pair, an upper bound of its
         // score: taken best first, the votes (a table lookup, usually a cache miss) are needed only until
         // the next bound falls below the best score found.
-        var bounds: [(bound: Double, index: Int)] = []
+        var bounds: [(bound: Double, information: Double, index: Int)] = []
         bounds.reserveCapacity(2 * configuration.window)
         for index in max(0, anchor - configuration.window)...min(n - 1, anchor + configuration.window) where index != anchor {
             let b = candidates[index]
@@ -125,18 +139,34 @@ public struct PairSelector: Sendable {
             let p = 1 / (1 + pow(10, (b.rating - a.rating) / configuration.scale))
             let union = (a.genres | b.genres).nonzeroBitCount
             let distance = union == 0 ? 0 : 1 - Double((a.genres & b.genres).nonzeroBitCount) / Double(union)
-            bounds.append((p * (1 - p) * (a.halfWidth * a.halfWidth + b.halfWidth * b.halfWidth) * (0.5 + 0.5 * distance), index))
+            let information = p * (1 - p) * differenceVariance(a, b)
+            bounds.append((information * (0.5 + 0.5 * distance), information, index))
         }
         bounds.sort { ($0.bound, -$0.index) > ($1.bound, -$1.index) }
         var best: (index: Int, score: Double)?
-        for (bound, index) in bounds {
+        for (bound, information, index) in bounds {
             if let best, bound < best.score { break }
-            let score = bound / Double(1 + votesOnPair(anchor, index))
+            let score = bound / (1 + Double(votesOnPair(anchor, index)) * information)
             // Equal scores go to the partner nearest the top of the ranking, whatever order they came in.
             if best.map({ score > $0.score || (score == $0.score && index < $0.index) }) ?? true { best = (index, score) }
         }
         if let best { return (a.set, candidates[best.index].set) }
         return randomPair(excluding: excluded, using: &random)
+    }
+
+    /// The variance of the difference of two sets' log-strengths: over the bootstrap rounds when both
+    /// have them, else the sum of the variances their half-widths imply.
+    func differenceVariance(_ a: Candidate, _ b: Candidate) -> Double {
+        if a.deviations.count > 1, a.deviations.count == b.deviations.count {
+            var sum: Float = 0
+            for r in a.deviations.indices {
+                let d = a.deviations[r] - b.deviations[r]
+                sum += d * d
+            }
+            return Double(sum) / Double(a.deviations.count - 1)
+        }
+        let perTheta = 1.96 * configuration.scale / log(10.0)
+        return (a.halfWidth * a.halfWidth + b.halfWidth * b.halfWidth) / (perTheta * perTheta)
     }
 
     private func randomPair(excluding excluded: [PairKey], using random: inout SplitMix64) -> (SetID, SetID)? {

@@ -65,6 +65,13 @@ struct PairTable: Sendable {
     }
 
     /// Every (key, value), in increasing key order.
+    /// Every entry in table order (which follows from the keys and their order of insertion).
+    func forEach(_ body: (_ key: UInt64, _ value: UInt64) -> Void) {
+        slots.withUnsafeBufferPointer { slots in
+            for slot in 0..<(slots.count / 2) where slots[2 * slot] != 0 { body(slots[2 * slot], slots[2 * slot + 1]) }
+        }
+    }
+
     var sorted: [(key: UInt64, value: UInt64)] {
         var entries: [(key: UInt64, value: UInt64)] = []
         entries.reserveCapacity(count)

@@ -11,6 +11,9 @@ public protocol Projector: Sendable {
     static var version: UInt32 { get }
     /// Canonical bytes of the configuration; a snapshot made under another configuration is rebuilt.
     var configurationBytes: [UInt8] { get }
+    /// How often its service publishes the state while events flow (each publish makes the next event copy
+    /// the state whole): 50 ms unless the projector says otherwise.
+    static var publishInterval: Duration { get }
     /// Folds one event (in log order) into the state.
     mutating func apply(_ event: EventEnvelope)
     func encodeState(into writer: inout SnapshotWriter)
@@ -19,6 +22,8 @@ public protocol Projector: Sendable {
 }
 
 extension Projector {
+    public static var publishInterval: Duration { .milliseconds(50) }
+
     public var stateBytes: [UInt8] {
         var writer = SnapshotWriter()
         encodeState(into: &writer)

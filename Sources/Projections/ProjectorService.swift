@@ -16,7 +16,10 @@ public final class ProjectorService<P: Projector>: Service, Sendable {
         public var snapshotEvery: UInt64 = 100_000
         public var following = EventFollower.Configuration()
 
-        public init() {}
+        /// Publishing every `P.publishInterval`.
+        public init() {
+            following.publishInterval = P.publishInterval
+        }
     }
 
     private let source: any EventSource

@@ -8,6 +8,7 @@ page says so in plain words with a retry, saves screenshots at desktop and phone
 console error other than the 429 it provoked. Exits 0 when every check held.
 """
 import os
+import re
 import secrets
 import sys
 import time
@@ -48,6 +49,10 @@ try:
     eventually("the leaderboard", lambda: len(driver.find_elements(By.CSS_SELECTOR, "#board-rows tr")) == 10)
     caption_before = text("#board-caption")
     assert "votes" in caption_before, caption_before
+    # Places read "#N" with the range the intervals allow below ("could be 1–12", or "certain").
+    eventually("rated rows", lambda: text("#board-rows tr td").startswith("#"))
+    place = text("#board-rows tr td")
+    assert re.fullmatch(r"#1\n(could be 1–\d+|certain)", place), repr(place)
 
     # Register with the keyboard only: type, Tab to "Create account", Enter.
     username = "browser_" + secrets.token_hex(4)

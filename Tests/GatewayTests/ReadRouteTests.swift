@@ -23,7 +23,8 @@ func sampleReadModel(caughtUp: Bool = true) async -> (ReadModel, Catalogue) {
     configuration.bootstrapRounds = 20
     let standings = LeaderboardService.Standings(
         sets: await Leaderboard.fit(counts.sets, configuration: configuration),
-        films: await Leaderboard.fit(counts.films, configuration: configuration), position: UInt64(events.count))
+        films: await Leaderboard.fit(counts.films, configuration: configuration), position: UInt64(events.count),
+        fittedAt: Date(), votes: counts.votes, duration: .milliseconds(20))
     let model = ReadModel(
         catalogue: { [catalogue] in catalogue }, tallies: { [tallies] in tallies }, elo: { [elo] in elo },
         standings: { standings },
@@ -186,6 +187,127 @@ func problem(_ buffer: ByteBuffer) throws -> Problem {
             try await client.execute(uri: "/api/leaderboard/movies?limit=100", method: .get) { response in
                 let page = try JSONDecoder().decode(Page<FilmBody>.self, from: Data(buffer: response.body))
                 #expect(page.total == catalogue.movies.count && page.items.count == 100)
+            }
+        }
+    }
+}
+
+/// Two fits of the same sample: of its first 400 votes and of all 800.
+func twoFits() async -> (ReadModel, early: LeaderboardService.Standings, late: LeaderboardService.Standings, Catalogue) {
+    var sample = SampleEvents(seed: 5, films: 120, sets: 60, voters: 30)
+    let catalogueEvents = sample.catalogueEvents()
+    let votes = (0..<800).map { _ in sample.nextVote() }
+    var catalogue = Catalogue(), tallies = Tallies(), elo = EloRatings(), counts = BradleyTerryCounts()
+    var configuration = BradleyTerry.Configuration()
+    configuration.bootstrapRounds = 20
+    var fits: [LeaderboardService.Standings] = []
+    for (index, event) in (catalogueEvents + votes).enumerated() {
+        catalogue.apply(event)
+        tallies.apply(event)
+        elo.apply(event)
+        counts.apply(event)
+        if index + 1 == catalogueEvents.count + 400 || index + 1 == catalogueEvents.count + 800 {
+            fits.append(LeaderboardService.Standings(
+                sets: await Leaderboard.fit(counts.sets, configuration: configuration),
+                films: await Leaderboard.fit(counts.films, configuration: configuration), position: UInt64(index + 1),
+                fittedAt: Date(), votes: counts.votes, duration: .milliseconds(30)))
+        }
+    }
+    return (ReadModel(
+        catalogue: { [catalogue] in catalogue }, tallies: { [tallies] in tallies }, elo: { [elo] in elo }, standings: { [fits] in fits[0] },
+        readiness: { Readiness(components: []) }), fits[0], fits[1], catalogue)
+}
+
+@Suite struct LeaderboardFitTests {
+    @Test func everyPageSaysWhichFitItShowsAndAWalkStaysOnOneFit() async throws {
+        let (initial, early, late, catalogue) = await twoFits()
+        var model = initial
+        // The newest fit, and the fits still kept by id: changed by the test as refits would.
+        let served = Mutex((current: early, kept: [early]))
+        model.standings = { served.withLock { $0.current } }
+        model.fit = { id in served.withLock { $0.kept.first { $0.id == id } } }
+        model.consistency = Consistency(position: { [late] in late.position }, reach: { _, _ in true })
+        let app = Application(router: GatewayApplication.router(readModel: model))
+        try await app.test(.router) { client in
+            var next: String?
+            try await client.execute(uri: "/api/leaderboard/sets?limit=25", method: .get) { response in
+                let page = try JSONDecoder().decode(Page<SetBody>.self, from: Data(buffer: response.body))
+                #expect(page.fit.id == early.position && page.fit.position == early.position)
+                #expect(page.fit.votes == 400 && page.fit.votesInLog == 800 && page.fit.state == "updating")
+                #expect(page.fit.eventsBehind == late.position - early.position && page.fit.durationSeconds == 0.03)
+                #expect(page.fit.fittedAt != nil && (page.fit.ageSeconds ?? -1) >= 0)
+                #expect(page.items.map(\.id) == early.sets.entries.prefix(25).map(\.item.description))
+                for item in page.items {
+                    let strength = try #require(item.bradleyTerry)
+                    #expect(strength.rank <= strength.position && strength.position <= strength.worstRank)
+                }
+                next = page.next
+            }
+            #expect(next == "/api/leaderboard/sets?fit=\(early.position)&offset=25&limit=25")
+            // A refit lands between two pages: the walk goes on in the first fit's order.
+            served.withLock { $0 = (late, [early, late]) }
+            try await client.execute(uri: try #require(next), method: .get) { response in
+                let page = try JSONDecoder().decode(Page<SetBody>.self, from: Data(buffer: response.body))
+                #expect(page.fit.id == early.position)
+                #expect(page.items.map(\.id) == early.sets.entries.dropFirst(25).prefix(25).map(\.item.description))
+                #expect(page.items.map { $0.bradleyTerry?.rating } == early.sets.entries.dropFirst(25).prefix(25).map(\.standing.rating))
+            }
+            try await client.execute(uri: "/api/leaderboard/sets?limit=25", method: .get) { response in
+                let page = try JSONDecoder().decode(Page<SetBody>.self, from: Data(buffer: response.body))
+                #expect(page.fit.id == late.position && page.fit.state == "current" && page.fit.eventsBehind == 0)
+                #expect(page.items.map(\.id) == late.sets.entries.prefix(25).map(\.item.description))
+            }
+            #expect(early.sets.entries.map(\.item) != late.sets.entries.map(\.item), "the two fits order the sets differently")
+            // Once the first fit is no longer kept, asking for it is a clear problem, not a silent mix.
+            served.withLock { $0 = (late, [late]) }
+            try await client.execute(uri: try #require(next), method: .get) { response in
+                #expect(response.status == .gone)
+                let body = try problem(response.body)
+                #expect(body.type.hasSuffix("/fit-gone") && body.detail.contains("the newest is \(late.position)"))
+            }
+            try await client.execute(uri: "/api/leaderboard/movies?fit=latest", method: .get) { response in
+                #expect(response.status == .badRequest)
+                let body = try problem(response.body)
+                #expect(body.type.hasSuffix("/invalid-fit"))
+            }
+            try await client.execute(uri: "/api/leaderboard/movies?fit=\(late.position)&limit=10", method: .get) { response in
+                let page = try JSONDecoder().decode(Page<FilmBody>.self, from: Data(buffer: response.body))
+                #expect(page.fit.id == late.position && page.total == catalogue.movies.count)
+                #expect(page.next == "/api/leaderboard/movies?fit=\(late.position)&offset=10&limit=10")
+            }
+        }
+    }
+
+    @Test func beforeTheFirstFitPagesSayPendingAndAreOrderedByElo() async throws {
+        var model = await twoFits().0
+        model.standings = { LeaderboardService.Standings() }
+        let app = Application(router: GatewayApplication.router(readModel: model))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/api/leaderboard/sets?limit=10", method: .get) { response in
+                let page = try JSONDecoder().decode(Page<SetBody>.self, from: Data(buffer: response.body))
+                #expect(page.fit.id == nil && page.fit.state == "pending" && page.fit.fittedAt == nil)
+                #expect(page.items.allSatisfy { $0.bradleyTerry == nil })
+                let elo = page.items.map { $0.elo ?? 1500 }
+                #expect(elo == elo.sorted(by: >))
+                #expect(page.next == "/api/leaderboard/sets?offset=10&limit=10")
+            }
+        }
+    }
+
+    @Test func readySaysDegradedWhileAComponentServesStaleData() async throws {
+        var model = await twoFits().0
+        model.readiness = {
+            Readiness(components: [
+                .init(name: "tallies", ready: true, lagEvents: 0, lagSeconds: 0),
+                .init(name: "leaderboards", ready: true, lagEvents: 40_000, lagSeconds: 45, state: "degraded", detail: "stale"),
+            ])
+        }
+        let app = Application(router: GatewayApplication.router(readModel: model))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/ready", method: .get) { response in
+                #expect(response.status == .ok)
+                let body = try JSONDecoder().decode(ReadyBodyForTest.self, from: Data(buffer: response.body))
+                #expect(body.status == "degraded" && body.components.last?.state == "degraded")
             }
         }
     }

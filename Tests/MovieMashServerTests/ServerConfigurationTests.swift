@@ -54,6 +54,7 @@ import TestSupport
         (["--port", "70000"], "port"), (["--fsync", "sometimes"], "fsync"), (["--address-limit", "fast"], "addressLimit"),
         (["--role", "leader"], "role"), (["--jwt-keys", "k:short"], "jwtKeys"), (["--tls-key", "/k.pem"], "tlsCertificate"),
         (["--postgres", "mysql://x"], "postgres"), (["--config", "/no/such/file.json"], "config"),
+        (["--log-level", "chatty"], "logLevel"),
     ])
     func anUnusableSettingIsAnErrorThatNamesIt(arguments: [String], setting: String) async throws {
         let error = await #expect(throws: ConfigurationError.self) {
@@ -100,5 +101,12 @@ import TestSupport
         #expect(snapshot.flag == "--snapshot-dir" && snapshot.environmentVariable == "MOVIEMASH_SNAPSHOT_DIR")
         #expect(Set(ServerConfiguration.settings.map(\.key)).count == ServerConfiguration.settings.count)
         for setting in ServerConfiguration.settings { #expect(ServerConfiguration.help.contains(setting.flag)) }
+    }
+
+    @Test func theLogLevelComesFromTheFlagOrTheEnvironment() async throws {
+        #expect(try await ServerConfiguration.load(arguments: ["--data", "/log"], environment: [:]).logLevel == .info)
+        #expect(try await ServerConfiguration.load(arguments: ["--data", "/log"], environment: ["MOVIEMASH_LOG_LEVEL": "DEBUG"]).logLevel == .debug)
+        #expect(try await ServerConfiguration.load(
+            arguments: ["--data", "/log", "--log-level", "warning"], environment: ["MOVIEMASH_LOG_LEVEL": "debug"]).logLevel == .warning)
     }
 }

@@ -8,23 +8,27 @@ import Testing
     static func sets(_ count: Int) -> [SetID] { (1...count).map { SetID(value: UInt128($0) &* 0x9E37_79B9_7F4A_7C15) } }
 
     /// Votes until the median 95% interval half-width is at most 50 rating points, choosing pairs with the
-    /// selector or uniformly at random; votes are drawn from a known Bradley–Terry truth.
-    static func votesToReachTarget(adaptive: Bool, seed: UInt64) async -> Int {
+    /// selector or uniformly at random; votes are drawn from a known Bradley–Terry truth. Each refit's
+    /// (votes, median half-width) on the way: the curve.
+    static func votesToReachTarget(adaptive: Bool, seed: UInt64) async -> [(votes: Int, halfWidth: Double)] {
         let ids = sets(30)
         let truth = ids.indices.map { Double($0 - 15) * 0.16 }
         let live = Mutex(PairCounts<SetID>())
         for id in ids { live.withLock { _ = $0.intern(id) } }
         var random = SplitMix64(seed: seed)
         var leaderboard = Leaderboard<SetID>.empty
+        var fitted = PairCounts<SetID>()
         var votes = 0
+        var curve: [(votes: Int, halfWidth: Double)] = []
         while votes < 40_000 {
             let selector = PairSelector(
                 candidates: ids.map { id in
                     PairSelector.Candidate(
-                        set: id, rating: leaderboard[id]?.rating ?? 1500, halfWidth: leaderboard[id]?.halfWidth ?? 400, genres: 0)
-                }) { a, b in
-                let wins = live.withLock { $0.wins(a, b) }
-                return wins.a + wins.b
+                        set: id, rating: leaderboard[id]?.rating ?? 1500, halfWidth: leaderboard[id]?.halfWidth ?? 400, genres: 0,
+                        deviations: leaderboard.deviations(of: id))
+                }) { [fitted] a, b in
+                let wins = live.withLock { $0.wins(a, b) }, before = fitted.wins(a, b)
+                return wins.a + wins.b - before.a - before.b
             }
             for _ in 0..<300 {
                 let (a, b): (Int, Int)
@@ -41,18 +45,24 @@ import Testing
                 live.withLock { $0.record(winner: Int32(aWins ? a : b), loser: Int32(aWins ? b : a)) }
                 votes += 1
             }
-            leaderboard = await Leaderboard.fit(live.withLock { $0 }, configuration: BradleyTerry.Configuration())
+            fitted = live.withLock { $0 }
+            leaderboard = await Leaderboard.fit(fitted, configuration: BradleyTerry.Configuration())
             let widths = leaderboard.entries.map(\.standing.halfWidth).sorted()
-            if widths[widths.count / 2] <= 50 { return votes }
+            curve.append((votes, widths[widths.count / 2]))
+            if widths[widths.count / 2] <= 50 { return curve }
         }
-        return votes
+        return curve
     }
 
     @Test func reachesNarrowIntervalsWithFewerVotesThanRandomPairs() async {
         let adaptive = await Self.votesToReachTarget(adaptive: true, seed: 3)
         let uniform = await Self.votesToReachTarget(adaptive: false, seed: 3)
-        print("pairing simulation: \(adaptive) votes with the selector, \(uniform) with uniform random pairs, ratio \(Double(adaptive) / Double(uniform))")
-        #expect(adaptive < uniform)
+        func described(_ curve: [(votes: Int, halfWidth: Double)]) -> String {
+            curve.map { "\($0.votes):\(Int($0.halfWidth.rounded()))" }.joined(separator: " ")
+        }
+        print("pairing simulation, votes:median half-width after each refit; selector \(described(adaptive)); uniform \(described(uniform))")
+        print("pairing simulation: \(adaptive.last!.votes) votes with the selector, \(uniform.last!.votes) with uniform random pairs, ratio \(Double(adaptive.last!.votes) / Double(uniform.last!.votes))")
+        #expect(adaptive.last!.votes < uniform.last!.votes)
     }
 
     /// The selector built from the projections finds each pair's votes in the tallies: with no exploration
@@ -90,14 +100,17 @@ import Testing
     }
 
     /// Without exploration the partner is the best-scoring set in the anchor's window (ties to the higher
-    /// ranked), however many of the window's votes the selector skipped looking up.
+    /// ranked), however many of the window's votes the selector skipped looking up: the information a vote
+    /// adds about the pair's difference, its variance from the bootstrap deviations (or, for a set without
+    /// them, from the half-widths), shrunk by the votes since the fit, times genre diversity.
     @Test func choosesTheBestScoringPartnerInTheAnchorsWindow() throws {
         var random = SplitMix64(seed: 11)
         let ids = Self.sets(60)
-        let candidates = ids.map { id in
+        let candidates = ids.enumerated().map { index, id in
             PairSelector.Candidate(
                 set: id, rating: Double(Int.random(in: 1300...1700, using: &random)), halfWidth: [50.0, 100, 200][Int.random(in: 0..<3, using: &random)],
-                genres: UInt64.random(in: 0..<64, using: &random))
+                genres: UInt64.random(in: 0..<64, using: &random),
+                deviations: index % 7 == 0 ? [] : (0..<10).map { _ in Float.random(in: -0.5...0.5, using: &random) })
         }
         var votes: [PairKey: Int] = [:]
         for a in ids { for b in ids where a < b { votes[PairKey(a, b)] = Int.random(in: 0...3, using: &random) } }
@@ -116,8 +129,15 @@ import Testing
                 let p = 1 / (1 + pow(10, (y.rating - x.rating) / 400))
                 let union = (x.genres | y.genres).nonzeroBitCount
                 let distance = union == 0 ? 0 : 1 - Double((x.genres & y.genres).nonzeroBitCount) / Double(union)
-                return p * (1 - p) * (x.halfWidth * x.halfWidth + y.halfWidth * y.halfWidth) * (0.5 + 0.5 * distance)
-                    / Double(1 + frozen[PairKey(x.set, y.set)]!)
+                let variance: Double
+                if x.deviations.isEmpty || y.deviations.isEmpty {
+                    let perTheta = 1.96 * 400 / log(10.0)
+                    variance = (x.halfWidth * x.halfWidth + y.halfWidth * y.halfWidth) / (perTheta * perTheta)
+                } else {
+                    variance = Double(zip(x.deviations, y.deviations).map { ($0 - $1) * ($0 - $1) }.reduce(0, +)) / 9
+                }
+                let information = p * (1 - p) * variance
+                return information * (0.5 + 0.5 * distance) / (1 + Double(frozen[PairKey(x.set, y.set)]!) * information)
             }
             let best = window[scores.indices.max { (scores[$0], -$0) < (scores[$1], -$1) }!]
             #expect(ranked[best].set == b)

@@ -75,6 +75,7 @@ let benchmarks: @Sendable () -> Void = {
     eventLogBenchmarks()
     mirrorBenchmarks()
     projectionBenchmarks()
+    leaderboardBenchmarks()
     recommenderBenchmarks()
 }
 
