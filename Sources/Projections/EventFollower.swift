@@ -27,11 +27,12 @@ public struct EventFollower: Sendable {
     /// Follows the source from `position` until shutdown, cancellation or the source closing; returns the
     /// position after the last event applied. `apply` gets each event with the position after it;
     /// `publish` is called with the position the consumer's state then covers; `afterRound` after every
-    /// round, published or not.
+    /// round, published or not; `caughtUp` after each publish that reached the source's end.
     public func follow(
         from position: UInt64,
         apply: (EventEnvelope, UInt64) throws -> Void,
         publish: (UInt64) async throws -> Void,
+        caughtUp: (UInt64) -> Void = { _ in },
         afterRound: (UInt64) async throws -> Void = { _ in }
     ) async throws -> UInt64 {
         var position = position
@@ -42,19 +43,20 @@ public struct EventFollower: Sendable {
                 position = event.position.map { $0 + 1 } ?? position + 1
                 try apply(event, position)
             }
-            let caughtUp = events.count < configuration.chunk
-            switch pacing.step(applied: events.count, caughtUp: caughtUp) {
+            let atEnd = events.count < configuration.chunk
+            switch pacing.step(applied: events.count, caughtUp: atEnd) {
             case .gather(let wait):
                 guard await Self.pause(for: wait) else { return position }
                 continue
             case .publish:
                 try await publish(position)
                 pacing.published()
+                if atEnd { caughtUp(position) }
             case .keepApplying:
                 break
             }
             try await afterRound(position)
-            if caughtUp {
+            if atEnd {
                 let (source, next) = (source, position)
                 do {
                     guard try await cancelWhenGracefulShutdown({ try await source.waitForEvent(at: next) }) else { return position }

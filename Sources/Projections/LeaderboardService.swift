@@ -82,6 +82,15 @@ public final class LeaderboardService: Service, Sendable {
     public var fitIDs: [UInt64] { published.withLock { ([$0.current] + $0.earlier.reversed()).compactMap(\.id) } }
 
     public func run() async throws {
+        // The first fit is of counts that have caught up with the log: a fit of a state still being
+        // replayed would be served, and counted by readiness, as if it were the leaderboards.
+        while !source.hasCaughtUp {
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(20)) }
+            } catch is CancellationError {
+                return
+            }
+        }
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             let (counts, position) = source.current
             var action = pacing.withLock {

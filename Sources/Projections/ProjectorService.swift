@@ -30,6 +30,11 @@ public final class ProjectorService<P: Projector>: Service, Sendable {
     @usableFromInline let published: Mutex<(state: P, position: UInt64)>
     /// The published position, for those who wait for it (a request that must see a write).
     public let reached = PositionSignal()
+    private let reachedEnd = Mutex(false)
+
+    /// Whether a published state has reached the source's end since the start: before that, the state
+    /// is still being caught up (from the snapshot or from nothing).
+    public var hasCaughtUp: Bool { reachedEnd.withLock { $0 } }
 
     public init(
         _ projector: P, source: any EventSource, snapshots: SnapshotStore?, configuration: Configuration = Configuration(),
@@ -92,7 +97,8 @@ public final class ProjectorService<P: Projector>: Service, Sendable {
                     writeSnapshot(at: covered, lastEventID: id)
                     lastSnapshot = covered
                 }
-            })
+            },
+            caughtUp: { _ in self.reachedEnd.withLock { $0 = true } })
         let final = (state, position)
         published.withLock { $0 = final }
         reached.advance(to: position)
