@@ -110,6 +110,18 @@ extension WritePathFaultTests {
             return (end, ContinuousClock.now - since)
         }
 
+        /// Reads reflect every projection but the Bradley–Terry counts, which publish once a second (only
+        /// the background fit reads them): waits until `/metrics` has them at the end on every node too.
+        static func countsConverge(_ cluster: RunningCluster) async throws {
+            #expect(try await eventually(timeout: .seconds(60)) {
+                for node in cluster.nodes {
+                    guard let metrics = await ServeCommandTests.get(node + "/metrics"),
+                          metrics.body.contains("moviemash_projector_lag_events{projector=\"bradley-terry\"} 0.0") else { return false }
+                }
+                return true
+            })
+        }
+
         /// One cluster, replicated durability, through HAProxy all along: 5,000+ votes from many voters; a
         /// replica killed and restarted under load; the failover drill; then every copy checked.
         @Test(.disabled(if: haproxyMissing, "needs haproxy (Scripts/test installs it)"))
@@ -169,6 +181,7 @@ extension WritePathFaultTests {
             drillCrowd.stop()
             await drilling.value
             let (finalEnd, _) = try await Self.converge(cluster, since: .now)
+            try await Self.countsConverge(cluster)
 
             // Stopped: RPO 0 — every vote acknowledged before, during or after the loss is in the new writer's
             // log once, at the position it was acknowledged with; every node's projections, snapshotted at
