@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Recommender", targets: ["Recommender"]),
         .library(name: "Scraper", targets: ["Scraper"]),
         .library(name: "Gateway", targets: ["Gateway"]),
+        .library(name: "KeyVault", targets: ["KeyVault"]),
         .executable(name: "moviemash-fuzz", targets: ["MovieMashFuzz"]),
     ],
     dependencies: [
@@ -61,6 +62,9 @@ let package = Package(
             ]
         ),
         .target(name: "MovieMashCore", dependencies: ["ByteCoding"]),
+        .target(
+            name: "KeyVault",
+            dependencies: ["ByteCoding", "MovieMashCore", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "PostgresMirror",
             dependencies: [
@@ -121,7 +125,7 @@ let package = Package(
         .target(
             name: "MovieMashServer",
             dependencies: [
-                "EventLog", "EventStore", "Gateway", "MovieMashCore", "PostgresMirror", "Projections",
+                "EventLog", "EventStore", "Gateway", "KeyVault", "MovieMashCore", "PostgresMirror", "Projections",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -169,6 +173,7 @@ let package = Package(
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "EventLog", "MovieMashCore", "TestSupport"]),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "MovieMashCoreTests", dependencies: ["MovieMashCore", "TestSupport"]),
+        .testTarget(name: "KeyVaultTests", dependencies: ["KeyVault", "MovieMashCore", "TestSupport"]),
         .testTarget(
             name: "PostgresMirrorTests",
             dependencies: [
@@ -179,7 +184,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "Projections", "EventLog", "EventStore", "MovieMashCore", "TestSupport",
+                "Gateway", "Projections", "EventLog", "EventStore", "KeyVault", "MovieMashCore", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ]),
@@ -188,7 +193,7 @@ let package = Package(
         .testTarget(
             name: "MovieMashServerTests",
             dependencies: [
-                "MovieMashServer", "EventLog", "EventStore", "MovieMashCore", "PostgresMirror", "Projections", "TestSupport",
+                "MovieMashServer", "EventLog", "EventStore", "KeyVault", "MovieMashCore", "PostgresMirror", "Projections", "TestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]),
         .testTarget(name: "moviemashTests", dependencies: ["EventLog", "EventStore", "Gateway", "MovieMashCore", "PostgresMirror", "Projections", "TestSupport"]),

@@ -43,11 +43,11 @@ GROUP BY 1
 ORDER BY 1;
 
 -- question: Who are the most active voters?
-SELECT u.username, v.votes, v.first_vote, v.last_vote
+SELECT u.user_id, u.registered_at, u.erased_at IS NOT NULL AS erased, v.votes, v.first_vote, v.last_vote
 FROM (SELECT user_id, count(*) AS votes, min(cast_at) AS first_vote, max(cast_at) AS last_vote
       FROM votes GROUP BY user_id) v
 JOIN users_public u ON u.user_id = v.user_id
-ORDER BY v.votes DESC, u.username
+ORDER BY v.votes DESC, u.user_id
 LIMIT 20;
 
 -- question: Which rivalries are closest (pairs with at least 3 votes, split nearest to even)?

@@ -20,11 +20,17 @@ public struct Authentication: Sendable {
     }
 
     /// The user a bearer token names (within `limiter`'s rate for them), once this node reflects the
-    /// position the token carries: the node that signed them in knew them, so must this one.
-    func user(_ request: Request, consistency: Consistency, limitedBy limiter: RateLimiter? = nil) async throws -> SignedInUser {
+    /// position the token carries (the node that signed them in knew them, so must this one), and while
+    /// the accounts say the token still works: not signed out, not older than a password change, not of
+    /// an erased account. That check is a few dictionary lookups, made on every request.
+    func user(_ request: Request, readModel: ReadModel, limitedBy limiter: RateLimiter? = nil) async throws -> SignedInUser {
         let voter = try await authority.user(fromBearer: request.headers[.authorization])
         if let limiter, let wait = limiter.take(voter.id.rateLimitKey) { throw Problem.tooManyRequests(wait, who: "this voter") }
-        try await consistency.require(voter.position)
+        try await readModel.consistency.require(voter.position)
+        guard readModel.accounts().state.accepts(voter.id, tokenID: voter.tokenID, position: voter.position) else {
+            throw Problem(.unauthorized, type: "token-ended", title: "Token ended",
+                          detail: "this token no longer works (signed out, password changed, or account erased); log in again")
+        }
         return voter
     }
 

@@ -20,6 +20,8 @@ public enum GatewayApplication {
         public var perAddress = RateLimiter.Limit(perSecond: 200, burst: 400)
         /// Comparisons and votes per logged-in voter.
         public var perVoter = RateLimiter.Limit(perSecond: 5, burst: 20)
+        /// Account changes and exports per voter (each change checks a password with bcrypt).
+        public var perAccount = RateLimiter.Limit(perSecond: 0.2, burst: 5)
         /// Web origins whose pages may call the API (CORS); none by default.
         public var allowedOrigins: Set<String> = []
         /// Where request metrics go and `/metrics` reads from.
@@ -39,6 +41,8 @@ public enum GatewayApplication {
         (.get, "/health"), (.get, "/metrics"), (.get, "/ready"), (.get, "/api/sets/:id"), (.get, "/api/movies/:id"),
         (.get, "/api/leaderboard/sets"), (.get, "/api/leaderboard/movies"), (.post, "/api/auth/register"),
         (.post, "/api/auth/login"), (.get, "/api/comparisons/next"), (.post, "/api/votes"), (.get, "/api/recommendations"),
+        (.post, "/api/auth/logout"), (.get, "/api/me"), (.delete, "/api/me"), (.get, "/api/me/votes"), (.get, "/api/me/export"),
+        (.put, "/api/me/password"),
     ]
 
     /// The methods routes matching `path` accept.
@@ -51,8 +55,9 @@ public enum GatewayApplication {
     }
 
     /// The router with every route the node can serve: the reads always, sign-in and recommendations
-    /// with `authentication` (or the write side's), registration and voting with `writes`, or forwarded to
-    /// the writer with `forwarding` (a replica). `Application(router:)` serves it.
+    /// with `authentication` (or the write side's), registration, voting and the account routes with
+    /// `writes`, or forwarded to the writer with `forwarding` (a replica, which holds no keys to read
+    /// personal data with, so sign-in goes to the writer too). `Application(router:)` serves it.
     public static func router(
         readModel: ReadModel, authentication: Authentication? = nil, writes: WriteSide? = nil, forwarding: WriteForwarding? = nil,
         configuration: Configuration = Configuration()
@@ -68,10 +73,13 @@ public enum GatewayApplication {
         router.addRoutes(HealthRoutes.collection(readModel: readModel, configuration: configuration))
         let authentication = authentication ?? writes?.authentication
         router.addRoutes(ReadRoutes.collection(readModel: readModel, authentication: authentication), atPath: "/api")
-        if let authentication {
+        if let authentication, writes != nil || forwarding == nil {
             router.addRoutes(
                 AuthRoutes.collection(readModel: readModel, authentication: authentication, writes: writes, configuration: configuration),
                 atPath: "/api/auth")
+        }
+        if let writes {
+            router.addRoutes(AccountRoutes.collection(readModel: readModel, writes: writes, configuration: configuration), atPath: "/api")
         }
         if let authentication {
             router.addRoutes(

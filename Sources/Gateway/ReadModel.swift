@@ -16,6 +16,8 @@ public struct ReadModel: Sendable {
     /// The position reads reflect, and waiting for one.
     public var consistency = Consistency.none
     public var recentPairs: @Sendable () -> RecentPairs = { RecentPairs() }
+    /// Each voter's own votes.
+    public var voterHistory: @Sendable () -> VoterHistory = { VoterHistory() }
     /// Recommendations for a voter (the recommender service's), best first.
     public var recommendations: @Sendable (UserID, Int) -> [Recommendation] = { _, _ in [] }
 

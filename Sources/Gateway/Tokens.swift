@@ -56,6 +56,8 @@ struct AccessClaims: JWTPayload {
     /// The log position the signing-in node reflected (it held the account): any node serving the token
     /// waits to reflect it too. Absent in tokens signed before positions were carried.
     var pos: UInt64?
+    /// The token's id, which signing out ends. Absent in tokens signed before sign-out existed.
+    var jti: IDClaim?
 
     func verify(using algorithm: some JWTAlgorithm) throws {
         try exp.verifyNotExpired()
@@ -143,11 +145,13 @@ struct TicketSigner: Sendable {
     private static let decoding: Base64.DecodingOptions = [.base64UrlAlphabet, .omitPaddingCharacter]
 }
 
-/// Who an access token names, and the log position it carries.
+/// Who an access token names, the log position it carries, its id and when it expires.
 struct SignedInUser: Sendable {
     var id: UserID
     var name: String
     var position: UInt64
+    var tokenID: UUID?
+    var expires: Date
 }
 
 /// Issues and checks access tokens and tickets.
@@ -172,7 +176,8 @@ public final class TokenAuthority: Sendable {
     func accessToken(for user: UserID, name: String, position: UInt64 = 0) async throws -> (token: String, expires: Date) {
         let expires = Date().addingTimeInterval(accessLifetime / .seconds(1))
         let claims = AccessClaims(
-            sub: .init(value: user.uuidString), name: name, typ: "access", exp: .init(value: expires), iat: .init(value: Date()), pos: position)
+            sub: .init(value: user.uuidString), name: name, typ: "access", exp: .init(value: expires), iat: .init(value: Date()), pos: position,
+            jti: .init(value: UUID.random().uuidString))
         return (try await access.sign(claims, kid: JWKIdentifier(string: signingKey)), expires)
     }
 
@@ -187,7 +192,9 @@ public final class TokenAuthority: Sendable {
         do {
             let claims = try await access.verify(token, as: AccessClaims.self)
             guard let id = UUID(uuidString: claims.sub.value) else { throw JWTError.malformedToken(reason: "subject") }
-            let user = SignedInUser(id: id, name: claims.name, position: claims.pos ?? 0)
+            let user = SignedInUser(
+                id: id, name: claims.name, position: claims.pos ?? 0, tokenID: claims.jti.flatMap { UUID(uuidString: $0.value) },
+                expires: claims.exp.value)
             verified.withLock { verified in
                 if verified.count >= 50_000 { verified = verified.filter { $0.value.expires > now } }
                 if verified.count < 50_000 { verified[token] = (user, claims.exp.value) }
@@ -196,6 +203,11 @@ public final class TokenAuthority: Sendable {
         } catch {
             throw Problem(.unauthorized, type: "invalid-token", title: "Invalid token", detail: "the access token is invalid or expired; log in again")
         }
+    }
+
+    /// Drops the verified tokens of `user` (erased): nothing of theirs stays in memory here.
+    func forget(_ user: UserID) {
+        verified.withLock { verified in verified = verified.filter { $0.value.user.id != user } }
     }
 
     func ticket(id: UUID, voter: UserID, pair: (SetID, SetID)) -> (token: String, expires: Date) {

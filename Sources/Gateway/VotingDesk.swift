@@ -9,11 +9,18 @@ import Synchronization
 /// an actor: every operation is a few dictionary steps, cheaper than a hop to another executor.
 final class VotingDesk: Sendable {
     private struct State {
-        var registrations: [String: (account: Accounts.Account, end: UInt64)] = [:]
+        var registrations: [String: Registration] = [:]
         var reserved = Set<String>()
         var answers: [String: VoteBody] = [:]
         var answerOrder = Deque<String>()
         var shown: [UserID: [PairKey]] = [:]
+    }
+
+    /// An account just registered: its id and fields, and the position just past its event.
+    struct Registration: Sendable {
+        var userID: UserID
+        var data: PersonalData
+        var end: UInt64
     }
 
     private let state = Mutex(State())
@@ -33,7 +40,7 @@ final class VotingDesk: Sendable {
         }
     }
 
-    func finishRegistration(_ username: String, account: (account: Accounts.Account, end: UInt64)?) {
+    func finishRegistration(_ username: String, account: Registration?) {
         let key = username.lowercased()
         state.withLock { state in
             state.reserved.remove(key)
@@ -41,7 +48,12 @@ final class VotingDesk: Sendable {
         }
     }
 
-    func recentlyRegistered(_ username: String) -> (account: Accounts.Account, end: UInt64)? { state.withLock { $0.registrations[username.lowercased()] } }
+    func recentlyRegistered(_ username: String) -> Registration? { state.withLock { $0.registrations[username.lowercased()] } }
+
+    /// Drops what registration remembered of `username` (its password changed, or it was erased).
+    func forgetRegistration(_ username: String) {
+        _ = state.withLock { $0.registrations.removeValue(forKey: username.lowercased()) }
+    }
 
     /// The first answer to a vote sent with this `Idempotency-Key`.
     func answer(for key: String) -> VoteBody? { state.withLock { $0.answers[key] } }

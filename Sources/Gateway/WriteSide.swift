@@ -5,19 +5,22 @@ import MovieMashCore
 public struct WriteSide: Sendable {
     public var appender: any EventAppender
     public var authentication: Authentication
+    /// Where personal data is sealed before its event is appended, and whose keys erasure destroys.
+    public var vault: any PersonalDataVault
     /// Called with a write's position once the appender made it durable; the write is acknowledged only
     /// when this returns (`--durability replicated` waits for PostgreSQL here and throws
     /// `ReplicationPending` when it takes too long).
     public var confirm: @Sendable (UInt64) async throws -> Void = { _ in }
     let desk = VotingDesk()
 
-    public init(appender: any EventAppender, authentication: Authentication) {
+    public init(appender: any EventAppender, authentication: Authentication, vault: any PersonalDataVault) {
         self.appender = appender
         self.authentication = authentication
+        self.vault = vault
     }
 
     /// A write side whose authentication uses `authority` at bcrypt cost `bcryptCost`.
-    public init(appender: any EventAppender, authority: TokenAuthority, bcryptCost: UInt8 = 12) {
-        self.init(appender: appender, authentication: Authentication(authority: authority, bcryptCost: bcryptCost))
+    public init(appender: any EventAppender, authority: TokenAuthority, vault: any PersonalDataVault, bcryptCost: UInt8 = 12) {
+        self.init(appender: appender, authentication: Authentication(authority: authority, bcryptCost: bcryptCost), vault: vault)
     }
 }

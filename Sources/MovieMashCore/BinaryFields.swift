@@ -30,6 +30,12 @@ struct FieldWriter {
         for value in values { string(value) }
     }
 
+    /// Opaque bytes: their count, then the bytes.
+    mutating func data(_ value: [UInt8]) {
+        unsigned(UInt64(value.count))
+        writer.write(contentsOf: value)
+    }
+
     mutating func uuid(_ value: UUID) {
         withUnsafeBytes(of: value.uuid) { writer.write(contentsOf: $0) }
     }
@@ -85,6 +91,12 @@ struct FieldReader {
             throw failure("string is not UTF-8")
         }
         return text
+    }
+
+    mutating func data() throws(EventCodingError) -> [UInt8] {
+        let length = try count(limit: 1 << 20)
+        defer { index += length }
+        return Array(bytes[index..<index + length])
     }
 
     mutating func strings() throws(EventCodingError) -> [String] {

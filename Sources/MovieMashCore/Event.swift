@@ -6,6 +6,9 @@ public enum EventType: String, CaseIterable, Hashable, Sendable, Codable {
     case top4SetScraped = "Top4SetScraped"
     case userRegistered = "UserRegistered"
     case voteCast = "VoteCast"
+    case passwordChanged = "PasswordChanged"
+    case signedOut = "SignedOut"
+    case userErased = "UserErased"
 
     /// The byte that names the type in the binary encoding; never reused.
     public var tag: UInt8 {
@@ -14,14 +17,17 @@ public enum EventType: String, CaseIterable, Hashable, Sendable, Codable {
         case .top4SetScraped: 2
         case .userRegistered: 3
         case .voteCast: 4
+        case .passwordChanged: 5
+        case .signedOut: 6
+        case .userErased: 7
         }
     }
 
-    /// The schema version new events of this type are written with.
+    /// The newest schema version of this type.
     public var currentSchemaVersion: Int {
         switch self {
-        case .movieCatalogued: 2
-        case .top4SetScraped, .userRegistered, .voteCast: 1
+        case .movieCatalogued, .userRegistered: 2
+        case .top4SetScraped, .voteCast, .passwordChanged, .signedOut, .userErased: 1
         }
     }
 
@@ -40,6 +46,9 @@ public enum Event: Hashable, Sendable {
     case top4SetScraped(Top4SetScraped)
     case userRegistered(UserRegistered)
     case voteCast(VoteCast)
+    case passwordChanged(PasswordChanged)
+    case signedOut(SignedOut)
+    case userErased(UserErased)
 
     public var type: EventType {
         switch self {
@@ -47,7 +56,17 @@ public enum Event: Hashable, Sendable {
         case .top4SetScraped: .top4SetScraped
         case .userRegistered: .userRegistered
         case .voteCast: .voteCast
+        case .passwordChanged: .passwordChanged
+        case .signedOut: .signedOut
+        case .userErased: .userErased
         }
+    }
+
+    /// The schema version this event is written with: its type's newest, except that a `UserRegistered`
+    /// with readable fields keeps version 1 (version 2 is the sealed shape).
+    public var schemaVersion: Int {
+        if case .userRegistered(let e) = self { return e.schemaVersion }
+        return type.currentSchemaVersion
     }
 }
 
@@ -71,7 +90,7 @@ public struct EventEnvelope: Hashable, Sendable, Codable {
     }
 
     public var type: EventType { event.type }
-    public var schemaVersion: Int { event.type.currentSchemaVersion }
+    public var schemaVersion: Int { event.schemaVersion }
 
     private enum CodingKeys: String, CodingKey, CaseIterable { case position, eventID, type, schemaVersion, occurredAt, payload }
 
@@ -91,8 +110,14 @@ public struct EventEnvelope: Hashable, Sendable, Codable {
                 ? try c.decode(MovieCataloguedV1.self, forKey: .payload).upcast()
                 : try c.decode(MovieCatalogued.self, forKey: .payload))
         case .top4SetScraped: event = .top4SetScraped(try c.decode(Top4SetScraped.self, forKey: .payload))
-        case .userRegistered: event = .userRegistered(try c.decode(UserRegistered.self, forKey: .payload))
+        case .userRegistered:
+            event = .userRegistered(version == 1
+                ? try c.decode(UserRegisteredV1.self, forKey: .payload).event
+                : try c.decode(UserRegisteredV2.self, forKey: .payload).event)
         case .voteCast: event = .voteCast(try c.decode(VoteCast.self, forKey: .payload))
+        case .passwordChanged: event = .passwordChanged(try c.decode(PasswordChanged.self, forKey: .payload))
+        case .signedOut: event = .signedOut(try c.decode(SignedOut.self, forKey: .payload))
+        case .userErased: event = .userErased(try c.decode(UserErased.self, forKey: .payload))
         }
     }
 
@@ -108,6 +133,9 @@ public struct EventEnvelope: Hashable, Sendable, Codable {
         case .top4SetScraped(let payload): try c.encode(payload, forKey: .payload)
         case .userRegistered(let payload): try c.encode(payload, forKey: .payload)
         case .voteCast(let payload): try c.encode(payload, forKey: .payload)
+        case .passwordChanged(let payload): try c.encode(payload, forKey: .payload)
+        case .signedOut(let payload): try c.encode(payload, forKey: .payload)
+        case .userErased(let payload): try c.encode(payload, forKey: .payload)
         }
     }
 }

@@ -10,7 +10,7 @@ public enum EventCodec {
     public static func encode(_ event: Event, occurredAt: Timestamp) -> [UInt8] {
         var w = FieldWriter()
         w.byte(event.type.tag)
-        w.unsigned(UInt64(event.type.currentSchemaVersion))
+        w.unsigned(UInt64(event.schemaVersion))
         switch event {
         case .movieCatalogued(let e):
             w.string(e.movieID.slug)
@@ -26,8 +26,21 @@ public enum EventCodec {
             w.signed(e.scrapedAt.milliseconds &- occurredAt.milliseconds)
         case .userRegistered(let e):
             w.uuid(e.userID)
-            w.string(e.username)
-            w.string(e.passwordHash)
+            switch e.personal {
+            case .plain(let data):
+                w.string(data.username)
+                w.string(data.passwordHash)
+            case .sealed(let sealed): w.data(sealed.bytes)
+            }
+        case .passwordChanged(let e):
+            w.uuid(e.userID)
+            w.data(e.sealed.bytes)
+        case .signedOut(let e):
+            w.uuid(e.userID)
+            w.uuid(e.tokenID)
+            w.signed(e.expiresAt.milliseconds &- occurredAt.milliseconds)
+        case .userErased(let e):
+            w.uuid(e.userID)
         case .voteCast(let e):
             w.uuid(e.voteID)
             w.uuid(e.userID)
@@ -73,8 +86,18 @@ public enum EventCodec {
                     setID: setID, letterboxdUser: user, movieIDs: movies,
                     scrapedAt: Timestamp(milliseconds: occurredAt.milliseconds &+ (try r.signed()))))
             case .userRegistered:
-                event = .userRegistered(try UserRegistered(
-                    userID: try r.uuid(), username: try r.string(), passwordHash: try r.string()))
+                let userID = try r.uuid()
+                event = .userRegistered(version == 1
+                    ? try UserRegistered(userID: userID, username: try r.string(), passwordHash: try r.string())
+                    : UserRegistered(userID: userID, personal: .sealed(try SealedPersonalData(try r.data()))))
+            case .passwordChanged:
+                event = .passwordChanged(PasswordChanged(userID: try r.uuid(), sealed: try SealedPersonalData(try r.data())))
+            case .signedOut:
+                event = .signedOut(SignedOut(
+                    userID: try r.uuid(), tokenID: try r.uuid(),
+                    expiresAt: Timestamp(milliseconds: occurredAt.milliseconds &+ (try r.signed()))))
+            case .userErased:
+                event = .userErased(UserErased(userID: try r.uuid()))
             case .voteCast:
                 let voteID = try r.uuid(), userID = try r.uuid(), setA = try r.setID(), setB = try r.setID()
                 let side = try r.byte()

@@ -80,30 +80,133 @@ public struct Top4SetScraped: Hashable, Sendable, Codable {
     }
 }
 
-/// A MovieMash account was created. Carries a bcrypt hash, never a password; analysts never see it.
-public struct UserRegistered: Hashable, Sendable, Codable {
+/// A MovieMash account was created. Its personal fields (name, bcrypt hash) are sealed under the user's
+/// key from schema version 2 on; version 1 carried them readable. Analysts never see them.
+public struct UserRegistered: Hashable, Sendable, Encodable {
     public var userID: UserID
-    public var username: String
-    public var passwordHash: String
+    public var personal: PersonalFields
 
-    public init(userID: UserID, username: String, passwordHash: String) throws(EventValidationError) {
-        try Validate.username(username, field: "username", lengths: 3...32, extra: "_.-")
-        guard Validate.isBcrypt(passwordHash) else {
-            throw EventValidationError(field: "passwordHash", reason: "is not a bcrypt hash ($2a$/$2b$/$2y$, 60 characters)")
-        }
+    public init(userID: UserID, personal: PersonalFields) {
         self.userID = userID
-        self.username = username
-        self.passwordHash = passwordHash
+        self.personal = personal
     }
 
+    /// An account with readable fields (schema version 1): for synthetic accounts that are no person.
+    public init(userID: UserID, username: String, passwordHash: String) throws(EventValidationError) {
+        self.init(userID: userID, personal: .plain(try PersonalData(username: username, passwordHash: passwordHash)))
+    }
+
+    /// The schema version this event is written with: 1 while its fields are readable, 2 once sealed.
+    public var schemaVersion: Int {
+        if case .plain = personal { 1 } else { 2 }
+    }
+
+    private enum Keys: String, CodingKey { case userID, username, passwordHash, sealed }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(userID, forKey: .userID)
+        switch personal {
+        case .plain(let data):
+            try c.encode(data.username, forKey: .username)
+            try c.encode(data.passwordHash, forKey: .passwordHash)
+        case .sealed(let sealed): try c.encode(sealed.base64, forKey: .sealed)
+        }
+    }
+}
+
+/// The version 1 payload: `{userID, username, passwordHash}`.
+struct UserRegisteredV1: Decodable {
     private enum CodingKeys: String, CodingKey, CaseIterable { case userID, username, passwordHash }
+    let event: UserRegistered
+
+    init(from decoder: any Decoder) throws {
+        try StrictKeys.check(decoder, allowed: CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        event = try UserRegistered(
+            userID: c.decode(UUID.self, forKey: .userID), username: c.decode(String.self, forKey: .username),
+            passwordHash: c.decode(String.self, forKey: .passwordHash))
+    }
+}
+
+/// The version 2 payload: `{userID, sealed}`, the personal fields sealed (base64).
+struct UserRegisteredV2: Decodable {
+    private enum CodingKeys: String, CodingKey, CaseIterable { case userID, sealed }
+    let event: UserRegistered
+
+    init(from decoder: any Decoder) throws {
+        try StrictKeys.check(decoder, allowed: CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        event = UserRegistered(
+            userID: try c.decode(UUID.self, forKey: .userID),
+            personal: .sealed(try SealedPersonalData(base64: c.decode(String.self, forKey: .sealed))))
+    }
+}
+
+/// A voter changed their password: their personal fields sealed anew (same name, new hash). Every access
+/// token signed before this event stops working.
+public struct PasswordChanged: Hashable, Sendable, Codable {
+    public var userID: UserID
+    public var sealed: SealedPersonalData
+
+    public init(userID: UserID, sealed: SealedPersonalData) {
+        self.userID = userID
+        self.sealed = sealed
+    }
+
+    private enum CodingKeys: String, CodingKey, CaseIterable { case userID, sealed }
 
     public init(from decoder: any Decoder) throws {
         try StrictKeys.check(decoder, allowed: CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try self.init(
-            userID: c.decode(UUID.self, forKey: .userID), username: c.decode(String.self, forKey: .username),
-            passwordHash: c.decode(String.self, forKey: .passwordHash))
+        self.init(userID: try c.decode(UUID.self, forKey: .userID), sealed: try SealedPersonalData(base64: c.decode(String.self, forKey: .sealed)))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(userID, forKey: .userID)
+        try c.encode(sealed.base64, forKey: .sealed)
+    }
+}
+
+/// A voter signed out: the access token `tokenID` stops working (it would have expired at `expiresAt`).
+public struct SignedOut: Hashable, Sendable, Codable {
+    public var userID: UserID
+    public var tokenID: UUID
+    public var expiresAt: Timestamp
+
+    public init(userID: UserID, tokenID: UUID, expiresAt: Timestamp) {
+        self.userID = userID
+        self.tokenID = tokenID
+        self.expiresAt = expiresAt
+    }
+
+    private enum CodingKeys: String, CodingKey, CaseIterable { case userID, tokenID, expiresAt }
+
+    public init(from decoder: any Decoder) throws {
+        try StrictKeys.check(decoder, allowed: CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            userID: try c.decode(UUID.self, forKey: .userID), tokenID: try c.decode(UUID.self, forKey: .tokenID),
+            expiresAt: try c.decode(Timestamp.self, forKey: .expiresAt))
+    }
+}
+
+/// A voter erased their account. Their key is destroyed after this event is durable, so their personal
+/// fields read as gone everywhere; their votes stay, tied to an id that names no one.
+public struct UserErased: Hashable, Sendable, Codable {
+    public var userID: UserID
+
+    public init(userID: UserID) {
+        self.userID = userID
+    }
+
+    private enum CodingKeys: String, CodingKey, CaseIterable { case userID }
+
+    public init(from decoder: any Decoder) throws {
+        try StrictKeys.check(decoder, allowed: CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(userID: try c.decode(UUID.self, forKey: .userID))
     }
 }
 

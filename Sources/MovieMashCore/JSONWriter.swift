@@ -158,9 +158,24 @@ public struct JSONWriter {
             key("scrapedAt"); plain(e.scrapedAt.rfc3339Bytes)
             key("setID"); plain(e.setID.hexDigits)
         case .userRegistered(let e):
-            key("passwordHash"); string(e.passwordHash)
+            switch e.personal {
+            case .plain(let data):
+                key("passwordHash"); string(data.passwordHash)
+                key("userID"); uuid(e.userID)
+                key("username"); string(data.username)
+            case .sealed(let sealed):
+                key("sealed"); string(sealed.base64)
+                key("userID"); uuid(e.userID)
+            }
+        case .passwordChanged(let e):
+            key("sealed"); string(e.sealed.base64)
             key("userID"); uuid(e.userID)
-            key("username"); string(e.username)
+        case .signedOut(let e):
+            key("expiresAt"); plain(e.expiresAt.rfc3339Bytes)
+            key("tokenID"); uuid(e.tokenID)
+            key("userID"); uuid(e.userID)
+        case .userErased(let e):
+            key("userID"); uuid(e.userID)
         case .voteCast(let e):
             key("castAt"); plain(e.castAt.rfc3339Bytes)
             key("setA"); plain(e.setA.hexDigits)

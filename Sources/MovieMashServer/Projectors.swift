@@ -12,22 +12,25 @@ public struct Projectors: Sendable {
     public let counts: ProjectorService<BradleyTerryCounts>
     public let recentPairs: ProjectorService<RecentPairs>
     public let accounts: ProjectorService<Accounts>
+    public let voterHistory: ProjectorService<VoterHistory>
     public let leaderboards: LeaderboardService
     public let recommender: RecommenderService
 
     /// Fresh projectors of every kind the service runs, for replay: the recommender's interactions among
     /// them, as the recommender keeps them.
     public static func fresh() -> [any Projector] {
-        [Catalogue(), Tallies(), EloRatings(), BradleyTerryCounts(), RecentPairs(), Accounts(), RecommenderInteractions()]
+        [Catalogue(), Tallies(), EloRatings(), BradleyTerryCounts(), RecentPairs(), Accounts(), VoterHistory(), RecommenderInteractions()]
     }
 
-    public init(source: any EventSource, snapshots: SnapshotStore?, logger: Logger) {
+    /// `vault` opens the accounts' sealed fields (the writer's key store; a replica has none).
+    public init(source: any EventSource, snapshots: SnapshotStore?, vault: (any PersonalDataVault)? = nil, logger: Logger) {
         catalogue = ProjectorService(Catalogue(), source: source, snapshots: snapshots, logger: logger)
         tallies = ProjectorService(Tallies(), source: source, snapshots: snapshots, logger: logger)
         elo = ProjectorService(EloRatings(), source: source, snapshots: snapshots, logger: logger)
         counts = ProjectorService(BradleyTerryCounts(), source: source, snapshots: snapshots, logger: logger)
         recentPairs = ProjectorService(RecentPairs(), source: source, snapshots: snapshots, logger: logger)
-        accounts = ProjectorService(Accounts(), source: source, snapshots: snapshots, logger: logger)
+        accounts = ProjectorService(Accounts(vault: vault), source: source, snapshots: snapshots, logger: logger)
+        voterHistory = ProjectorService(VoterHistory(), source: source, snapshots: snapshots, logger: logger)
         let leaderboards = LeaderboardService(source: counts, logger: logger)
         self.leaderboards = leaderboards
         recommender = RecommenderService(source: source, logger: logger) {
@@ -36,7 +39,7 @@ public struct Projectors: Sendable {
     }
 
     /// The services in start order: projectors before the fit that reads their counts.
-    public var services: [any Service] { [catalogue, tallies, elo, counts, recentPairs, accounts, leaderboards, recommender] }
+    public var services: [any Service] { [catalogue, tallies, elo, counts, recentPairs, accounts, voterHistory, leaderboards, recommender] }
 
     /// Each projection by name with the signal of the position it has published (everything below it
     /// applied): the one list that positions, waiting and readiness read.
@@ -44,6 +47,7 @@ public struct Projectors: Sendable {
         [
             (Catalogue.name, catalogue.reached), (Tallies.name, tallies.reached), (EloRatings.name, elo.reached),
             (BradleyTerryCounts.name, counts.reached), (RecentPairs.name, recentPairs.reached), (Accounts.name, accounts.reached),
+            (VoterHistory.name, voterHistory.reached),
             (RecommenderInteractions.name, recommender.reached),
         ]
     }

@@ -3,6 +3,7 @@ import EventStore
 import Foundation
 import Gateway
 import Hummingbird
+import KeyVault
 import Logging
 import MovieMashCore
 import PostgresMirror
@@ -44,10 +45,11 @@ public struct Server: Service {
         let snapshots = configuration.snapshotDirectory.map { SnapshotStore(directory: $0) }
         switch configuration.role {
         case .primary:
+            let vault = try KeyStore(directory: configuration.keyStoreDirectory)
             let log = try EventLog(directory: configuration.data, configuration: configuration.log)
             self.log = log
             let source = LogEventSource(log)
-            let projectors = Projectors(source: source, snapshots: snapshots, logger: logger)
+            let projectors = Projectors(source: source, snapshots: snapshots, vault: vault, logger: logger)
             self.projectors = projectors
             let mirror = configuration.postgres.map { PostgresMirror(log: log, url: $0, logger: logger) }
             self.mirror = mirror
@@ -60,7 +62,7 @@ public struct Server: Service {
                     fit: await projectors.observedFit(source: source), writer: log.writerStatus,
                     mirror: mirror?.status, bounds: bounds)
             }
-            var writes = WriteSide(appender: LogAppender(log: log), authority: await TokenAuthority(keys: keys))
+            var writes = WriteSide(appender: LogAppender(log: log), authority: await TokenAuthority(keys: keys), vault: vault)
             if configuration.durability == .replicated, let mirror {
                 writes.confirm = { [timeout = configuration.replicationTimeout] position in
                     guard await PositionSignal.wait(for: [mirror.mirrored], until: position + 1, within: timeout) else {
@@ -69,6 +71,7 @@ public struct Server: Service {
                 }
             }
             var services: [any Service] = [LogService(log: log, logger: logger)] + projectors.services
+            services.append(ErasureCompletion(accounts: projectors.accounts, vault: vault, end: log.endPosition, logger: logger))
             if let mirror { services.append(mirror) }
             if let url = configuration.postgres, let mirror {
                 services.append(DerivedPublisher(
@@ -119,6 +122,7 @@ public struct Server: Service {
         readModel.accounts = { projectors.accounts.current }
         readModel.consistency = Consistency(position: { projectors.position }, reach: { await projectors.reach($0, within: $1) }, bound: wait)
         readModel.recentPairs = { projectors.recentPairs.current.state }
+        readModel.voterHistory = { projectors.voterHistory.current.state }
         readModel.recommendations = { voter, count in projectors.recommender.recommendations(for: .voter(voter), count: count) }
         return readModel
     }

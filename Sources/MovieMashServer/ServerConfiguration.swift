@@ -40,6 +40,9 @@ public struct ServerConfiguration: Sendable {
         Setting(key: "host", value: "ADDRESS", help: "Address to listen on (default 127.0.0.1)."),
         Setting(key: "port", value: "PORT", help: "Port to listen on, 0…65535 (default 8080; 0 picks a free one)."),
         Setting(key: "snapshotDir", value: "DIR", help: "Directory for projector snapshots (none when absent)."),
+        Setting(
+            key: "keyStore", value: "DIR",
+            help: "A primary's key store: one key per voter that seals their personal data, destroyed when they erase their account (default: DATA.keys beside the log, never inside it). Back it up on its own, shorter schedule."),
         Setting(key: "postgres", value: "URL", help: "Mirror the log into this PostgreSQL database (none when absent).", isSecret: true),
         Setting(key: "fsync", value: "POLICY", help: "always (default), never or interval:MS: when appends are synced before they are acknowledged."),
         Setting(
@@ -68,6 +71,7 @@ public struct ServerConfiguration: Sendable {
         Setting(key: "maxConnections", value: "N", help: "Connections open at once; beyond it a new one gets 503 and is closed (default 4096)."),
         Setting(key: "addressLimit", value: "RATE/BURST", help: "Requests per client address per second / at once, all routes (default 200/400)."),
         Setting(key: "voterLimit", value: "RATE/BURST", help: "Comparisons and votes per voter (default 5/20)."),
+        Setting(key: "accountLimit", value: "RATE/BURST", help: "Password changes, erasures, sign-outs and exports per voter (default 0.2/5)."),
     ]
 
     /// The settings as help text: flag, environment variable and description of each.
@@ -81,6 +85,8 @@ public struct ServerConfiguration: Sendable {
     public var log = EventLog.Configuration()
     public var gateway = GatewayApplication.Configuration()
     public var snapshotDirectory: String?
+    /// Where a primary keeps personal data's keys; nil: `data` + `.keys`.
+    public var keyStore: String?
     public var postgres: PostgresURL?
     /// How far behind a projection may be while `/ready` says ready.
     public var readiness = ReadinessBounds()
@@ -103,6 +109,11 @@ public struct ServerConfiguration: Sendable {
 
     public init(data: String) {
         self.data = data
+    }
+
+    /// The key store's directory: the one configured, else beside the log.
+    public var keyStoreDirectory: String {
+        keyStore ?? ((data.hasSuffix("/") ? String(data.dropLast()) : data) + ".keys")
     }
 
     /// Reads every setting from `reader`; the first unusable one is the error.
@@ -145,6 +156,10 @@ public struct ServerConfiguration: Sendable {
         gateway.port = try parsed("port") { Int($0).flatMap { (0...65_535).contains($0) ? $0 : nil } } ?? gateway.port
         log.fsync = try parsed("fsync", EventLog.FsyncPolicy.init) ?? log.fsync
         snapshotDirectory = text("snapshotDir")
+        keyStore = text("keyStore")
+        if role == .replica, keyStore != nil {
+            throw ConfigurationError("a replica holds no keys (the writer opens personal data): drop --key-store", setting: "keyStore")
+        }
         if let url = text("postgres") {
             do { postgres = try PostgresURL(url) } catch { throw ConfigurationError("\(error)", setting: "postgres") }
         }
@@ -180,6 +195,7 @@ public struct ServerConfiguration: Sendable {
         gateway.trustedProxies = list("trustedProxies") ?? gateway.trustedProxies
         gateway.perAddress = try parsed("addressLimit", RateLimiter.Limit.init) ?? gateway.perAddress
         gateway.perVoter = try parsed("voterLimit", RateLimiter.Limit.init) ?? gateway.perVoter
+        gateway.perAccount = try parsed("accountLimit", RateLimiter.Limit.init) ?? gateway.perAccount
     }
 
     /// The configuration of `arguments` (flags, as `--key value` or `--key=value`), `environment` and the

@@ -32,6 +32,12 @@ public struct SnapshotWriter: Sendable {
     }
 
     public mutating func write(count: Int) { write(UInt64(count)) }
+
+    /// Opaque bytes: their count, then the bytes (`SnapshotReader.bytes(count:)` after `count()` reads them).
+    public mutating func write(bytes: [UInt8]) {
+        write(count: bytes.count)
+        writer.write(contentsOf: bytes)
+    }
 }
 
 /// Reads what `SnapshotWriter` wrote; every read is bounds-checked, so damaged bytes fail instead of trapping.

@@ -6,8 +6,8 @@ import MovieMashCore
 ///
 /// A file holds: magic `MMSNAP01`, the projector's name, version and configuration digest, the log
 /// position the state covers, the id of the event just before it, the state's hash, the state's bytes,
-/// and a CRC32C of all that. It is written to a temporary file, fsynced and renamed into place, so a
-/// crash leaves the old snapshot or the new one, never half of one.
+/// and a CRC32C of all that. It is replaced as a `DurableFile`, so a crash leaves the old snapshot or the
+/// new one, never half of one.
 public struct SnapshotStore: Sendable {
     public let directory: String
     static let magic = Array("MMSNAP01".utf8)
@@ -44,29 +44,10 @@ public struct SnapshotStore: Sendable {
         var bytes = Self.magic + writer.bytes + state
         let crc = CRC32C.checksum(bytes)
         withUnsafeBytes(of: crc.littleEndian) { bytes.append(contentsOf: $0) }
-        let final = path(of: P.name), temporary = final + ".tmp"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw SnapshotError("cannot create \(temporary): \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
-        // The previous snapshot stays as it was until the rename; a half-written temporary file is removed
-        // rather than left taking the space a full disk lacks.
-        func failed(_ what: String) -> SnapshotError {
-            let error = SnapshotError("\(what): \(String(cString: strerror(errno)))")
-            unlink(temporary)
-            return error
-        }
-        var written = 0
-        while written < bytes.count {
-            let result = bytes[written...].withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
-            guard result > 0 else { throw failed("cannot write \(temporary)") }
-            written += result
-        }
-        guard fsync(descriptor) == 0 else { throw failed("cannot sync \(temporary)") }
-        guard rename(temporary, final) == 0 else { throw failed("cannot store \(final)") }
-        let directoryDescriptor = open(directory, O_RDONLY | O_CLOEXEC)
-        if directoryDescriptor >= 0 {
-            fsync(directoryDescriptor)
-            close(directoryDescriptor)
+        do {
+            try DurableFile.replace(path(of: P.name), with: bytes)
+        } catch {
+            throw SnapshotError(error.description)
         }
     }
 

@@ -45,7 +45,7 @@ public struct KnownCatalogue: Sendable {
             switch event {
             case .movieCatalogued(let movie): movies[movie.movieID] = movie
             case .top4SetScraped(let set): latestSets[set.letterboxdUser] = set
-            case .userRegistered, .voteCast: break
+            case .userRegistered, .voteCast, .passwordChanged, .signedOut, .userErased: break
             }
         }
     }

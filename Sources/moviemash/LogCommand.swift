@@ -138,8 +138,15 @@ struct LogCommand: AsyncParsableCommand {
             switch event {
             case .movieCatalogued(let e): "\(e.movieID) \(e.title)" + (e.year.map { " (\($0))" } ?? "")
             case .top4SetScraped(let e): "\(e.setID) \(e.letterboxdUser): " + e.movieIDs.map(\.slug).joined(separator: ", ")
-            case .userRegistered(let e): "\(e.userID) \(e.username)"
+            case .userRegistered(let e):
+                switch e.personal {
+                case .plain(let data): "\(e.userID) \(data.username)"
+                case .sealed(let sealed): "\(e.userID) (personal data sealed, \(sealed.bytes.count) bytes)"
+                }
             case .voteCast(let e): "\(e.voteID) user \(e.userID): \(e.winningSet) beat \(e.losingSet)"
+            case .passwordChanged(let e): "\(e.userID) (personal data sealed anew)"
+            case .signedOut(let e): "\(e.userID) token \(e.tokenID)"
+            case .userErased(let e): "\(e.userID)"
             }
         }
     }

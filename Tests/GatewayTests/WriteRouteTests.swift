@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import JWTKit
+import KeyVault
 import MovieMashCore
 import Projections
 import Synchronization
@@ -45,7 +46,8 @@ let testKeys = try! SigningKeys(parsing: "k2:second-secret-with-at-least-32-byte
 func writeApp(
     ticketLifetime: Duration = .seconds(600), perAddress: RateLimiter.Limit = .init(perSecond: 1000, burst: 1000),
     perVoter: RateLimiter.Limit = .init(perSecond: 1000, burst: 1000), bcryptCost: UInt8 = 4,
-    confirm: @escaping @Sendable (UInt64) async throws -> Void = { _ in }
+    confirm: @escaping @Sendable (UInt64) async throws -> Void = { _ in },
+    vault: KeyStore = try! KeyStore(directory: TemporaryDirectory().file("keys"))
 ) async -> (some ApplicationProtocol, MemoryAppender) {
     let (model, _) = await sampleReadModel()
     let appender = MemoryAppender()
@@ -54,7 +56,7 @@ func writeApp(
     configuration.perAddress = perAddress
     configuration.perVoter = perVoter
     var writes = WriteSide(
-        appender: appender, authority: await TokenAuthority(keys: testKeys, ticketLifetime: ticketLifetime), bcryptCost: bcryptCost)
+        appender: appender, authority: await TokenAuthority(keys: testKeys, ticketLifetime: ticketLifetime), vault: vault, bcryptCost: bcryptCost)
     writes.confirm = confirm
     return (Application(router: GatewayApplication.router(readModel: model, writes: writes, configuration: configuration)), appender)
 }
@@ -146,7 +148,10 @@ extension TestClientProtocol {
     }
 
     @Test func registrationRefusesBadNamesPasswordsBodiesAndDuplicates() async throws {
-        let (app, appender) = await writeApp()
+        let keys = TemporaryDirectory()
+        defer { keys.remove() }
+        let vault = try KeyStore(directory: keys.file("keys"))
+        let (app, appender) = await writeApp(vault: vault)
         try await app.test(.router) { client in
             _ = try await client.login("ada")
             for (body, status, type) in [
@@ -173,7 +178,10 @@ extension TestClientProtocol {
             }
         }
         let registered = appender.all.compactMap { if case .userRegistered(let user) = $0.event { user } else { nil } }
-        #expect(registered.map(\.username) == ["ada"] && registered[0].passwordHash.hasPrefix("$2b$04$"))
+        let opened = registered.map { $0.personal.open(for: $0.userID, with: vault) }
+        #expect(opened.map { $0?.username } == ["ada"] && opened[0]?.passwordHash.hasPrefix("$2b$04$") == true)
+        #expect(registered.allSatisfy { if case .sealed = $0.personal { true } else { false } }, "the gateway seals every registration")
+        #expect(!appender.all.contains { String(decoding: EventCodec.json($0), as: UTF8.self).contains("ada") }, "no event shows the name")
     }
 
     @Test func forgedExpiredAndForeignTokensAreRefused() async throws {
@@ -298,10 +306,11 @@ extension TestClientProtocol {
                     #expect(response.status != .notFound || path.hasPrefix("/api/sets") || path.hasPrefix("/api/movies"), "\(route.method) \(path)")
                     #expect(response.status != .methodNotAllowed, "\(route.method) \(path)")
                 }
-                let other: HTTPRequest.Method = route.method == .get ? .delete : .get
+                let served = GatewayApplication.routes.filter { $0.path == route.path }.map(\.method)
+                let other = try #require([HTTPRequest.Method.get, .delete, .patch].first { !served.contains($0) })
                 try await client.execute(uri: path, method: other) { response in
                     #expect(response.status == .methodNotAllowed, "\(other) \(path)")
-                    #expect(response.headers[.allow] == route.method.rawValue)
+                    #expect(response.headers[.allow] == served.map(\.rawValue).joined(separator: ", "))
                 }
             }
         }

@@ -16,6 +16,12 @@ import TestSupport
         events.append(EventEnvelope(occurredAt: at, event: .top4SetScraped(try! Top4SetScraped(
             letterboxdUser: "X", movieIDs: [MovieID("a"), MovieID("b-2"), MovieID("c"), MovieID("d")],
             scrapedAt: Timestamp(milliseconds: at.milliseconds - 86_400_000)))))
+        let user = UUID(), seal = try! SealedPersonalData((0..<61).map { UInt8($0 * 7 % 256) })
+        events.append(EventEnvelope(occurredAt: at, event: .userRegistered(UserRegistered(userID: user, personal: .sealed(seal)))))
+        events.append(EventEnvelope(occurredAt: at, event: .passwordChanged(PasswordChanged(userID: user, sealed: seal))))
+        events.append(EventEnvelope(occurredAt: at, event: .signedOut(SignedOut(
+            userID: user, tokenID: UUID(), expiresAt: Timestamp(milliseconds: at.milliseconds + 3_600_000)))))
+        events.append(EventEnvelope(occurredAt: at, event: .userErased(UserErased(userID: user))))
         return events
     }
 

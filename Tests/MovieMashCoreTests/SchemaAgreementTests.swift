@@ -26,8 +26,9 @@ import TestSupport
 
     @Test func schemasAndCodecAgreeOnValidAndInvalidPayloads() async throws {
         var cases: [Case] = []
-        var seen = Set<EventType>()
-        for envelope in EventCodecTests.samples() where seen.insert(envelope.type).inserted || envelope.type == .movieCatalogued {
+        var seen = Set<String>()
+        for envelope in EventCodecTests.samples()
+        where seen.insert("\(envelope.type.rawValue).v\(envelope.schemaVersion)").inserted || envelope.type == .movieCatalogued {
             let object = try JSONSerialization.jsonObject(with: EventCodec.json(envelope)) as! [String: Any]
             cases.append(Case(schema: "\(envelope.type.rawValue).v\(envelope.schemaVersion).json", envelope: object, description: "valid"))
             cases += mutations(of: object)
@@ -82,6 +83,9 @@ import TestSupport
             "username": ["ab", "with space"],
             "passwordHash": ["hunter2", "$2b$12$" + String(repeating: "a", count: 52)],
             "winner": ["setC", "A"],
+            "sealed": ["not base64 at all!", "AAAA", String(repeating: "A", count: 5468)],
+            "tokenID": ["x"],
+            "expiresAt": ["soon", "2026-11-26"],
         ]
         for (key, values) in badValues where payload[key] != nil {
             for value in values { add("\(key) = \(value)") { $0[key] = value } }

@@ -29,7 +29,9 @@ import TestSupport
         let rescraped = try Top4SetScraped(letterboxdUser: sample.sets[0].letterboxdUser, movieIDs: sample.sets[0].movieIDs, scrapedAt: at)
         let changed = try Top4SetScraped(
             letterboxdUser: sample.sets[1].letterboxdUser, movieIDs: Array(sample.movies.suffix(4).map(\.movieID)), scrapedAt: at)
-        events += [.top4SetScraped(unvoted), .movieCatalogued(recatalogued), .top4SetScraped(rescraped), .top4SetScraped(changed)]
+        // A voter who erased their account: their row says when, and keeps no name.
+        let erased = UserErased(userID: sample.voters[3].userID)
+        events += [.top4SetScraped(unvoted), .movieCatalogued(recatalogued), .top4SetScraped(rescraped), .top4SetScraped(changed), .userErased(erased)]
             .map { EventEnvelope(occurredAt: at, event: $0) }
         events += (0..<300).map { _ in sample.nextVote() }
         let log = try await writeLog(events.map {
@@ -89,7 +91,7 @@ import TestSupport
                 let columns = try await PostgresTesting.strings(
                     "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'users_public'",
                     on: connection)
-                #expect(columns == ["user_id,username,registered_at"])
+                #expect(columns == ["user_id,registered_at,erased_at"], "no name, sealed or not, reaches analysts")
             }
         }
     }
@@ -202,8 +204,9 @@ import TestSupport
         FROM reference_json.votes GROUP BY least(set_a, set_b), greatest(set_a, set_b);
 
         CREATE VIEW reference_json.users_public AS
-        SELECT (payload ->> 'userID')::uuid AS user_id, payload ->> 'username' AS username, occurred_at AS registered_at
-        FROM events WHERE type = 'UserRegistered';
+        SELECT (r.payload ->> 'userID')::uuid AS user_id, r.occurred_at AS registered_at,
+            (SELECT min(x.occurred_at) FROM events x WHERE x.type = 'UserErased' AND x.payload ->> 'userID' = r.payload ->> 'userID') AS erased_at
+        FROM events r WHERE r.type = 'UserRegistered';
         """
 
 }

@@ -9,18 +9,18 @@ import TestSupport
     @Test func theBinaryAppliesExactlyTheFilesOfSchemasSQL() throws {
         let files = try Migration.load(from: repositoryRoot.appendingPathComponent("Schemas/sql"))
         #expect(try Migration.bundled() == files)
-        #expect(files.map(\.name) == ["001_events", "002_analyst_views", "003_analyst_role", "004_replica_role", "005_analytics_tables", "006_derived_tables"])
+        #expect(files.map(\.name) == ["001_events", "002_analyst_views", "003_analyst_role", "004_replica_role", "005_analytics_tables", "006_derived_tables", "007_personal_data"])
     }
 
     @Test func migratingTwiceAppliesEverythingThenNothing() async throws {
         let database = try await PostgresTesting.createDatabase()
         defer { Task { await database.drop() } }
-        #expect(try await Migrator.migrate(database.url, logger: PostgresTesting.logger).count == 6)
+        #expect(try await Migrator.migrate(database.url, logger: PostgresTesting.logger).count == 7)
         #expect(try await Migrator.migrate(database.url, logger: PostgresTesting.logger).isEmpty)
         let versions = try await PostgresTesting.withConnection(database.url) {
             try await PostgresTesting.strings("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations", on: $0)
         }
-        #expect(versions == ["1,2,3,4,5,6"])
+        #expect(versions == ["1,2,3,4,5,6,7"])
     }
 
     @Test func concurrentMigratorsWaitForEachOther() async throws {
@@ -30,7 +30,7 @@ import TestSupport
             for _ in 0..<3 { group.addTask { try await Migrator.migrate(database.url, logger: PostgresTesting.logger).count } }
             return try await group.reduce(into: [Int]()) { $0.append($1) }
         }
-        #expect(applied.sorted() == [0, 0, 6])
+        #expect(applied.sorted() == [0, 0, 7])
     }
 
     @Test func aFailingMigrationLeavesTheDatabaseAsItWas() async throws {
@@ -54,7 +54,7 @@ import TestSupport
                 SELECT (SELECT max(version) FROM schema_migrations)::text || ' ' || (to_regclass('broken_probe') IS NULL)::text
                 """, on: connection)
         }
-        #expect(state == ["6 true"])
+        #expect(state == ["7 true"])
     }
 
     @Test func aChangedOrUnknownMigrationIsRefused() async throws {

@@ -22,7 +22,7 @@ import TestSupport
         // Limits far above what the fuzzer sends: this run is about the contract (429s are tested elsewhere).
         let server = try ServeCommandTests.start([
             "serve", "--data", directory.file("log"), "--port", "\(port)",
-            "--address-limit", "100000/100000", "--voter-limit", "100000/100000",
+            "--address-limit", "100000/100000", "--voter-limit", "100000/100000", "--account-limit", "100000/100000",
         ])
         defer { if server.isRunning { server.terminate() } }
         let base = "http://127.0.0.1:\(port)"

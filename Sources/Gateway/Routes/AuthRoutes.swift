@@ -45,32 +45,31 @@ enum AuthRoutes {
         if let writes {
             routes.post("/register") { request, _ -> Created<RegisteredBody> in
                 let credentials = try await GatewayApplication.decode(Credentials.self, from: request, limit: limit)
-                guard credentials.password.unicodeScalars.count >= 8, credentials.password.utf8.count <= 72 else {
-                    throw Problem(.badRequest, type: "invalid-registration", title: "Invalid registration",
-                                  detail: "the password must be at least 8 characters and at most 72 bytes of UTF-8 (bcrypt reads no further)")
-                }
+                try AccountRoutes.checkNewPassword(credentials.password, type: "invalid-registration", title: "Invalid registration")
                 let placeholder = "$2b$04$" + String(repeating: "a", count: 53)
-                do { _ = try UserRegistered(userID: UUID.random(), username: credentials.username, passwordHash: placeholder) } catch {
+                do { _ = try PersonalData(username: credentials.username, passwordHash: placeholder) } catch {
                     throw Problem(.badRequest, type: "invalid-registration", title: "Invalid registration", detail: "\(error)")
                 }
                 guard writes.desk.reserve(credentials.username, accounts: readModel.accounts().state) else {
                     throw Problem(.conflict, type: "username-taken", title: "Username taken", detail: "'\(credentials.username)' is already registered")
                 }
-                let user: UserRegistered
+                let userID = UUID.random()
+                let data: PersonalData
                 let position: UInt64
                 do {
-                    let hash = try await authentication.hash(credentials.password)
-                    user = try UserRegistered(userID: UUID.random(), username: credentials.username, passwordHash: hash)
-                    position = try await writes.appender.append(EventEnvelope(occurredAt: .now, event: .userRegistered(user)))
+                    data = try PersonalData(username: credentials.username, passwordHash: try await authentication.hash(credentials.password))
+                    // The key is durable before the event that needs it: a crash between the two leaves a key
+                    // no event uses, never an event no key opens.
+                    let sealed = try writes.vault.seal(data, for: userID)
+                    position = try await writes.appender.append(EventEnvelope(
+                        occurredAt: .now, event: .userRegistered(UserRegistered(userID: userID, personal: .sealed(sealed)))))
                 } catch {
                     writes.desk.finishRegistration(credentials.username, account: nil)
                     throw error
                 }
-                writes.desk.finishRegistration(
-                    credentials.username,
-                    account: (Accounts.Account(userID: user.userID, username: user.username, passwordHash: user.passwordHash), position + 1))
+                writes.desk.finishRegistration(credentials.username, account: .init(userID: userID, data: data, end: position + 1))
                 try await writes.confirm(position)
-                return Created(body: RegisteredBody(userID: user.userID.uuidString, username: user.username, position: position), position: position)
+                return Created(body: RegisteredBody(userID: userID.uuidString, username: data.username, position: position), position: position)
             }
         }
         routes.post("/login") { request, _ -> TokenBody in
@@ -78,14 +77,15 @@ enum AuthRoutes {
             // The position the token carries is one at which the account exists: any node serving the token
             // first reaches it.
             let accounts = readModel.accounts()
-            let (account, position): (Accounts.Account?, UInt64) = writes?.desk.recentlyRegistered(credentials.username).map { ($0.account, $0.end) }
-                ?? (accounts.state.account(named: credentials.username), accounts.position)
+            let known: (id: UserID, data: PersonalData, position: UInt64)? = accounts.state.account(named: credentials.username)
+                .map { ($0.account.userID, $0.data, accounts.position) }
+                ?? writes?.desk.recentlyRegistered(credentials.username).map { ($0.userID, $0.data, $0.end) }
             // An unknown name costs a hash too, so response times do not tell which names exist.
-            let verified = try await authentication.verify(credentials.password, hash: account?.passwordHash ?? authentication.unknownUserHash)
-            guard let account, verified else {
+            let verified = try await authentication.verify(credentials.password, hash: known?.data.passwordHash ?? authentication.unknownUserHash)
+            guard let known, verified else {
                 throw Problem(.unauthorized, type: "invalid-credentials", title: "Invalid credentials", detail: "unknown username or wrong password")
             }
-            let (token, expires) = try await authentication.authority.accessToken(for: account.userID, name: account.username, position: position)
+            let (token, expires) = try await authentication.authority.accessToken(for: known.id, name: known.data.username, position: known.position)
             return TokenBody(token: token, expiresAt: Timestamp(expires).description)
         }
         return routes

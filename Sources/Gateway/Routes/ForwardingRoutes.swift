@@ -20,9 +20,10 @@ public struct WriteForwarding: Sendable {
     static let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
 }
 
-/// The write routes of a replica: each request goes to the writer unchanged (method, path, query, body and
-/// headers, `Authorization` and `Idempotency-Key` included, but no hop-by-hop headers), and the writer's
-/// answer comes back unchanged. A writer that cannot be reached is `503 writer-unreachable`, never a
+/// The write routes of a replica, and the routes that read personal data (sign-in and the account's own
+/// routes: only the writer holds the keys that open it): each request goes to the writer unchanged
+/// (method, path, query, body and headers, `Authorization` and `Idempotency-Key` included, but no
+/// hop-by-hop headers), and the writer's answer comes back unchanged. A writer that cannot be reached is `503 writer-unreachable`, never a
 /// guess: the write may or may not have happened, and retrying with the same ticket or key is safe.
 enum ForwardingRoutes {
     /// Headers that belong to one connection, not to the request (RFC 9110 §7.6.1).
@@ -32,8 +33,12 @@ enum ForwardingRoutes {
 
     static func collection(forwarding: WriteForwarding, configuration: GatewayApplication.Configuration) -> RouteCollection<GatewayContext> {
         let routes = RouteCollection(context: GatewayContext.self)
-        for path in ["/api/auth/register", "/api/votes"] {
-            routes.post(RouterPath(path)) { request, context in
+        let forwarded: [(HTTPRequest.Method, String)] = [
+            (.post, "/api/auth/register"), (.post, "/api/votes"), (.post, "/api/auth/login"), (.post, "/api/auth/logout"),
+            (.get, "/api/me"), (.delete, "/api/me"), (.get, "/api/me/votes"), (.get, "/api/me/export"), (.put, "/api/me/password"),
+        ]
+        for (method, path) in forwarded {
+            routes.on(RouterPath(path), method: method) { request, context in
                 try await forward(request, context: context, to: forwarding, limit: configuration.maximumBodyBytes)
             }
         }
@@ -44,7 +49,7 @@ enum ForwardingRoutes {
         var request = request
         let body = try await request.collectBody(upTo: limit)
         var outgoing = HTTPClientRequest(url: forwarding.writer + request.uri.description)
-        outgoing.method = .POST
+        outgoing.method = HTTPMethod(rawValue: request.method.rawValue)
         for field in request.headers where !hopByHop.contains(field.name.canonicalName) && field.name != EdgeMiddleware.forwardedFor {
             outgoing.headers.add(name: field.name.rawName, value: field.value)
         }

@@ -103,7 +103,7 @@ enum ReadRoutes {
         }
         if let authentication {
             routes.get("/recommendations") { request, _ -> RecommendationsBody in
-                let voter = try await authentication.user(request, consistency: readModel.consistency)
+                let voter = try await authentication.user(request, readModel: readModel)
                 let limit = try GatewayApplication.paging(request).limit
                 let catalogue = readModel.catalogue()
                 let items = readModel.recommendations(voter.id, limit).map {

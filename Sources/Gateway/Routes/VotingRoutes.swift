@@ -49,7 +49,7 @@ enum VotingRoutes {
         let selectors = SelectorCache()
         let desk = writes?.desk ?? VotingDesk()
         routes.get("/comparisons/next") { request, _ -> ComparisonBody in
-            let voter = try await authentication.user(request, consistency: readModel.consistency, limitedBy: perVoter)
+            let voter = try await authentication.user(request, readModel: readModel, limitedBy: perVoter)
             let catalogue = readModel.catalogue(), tallies = readModel.tallies(), elo = readModel.elo(), standings = readModel.standings()
             let selector = selectors.selector(readModel: readModel, catalogue: catalogue)
             let excluded = readModel.recentPairs().pairs(of: voter.id) + desk.shownPairs(to: voter.id)
@@ -68,7 +68,7 @@ enum VotingRoutes {
         }
         guard let writes else { return routes }
         routes.post("/votes") { request, _ -> Created<VoteBody> in
-            let voter = try await authentication.user(request, consistency: readModel.consistency, limitedBy: perVoter)
+            let voter = try await authentication.user(request, readModel: readModel, limitedBy: perVoter)
             let given = request.headers.first { $0.name.canonicalName == "idempotency-key" }?.value
             if let given, !(1...200).contains(given.unicodeScalars.count) {
                 throw Problem(.badRequest, type: "invalid-idempotency-key", title: "Invalid Idempotency-Key",

@@ -1,0 +1,240 @@
+import Foundation
+import Hummingbird
+import MovieMashCore
+import Projections
+
+struct MeBody: Codable, Sendable, JSONBody {
+    struct Chosen: Codable, Sendable, JSONBody {
+        var setID: String
+        var letterboxdUser: String?
+        var times: Int
+
+        func write(to json: inout JSONWriter) {
+            json.beginObject()
+            json.key("letterboxdUser"); if let letterboxdUser { json.string(letterboxdUser) } else { json.null() }
+            json.key("setID"); json.string(setID)
+            json.key("times"); json.integer(times)
+            json.endObject()
+        }
+    }
+
+    var userID: String
+    var username: String
+    var memberSince: String
+    var votes: Int
+    var mostChosen: [Chosen]
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("memberSince"); json.string(memberSince)
+        json.key("mostChosen"); json.array(mostChosen)
+        json.key("userID"); json.string(userID)
+        json.key("username"); json.string(username)
+        json.key("votes"); json.integer(votes)
+        json.endObject()
+    }
+}
+
+struct MyVoteBody: Codable, Sendable, JSONBody {
+    var voteID: String
+    var setA: String
+    var setB: String
+    var winner: String
+    var castAt: String
+    var position: UInt64
+
+    init(_ vote: VoterHistory.Vote) {
+        voteID = vote.voteID.uuidString
+        setA = vote.setA.description
+        setB = vote.setB.description
+        winner = vote.winner.rawValue
+        castAt = vote.castAt.description
+        position = vote.position
+    }
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("castAt"); json.string(castAt)
+        json.key("position"); json.integer(position)
+        json.key("setA"); json.string(setA)
+        json.key("setB"); json.string(setB)
+        json.key("voteID"); json.string(voteID)
+        json.key("winner"); json.string(winner)
+        json.endObject()
+    }
+}
+
+struct MyVotesBody: Codable, Sendable, JSONBody {
+    var items: [MyVoteBody]
+    var total: Int
+    var offset: Int
+    var limit: Int
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("items"); json.array(items)
+        json.key("limit"); json.integer(limit)
+        json.key("offset"); json.integer(offset)
+        json.key("total"); json.integer(total)
+        json.endObject()
+    }
+}
+
+/// Everything the service holds about one person, as one document (GDPR Article 20).
+struct ExportBody: Codable, Sendable, JSONBody {
+    var exportedAt: String
+    var account: MeBody
+    var votes: [MyVoteBody]
+    var recommendations: [String]
+    /// What else is held and why it is not in the document.
+    var notes: [String]
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("account"); account.write(to: &json)
+        json.key("exportedAt"); json.string(exportedAt)
+        json.key("notes"); json.beginArray(); for note in notes { json.string(note) }; json.endArray()
+        json.key("recommendations"); json.beginArray(); for film in recommendations { json.string(film) }; json.endArray()
+        json.key("votes"); json.array(votes)
+        json.endObject()
+    }
+}
+
+struct PasswordChange: Codable, Sendable {
+    var currentPassword: String
+    var newPassword: String
+}
+
+struct PasswordConfirmation: Codable, Sendable {
+    var password: String
+}
+
+/// A 204 whose `MovieMash-Position` is what a node must reach to reflect the write.
+struct Done: ResponseGenerator {
+    var position: UInt64
+
+    func response(from request: Request, context: some RequestContext) -> Response {
+        var response = Response(status: .noContent)
+        response.headers[Consistency.positionHeader] = String(position + 1)
+        return response
+    }
+}
+
+/// The signed-in voter's own account, on the node that holds the key store (a replica forwards these):
+/// `GET /api/me`, `/api/me/votes`, `/api/me/export`, `PUT /api/me/password`, `DELETE /api/me`, and
+/// `POST /api/auth/logout`. Each change is an event; its answer waits until this node's accounts apply it,
+/// so the token it ends is refused from then on.
+enum AccountRoutes {
+    static func collection(
+        readModel: ReadModel, writes: WriteSide, configuration: GatewayApplication.Configuration
+    ) -> RouteCollection<GatewayContext> {
+        let routes = RouteCollection(context: GatewayContext.self)
+        let authentication = writes.authentication, limit = configuration.maximumBodyBytes
+        // Every change verifies a password with bcrypt: few are allowed per voter, so a stolen token
+        // cannot be used to guess the password quickly or to load the node.
+        let perAccount = RateLimiter(configuration.perAccount)
+
+        @Sendable func me(_ voter: SignedInUser) throws(Problem) -> (account: Accounts.Account, data: PersonalData) {
+            let accounts = readModel.accounts().state
+            guard let account = accounts.byID[voter.id], let data = accounts.personalData(of: voter.id) else {
+                throw Problem(.notFound, type: "account-unreadable", title: "Account unreadable",
+                              detail: "this node cannot read this account's personal data (it is erased, or its key is not here)")
+            }
+            return (account, data)
+        }
+        @Sendable func profile(_ voter: SignedInUser) throws(Problem) -> MeBody {
+            let (account, data) = try me(voter)
+            let history = readModel.voterHistory(), catalogue = readModel.catalogue()
+            return MeBody(
+                userID: voter.id.uuidString, username: data.username, memberSince: account.registeredAt.description,
+                votes: history.votes(of: voter.id).count,
+                mostChosen: history.mostChosen(by: voter.id, limit: 4).map {
+                    .init(setID: $0.set.description, letterboxdUser: catalogue.sets[$0.set]?.letterboxdUser, times: $0.times)
+                })
+        }
+        @Sendable func checkPassword(_ password: String, of voter: SignedInUser) async throws {
+            let (_, data) = try me(voter)
+            guard try await authentication.verify(password, hash: data.passwordHash) else {
+                throw Problem(.forbidden, type: "wrong-password", title: "Wrong password", detail: "the password given is not this account's")
+            }
+        }
+        @Sendable func append(_ event: Event) async throws -> UInt64 {
+            let position = try await writes.appender.append(EventEnvelope(occurredAt: .now, event: event))
+            try await writes.confirm(position)
+            try await readModel.consistency.require(position + 1)
+            return position
+        }
+
+        routes.get("/me") { request, _ -> MeBody in
+            try profile(try await authentication.user(request, readModel: readModel))
+        }
+        routes.get("/me/votes") { request, _ -> MyVotesBody in
+            let voter = try await authentication.user(request, readModel: readModel)
+            _ = try me(voter)
+            let (offset, limit) = try GatewayApplication.paging(request)
+            let votes = readModel.voterHistory().votes(of: voter.id)
+            let page = votes.reversed().dropFirst(offset).prefix(limit).map(MyVoteBody.init)
+            return MyVotesBody(items: Array(page), total: votes.count, offset: offset, limit: limit)
+        }
+        routes.get("/me/export") { request, _ -> Response in
+            let voter = try await authentication.user(request, readModel: readModel, limitedBy: perAccount)
+            let account = try profile(voter)
+            let body = ExportBody(
+                exportedAt: Timestamp.now.description, account: account,
+                votes: readModel.voterHistory().votes(of: voter.id).map(MyVoteBody.init),
+                recommendations: readModel.recommendations(voter.id, 10).map(\.film.slug),
+                notes: [
+                    "A bcrypt hash of your password is kept, sealed under a key of your own; it is not shown here.",
+                    "Your votes are kept as events; after erasure they stay, tied to an id that names no one.",
+                ])
+            var response = body.response(status: .ok)
+            response.headers[.contentDisposition] = "attachment; filename=\"moviemash-\(account.username).json\""
+            return response
+        }
+        routes.put("/me/password") { request, _ -> TokenBody in
+            let voter = try await authentication.user(request, readModel: readModel, limitedBy: perAccount)
+            let change = try await GatewayApplication.decode(PasswordChange.self, from: request, limit: limit)
+            try Self.checkNewPassword(change.newPassword)
+            try await checkPassword(change.currentPassword, of: voter)
+            let (_, data) = try me(voter)
+            let renewed = try PersonalData(username: data.username, passwordHash: try await authentication.hash(change.newPassword))
+            let sealed = try writes.vault.seal(renewed, for: voter.id)
+            let position = try await append(.passwordChanged(PasswordChanged(userID: voter.id, sealed: sealed)))
+            writes.desk.forgetRegistration(data.username)
+            let (token, expires) = try await authentication.authority.accessToken(for: voter.id, name: data.username, position: position + 1)
+            return TokenBody(token: token, expiresAt: Timestamp(expires).description)
+        }
+        routes.post("/auth/logout") { request, _ -> Done in
+            let voter = try await authentication.user(request, readModel: readModel, limitedBy: perAccount)
+            guard let tokenID = voter.tokenID else {
+                throw Problem(.badRequest, type: "token-without-id", title: "Token without id",
+                              detail: "this token was signed before sign-out existed and ends only when it expires or the password changes")
+            }
+            return Done(position: try await append(.signedOut(SignedOut(userID: voter.id, tokenID: tokenID, expiresAt: Timestamp(voter.expires)))))
+        }
+        routes.delete("/me") { request, _ -> Done in
+            let voter = try await authentication.user(request, readModel: readModel, limitedBy: perAccount)
+            let confirmation = try await GatewayApplication.decode(PasswordConfirmation.self, from: request, limit: limit)
+            try await checkPassword(confirmation.password, of: voter)
+            let (_, data) = try me(voter)
+            // The event first, then the key: a crash between the two leaves an erasure the next start
+            // completes (`KeyReconciliation`); the other order could destroy a key the log never says is gone.
+            let position = try await writes.appender.append(EventEnvelope(occurredAt: .now, event: .userErased(UserErased(userID: voter.id))))
+            try writes.vault.destroyKey(of: voter.id)
+            writes.desk.forgetRegistration(data.username)
+            authentication.authority.forget(voter.id)
+            try await writes.confirm(position)
+            try await readModel.consistency.require(position + 1)
+            return Done(position: position)
+        }
+        return routes
+    }
+
+    /// The rules every new password meets, at registration and on a change.
+    static func checkNewPassword(_ password: String, type: String = "invalid-password", title: String = "Invalid password") throws(Problem) {
+        guard password.unicodeScalars.count >= 8, password.utf8.count <= 72 else {
+            throw Problem(.badRequest, type: type, title: title,
+                          detail: "the password must be at least 8 characters and at most 72 bytes of UTF-8 (bcrypt reads no further)")
+        }
+    }
+}

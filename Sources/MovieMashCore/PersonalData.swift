@@ -1,0 +1,93 @@
+import Foundation
+
+/// What an account holds about its person: the name they chose and their password's bcrypt hash.
+public struct PersonalData: Hashable, Sendable {
+    public var username: String
+    public var passwordHash: String
+
+    public init(username: String, passwordHash: String) throws(EventValidationError) {
+        try Validate.username(username, field: "username", lengths: 3...32, extra: "_.-")
+        guard Validate.isBcrypt(passwordHash) else {
+            throw EventValidationError(field: "passwordHash", reason: "is not a bcrypt hash ($2a$/$2b$/$2y$, 60 characters)")
+        }
+        self.username = username
+        self.passwordHash = passwordHash
+    }
+
+    /// The plaintext a vault seals: a format byte, then the name and the hash as strings.
+    public var bytes: [UInt8] {
+        var w = FieldWriter()
+        w.byte(1)
+        w.string(username)
+        w.string(passwordHash)
+        return w.bytes
+    }
+
+    /// Reads what `bytes` wrote.
+    public init(bytes: [UInt8]) throws(EventCodingError) {
+        var r = FieldReader(bytes: bytes, index: 0, type: nil)
+        guard try r.byte() == 1 else { throw r.failure("unknown personal data format") }
+        let username = try r.string(), passwordHash = try r.string()
+        guard r.index == bytes.count else { throw r.failure("trailing bytes") }
+        do { try self.init(username: username, passwordHash: passwordHash) } catch { throw .malformed(type: nil, reason: "\(error)") }
+    }
+}
+
+/// Personal data sealed under its user's key: what the log, the mirror and every backup hold. AES-256-GCM's
+/// combined form (12-byte nonce, ciphertext, 16-byte tag) with the user's id as associated data, so a seal
+/// never opens as another user's; unreadable forever once the key store has destroyed that key.
+public struct SealedPersonalData: Hashable, Sendable {
+    /// Nonce and tag: the least a seal of anything holds.
+    public static let overhead = 28
+
+    public let bytes: [UInt8]
+
+    public init(_ bytes: [UInt8]) throws(EventValidationError) {
+        guard bytes.count > Self.overhead, bytes.count <= 4096 else {
+            throw EventValidationError(field: "sealed", reason: "a seal is \(Self.overhead + 1)…4096 bytes (nonce, ciphertext, tag), not \(bytes.count)")
+        }
+        self.bytes = bytes
+    }
+
+    /// Base64 (RFC 4648, padded): the JSON form.
+    public var base64: String { Data(bytes).base64EncodedString() }
+
+    public init(base64 text: String) throws(EventValidationError) {
+        guard let data = Data(base64Encoded: text) else {
+            throw EventValidationError(field: "sealed", reason: "is not base64")
+        }
+        try self.init([UInt8](data))
+    }
+}
+
+/// An account's personal fields as an event carries them: readable (schema version 1 of `UserRegistered`,
+/// written before personal data was sealed, and by generators of synthetic accounts that are no one), or
+/// sealed (what the gateway writes for every person).
+public enum PersonalFields: Hashable, Sendable {
+    case plain(PersonalData)
+    case sealed(SealedPersonalData)
+}
+
+/// Where the per-user keys of personal data live, outside the log: it seals a user's data (making their
+/// key, durably, first), opens it while the key exists, and destroys the key on erasure. Everything that
+/// reads personal fields goes through one, so an erased user's fields read as gone everywhere at once.
+public protocol PersonalDataVault: AnyObject, Sendable {
+    /// `data` sealed under `user`'s key; a user without a key gets one, durable before this returns.
+    func seal(_ data: PersonalData, for user: UserID) throws -> SealedPersonalData
+    /// The data, or nil once the key is destroyed (or the seal is not this user's).
+    func open(_ sealed: SealedPersonalData, for user: UserID) -> PersonalData?
+    /// Destroys `user`'s key durably; nothing sealed under it opens again. Destroying a missing key is no error.
+    func destroyKey(of user: UserID) throws
+    /// The users whose keys the store holds.
+    var keyHolders: [UserID] { get }
+}
+
+extension PersonalFields {
+    /// The readable fields: plain ones as they are, sealed ones through `vault` while their key exists.
+    public func open(for user: UserID, with vault: (any PersonalDataVault)?) -> PersonalData? {
+        switch self {
+        case .plain(let data): data
+        case .sealed(let sealed): vault?.open(sealed, for: user)
+        }
+    }
+}
