@@ -196,7 +196,12 @@ let package = Package(
                 "MovieMashServer", "EventLog", "EventStore", "KeyVault", "MovieMashCore", "PostgresMirror", "Projections", "TestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]),
-        .testTarget(name: "moviemashTests", dependencies: ["EventLog", "EventStore", "Gateway", "MovieMashCore", "PostgresMirror", "Projections", "TestSupport"]),
+        .testTarget(
+            name: "moviemashTests",
+            dependencies: [
+                "EventLog", "EventStore", "Gateway", "KeyVault", "MovieMashCore", "PostgresMirror", "Projections", "TestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

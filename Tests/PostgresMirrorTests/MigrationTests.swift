@@ -36,7 +36,7 @@ import TestSupport
     @Test func aFailingMigrationLeavesTheDatabaseAsItWas() async throws {
         let database = try await PostgresTesting.createDatabase()
         defer { Task { await database.drop() } }
-        let broken = Migration(version: 7, name: "007_broken", sql: """
+        let broken = Migration(version: 8, name: "008_broken", sql: """
             CREATE TABLE broken_probe (x integer);
             INSERT INTO broken_probe VALUES (1);
             SELECT no_such_function();
@@ -48,7 +48,7 @@ import TestSupport
             }
         }
         #expect(error?.code == .migration)
-        #expect(error?.message.contains("007_broken failed at statement 3 of 3 and was rolled back") == true)
+        #expect(error?.message.contains("008_broken failed at statement 3 of 3 and was rolled back") == true)
         let state = try await PostgresTesting.withConnection(database.url) { connection in
             try await PostgresTesting.strings("""
                 SELECT (SELECT max(version) FROM schema_migrations)::text || ' ' || (to_regclass('broken_probe') IS NULL)::text
