@@ -6,7 +6,7 @@ import Synchronization
 
 /// The per-user keys of personal data, in a directory of their own outside the log: one file per user
 /// (`UUID.key`: magic `MMKEY001`, the 32-byte AES-256 key, a CRC32C of both), written as a `DurableFile`
-/// before any event sealed under it is appended, and removed durably on erasure. Every key is read into
+/// before any event sealed under it is appended, and overwritten and removed durably on erasure. Every key is read into
 /// memory when the store opens; the directory is small (about 44 bytes a user) and is backed up on its
 /// own schedule, never with the log: a backup of it holds the keys of users erased since, until it expires.
 public final class KeyStore: PersonalDataVault {
@@ -79,7 +79,7 @@ public final class KeyStore: PersonalDataVault {
 
     public func destroyKey(of user: UserID) throws {
         try keys.withLock { keys throws(KeyStoreError) in
-            do { try DurableFile.remove(path(of: user)) } catch {
+            do { try DurableFile.shred(path(of: user)) } catch {
                 throw KeyStoreError("cannot destroy the key of \(user): \(error)")
             }
             keys[user] = nil

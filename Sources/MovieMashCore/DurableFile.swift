@@ -38,6 +38,30 @@ public enum DurableFile {
         try syncDirectory(of: path)
     }
 
+    /// Overwrites `path` with zeros and fsyncs it before removing it durably, so the old bytes are not left
+    /// in the freed blocks of an ordinary in-place file system (copy-on-write file systems and flash
+    /// translation layers may still keep them: the key store's directory belongs on a disk that is
+    /// encrypted or destroyed with the machine). A missing file is no error.
+    public static func shred(_ path: String) throws(Failure) {
+        let descriptor = open(path, O_WRONLY | O_CLOEXEC)
+        if descriptor < 0 {
+            guard errno == ENOENT else { throw failure("cannot open \(path)") }
+            return
+        }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw failure("cannot stat \(path)") }
+        let zeros = [UInt8](repeating: 0, count: Int(status.st_size))
+        var written = 0
+        while written < zeros.count {
+            let result = zeros[written...].withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(written)) }
+            guard result > 0 else { throw failure("cannot overwrite \(path)") }
+            written += result
+        }
+        guard fsync(descriptor) == 0 else { throw failure("cannot sync \(path)") }
+        try remove(path)
+    }
+
     private static func syncDirectory(of path: String) throws(Failure) {
         let directory = (path as NSString).deletingLastPathComponent
         let descriptor = open(directory.isEmpty ? "." : directory, O_RDONLY | O_CLOEXEC)

@@ -4,13 +4,18 @@ usage: web_page.py BASE_URL SCREENSHOT_DIR
 
 Registers with the keyboard, votes five times with the arrow keys, waits for the leaderboard's vote count
 and the recommendations to change, votes on until the per-voter rate limit answers 429 and checks the
-page says so in plain words with a retry, saves screenshots at desktop and phone widths, and fails on any
-console error other than the 429 it provoked. Exits 0 when every check held.
+page says so in plain words with a retry, saves screenshots at desktop and phone widths; then, under
+"Your account": the summary and "My votes", "Download my data" (the file holds every vote), "Change
+password" (a wrong current password refused, the new one signs in after "Sign out"), and "Delete my
+account" (cancelled once, then confirmed: signed out, the name and password no longer sign in). Fails on
+any console error other than the 429, 403 and 401 it provoked. Exits 0 when every check held.
 """
 import os
 import re
+import json
 import secrets
 import sys
+import tempfile
 import time
 
 from selenium import webdriver
@@ -41,6 +46,8 @@ options.binary_location = "/usr/bin/chromium"
 for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000"]:
     options.add_argument(argument)
 options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+downloads = tempfile.mkdtemp(prefix="moviemash-downloads-")
+options.add_experimental_option("prefs", {"download.default_directory": downloads, "download.prompt_for_download": False})
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 console = []
 try:
@@ -102,11 +109,88 @@ try:
     width = driver.execute_script("return document.documentElement.scrollWidth")
     assert width <= 390, f"the page is {width} px wide at phone width"
     driver.save_screenshot(os.path.join(screenshots, "phone.png"))
+    driver.set_window_size(1280, 1000)
+
+    def sign_in(name, password):
+        for field, value in (("username", name), ("password", password)):
+            element = driver.find_element(By.ID, field)
+            element.clear()
+            element.send_keys(value)
+        element.send_keys(Keys.ENTER)
+
+    # Your account: the summary and the newest votes, as the server counted them.
+    shown = lambda selector: driver.find_element(By.CSS_SELECTOR, selector).is_displayed()
+    link = driver.find_element(By.ID, "me-link")
+    assert link.is_displayed(), "no 'Your account' link while signed in"
+    link.click()
+    eventually("the account summary", lambda: text("#me-name") == username)
+    voted = int(text("#me-votes"))
+    assert voted >= 5, f"the account says {voted} votes, at least 5 were counted"
+    eventually("my votes", lambda: len(driver.find_elements(By.CSS_SELECTOR, "#my-votes-rows tr")) == min(voted, 10))
+    first = driver.find_elements(By.CSS_SELECTOR, "#my-votes-rows tr td")
+    assert "’s four or " in first[1].text and first[2].text in first[1].text, (first[1].text, first[2].text)
+    assert text("#my-votes-page").endswith(f"of {voted}"), text("#my-votes-page")
+    assert "The sets you chose most" in text("#me-chosen"), text("#me-chosen")
+    driver.execute_script("document.getElementById('me').scrollIntoView()")
+    driver.save_screenshot(os.path.join(screenshots, "desktop-account-votes.png"))
+
+    # Download my data: one JSON file with the account and every vote.
+    driver.find_element(By.ID, "export").click()
+    exported = os.path.join(downloads, f"moviemash-{username}.json")
+    eventually("the downloaded export", lambda: os.path.exists(exported) and os.path.getsize(exported) > 0)
+    with open(exported) as file:
+        document = json.load(file)
+    assert document["account"]["username"] == username, document["account"]
+    # A vote retried after the rate limit may land after the summary was read: the export is newer.
+    exported_votes = {vote["voteID"] for vote in document["votes"]}
+    assert document["account"]["votes"] == len(exported_votes) >= voted, (document["account"]["votes"], len(exported_votes), voted)
+    listed = {row.get_attribute("data-vote") for row in driver.find_elements(By.CSS_SELECTOR, "#my-votes-rows tr")}
+    assert listed <= exported_votes, f"votes listed but not exported: {listed - exported_votes}"
+    eventually("the export's status", lambda: f"{len(exported_votes)} votes" in text("#export-status"))
+
+    # Change password: a wrong current password is refused, the right one changes it.
+    driver.find_element(By.ID, "current-password").send_keys("not the password")
+    driver.find_element(By.ID, "new-password").send_keys("a new and longer one")
+    driver.find_element(By.ID, "change-password").click()
+    eventually("the wrong password to be refused", lambda: "not this account's password" in text("#password-status"))
+    field = driver.find_element(By.ID, "current-password")
+    field.clear()
+    field.send_keys("correct horse battery")
+    new_password = driver.find_element(By.ID, "new-password")
+    new_password.clear()
+    new_password.send_keys("a new and longer one")
+    driver.find_element(By.ID, "change-password").click()
+    eventually("the password change", lambda: "Password changed" in text("#password-status"))
+    assert text("#me-name") == username
+
+    # Sign out (the server ends the token), then sign in with the new password.
+    driver.find_element(By.CSS_SELECTOR, "#account button").click()
+    eventually("the sign-in form", lambda: shown("#auth-form") and not shown("#me"))
+    sign_in(username, "a new and longer one")
+    eventually("signing in with the new password", lambda: f"Signed in as {username}" in text("#account"))
+
+    # Delete my account: cancelled once, then confirmed.
+    driver.find_element(By.ID, "me-link").click()
+    driver.find_element(By.ID, "delete-password").send_keys("a new and longer one")
+    driver.find_element(By.ID, "delete-account").click()
+    eventually("the confirmation", lambda: shown("#delete-confirm"))
+    driver.save_screenshot(os.path.join(screenshots, "desktop-account.png"))
+    driver.find_element(By.ID, "delete-cancel").click()
+    assert not shown("#delete-confirm") and f"Signed in as {username}" in text("#account")
+    driver.find_element(By.ID, "delete-account").click()
+    eventually("the confirmation again", lambda: shown("#delete-confirm"))
+    driver.find_element(By.ID, "delete-confirmed").click()
+    eventually("the farewell", lambda: shown("#auth-form") and "account was deleted" in text("#auth-message"))
+    assert not shown("#me") and not shown("#me-link")
+    sign_in(username, "a new and longer one")
+    eventually("the erased account to be refused", lambda: "do not match an account" in text("#auth-error"))
 
     console = driver.get_log("browser")
 finally:
     driver.quit()
 
-errors = [entry for entry in console if entry["level"] == "SEVERE" and "status of 429" not in entry["message"]]
+provoked = ("status of 429", "status of 403", "status of 401")
+errors = [entry for entry in console if entry["level"] == "SEVERE" and not any(p in entry["message"] for p in provoked)]
 assert not errors, f"console errors: {errors}"
-print(f"ok: registered {username}, 5 votes counted, leaderboard and recommendations changed, rate limit shown; screenshots in {screenshots}")
+print(f"ok: registered {username}, 5 votes counted, leaderboard and recommendations changed, rate limit shown; "
+      f"{voted} votes listed and exported, password changed, account deleted; screenshots in {screenshots}")

@@ -32,6 +32,23 @@ import TestSupport
         try store.destroyKey(of: ada)
     }
 
+    /// Destroying overwrites the key's bytes in place before unlinking: a hard link made beforehand (the
+    /// same inode, as the freed blocks would be) reads zeros afterwards.
+    @Test func destroyingAKeyOverwritesItsBytesBeforeRemovingIt() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try KeyStore(directory: directory.file("keys"))
+        let ada = UUID()
+        _ = try store.seal(try PersonalData(username: "ada", passwordHash: hash), for: ada)
+        let path = directory.file("keys/\(ada.uuidString).key"), witness = directory.file("witness")
+        try FileManager.default.linkItem(atPath: path, toPath: witness)
+        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: witness))).contains { $0 != 0 })
+        try store.destroyKey(of: ada)
+        let left = try [UInt8](Data(contentsOf: URL(fileURLWithPath: witness)))
+        #expect(left.count == 44 && left.allSatisfy { $0 == 0 }, "the key's bytes were left on disk")
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
     @Test func aDamagedKeyIsAnErrorNamingItAndAHalfWrittenOneIsDropped() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

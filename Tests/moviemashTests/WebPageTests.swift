@@ -6,8 +6,9 @@ import TestSupport
 
 /// The web page in a real browser: `Tests/Browser/web_page.py` drives headless Chromium (with selenium)
 /// against a live service on loopback: keyboard-only registration, five votes with the arrow keys, the
-/// leaderboard and recommendations changing, a rate-limit message with a retry, screenshots at desktop
-/// and phone widths under `.build/screenshots`, and no console errors.
+/// leaderboard and recommendations changing, a rate-limit message with a retry, the account's votes,
+/// export, password change, sign-out and deletion, screenshots at desktop and phone widths under
+/// `.build/screenshots`, and no console errors.
 @Suite struct WebPageTests {
     @Test func aVoterRegistersVotesWithTheKeyboardAndSeesRankingsRecommendationsAndErrors() async throws {
         let directory = TemporaryDirectory()
@@ -20,7 +21,7 @@ import TestSupport
         let port = try freePort()
         // Fourteen comparisons and votes at once, then one a second: five votes pass, a burst beyond is refused.
         let server = try ServeCommandTests.start([
-            "serve", "--data", directory.file("log"), "--port", "\(port)", "--voter-limit", "1/14",
+            "serve", "--data", directory.file("log"), "--port", "\(port)", "--voter-limit", "1/14", "--account-limit", "1/10",
         ])
         defer { if server.isRunning { server.terminate() } }
         let base = "http://127.0.0.1:\(port)"
@@ -34,7 +35,7 @@ import TestSupport
             repositoryRoot.appendingPathComponent("Tests/Browser/web_page.py").path, base, screenshots,
         ])
         #expect(result.status == 0, "the browser run failed:\n\(result.output.suffix(4000))\(result.error.suffix(6000))")
-        for name in ["desktop.png", "desktop-rate-limited.png", "phone.png"] {
+        for name in ["desktop.png", "desktop-rate-limited.png", "phone.png", "desktop-account-votes.png", "desktop-account.png"] {
             #expect(FileManager.default.fileExists(atPath: screenshots + "/" + name), "no screenshot \(name)")
         }
         server.terminate()

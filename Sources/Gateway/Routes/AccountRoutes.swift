@@ -39,14 +39,19 @@ struct MyVoteBody: Codable, Sendable, JSONBody {
     var voteID: String
     var setA: String
     var setB: String
+    /// The Letterboxd users whose fours the sets are, so a person recognises the pair.
+    var ownerA: String?
+    var ownerB: String?
     var winner: String
     var castAt: String
     var position: UInt64
 
-    init(_ vote: VoterHistory.Vote) {
+    init(_ vote: VoterHistory.Vote, catalogue: Catalogue) {
         voteID = vote.voteID.uuidString
         setA = vote.setA.description
         setB = vote.setB.description
+        ownerA = catalogue.sets[vote.setA]?.letterboxdUser
+        ownerB = catalogue.sets[vote.setB]?.letterboxdUser
         winner = vote.winner.rawValue
         castAt = vote.castAt.description
         position = vote.position
@@ -55,6 +60,8 @@ struct MyVoteBody: Codable, Sendable, JSONBody {
     func write(to json: inout JSONWriter) {
         json.beginObject()
         json.key("castAt"); json.string(castAt)
+        json.key("ownerA"); if let ownerA { json.string(ownerA) } else { json.null() }
+        json.key("ownerB"); if let ownerB { json.string(ownerB) } else { json.null() }
         json.key("position"); json.integer(position)
         json.key("setA"); json.string(setA)
         json.key("setB"); json.string(setB)
@@ -172,16 +179,16 @@ enum AccountRoutes {
             let voter = try await authentication.user(request, readModel: readModel)
             _ = try me(voter)
             let (offset, limit) = try GatewayApplication.paging(request)
-            let votes = readModel.voterHistory().votes(of: voter.id)
-            let page = votes.reversed().dropFirst(offset).prefix(limit).map(MyVoteBody.init)
+            let votes = readModel.voterHistory().votes(of: voter.id), catalogue = readModel.catalogue()
+            let page = votes.reversed().dropFirst(offset).prefix(limit).map { MyVoteBody($0, catalogue: catalogue) }
             return MyVotesBody(items: Array(page), total: votes.count, offset: offset, limit: limit)
         }
         routes.get("/me/export") { request, _ -> Response in
             let voter = try await authentication.user(request, readModel: readModel, limitedBy: perAccount)
-            let account = try profile(voter)
+            let account = try profile(voter), catalogue = readModel.catalogue()
             let body = ExportBody(
                 exportedAt: Timestamp.now.description, account: account,
-                votes: readModel.voterHistory().votes(of: voter.id).map(MyVoteBody.init),
+                votes: readModel.voterHistory().votes(of: voter.id).map { MyVoteBody($0, catalogue: catalogue) },
                 recommendations: readModel.recommendations(voter.id, 10).map(\.film.slug),
                 notes: [
                     "A bcrypt hash of your password is kept, sealed under a key of your own; it is not shown here.",
@@ -218,7 +225,7 @@ enum AccountRoutes {
             try await checkPassword(confirmation.password, of: voter)
             let (_, data) = try me(voter)
             // The event first, then the key: a crash between the two leaves an erasure the next start
-            // completes (`KeyReconciliation`); the other order could destroy a key the log never says is gone.
+            // completes (`ErasureCompletion` in MovieMashServer); the other order could destroy a key the log never says is gone.
             let position = try await writes.appender.append(EventEnvelope(occurredAt: .now, event: .userErased(UserErased(userID: voter.id))))
             try writes.vault.destroyKey(of: voter.id)
             writes.desk.forgetRegistration(data.username)

@@ -25,10 +25,17 @@ function explain(status, problem, retryAfter) {
     case "ticket-used":
       return "That pair was already voted on; the first vote is the one that counts.";
     case "invalid-token":
+    case "token-ended":
     case "unauthenticated":
       return "Your session has ended. Please sign in again.";
     case "invalid-credentials":
       return "That username and password do not match an account.";
+    case "wrong-password":
+      return "That is not this account's password.";
+    case "invalid-password":
+      return problem.detail || "That password is not allowed.";
+    case "account-unreadable":
+      return "This account can no longer be read here: it was deleted.";
     case "username-taken":
       return "That username is taken; please choose another.";
     case "invalid-registration":

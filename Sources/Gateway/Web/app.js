@@ -1,5 +1,6 @@
 // Wires the page together: the account area, the sign-in form, and refreshes after counted votes.
 
+import * as me from "./account.js";
 import * as compare from "./compare.js";
 import { element } from "./dom.js";
 import * as leaderboard from "./leaderboard.js";
@@ -13,9 +14,11 @@ const username = document.getElementById("username");
 const password = document.getElementById("password");
 const registerButton = document.getElementById("register");
 const authError = document.getElementById("auth-error");
+const authMessage = document.getElementById("auth-message");
 
 async function authenticate(action) {
   authError.hidden = true;
+  authMessage.hidden = true;
   if (!form.reportValidity()) return;
   for (const button of form.querySelectorAll("button")) button.disabled = true;
   try {
@@ -35,9 +38,11 @@ form.addEventListener("submit", (event) => {
 });
 registerButton.addEventListener("click", () => authenticate(session.register));
 
-session.onChange((current) => {
+session.onChange((current, message) => {
   notice.hide();
   form.hidden = Boolean(current);
+  authMessage.textContent = message;
+  authMessage.hidden = !message;
   if (current) {
     const signOut = element("button", { type: "button", class: "quiet" }, "Sign out");
     signOut.addEventListener("click", session.signOut);
@@ -47,6 +52,7 @@ session.onChange((current) => {
   }
   compare.start(current);
   recommendations.refresh(current);
+  me.show(current);
 });
 
 // Counted votes move the tallies at once and the ratings at the next fit: refresh shortly after a burst.
@@ -56,6 +62,7 @@ compare.onVoteCounted(() => {
   pending = setTimeout(() => {
     leaderboard.refresh();
     recommendations.refresh(session.current(), 5);
+    me.refresh();
   }, 300);
 });
 

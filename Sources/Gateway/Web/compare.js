@@ -4,7 +4,7 @@
 import { request } from "./api.js";
 import { element } from "./dom.js";
 import * as notice from "./notice.js";
-import { signOut } from "./session.js";
+import { ended } from "./session.js";
 
 const duel = document.getElementById("duel");
 const status = document.getElementById("vote-status");
@@ -131,8 +131,7 @@ function showFresh() {
 
 function fail(error, retry) {
   if (error.status === 401) {
-    signOut();
-    notice.show(error);
+    ended(error.message);
   } else {
     notice.show(error, retry);
   }

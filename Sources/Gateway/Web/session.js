@@ -16,16 +16,17 @@ export function current() {
   }
 }
 
-/** Calls `listener(session)` now and whenever someone signs in or out. */
+/** Calls `listener(session, message)` now and whenever someone signs in or out; `message` says why a
+ *  session ended when the server ended it. */
 export function onChange(listener) {
   listeners.add(listener);
-  listener(current());
+  listener(current(), "");
 }
 
-function publish(session) {
+function publish(session, message = "") {
   if (session) sessionStorage.setItem(key, JSON.stringify(session));
   else sessionStorage.removeItem(key);
-  for (const listener of listeners) listener(session);
+  for (const listener of listeners) listener(session, message);
 }
 
 export async function signIn(username, password) {
@@ -38,6 +39,25 @@ export async function register(username, password) {
   await signIn(username, password);
 }
 
-export function signOut() {
-  publish(null);
+/** Ends the token on the server too, so a copy of it stops working; signed out here either way. */
+export async function signOut() {
+  const session = current();
+  if (!session) return;
+  try {
+    await request("POST", "/api/auth/logout", { token: session.token });
+    publish(null);
+  } catch (error) {
+    publish(null, error.status === 401 ? "" : `Signed out on this device, but the server could not be told: ${error.message}`);
+  }
+}
+
+/** Keeps the same user signed in with the token a password change returned. */
+export function renewed(token, expiresAt) {
+  const session = current();
+  if (session) publish({ ...session, token, expiresAt });
+}
+
+/** The server no longer accepts this session (erased, or ended elsewhere): signed out, with `message`. */
+export function ended(message = "Your session has ended. Please sign in again.") {
+  publish(null, message);
 }
