@@ -49,7 +49,8 @@ let package = Package(
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]
         ),
-        .target(name: "ByteCoding"),
+        .target(name: "CCRC32C"),
+        .target(name: "ByteCoding", dependencies: ["CCRC32C"]),
         .target(name: "EventLog", dependencies: ["CLZ4", "ByteCoding", .product(name: "DequeModule", package: "swift-collections")]),
         .target(name: "EventStore", dependencies: ["EventLog", "MovieMashCore"]),
         .target(

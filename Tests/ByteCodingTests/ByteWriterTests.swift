@@ -29,9 +29,38 @@ import Testing
         #expect(writer.bytes == [4, 3, 2, 1, 5, 6, 7, 8, 9])
     }
 
-    @Test func crc32cMatchesTheRFC3720Vectors() {
-        #expect(CRC32C.checksum([UInt8](repeating: 0, count: 32)) == 0x8A91_36AA)
-        #expect(CRC32C.checksum([UInt8](repeating: 0xFF, count: 32)) == 0x62A8_AB43)
-        #expect(CRC32C.checksum((0..<32).map { UInt8($0) }) == 0x46DD_794E)
+    /// Every implementation this processor can run: the table everywhere, the instruction where there is one.
+    static let implementations = CRC32C.Implementation.allCases.filter { $0 == .table || CRC32C.implementation == .hardware }
+
+    @Test(arguments: implementations)
+    func crc32cMatchesTheRFC3720Vectors(implementation: CRC32C.Implementation) {
+        func crc(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { CRC32C.checksum($0, using: implementation) } }
+        #expect(crc([UInt8](repeating: 0, count: 32)) == 0x8A91_36AA)
+        #expect(crc([UInt8](repeating: 0xFF, count: 32)) == 0x62A8_AB43)
+        #expect(crc((0..<32).map { UInt8($0) }) == 0x46DD_794E)
+        #expect(crc((0..<32).map { UInt8(31 - $0) }) == 0x113F_DB5C)
+        #expect(crc(Array("123456789".utf8)) == 0xE306_9283)
+        #expect(crc([]) == 0)
+    }
+
+    /// The instruction agrees with the table on every length around its 8-byte words and 3 KiB interleaved
+    /// blocks, from every alignment, and when continued from a split anywhere.
+    @Test func theInstructionAgreesWithTheTable() throws {
+        try #require(CRC32C.implementation == .hardware, "this processor has no CRC-32C instruction: nothing to compare")
+        var generator = SystemRandomNumberGenerator()
+        let data = (0..<20_000).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let lengths = Array(0...80) + [1023, 1024, 3071, 3072, 3073, 3080, 6144, 6151, 9216, 12_345, 19_990]
+        data.withUnsafeBytes { all in
+            for offset in 0..<8 {
+                for length in lengths where offset + length <= all.count {
+                    let slice = UnsafeRawBufferPointer(rebasing: all[offset..<(offset + length)])
+                    let table = CRC32C.checksum(slice, using: .table)
+                    #expect(CRC32C.checksum(slice, using: .hardware) == table, "offset \(offset), length \(length)")
+                    let split = length / 3
+                    let first = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: slice[..<split]), using: .hardware)
+                    #expect(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: slice[split...]), continuing: first, using: .hardware) == table)
+                }
+            }
+        }
     }
 }
