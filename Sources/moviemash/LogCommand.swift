@@ -170,6 +170,8 @@ struct LogCommand: AsyncParsableCommand {
         @Option(help: "Segment size in bytes at which the log rolls.") var segmentSize: Int64 = EventLog.Configuration().segmentSize
         @Flag(help: "Print 'ack POSITION EVENT-ID TIMESTAMP-MS PAYLOAD-BASE64' for each durable append, as it returns.")
         var printAcks = false
+        @Flag(help: "Also print the median and 99th percentile of each vote's append, from call to durable return.")
+        var latency = false
 
         func validate() throws {
             guard votes >= 0 else { throw ValidationError("--votes must not be negative") }
@@ -194,22 +196,33 @@ struct LogCommand: AsyncParsableCommand {
                 for (record, position) in zip(records, positions) { acks.print(position, record) }
             }
             let source = VoteSource(sample: sample, count: votes)
-            try await withThrowingTaskGroup(of: Void.self) { group in
+            let votesStart = ContinuousClock.now
+            let durations = try await withThrowingTaskGroup(of: [Duration].self) { group in
                 for _ in 0..<concurrency {
-                    group.addTask {
+                    group.addTask { [latency] in
+                        var durations: [Duration] = []
                         while let vote = source.next() {
-                            let record = LogRecord(vote)
+                            let record = LogRecord(vote), called = ContinuousClock.now
                             acks.print(try await log.append(record), record)
+                            if latency { durations.append(ContinuousClock.now - called) }
                         }
+                        return durations
                     }
                 }
-                try await group.waitForAll()
+                return try await group.reduce(into: []) { $0 += $1 }
             }
+            let votesSeconds = (ContinuousClock.now - votesStart) / .seconds(1)
             try await log.close()
             let seconds = (ContinuousClock.now - start) / .seconds(1)
             if !printAcks {
                 print(String(format: "appended %d votes in %.2f s (%.0f per second, fsync %@, %d appenders); log end %llu",
                              votes, seconds, Double(votes) / max(seconds, 1e-9), fsync.description, concurrency, log.endPosition))
+            }
+            if latency, !durations.isEmpty {
+                let sorted = durations.sorted(), milliseconds = { (d: Duration) in d / .milliseconds(1) }
+                print(String(format: "votes alone: %.3f s (%.0f per second); latency p50 %.3f ms, p99 %.3f ms",
+                             votesSeconds, Double(votes) / max(votesSeconds, 1e-9),
+                             milliseconds(sorted[sorted.count / 2]), milliseconds(sorted[sorted.count * 99 / 100])))
             }
         }
     }
