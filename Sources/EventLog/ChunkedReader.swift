@@ -40,7 +40,7 @@ struct ChunkedReader {
     /// Reads, verifies and (if `visit` is given) decodes the batch at `offset`.
     mutating func batch(
         at offset: Int64, expectedPosition: UInt64?, dictionary: [UInt8], scratch: inout [UInt8],
-        visit: ((RecordBatch.RecordView) throws -> Void)?
+        visit: ((RecordView) throws -> Void)?
     ) throws -> Result<BatchHeader, RecordBatch.Failure> {
         let header = try withBytes(at: offset, count: BatchHeader.length) { BatchHeader.decode($0) }
         guard case .success(let parsed) = header else {

@@ -107,7 +107,7 @@ struct LogOpener {
         }
         var positions = opened.positions
         opened.positions = [:]
-        let visit: ((RecordBatch.RecordView) throws -> Void)? = mode == .readWrite
+        let visit: ((RecordView) throws -> Void)? = mode == .readWrite
             ? { view in if positions[view.id] == nil { positions[view.id] = view.position } }
             : nil
         var scan = try SegmentScan.scan(file, header: header, indexInterval: configuration.indexInterval, visit: visit)

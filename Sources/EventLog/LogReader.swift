@@ -30,7 +30,55 @@ public final class LogReader {
         return try next()
     }
 
+    /// Visits up to `limit` records from the reader's position in place, without copying them: each view,
+    /// payload included, is valid only during `body`. Returns how many it visited: fewer than `limit` only
+    /// at the durable end. A replay decodes events straight from the decompressed batch this way.
+    ///
+    /// Throws an `EventLogError` with code `.corrupt` naming file and offset if a batch fails its checks,
+    /// and whatever `body` throws (the reader then stands after the record it was visiting).
+    public func visit(limit: Int, _ body: (RecordView) throws -> Void) throws -> Int {
+        var visited = 0
+        while visited < limit {
+            if bufferedIndex < buffered.count {
+                let stored = buffered[bufferedIndex]
+                bufferedIndex += 1
+                position += 1
+                visited += 1
+                try stored.record.payload.withUnsafeBytes { payload in
+                    try body(RecordView(position: stored.position, id: stored.record.id, timestamp: stored.record.timestamp, payload: payload))
+                }
+                continue
+            }
+            guard position < state.endPosition else { break }
+            let wanted = position
+            // The visit never outlives this call; `nextBatch` only takes it optionally.
+            try withoutActuallyEscaping(body) { body in
+                try nextBatch { [self] view in
+                    guard view.position >= wanted else { return }
+                    if visited < limit {
+                        position += 1
+                        visited += 1
+                        try body(view)
+                    } else {
+                        buffered.append(StoredRecord(position: view.position, record: view.record))
+                    }
+                }
+            }
+            // A batch another reader had cached comes back whole, not visited.
+            buffered = Self.records(buffered, from: position)
+        }
+        return visited
+    }
+
     private func fillBuffer() throws {
+        try nextBatch(inPlace: nil)
+        buffered = Self.records(buffered, from: position)
+    }
+
+    /// Reads the batch at the reader's segment offset: from the cache of recent batches into `buffered`;
+    /// else decoded, either into `buffered` (and the cache), or, with `inPlace`, visiting each record where
+    /// it lies (nothing copied, nothing cached: a replay far behind the end would only churn the cache).
+    private func nextBatch(inPlace: ((RecordView) throws -> Void)?) throws {
         buffered.removeAll(keepingCapacity: true)
         bufferedIndex = 0
         if var current = segment, let end = state.endOffset(ofSegment: current.base), current.offset < end {
@@ -45,29 +93,28 @@ public final class LogReader {
                        ChunkedReader(file: file, limit: location.endOffset), location.offset)
         }
         guard var current = segment else { return }
-        let wanted = position
         if let batch = state.recentBatches.batch(segment: current.base, offset: current.offset) {
             current.offset += batch.length
             segment = current
-            buffered = Self.records(batch.records, from: wanted)
+            buffered = batch.records
             return
         }
         var records: [StoredRecord] = []
         let result = try current.reader.batch(
-            at: current.offset, expectedPosition: nil, dictionary: current.dictionary, scratch: &scratch
-        ) { view in
-            records.append(StoredRecord(position: view.position, record: view.record))
-        }
+            at: current.offset, expectedPosition: nil, dictionary: current.dictionary, scratch: &scratch,
+            visit: inPlace ?? { records.append(StoredRecord(position: $0.position, record: $0.record)) })
         switch result {
         case .failure(let failure):
             segment = nil
-            buffered = Self.records(records, from: wanted)
+            buffered = Self.records(records, from: position)
             throw EventLogError(.corrupt, failure.description, file: current.reader.file.path, offset: current.offset)
         case .success(let header):
-            state.recentBatches.remember(.init(records: records, length: Int64(header.totalLength)), segment: current.base, offset: current.offset)
+            if inPlace == nil {
+                state.recentBatches.remember(.init(records: records, length: Int64(header.totalLength)), segment: current.base, offset: current.offset)
+                buffered = records
+            }
             current.offset += Int64(header.totalLength)
             segment = current
-            buffered = Self.records(records, from: wanted)
         }
     }
 

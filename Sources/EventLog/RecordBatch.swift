@@ -1,6 +1,18 @@
 import ByteCoding
 import Foundation
 
+/// One record read in place, inside a decoded batch body: its payload is valid only during the visit, so a
+/// reader that decodes it there copies nothing.
+public struct RecordView {
+    public var position: UInt64
+    public var id: UUID
+    public var timestamp: Int64
+    public var payload: UnsafeRawBufferPointer
+
+    /// The record as a value that outlives the visit (its payload copied).
+    public var record: LogRecord { LogRecord(id: id, timestamp: timestamp, payload: Array(payload)) }
+}
+
 /// Pure encoding and decoding of record batches: no file I/O happens here.
 ///
 /// Body layout, per record: LEB128 payload length, 16-byte id, LEB128 (timestamp − batch minimum), payload.
@@ -26,15 +38,6 @@ enum RecordBatch {
         }
     }
 
-    /// One record inside a decoded batch body, valid only during the visit.
-    struct RecordView {
-        var position: UInt64
-        var id: UUID
-        var timestamp: Int64
-        var payload: UnsafeRawBufferPointer
-
-        var record: LogRecord { LogRecord(id: id, timestamp: timestamp, payload: Array(payload)) }
-    }
 
     /// The uncompressed body of `records`.
     static func body(of records: some Collection<LogRecord>) -> [UInt8] {

@@ -31,7 +31,7 @@ struct SegmentScan: Sendable {
     static func scan(
         _ file: LogFile, header: SegmentHeader, indexInterval: Int64,
         from start: SegmentIndex.Entry? = nil, lastIndexed: Int64? = nil,
-        visit: ((RecordBatch.RecordView) throws -> Void)? = nil
+        visit: ((RecordView) throws -> Void)? = nil
     ) throws -> SegmentScan {
         let size = try file.size()
         var scan = SegmentScan(

@@ -18,3 +18,11 @@ extension EventEnvelope {
             occurredAt: Timestamp(milliseconds: stored.record.timestamp), position: stored.position)
     }
 }
+
+extension EventEnvelope {
+    /// The event a record visited in place holds, decoded without copying its payload.
+    public init(_ view: RecordView) throws(EventCodingError) {
+        self = try EventCodec.decode(
+            view.payload, eventID: view.id, occurredAt: Timestamp(milliseconds: view.timestamp), position: view.position)
+    }
+}

@@ -19,9 +19,7 @@ public struct LogEventSource: EventSource {
         let reader = log.reader(from: position)
         var events: [EventEnvelope] = []
         events.reserveCapacity(min(limit, 4096))
-        while events.count < limit, let stored = try reader.next() {
-            events.append(try EventEnvelope(stored))
-        }
+        _ = try reader.visit(limit: limit) { events.append(try EventEnvelope($0)) }
         return events
     }
 

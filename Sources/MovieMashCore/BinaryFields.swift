@@ -47,7 +47,8 @@ struct FieldWriter {
 
 /// Reads the fields of the compact binary event encoding, failing with a reason instead of trapping.
 struct FieldReader {
-    let bytes: [UInt8]
+    /// Valid while the reader is used: callers read in place, inside `withUnsafeBytes` or a log visit.
+    let bytes: UnsafeRawBufferPointer
     var index: Int
     let type: EventType?
 
@@ -58,13 +59,13 @@ struct FieldReader {
     mutating func byte() throws(EventCodingError) -> UInt8 {
         guard index < bytes.count else { throw failure("unexpected end") }
         defer { index += 1 }
-        return bytes[index]
+        return bytes.load(fromByteOffset: index, as: UInt8.self)
     }
 
     mutating func unsigned() throws(EventCodingError) -> UInt64 {
         let start = index
         var end = index
-        guard let value = bytes.withUnsafeBytes({ Varint.decode($0, at: &end) }) else {
+        guard let value = Varint.decode(bytes, at: &end) else {
             throw failure(bytes.count - start >= 10 ? "varint longer than 10 bytes" : "unexpected end")
         }
         index = end
@@ -87,7 +88,7 @@ struct FieldReader {
     mutating func string() throws(EventCodingError) -> String {
         let length = try count(limit: 1 << 20)
         defer { index += length }
-        guard let text = String(validating: bytes[index..<index + length], as: UTF8.self) else {
+        guard let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[index..<index + length]), as: UTF8.self) else {
             throw failure("string is not UTF-8")
         }
         return text
@@ -96,7 +97,7 @@ struct FieldReader {
     mutating func data() throws(EventCodingError) -> [UInt8] {
         let length = try count(limit: 1 << 20)
         defer { index += length }
-        return Array(bytes[index..<index + length])
+        return Array(UnsafeRawBufferPointer(rebasing: bytes[index..<index + length]))
     }
 
     mutating func strings() throws(EventCodingError) -> [String] {
@@ -110,8 +111,7 @@ struct FieldReader {
     private mutating func take16<T>(_ read: (UnsafeRawBufferPointer) -> T) throws(EventCodingError) -> T {
         guard bytes.count - index >= 16 else { throw failure("unexpected end") }
         defer { index += 16 }
-        let start = index
-        return bytes.withUnsafeBytes { read(UnsafeRawBufferPointer(rebasing: $0[start..<start + 16])) }
+        return read(UnsafeRawBufferPointer(rebasing: bytes[index..<index + 16]))
     }
 
     mutating func uuid() throws(EventCodingError) -> UUID {

@@ -57,6 +57,17 @@ public enum EventCodec {
     public static func decode(
         _ bytes: [UInt8], eventID: UUID, occurredAt: Timestamp, position: UInt64? = nil
     ) throws(EventCodingError) -> EventEnvelope {
+        // `withUnsafeBytes` rethrows untyped errors: the typed one travels in a Result.
+        try bytes.withUnsafeBytes { raw in
+            Result { () throws(EventCodingError) in try decode(raw, eventID: eventID, occurredAt: occurredAt, position: position) }
+        }.get()
+    }
+
+    /// Decodes an event where its bytes lie (a record visited in the log's own buffer): nothing is copied
+    /// but the strings and ids the event keeps.
+    public static func decode(
+        _ bytes: UnsafeRawBufferPointer, eventID: UUID, occurredAt: Timestamp, position: UInt64? = nil
+    ) throws(EventCodingError) -> EventEnvelope {
         var r = FieldReader(bytes: bytes, index: 0, type: nil)
         let tag = try r.byte()
         guard let type = EventType(tag: tag) else { throw .unknownType("tag \(tag)") }

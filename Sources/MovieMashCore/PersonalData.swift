@@ -25,10 +25,15 @@ public struct PersonalData: Hashable, Sendable {
 
     /// Reads what `bytes` wrote.
     public init(bytes: [UInt8]) throws(EventCodingError) {
-        var r = FieldReader(bytes: bytes, index: 0, type: nil)
-        guard try r.byte() == 1 else { throw r.failure("unknown personal data format") }
-        let username = try r.string(), passwordHash = try r.string()
-        guard r.index == bytes.count else { throw r.failure("trailing bytes") }
+        let (username, passwordHash) = try bytes.withUnsafeBytes { raw in
+            Result { () throws(EventCodingError) in
+                var r = FieldReader(bytes: raw, index: 0, type: nil)
+                guard try r.byte() == 1 else { throw r.failure("unknown personal data format") }
+                let fields = (try r.string(), try r.string())
+                guard r.index == raw.count else { throw r.failure("trailing bytes") }
+                return fields
+            }
+        }.get()
         do { try self.init(username: username, passwordHash: passwordHash) } catch { throw .malformed(type: nil, reason: "\(error)") }
     }
 }

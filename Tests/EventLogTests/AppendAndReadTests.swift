@@ -51,6 +51,64 @@ import TestSupport
         #expect(recent.batch(segment: 0, offset: 0) == nil && recent.batch(segment: 0, offset: 4) != nil)
     }
 
+    /// Visiting in place returns what `next` returns, from any position, in any limits, across segments,
+    /// whether a batch is decoded in place or taken from another reader's cache, and mixed with `next`.
+    @Test(arguments: [1, 3, 10, 64, 1000])
+    func visitingInPlaceReadsWhatNextReads(limit: Int) async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var configuration = EventLog.Configuration()
+        configuration.maximumBatchRecords = 7
+        configuration.segmentSize = 4096
+        let log = try EventLog(directory: directory.path, configuration: configuration)
+        let records = RecordBuilder.records(300, maximumPayload: 100)
+        _ = try await log.append(contentsOf: records)
+        func visitAll(_ reader: LogReader) throws -> [StoredRecord] {
+            var read: [StoredRecord] = []
+            while true {
+                let visited = try reader.visit(limit: limit) { read.append(StoredRecord(position: $0.position, record: $0.record)) }
+                #expect(visited <= limit)
+                if visited < limit { break }
+            }
+            return read
+        }
+        for start in [0, 1, 6, 7, 150, 299, 300] {
+            let read = try visitAll(log.reader(from: UInt64(start)))
+            #expect(read.map(\.record) == Array(records[start...]), "from \(start)")
+            #expect(read.map(\.position) == Array(UInt64(start)..<300))
+        }
+        // Another reader decoded (and cached) every batch first: the visit reads the cache.
+        _ = try log.read(from: 0)
+        #expect(try visitAll(log.reader(from: 5)).map(\.record) == Array(records[5...]))
+        // next and visit take turns on one reader.
+        let reader = log.reader(from: 0)
+        var mixed: [LogRecord] = []
+        while let first = try reader.next() {
+            mixed.append(first.record)
+            _ = try reader.visit(limit: limit) { mixed.append($0.record) }
+        }
+        #expect(mixed == records)
+        try await log.close()
+    }
+
+    /// A visit that throws leaves the reader after the record it was visiting, and the next visit goes on
+    /// from there.
+    @Test func aThrowingVisitLeavesTheReaderAfterThatRecord() async throws {
+        struct Stop: Error {}
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let log = try EventLog(directory: directory.path)
+        let records = RecordBuilder.records(50)
+        _ = try await log.append(contentsOf: records)
+        let reader = log.reader(from: 0)
+        #expect(throws: Stop.self) { _ = try reader.visit(limit: 100) { if $0.position == 20 { throw Stop() } } }
+        #expect(reader.position == 21)
+        var rest: [LogRecord] = []
+        #expect(try reader.visit(limit: 100) { rest.append($0.record) } == 29)
+        #expect(rest == Array(records[21...]))
+        try await log.close()
+    }
+
     @Test(arguments: [1, 2, 3, 7, 64])
     func readsFromEveryPositionAcrossBatchBoundaries(maximumBatchRecords: Int) async throws {
         let directory = TemporaryDirectory()
