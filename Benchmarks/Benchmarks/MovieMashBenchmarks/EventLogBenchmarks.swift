@@ -1,7 +1,9 @@
 import Benchmark
 import EventLog
+import EventStore
 import Foundation
 import MovieMashCore
+import Projections
 
 /// Realistic vote events: random UUIDs, set ids of a 200-set catalogue, timestamps a few hundred ms apart.
 func voteRecords(_ count: Int, seed: UInt64) -> [LogRecord] {
@@ -113,15 +115,16 @@ func eventLogBenchmarks() {
               configuration: .init(metrics: replayMetrics), closure: { benchmark in
         let fixture = VoteLogFixture.shared
         let log = try EventLog(directory: fixture.directory, mode: .readOnly)
+        // What a projector's follower does: chunks of events from the log's EventSource.
+        let source = LogEventSource(log), chunk = EventFollower.Configuration().chunk
         benchmark.startMeasurement()
         let start = ContinuousClock.now
-        let reader = log.reader()
-        var votes = 0
-        while let stored = try reader.next() {
-            let envelope = try EventCodec.decode(
-                stored.record.payload, eventID: stored.record.id,
-                occurredAt: Timestamp(milliseconds: stored.record.timestamp), position: stored.position)
-            if case .voteCast = envelope.event { votes += 1 }
+        var votes = 0, position: UInt64 = 0
+        while true {
+            let events = try source.events(from: position, limit: chunk)
+            for envelope in events where envelope.type == .voteCast { votes += 1 }
+            position += UInt64(events.count)
+            if events.count < chunk { break }
         }
         let seconds = (ContinuousClock.now - start) / .seconds(1)
         benchmark.stopMeasurement()
