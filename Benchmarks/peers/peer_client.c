@@ -48,79 +48,80 @@ static void fill(unsigned char *record, uint64_t *state) {
 
 struct lane { int index; long first, last; };
 
-static void *run_redis(struct lane *lane) {
+// Each system: connect a client, append one record (returning only once it is acknowledged), disconnect.
+struct peer {
+    void *(*connect)(void);
+    void (*append)(void *client, const unsigned char *record);
+    void (*close)(void *client);
+};
+
+static void *redis_connect(void) {
     const char *colon = strrchr(address, ':');
     char host[256];
     snprintf(host, sizeof host, "%.*s", (int)(colon - address), address);
     redisContext *c = redisConnect(host, atoi(colon + 1));
     if (!c || c->err) fail("connect", c ? c->errstr : "no memory");
-    unsigned char record[RECORD];
-    uint64_t state = 0x9E3779B97F4A7C15ull * (lane->index + 1);
-    pthread_barrier_wait(&ready);
-    for (long i = lane->first; i < lane->last; i++) {
-        fill(record, &state);
-        double t = now();
-        redisReply *reply = redisCommand(c, "XADD votes * v %b", record, (size_t)RECORD);
-        if (!reply) fail("XADD", c->errstr);
-        if (reply->type == REDIS_REPLY_ERROR) fail("XADD", reply->str);
-        freeReplyObject(reply);
-        latencies[i] = now() - t;
-    }
-    redisFree(c);
-    return NULL;
+    return c;
 }
 
-static void *run_postgres(struct lane *lane) {
+static void redis_append(void *client, const unsigned char *record) {
+    redisContext *c = client;
+    redisReply *reply = redisCommand(c, "XADD votes * v %b", record, (size_t)RECORD);
+    if (!reply) fail("XADD", c->errstr);
+    if (reply->type == REDIS_REPLY_ERROR) fail("XADD", reply->str);
+    freeReplyObject(reply);
+}
+
+static void redis_close(void *client) { redisFree(client); }
+
+static void *postgres_connect(void) {
     PGconn *c = PQconnectdb(address);
     if (PQstatus(c) != CONNECTION_OK) fail("connect", PQerrorMessage(c));
     PGresult *prepared = PQprepare(c, "append", "INSERT INTO votes (payload) VALUES ($1)", 1, NULL);
     if (PQresultStatus(prepared) != PGRES_COMMAND_OK) fail("prepare", PQerrorMessage(c));
     PQclear(prepared);
-    unsigned char record[RECORD];
-    uint64_t state = 0x9E3779B97F4A7C15ull * (lane->index + 1);
-    const char *values[1] = {(const char *)record};
-    const int lengths[1] = {RECORD}, formats[1] = {1};
-    pthread_barrier_wait(&ready);
-    for (long i = lane->first; i < lane->last; i++) {
-        fill(record, &state);
-        double t = now();
-        PGresult *result = PQexecPrepared(c, "append", 1, values, lengths, formats, 0);
-        if (PQresultStatus(result) != PGRES_COMMAND_OK) fail("INSERT", PQerrorMessage(c));
-        PQclear(result);
-        latencies[i] = now() - t;
-    }
-    PQfinish(c);
-    return NULL;
+    return c;
 }
 
-static void *run_nats(struct lane *lane) {
-    natsConnection *c = NULL;
-    jsCtx *js = NULL;
-    if (natsConnection_ConnectTo(&c, address) != NATS_OK) fail("connect", nats_GetLastError(NULL));
-    if (natsConnection_JetStream(&js, c, NULL) != NATS_OK) fail("jetstream", nats_GetLastError(NULL));
-    unsigned char record[RECORD];
-    uint64_t state = 0x9E3779B97F4A7C15ull * (lane->index + 1);
-    pthread_barrier_wait(&ready);
-    for (long i = lane->first; i < lane->last; i++) {
-        fill(record, &state);
-        double t = now();
-        jsPubAck *ack = NULL;
-        jsErrCode code = 0;
-        if (js_Publish(&ack, js, "votes", record, RECORD, NULL, &code) != NATS_OK) fail("publish", nats_GetLastError(NULL));
-        jsPubAck_Destroy(ack);
-        latencies[i] = now() - t;
-    }
-    jsCtx_Destroy(js);
-    natsConnection_Destroy(c);
-    return NULL;
+static void postgres_append(void *client, const unsigned char *record) {
+    const char *values[1] = {(const char *)record};
+    const int lengths[1] = {RECORD}, formats[1] = {1};
+    PGresult *result = PQexecPrepared(client, "append", 1, values, lengths, formats, 0);
+    if (PQresultStatus(result) != PGRES_COMMAND_OK) fail("INSERT", PQerrorMessage(client));
+    PQclear(result);
 }
+
+static void postgres_close(void *client) { PQfinish(client); }
+
+struct nats_client { natsConnection *connection; jsCtx *js; };
+
+static void *nats_connect(void) {
+    struct nats_client *c = calloc(1, sizeof *c);
+    if (natsConnection_ConnectTo(&c->connection, address) != NATS_OK) fail("connect", nats_GetLastError(NULL));
+    if (natsConnection_JetStream(&c->js, c->connection, NULL) != NATS_OK) fail("jetstream", nats_GetLastError(NULL));
+    return c;
+}
+
+static void nats_append(void *client, const unsigned char *record) {
+    struct nats_client *c = client;
+    jsPubAck *ack = NULL;
+    jsErrCode code = 0;
+    if (js_Publish(&ack, c->js, "votes", record, RECORD, NULL, &code) != NATS_OK) fail("publish", nats_GetLastError(NULL));
+    jsPubAck_Destroy(ack);
+}
+
+static void nats_close(void *client) {
+    struct nats_client *c = client;
+    jsCtx_Destroy(c->js);
+    natsConnection_Destroy(c->connection);
+    free(c);
+}
+
+static struct peer peer;
 
 // One file-storage stream for the subject, made before the clock starts.
 static void create_stream(void) {
-    natsConnection *c = NULL;
-    jsCtx *js = NULL;
-    if (natsConnection_ConnectTo(&c, address) != NATS_OK) fail("connect", nats_GetLastError(NULL));
-    if (natsConnection_JetStream(&js, c, NULL) != NATS_OK) fail("jetstream", nats_GetLastError(NULL));
+    struct nats_client *c = nats_connect();
     jsStreamConfig config;
     jsStreamConfig_Init(&config);
     const char *subjects[] = {"votes"};
@@ -130,17 +131,25 @@ static void create_stream(void) {
     config.Storage = js_FileStorage;
     jsStreamInfo *info = NULL;
     jsErrCode code = 0;
-    if (js_AddStream(&info, js, &config, NULL, &code) != NATS_OK) fail("add stream", nats_GetLastError(NULL));
+    if (js_AddStream(&info, c->js, &config, NULL, &code) != NATS_OK) fail("add stream", nats_GetLastError(NULL));
     jsStreamInfo_Destroy(info);
-    jsCtx_Destroy(js);
-    natsConnection_Destroy(c);
+    nats_close(c);
 }
 
 static void *run(void *argument) {
     struct lane *lane = argument;
-    if (!strcmp(system_name, "redis")) return run_redis(lane);
-    if (!strcmp(system_name, "postgres")) return run_postgres(lane);
-    return run_nats(lane);
+    void *client = peer.connect();
+    unsigned char record[RECORD];
+    uint64_t state = 0x9E3779B97F4A7C15ull * (lane->index + 1);
+    pthread_barrier_wait(&ready);
+    for (long i = lane->first; i < lane->last; i++) {
+        fill(record, &state);
+        double t = now();
+        peer.append(client, record);
+        latencies[i] = now() - t;
+    }
+    peer.close(client);
+    return NULL;
 }
 
 static int by_value(const void *a, const void *b) {
@@ -157,7 +166,10 @@ int main(int argc, char **argv) {
     address = argv[2];
     clients = atoi(argv[3]);
     count = atol(argv[4]);
-    if (strcmp(system_name, "redis") && strcmp(system_name, "postgres") && strcmp(system_name, "nats")) fail("unknown system", system_name);
+    if (!strcmp(system_name, "redis")) peer = (struct peer){redis_connect, redis_append, redis_close};
+    else if (!strcmp(system_name, "postgres")) peer = (struct peer){postgres_connect, postgres_append, postgres_close};
+    else if (!strcmp(system_name, "nats")) peer = (struct peer){nats_connect, nats_append, nats_close};
+    else fail("unknown system", system_name);
     if (clients < 1 || count < clients) fail("need CLIENTS >= 1 and COUNT >= CLIENTS", argv[3]);
     if (!strcmp(system_name, "nats")) create_stream();
     latencies = calloc(count, sizeof *latencies);
