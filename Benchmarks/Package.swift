@@ -15,6 +15,7 @@ let package = Package(
             name: "MovieMashBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "ByteCoding", package: "MovieMash"),
                 .product(name: "EventLog", package: "MovieMash"),
                 .product(name: "EventStore", package: "MovieMash"),
                 .product(name: "MovieMashCore", package: "MovieMash"),

@@ -37,50 +37,71 @@ public final class LogReader {
     /// Throws an `EventLogError` with code `.corrupt` naming file and offset if a batch fails its checks,
     /// and whatever `body` throws (the reader then stands after the record it was visiting).
     public func visit(limit: Int, _ body: (RecordView) throws -> Void) throws -> Int {
-        var visited = 0
+        // Counted in locals and stored once: the per-record path touches no class property.
+        var next = position, visited = 0
+        defer { position = next }
         while visited < limit {
             if bufferedIndex < buffered.count {
                 let stored = buffered[bufferedIndex]
                 bufferedIndex += 1
-                position += 1
+                next += 1
                 visited += 1
                 try stored.record.payload.withUnsafeBytes { payload in
                     try body(RecordView(position: stored.position, id: stored.record.id, timestamp: stored.record.timestamp, payload: payload))
                 }
                 continue
             }
-            guard position < state.endPosition else { break }
-            let wanted = position
-            // The visit never outlives this call; `nextBatch` only takes it optionally.
-            try withoutActuallyEscaping(body) { body in
-                try nextBatch { [self] view in
-                    guard view.position >= wanted else { return }
-                    if visited < limit {
-                        position += 1
-                        visited += 1
-                        try body(view)
-                    } else {
-                        buffered.append(StoredRecord(position: view.position, record: view.record))
-                    }
+            guard next < state.endPosition else { break }
+            let wanted = next
+            var overflow: [StoredRecord] = []
+            let read = try readBatch(at: wanted) { view in
+                guard view.position >= wanted else { return }
+                if visited < limit {
+                    next += 1
+                    visited += 1
+                    try body(view)
+                } else {
+                    overflow.append(StoredRecord(position: view.position, record: view.record))
                 }
             }
             // A batch another reader had cached comes back whole, not visited.
-            buffered = Self.records(buffered, from: position)
+            if case .cached(let records) = read { overflow = Self.records(records, from: next) }
+            buffered = overflow
+            bufferedIndex = 0
         }
         return visited
     }
 
     private func fillBuffer() throws {
-        try nextBatch(inPlace: nil)
-        buffered = Self.records(buffered, from: position)
+        var records: [StoredRecord] = []
+        do {
+            switch try readBatch(at: position, { records.append(StoredRecord(position: $0.position, record: $0.record)) }) {
+            case .cached(let cached):
+                records = cached
+            case .decoded(let segment, let offset, let length):
+                state.recentBatches.remember(.init(records: records, length: length), segment: segment, offset: offset)
+            }
+        } catch {
+            buffered = Self.records(records, from: position)
+            bufferedIndex = 0
+            throw error
+        }
+        buffered = Self.records(records, from: position)
+        bufferedIndex = 0
     }
 
-    /// Reads the batch at the reader's segment offset: from the cache of recent batches into `buffered`;
-    /// else decoded, either into `buffered` (and the cache), or, with `inPlace`, visiting each record where
-    /// it lies (nothing copied, nothing cached: a replay far behind the end would only churn the cache).
-    private func nextBatch(inPlace: ((RecordView) throws -> Void)?) throws {
-        buffered.removeAll(keepingCapacity: true)
-        bufferedIndex = 0
+    /// Where a batch came from.
+    private enum BatchRead {
+        /// Another reader decoded it lately: its records, not visited.
+        case cached([StoredRecord])
+        /// Decoded here, every record visited; where it lies, for the cache.
+        case decoded(segment: UInt64, offset: Int64, length: Int64)
+    }
+
+    /// Reads the batch at the reader's segment offset (moving to the segment of `position` first when the
+    /// current one is exhausted): from the cache of recent batches, or decoded, visiting each record where
+    /// it lies in the decompressed body.
+    private func readBatch(at position: UInt64, _ visit: (RecordView) throws -> Void) throws -> BatchRead {
         if var current = segment, let end = state.endOffset(ofSegment: current.base), current.offset < end {
             current.reader.limit = end
             segment = current
@@ -92,29 +113,25 @@ public final class LogReader {
             segment = (location.basePosition, location.dictionary,
                        ChunkedReader(file: file, limit: location.endOffset), location.offset)
         }
-        guard var current = segment else { return }
-        if let batch = state.recentBatches.batch(segment: current.base, offset: current.offset) {
+        guard var current = segment else { return .cached([]) }
+        let offset = current.offset
+        if let batch = state.recentBatches.batch(segment: current.base, offset: offset) {
             current.offset += batch.length
             segment = current
-            buffered = batch.records
-            return
+            return .cached(batch.records)
         }
-        var records: [StoredRecord] = []
-        let result = try current.reader.batch(
-            at: current.offset, expectedPosition: nil, dictionary: current.dictionary, scratch: &scratch,
-            visit: inPlace ?? { records.append(StoredRecord(position: $0.position, record: $0.record)) })
+        // `batch` takes its visit optionally (nil only verifies), hence escaping in type; it never keeps it.
+        let result = try withoutActuallyEscaping(visit) { visit in
+            try current.reader.batch(at: offset, expectedPosition: nil, dictionary: current.dictionary, scratch: &scratch, visit: visit)
+        }
         switch result {
         case .failure(let failure):
             segment = nil
-            buffered = Self.records(records, from: position)
-            throw EventLogError(.corrupt, failure.description, file: current.reader.file.path, offset: current.offset)
+            throw EventLogError(.corrupt, failure.description, file: current.reader.file.path, offset: offset)
         case .success(let header):
-            if inPlace == nil {
-                state.recentBatches.remember(.init(records: records, length: Int64(header.totalLength)), segment: current.base, offset: current.offset)
-                buffered = records
-            }
             current.offset += Int64(header.totalLength)
             segment = current
+            return .decoded(segment: current.base, offset: offset, length: Int64(header.totalLength))
         }
     }
 

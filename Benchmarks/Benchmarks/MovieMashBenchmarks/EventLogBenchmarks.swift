@@ -1,4 +1,5 @@
 import Benchmark
+import ByteCoding
 import EventLog
 import EventStore
 import Foundation
@@ -81,7 +82,22 @@ let benchmarks: @Sendable () -> Void = {
     recommenderBenchmarks()
 }
 
+/// The CRC benchmarks' input, made on first use (globals are lazy) so other benchmarks do not pay for it.
+let crcBytes = (0..<(64 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
+
 func eventLogBenchmarks() {
+    // CRC-32C over 64 MiB, by each implementation this processor has.
+    let crcMetric = BenchmarkMetric.custom("MB per second", polarity: .prefersLarger, useScalingFactor: false)
+    for implementation in CRC32C.Implementation.allCases where implementation == .table || CRC32C.implementation == .hardware {
+        Benchmark("CRC-32C, \(implementation), 64 MiB", configuration: .init(metrics: [.wallClock, crcMetric])) { benchmark in
+            let start = ContinuousClock.now
+            let crc = crcBytes.withUnsafeBytes { CRC32C.checksum($0, using: implementation) }
+            let seconds = (ContinuousClock.now - start) / .seconds(1)
+            blackHole(crc)
+            benchmark.measurement(crcMetric, Int(Double(crcBytes.count) / seconds / 1e6))
+        }
+    }
+
     for appenders in [1, 16, 64] {
         let directory = temporaryDirectory("moviemash-append")
         let log = try! EventLog(directory: directory)
