@@ -32,6 +32,30 @@ public struct FilmMetadata: Sendable, Equatable {
         self.genres = genres
     }
 
+    /// Letterboxd's genres, spelled as it spells them: the only genres a film is catalogued with.
+    public static let genres = [
+        "Action", "Adventure", "Animation", "Comedy", "Crime", "Documentary", "Drama", "Family", "Fantasy",
+        "History", "Horror", "Music", "Mystery", "Romance", "Science Fiction", "Thriller", "TV Movie", "War",
+        "Western",
+    ]
+    private static let genreByKey = Dictionary(uniqueKeysWithValues: genres.map { ($0.lowercased(), $0) })
+
+    /// The metadata as it is catalogued: title and directors in Unicode NFC with runs of white space made
+    /// one space and the ends trimmed (pages differ in both, so the same film would otherwise look
+    /// changed); genres only from Letterboxd's list, in its spelling (an HTML page's "tv movie" is "TV
+    /// Movie"), others dropped; duplicates dropped, first kept.
+    public func normalized() -> FilmMetadata {
+        var seenDirectors = Set<String>(), seenGenres = Set<String>()
+        return FilmMetadata(
+            slug: slug, letterboxdID: letterboxdID, title: Self.clean(title), year: year,
+            directors: directors.map(Self.clean).filter { !$0.isEmpty && seenDirectors.insert($0).inserted },
+            genres: genres.compactMap { Self.genreByKey[Self.clean($0).lowercased()] }.filter { seenGenres.insert($0).inserted })
+    }
+
+    static func clean(_ text: String) -> String {
+        text.precomposedStringWithCanonicalMapping.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+
     /// The catalogue event for this film.
     public func event() throws(EventValidationError) -> MovieCatalogued {
         try MovieCatalogued(
@@ -91,7 +115,7 @@ public enum LetterboxdPage {
             let directors = (structured["director"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
             let genres = structured["genre"] as? [String] ?? []
             let year = (structured["releasedEvent"] as? [[String: Any]])?.first?["startDate"].flatMap { Int("\($0)".prefix(4)) }
-            return FilmMetadata(slug: slug, letterboxdID: id, title: title, year: year, directors: unique(directors), genres: unique(genres))
+            return FilmMetadata(slug: slug, letterboxdID: id, title: title, year: year, directors: directors, genres: genres).normalized()
         }
         let heading = page.nodes("//h1[contains(@class, 'headline-1') or contains(@class, 'filmtitle')]").first?.text
         let ogTitle = page.nodes("//meta[@property='og:title']").first?.attribute("content").map(splitTitleAndYear)
@@ -101,8 +125,8 @@ public enum LetterboxdPage {
         let yearText = page.nodes("//*[contains(@class, 'releaseyear') or contains(@class, 'releasedate')]//a").first?.text
         let year = yearText.flatMap { Int($0) } ?? ogTitle?.1
         let directors = page.nodes("//a[starts-with(@href, '/director/')]").map(\.text).filter { !$0.isEmpty }
-        let genres = page.nodes("//*[@id='tab-panel-genres']//a[starts-with(@href, '/films/genre/')]").map { $0.text.capitalized }
-        return FilmMetadata(slug: slug, letterboxdID: id, title: title, year: year, directors: unique(directors), genres: unique(genres))
+        let genres = page.nodes("//*[@id='tab-panel-genres']//a[starts-with(@href, '/films/genre/')]").map(\.text)
+        return FilmMetadata(slug: slug, letterboxdID: id, title: title, year: year, directors: directors, genres: genres).normalized()
     }
 
     static func rejectErrorPages(_ page: HTMLDocument, what: String) throws(ScrapeError) {
@@ -155,10 +179,5 @@ public enum LetterboxdPage {
             body = String(body[..<start.lowerBound])
         }
         return try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
-    }
-
-    static func unique(_ names: [String]) -> [String] {
-        var seen = Set<String>()
-        return names.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && seen.insert($0).inserted }
     }
 }

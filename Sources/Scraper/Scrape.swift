@@ -33,17 +33,26 @@ public struct KnownCatalogue: Sendable {
     public var movies: [MovieID: MovieCatalogued]
     /// Each Letterboxd user's latest set.
     public var latestSets: [String: Top4SetScraped]
+    /// The film each Letterboxd id is known as: a slug Letterboxd renames later still names this film.
+    public private(set) var films: [Int64: MovieID] = [:]
 
     public init(movies: [MovieID: MovieCatalogued] = [:], latestSets: [String: Top4SetScraped] = [:]) {
         self.movies = movies
         self.latestSets = latestSets
+        // A log written before renames were followed may hold one id under two slugs: the smaller slug
+        // stays the film, so every scrape picks the same one.
+        for movie in movies.values.sorted(by: { $0.movieID.slug < $1.movieID.slug }) where films[movie.letterboxdID] == nil {
+            films[movie.letterboxdID] = movie.movieID
+        }
     }
 
     /// Takes `events` (appended) into account.
     public mutating func record(_ events: [Event]) {
         for event in events {
             switch event {
-            case .movieCatalogued(let movie): movies[movie.movieID] = movie
+            case .movieCatalogued(let movie):
+                movies[movie.movieID] = movie
+                if films[movie.letterboxdID] == nil { films[movie.letterboxdID] = movie.movieID }
             case .top4SetScraped(let set): latestSets[set.letterboxdUser] = set
             case .userRegistered, .voteCast, .passwordChanged, .signedOut, .userErased: break
             }
@@ -67,8 +76,9 @@ public struct UserScrape: Sendable {
 
 public enum Scrape {
     /// Scrapes `username`: their profile, then every favourite's film page. Films not catalogued yet (or
-    /// whose metadata changed) give `MovieCatalogued`; the set gives `Top4SetScraped` only when it differs
-    /// from the user's latest. Any error fails the whole user, so nothing half-done is appended.
+    /// whose metadata changed) give `MovieCatalogued`, under the film's first slug when Letterboxd renamed
+    /// it; the set gives `Top4SetScraped` only when it differs from the user's latest. Any error fails the
+    /// whole user, so nothing half-done is appended.
     public static func user(
         _ username: String, from source: some PageSource, known: KnownCatalogue, now: Timestamp
     ) async throws(ScrapeError) -> UserScrape {
@@ -79,7 +89,10 @@ public enum Scrape {
         var events: [Event] = []
         var films: [MovieID] = []
         for favourite in profile.favourites {
-            let metadata = try LetterboxdPage.film(try await source.film(favourite.slug), slug: favourite.slug)
+            var metadata = try LetterboxdPage.film(try await source.film(favourite.slug), slug: favourite.slug)
+            // A film keeps its identity across a slug change: the same Letterboxd id is the same film, so
+            // its sets and ratings stay one.
+            if let known = known.films[metadata.letterboxdID] { metadata.slug = known.slug }
             let movie: MovieCatalogued
             do { movie = try metadata.event() } catch {
                 throw ScrapeError(.malformed, "/film/\(favourite.slug)/: \(error)")
