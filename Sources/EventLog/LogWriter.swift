@@ -147,8 +147,8 @@ actor LogWriter {
         defer { board.set(machine.status) }
         for action in actions {
             switch action {
-            case .write(let sync):
-                Task { await writeRound(sync: sync) }
+            case .write(let sync, let gather):
+                Task { await writeRound(sync: sync, gather: gather) }
             case .scheduleSync(let deadline):
                 Task {
                     try? await Task.sleep(until: deadline)
@@ -166,9 +166,8 @@ actor LogWriter {
     }
 
     /// Writes one round. Appends that arrive during its I/O form the next round.
-    private func writeRound(sync: Bool) async {
-        // Let appenders woken by the last round queue up again first: bigger rounds, fewer syncs.
-        await Task.yield()
+    private func writeRound(sync: Bool, gather: Bool) async {
+        if gather { await Task.yield() }
         writing = takeRound()
         let records = writing.map(\.record)
         let appender = self.appender
@@ -180,8 +179,9 @@ actor LogWriter {
                 slots[slot.record.id] = nil
                 for waiter in slot.waiters { waiter.place(at: position) }
             }
+            let count = writing.count
             writing.removeAll()
-            perform(machine.roundWritten(dirty: appender.isDirty, moreQueued: !waiting.isEmpty, now: .now))
+            perform(machine.roundWritten(records: count, dirty: appender.isDirty, moreQueued: !waiting.isEmpty, now: .now))
         } catch {
             perform(machine.failed(Self.failure(error)))
         }

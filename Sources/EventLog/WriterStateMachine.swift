@@ -18,8 +18,10 @@ struct WriterStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
     }
 
     enum Action: Equatable, Sendable {
-        /// Write the queued appends as one batch, syncing it before any is acknowledged when `sync`.
-        case write(sync: Bool)
+        /// Write the queued appends as one batch, syncing it before any is acknowledged when `sync`; when
+        /// `gather`, first let appenders that the last round woke queue up again (bigger rounds, fewer
+        /// syncs). A lone appender is not made to wait for company it does not have.
+        case write(sync: Bool, gather: Bool)
         /// Sync what was written by this instant (the interval policy): start a timer.
         case scheduleSync(at: Instant)
         /// Sync what was written.
@@ -68,11 +70,15 @@ struct WriterStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
         return roundAction
     }
 
-    private var roundAction: Action { .write(sync: policy == .always) }
+    /// Records in the last round written: more than one means concurrent appenders, worth gathering.
+    private var lastRoundRecords = 0
 
-    /// A round was written (and synced when it was asked to); `dirty`: written but not synced yet.
-    mutating func roundWritten(dirty: Bool, moreQueued: Bool, now: Instant) -> [Action] {
+    private var roundAction: Action { .write(sync: policy == .always, gather: lastRoundRecords > 1) }
+
+    /// A round of `records` was written (and synced when it was asked to); `dirty`: written but not synced yet.
+    mutating func roundWritten(records: Int, dirty: Bool, moreQueued: Bool, now: Instant) -> [Action] {
         guard state == .writing else { return [] }
+        lastRoundRecords = records
         var actions: [Action] = []
         if dirty, case .interval(let milliseconds) = policy, syncPending == nil {
             let deadline = now.advanced(by: .milliseconds(milliseconds))

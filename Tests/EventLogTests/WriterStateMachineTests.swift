@@ -3,6 +3,19 @@ import Testing
 import TestSupport
 
 @Suite struct WriterStateMachineTests {
+    /// A round with company gathers the next one (appenders it woke queue up again first); after a lone
+    /// round the next is written at once, so a single appender does not wait for company it lacks.
+    @Test func roundsGatherOnlyAfterARoundWithCompany() {
+        var machine = Machine(policy: .always)
+        #expect(machine.queued() == .write(sync: true, gather: false), "the first round has no history")
+        #expect(machine.roundWritten(records: 1, dirty: false, moreQueued: true, now: clock.now) == [.write(sync: true, gather: false)])
+        #expect(machine.roundWritten(records: 12, dirty: false, moreQueued: true, now: clock.now) == [.write(sync: true, gather: true)])
+        #expect(machine.roundWritten(records: 3, dirty: false, moreQueued: false, now: clock.now) == [])
+        #expect(machine.queued() == .write(sync: true, gather: true), "after a busy round, an idle writer still gathers")
+        #expect(machine.roundWritten(records: 1, dirty: false, moreQueued: false, now: clock.now) == [])
+        #expect(machine.queued() == .write(sync: true, gather: false))
+    }
+
     typealias Machine = WriterStateMachine<ManualClock.Instant>
     let clock = ManualClock()
 
@@ -10,24 +23,24 @@ import TestSupport
     func theFirstAppendStartsARoundAndLaterOnesJoinTheNext(policy: EventLog.FsyncPolicy) {
         var machine = Machine(policy: policy)
         #expect(machine.refusal == nil)
-        #expect(machine.queued() == .write(sync: policy == .always))
+        #expect(machine.queued() == .write(sync: policy == .always, gather: false))
         #expect(machine.queued() == nil, "a round is in progress: the append waits for the next")
-        #expect(machine.roundWritten(dirty: policy != .always, moreQueued: true, now: clock.now).contains(.write(sync: policy == .always)))
-        #expect(machine.roundWritten(dirty: false, moreQueued: false, now: clock.now) == [])
+        #expect(machine.roundWritten(records: 1, dirty: policy != .always, moreQueued: true, now: clock.now).contains(.write(sync: policy == .always, gather: false)))
+        #expect(machine.roundWritten(records: 1, dirty: false, moreQueued: false, now: clock.now) == [])
         #expect(machine.state == .idle)
-        #expect(machine.queued() == .write(sync: policy == .always))
+        #expect(machine.queued() == .write(sync: policy == .always, gather: false))
     }
 
     @Test func anIntervalPolicySchedulesOneSyncPerIntervalAfterADirtyRound() {
         var machine = Machine(policy: .interval(milliseconds: 20))
         _ = machine.queued()
-        #expect(machine.roundWritten(dirty: true, moreQueued: true, now: clock.now)
-            == [.scheduleSync(at: clock.now.advanced(by: .milliseconds(20))), .write(sync: false)])
+        #expect(machine.roundWritten(records: 1, dirty: true, moreQueued: true, now: clock.now)
+            == [.scheduleSync(at: clock.now.advanced(by: .milliseconds(20))), .write(sync: false, gather: false)])
         clock.advance(by: .milliseconds(5))
-        #expect(machine.roundWritten(dirty: true, moreQueued: false, now: clock.now) == [], "one sync is already due")
+        #expect(machine.roundWritten(records: 1, dirty: true, moreQueued: false, now: clock.now) == [], "one sync is already due")
         #expect(machine.syncDue() == .sync)
         _ = machine.queued()
-        #expect(machine.roundWritten(dirty: true, moreQueued: false, now: clock.now)
+        #expect(machine.roundWritten(records: 1, dirty: true, moreQueued: false, now: clock.now)
             == [.scheduleSync(at: clock.now.advanced(by: .milliseconds(20)))])
     }
 
@@ -35,7 +48,7 @@ import TestSupport
         for policy in [EventLog.FsyncPolicy.always, .never] {
             var machine = Machine(policy: policy)
             _ = machine.queued()
-            #expect(machine.roundWritten(dirty: policy == .never, moreQueued: false, now: clock.now) == [])
+            #expect(machine.roundWritten(records: 1, dirty: policy == .never, moreQueued: false, now: clock.now) == [])
         }
     }
 
@@ -46,7 +59,7 @@ import TestSupport
         #expect(machine.failed(error) == [.failQueued(error)])
         #expect(machine.refusal == error)
         #expect(machine.queued() == nil)
-        #expect(machine.roundWritten(dirty: false, moreQueued: true, now: clock.now) == [])
+        #expect(machine.roundWritten(records: 1, dirty: false, moreQueued: true, now: clock.now) == [])
         #expect(machine.failed(EventLogError(.io, "again")) == [], "the first failure is the one reported")
         #expect(machine.syncDue() == nil, "nothing is synced on a failed writer")
         #expect(machine.closeRequested() == [.finishClose(sync: false)])
@@ -74,8 +87,8 @@ import TestSupport
         #expect(machine.closeRequested() == [])
         #expect(machine.refusal?.code == .closed, "no new appends once closing")
         #expect(machine.queued() == nil)
-        #expect(machine.roundWritten(dirty: false, moreQueued: true, now: clock.now) == [.write(sync: true)], "appends queued before the close are written")
-        #expect(machine.roundWritten(dirty: false, moreQueued: false, now: clock.now) == [.finishClose(sync: true)])
+        #expect(machine.roundWritten(records: 1, dirty: false, moreQueued: true, now: clock.now) == [.write(sync: true, gather: false)], "appends queued before the close are written")
+        #expect(machine.roundWritten(records: 1, dirty: false, moreQueued: false, now: clock.now) == [.finishClose(sync: true)])
         #expect(machine.state == .closed)
     }
 
@@ -109,7 +122,7 @@ import TestSupport
         #expect(machine.syncDue() == nil)
         #expect(machine.healed() == [])
         #expect(machine.status == .up && machine.refusal == nil)
-        #expect(machine.queued() == .write(sync: true))
+        #expect(machine.queued() == .write(sync: true, gather: false))
     }
 
     @Test func aFailedHealLeavesTheWriterFailedForTheNewReason() {
