@@ -73,21 +73,18 @@ public final class LogReader {
     }
 
     private func fillBuffer() throws {
+        // Whatever was read, a failing batch's good records too, is what `next` returns.
         var records: [StoredRecord] = []
-        do {
-            switch try readBatch(at: position, { records.append(StoredRecord(position: $0.position, record: $0.record)) }) {
-            case .cached(let cached):
-                records = cached
-            case .decoded(let segment, let offset, let length):
-                state.recentBatches.remember(.init(records: records, length: length), segment: segment, offset: offset)
-            }
-        } catch {
+        defer {
             buffered = Self.records(records, from: position)
             bufferedIndex = 0
-            throw error
         }
-        buffered = Self.records(records, from: position)
-        bufferedIndex = 0
+        switch try readBatch(at: position, { records.append(StoredRecord(position: $0.position, record: $0.record)) }) {
+        case .cached(let cached):
+            records = cached
+        case .decoded(let segment, let offset, let length):
+            state.recentBatches.remember(.init(records: records, length: length), segment: segment, offset: offset)
+        }
     }
 
     /// Where a batch came from.

@@ -133,3 +133,11 @@ struct FieldReader {
         }
     }
 }
+
+extension Array where Element == UInt8 {
+    /// `withUnsafeBytes` for a body with a typed error (the standard one rethrows untyped errors): the
+    /// error travels in a Result.
+    func withUnsafeBytes<T>(typed body: (UnsafeRawBufferPointer) throws(EventCodingError) -> T) throws(EventCodingError) -> T {
+        try withUnsafeBytes({ raw in Result { () throws(EventCodingError) in try body(raw) } }).get()
+    }
+}

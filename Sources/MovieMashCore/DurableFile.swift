@@ -21,12 +21,7 @@ public enum DurableFile {
             unlink(temporary)
             return error
         }
-        var written = 0
-        while written < bytes.count {
-            let result = bytes[written...].withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
-            guard result > 0 else { throw failed("cannot write \(temporary)") }
-            written += result
-        }
+        guard write(bytes, to: descriptor) else { throw failed("cannot write \(temporary)") }
         guard fsync(descriptor) == 0 else { throw failed("cannot sync \(temporary)") }
         guard rename(temporary, path) == 0 else { throw failed("cannot store \(path)") }
         try syncDirectory(of: path)
@@ -51,15 +46,20 @@ public enum DurableFile {
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw failure("cannot stat \(path)") }
-        let zeros = [UInt8](repeating: 0, count: Int(status.st_size))
-        var written = 0
-        while written < zeros.count {
-            let result = zeros[written...].withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(written)) }
-            guard result > 0 else { throw failure("cannot overwrite \(path)") }
-            written += result
-        }
+        guard write([UInt8](repeating: 0, count: Int(status.st_size)), to: descriptor) else { throw failure("cannot overwrite \(path)") }
         guard fsync(descriptor) == 0 else { throw failure("cannot sync \(path)") }
         try remove(path)
+    }
+
+    /// Writes all of `bytes` from the start of the file, however short each write; false (errno set) on failure.
+    private static func write(_ bytes: [UInt8], to descriptor: Int32) -> Bool {
+        var written = 0
+        while written < bytes.count {
+            let result = bytes[written...].withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(written)) }
+            guard result > 0 else { return false }
+            written += result
+        }
+        return true
     }
 
     private static func syncDirectory(of path: String) throws(Failure) {

@@ -57,10 +57,9 @@ public enum EventCodec {
     public static func decode(
         _ bytes: [UInt8], eventID: UUID, occurredAt: Timestamp, position: UInt64? = nil
     ) throws(EventCodingError) -> EventEnvelope {
-        // `withUnsafeBytes` rethrows untyped errors: the typed one travels in a Result.
-        try bytes.withUnsafeBytes { raw in
-            Result { () throws(EventCodingError) in try decode(raw, eventID: eventID, occurredAt: occurredAt, position: position) }
-        }.get()
+        try bytes.withUnsafeBytes(typed: { raw throws(EventCodingError) in
+            try decode(raw, eventID: eventID, occurredAt: occurredAt, position: position)
+        })
     }
 
     /// Decodes an event where its bytes lie (a record visited in the log's own buffer): nothing is copied

@@ -25,15 +25,13 @@ public struct PersonalData: Hashable, Sendable {
 
     /// Reads what `bytes` wrote.
     public init(bytes: [UInt8]) throws(EventCodingError) {
-        let (username, passwordHash) = try bytes.withUnsafeBytes { raw in
-            Result { () throws(EventCodingError) in
-                var r = FieldReader(bytes: raw, index: 0, type: nil)
-                guard try r.byte() == 1 else { throw r.failure("unknown personal data format") }
-                let fields = (try r.string(), try r.string())
-                guard r.index == raw.count else { throw r.failure("trailing bytes") }
-                return fields
-            }
-        }.get()
+        let (username, passwordHash) = try bytes.withUnsafeBytes(typed: { raw throws(EventCodingError) in
+            var r = FieldReader(bytes: raw, index: 0, type: nil)
+            guard try r.byte() == 1 else { throw r.failure("unknown personal data format") }
+            let fields = (try r.string(), try r.string())
+            guard r.index == raw.count else { throw r.failure("trailing bytes") }
+            return fields
+        })
         do { try self.init(username: username, passwordHash: passwordHash) } catch { throw .malformed(type: nil, reason: "\(error)") }
     }
 }

@@ -14,6 +14,7 @@ import os
 import re
 import json
 import secrets
+import shutil
 import sys
 import tempfile
 import time
@@ -188,6 +189,7 @@ try:
     console = driver.get_log("browser")
 finally:
     driver.quit()
+    shutil.rmtree(downloads, ignore_errors=True)
 
 provoked = ("status of 429", "status of 403", "status of 401")
 errors = [entry for entry in console if entry["level"] == "SEVERE" and not any(p in entry["message"] for p in provoked)]
