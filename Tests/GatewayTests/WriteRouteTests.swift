@@ -43,11 +43,19 @@ final class MemoryAppender: EventAppender {
 
 let testKeys = try! SigningKeys(parsing: "k2:second-secret-with-at-least-32-bytes!!,k1:first-secret-with-at-least-32-bytes!!!")
 
+/// The key store of the tests that do not look at keys: one folder, emptied when the test process first
+/// uses it, so runs leave no folder behind per test.
+let sharedTestVault: KeyStore = {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("moviemash-gateway-test-keys").path
+    try? FileManager.default.removeItem(atPath: directory)
+    return try! KeyStore(directory: directory)
+}()
+
 func writeApp(
     ticketLifetime: Duration = .seconds(600), perAddress: RateLimiter.Limit = .init(perSecond: 1000, burst: 1000),
     perVoter: RateLimiter.Limit = .init(perSecond: 1000, burst: 1000), bcryptCost: UInt8 = 4,
     confirm: @escaping @Sendable (UInt64) async throws -> Void = { _ in },
-    vault: KeyStore = try! KeyStore(directory: TemporaryDirectory().file("keys"))
+    vault: KeyStore = sharedTestVault
 ) async -> (some ApplicationProtocol, MemoryAppender) {
     let (model, _) = await sampleReadModel()
     let appender = MemoryAppender()
