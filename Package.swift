@@ -126,7 +126,7 @@ let package = Package(
         .target(
             name: "MovieMashServer",
             dependencies: [
-                "EventLog", "EventStore", "Gateway", "KeyVault", "MovieMashCore", "PostgresMirror", "Projections",
+                "EventLog", "EventStore", "Gateway", "KeyVault", "MovieMashCore", "PostgresMirror", "Projections", "Scraper",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -42,7 +42,7 @@ public enum GatewayApplication {
         (.get, "/api/leaderboard/sets"), (.get, "/api/leaderboard/movies"), (.post, "/api/auth/register"),
         (.post, "/api/auth/login"), (.get, "/api/comparisons/next"), (.post, "/api/votes"), (.get, "/api/recommendations"),
         (.post, "/api/auth/logout"), (.get, "/api/me"), (.delete, "/api/me"), (.get, "/api/me/votes"), (.get, "/api/me/export"),
-        (.put, "/api/me/password"),
+        (.put, "/api/me/password"), (.post, "/api/letterboxd-users"), (.get, "/api/letterboxd-users/:username"),
     ]
 
     /// The methods routes matching `path` accept.
@@ -80,6 +80,7 @@ public enum GatewayApplication {
         }
         if let writes {
             router.addRoutes(AccountRoutes.collection(readModel: readModel, writes: writes, configuration: configuration), atPath: "/api")
+            router.addRoutes(LetterboxdRoutes.collection(readModel: readModel, writes: writes, configuration: configuration), atPath: "/api")
         }
         if let authentication {
             router.addRoutes(

@@ -11,6 +11,8 @@ public struct WriteSide: Sendable {
     /// when this returns (`--durability replicated` waits for PostgreSQL here and throws
     /// `ReplicationPending` when it takes too long).
     public var confirm: @Sendable (UInt64) async throws -> Void = { _ in }
+    /// Where requests to read Letterboxd profiles go: the scrape service, when this node scrapes.
+    public var letterboxd: (any LetterboxdQueue)?
     let desk = VotingDesk()
 
     public init(appender: any EventAppender, authentication: Authentication, vault: any PersonalDataVault) {

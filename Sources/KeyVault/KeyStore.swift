@@ -52,7 +52,7 @@ public final class KeyStore: PersonalDataVault {
 
     private func path(of user: UserID) -> String { (directory as NSString).appendingPathComponent("\(user.uuidString).key") }
 
-    public func seal(_ data: PersonalData, for user: UserID) throws -> SealedPersonalData {
+    public func seal(bytes plaintext: [UInt8], for user: UserID) throws -> SealedPersonalData {
         let key = try keys.withLock { keys throws(KeyStoreError) -> SymmetricKey in
             if let key = keys[user] { return key }
             let key = SymmetricKey(size: .bits256)
@@ -65,16 +65,16 @@ public final class KeyStore: PersonalDataVault {
             keys[user] = key
             return key
         }
-        let box = try AES.GCM.seal(data.bytes, using: key, authenticating: Self.associatedData(user))
+        let box = try AES.GCM.seal(plaintext, using: key, authenticating: Self.associatedData(user))
         return try SealedPersonalData(Array(box.combined!))
     }
 
-    public func open(_ sealed: SealedPersonalData, for user: UserID) -> PersonalData? {
+    public func openBytes(_ sealed: SealedPersonalData, for user: UserID) -> [UInt8]? {
         guard let key = keys.withLock({ $0[user] }),
               let box = try? AES.GCM.SealedBox(combined: sealed.bytes),
               let plaintext = try? AES.GCM.open(box, using: key, authenticating: Self.associatedData(user))
         else { return nil }
-        return try? PersonalData(bytes: [UInt8](plaintext))
+        return [UInt8](plaintext)
     }
 
     public func destroyKey(of user: UserID) throws {

@@ -9,6 +9,7 @@ public enum EventType: String, CaseIterable, Hashable, Sendable, Codable {
     case passwordChanged = "PasswordChanged"
     case signedOut = "SignedOut"
     case userErased = "UserErased"
+    case letterboxdClaimed = "LetterboxdClaimed"
 
     /// The byte that names the type in the binary encoding; never reused.
     public var tag: UInt8 {
@@ -20,6 +21,7 @@ public enum EventType: String, CaseIterable, Hashable, Sendable, Codable {
         case .passwordChanged: 5
         case .signedOut: 6
         case .userErased: 7
+        case .letterboxdClaimed: 8
         }
     }
 
@@ -27,7 +29,7 @@ public enum EventType: String, CaseIterable, Hashable, Sendable, Codable {
     public var currentSchemaVersion: Int {
         switch self {
         case .movieCatalogued, .userRegistered: 2
-        case .top4SetScraped, .voteCast, .passwordChanged, .signedOut, .userErased: 1
+        case .top4SetScraped, .voteCast, .passwordChanged, .signedOut, .userErased, .letterboxdClaimed: 1
         }
     }
 
@@ -49,6 +51,7 @@ public enum Event: Hashable, Sendable {
     case passwordChanged(PasswordChanged)
     case signedOut(SignedOut)
     case userErased(UserErased)
+    case letterboxdClaimed(LetterboxdClaimed)
 
     public var type: EventType {
         switch self {
@@ -59,6 +62,7 @@ public enum Event: Hashable, Sendable {
         case .passwordChanged: .passwordChanged
         case .signedOut: .signedOut
         case .userErased: .userErased
+        case .letterboxdClaimed: .letterboxdClaimed
         }
     }
 
@@ -118,6 +122,7 @@ public struct EventEnvelope: Hashable, Sendable, Codable {
         case .passwordChanged: event = .passwordChanged(try c.decode(PasswordChanged.self, forKey: .payload))
         case .signedOut: event = .signedOut(try c.decode(SignedOut.self, forKey: .payload))
         case .userErased: event = .userErased(try c.decode(UserErased.self, forKey: .payload))
+        case .letterboxdClaimed: event = .letterboxdClaimed(try c.decode(LetterboxdClaimed.self, forKey: .payload))
         }
     }
 
@@ -136,6 +141,7 @@ public struct EventEnvelope: Hashable, Sendable, Codable {
         case .passwordChanged(let payload): try c.encode(payload, forKey: .payload)
         case .signedOut(let payload): try c.encode(payload, forKey: .payload)
         case .userErased(let payload): try c.encode(payload, forKey: .payload)
+        case .letterboxdClaimed(let payload): try c.encode(payload, forKey: .payload)
         }
     }
 }

@@ -41,6 +41,9 @@ public enum EventCodec {
             w.signed(e.expiresAt.milliseconds &- occurredAt.milliseconds)
         case .userErased(let e):
             w.uuid(e.userID)
+        case .letterboxdClaimed(let e):
+            w.uuid(e.userID)
+            w.data(e.sealed.bytes)
         case .voteCast(let e):
             w.uuid(e.voteID)
             w.uuid(e.userID)
@@ -108,6 +111,8 @@ public enum EventCodec {
                     expiresAt: Timestamp(milliseconds: occurredAt.milliseconds &+ (try r.signed()))))
             case .userErased:
                 event = .userErased(UserErased(userID: try r.uuid()))
+            case .letterboxdClaimed:
+                event = .letterboxdClaimed(LetterboxdClaimed(userID: try r.uuid(), sealed: try SealedPersonalData(try r.data())))
             case .voteCast:
                 let voteID = try r.uuid(), userID = try r.uuid(), setA = try r.setID(), setB = try r.setID()
                 let side = try r.byte()

@@ -210,6 +210,33 @@ public struct UserErased: Hashable, Sendable, Codable {
     }
 }
 
+/// A voter claimed a Letterboxd profile as theirs: its set shows as "your four" to them. The name is sealed
+/// under the voter's key like their other personal fields (it ties their votes to a public profile), so
+/// erasure forgets the claim too. A later claim replaces an earlier one.
+public struct LetterboxdClaimed: Hashable, Sendable, Codable {
+    public var userID: UserID
+    public var sealed: SealedPersonalData
+
+    public init(userID: UserID, sealed: SealedPersonalData) {
+        self.userID = userID
+        self.sealed = sealed
+    }
+
+    private enum CodingKeys: String, CodingKey, CaseIterable { case userID, sealed }
+
+    public init(from decoder: any Decoder) throws {
+        try StrictKeys.check(decoder, allowed: CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(userID: try c.decode(UUID.self, forKey: .userID), sealed: try SealedPersonalData(base64: c.decode(String.self, forKey: .sealed)))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(userID, forKey: .userID)
+        try c.encode(sealed.base64, forKey: .sealed)
+    }
+}
+
 /// A voter preferred one of two sets, spending the ticket that offered them the pair.
 public struct VoteCast: Hashable, Sendable, Codable {
     /// Which side of the pair won.

@@ -27,6 +27,12 @@ public struct JSONWriter {
         needsComma = true
     }
 
+    public mutating func bool(_ value: Bool) {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+        needsComma = true
+    }
+
     public mutating func null() {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
         bytes.append(contentsOf: "null".utf8)
@@ -175,6 +181,9 @@ public struct JSONWriter {
             key("tokenID"); uuid(e.tokenID)
             key("userID"); uuid(e.userID)
         case .userErased(let e):
+            key("userID"); uuid(e.userID)
+        case .letterboxdClaimed(let e):
+            key("sealed"); string(e.sealed.base64)
             key("userID"); uuid(e.userID)
         case .voteCast(let e):
             key("castAt"); plain(e.castAt.rfc3339Bytes)

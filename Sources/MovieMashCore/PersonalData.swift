@@ -71,18 +71,70 @@ public enum PersonalFields: Hashable, Sendable {
     case sealed(SealedPersonalData)
 }
 
+/// A Letterboxd name a voter claimed as theirs, as a vault seals it: a format byte (2, so it never opens
+/// as `PersonalData`, whose format byte is 1), then the name.
+public struct ClaimedProfile: Hashable, Sendable {
+    public var letterboxdUser: String
+
+    public init(letterboxdUser: String) throws(EventValidationError) {
+        try Validate.username(letterboxdUser, field: "letterboxdUser", lengths: 1...40, extra: "_")
+        self.letterboxdUser = letterboxdUser
+    }
+
+    public var bytes: [UInt8] {
+        var w = FieldWriter()
+        w.byte(2)
+        w.string(letterboxdUser)
+        return w.bytes
+    }
+
+    /// Reads what `bytes` wrote.
+    public init(bytes: [UInt8]) throws(EventCodingError) {
+        let name = try bytes.withUnsafeBytes(typed: { raw throws(EventCodingError) in
+            var r = FieldReader(bytes: raw, index: 0, type: nil)
+            guard try r.byte() == 2 else { throw r.failure("not a claimed profile") }
+            let name = try r.string()
+            guard r.index == raw.count else { throw r.failure("trailing bytes") }
+            return name
+        })
+        do { try self.init(letterboxdUser: name) } catch { throw .malformed(type: nil, reason: "\(error)") }
+    }
+}
+
 /// Where the per-user keys of personal data live, outside the log: it seals a user's data (making their
 /// key, durably, first), opens it while the key exists, and destroys the key on erasure. Everything that
 /// reads personal fields goes through one, so an erased user's fields read as gone everywhere at once.
 public protocol PersonalDataVault: AnyObject, Sendable {
-    /// `data` sealed under `user`'s key; a user without a key gets one, durable before this returns.
-    func seal(_ data: PersonalData, for user: UserID) throws -> SealedPersonalData
-    /// The data, or nil once the key is destroyed (or the seal is not this user's).
-    func open(_ sealed: SealedPersonalData, for user: UserID) -> PersonalData?
+    /// `plaintext` sealed under `user`'s key; a user without a key gets one, durable before this returns.
+    func seal(bytes plaintext: [UInt8], for user: UserID) throws -> SealedPersonalData
+    /// The plaintext, or nil once the key is destroyed (or the seal is not this user's).
+    func openBytes(_ sealed: SealedPersonalData, for user: UserID) -> [UInt8]?
     /// Destroys `user`'s key durably; nothing sealed under it opens again. Destroying a missing key is no error.
     func destroyKey(of user: UserID) throws
     /// The users whose keys the store holds.
     var keyHolders: [UserID] { get }
+}
+
+extension PersonalDataVault {
+    /// `data` sealed under `user`'s key.
+    public func seal(_ data: PersonalData, for user: UserID) throws -> SealedPersonalData {
+        try seal(bytes: data.bytes, for: user)
+    }
+
+    /// The personal fields, or nil once the key is destroyed (or the seal holds something else).
+    public func open(_ sealed: SealedPersonalData, for user: UserID) -> PersonalData? {
+        openBytes(sealed, for: user).flatMap { try? PersonalData(bytes: $0) }
+    }
+
+    /// `profile` sealed under `user`'s key.
+    public func seal(_ profile: ClaimedProfile, for user: UserID) throws -> SealedPersonalData {
+        try seal(bytes: profile.bytes, for: user)
+    }
+
+    /// The claimed profile, or nil once the key is destroyed (or the seal holds something else).
+    public func openClaim(_ sealed: SealedPersonalData, for user: UserID) -> ClaimedProfile? {
+        openBytes(sealed, for: user).flatMap { try? ClaimedProfile(bytes: $0) }
+    }
 }
 
 extension PersonalFields {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A UTC instant with millisecond precision; in JSON an RFC 3339 string such as `2026-11-26T14:55:40.123Z`.
-public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+public struct Timestamp: InstantProtocol, Sendable, Codable, CustomStringConvertible {
     /// Milliseconds since 1970-01-01T00:00:00Z.
     public var milliseconds: Int64
 
@@ -18,6 +18,14 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
     public static var now: Timestamp { Timestamp(Date()) }
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.milliseconds < rhs.milliseconds }
+
+    /// This instant moved by `duration` (to the millisecond), so schedules can reckon in wall-clock time.
+    public func advanced(by duration: Duration) -> Timestamp {
+        Timestamp(milliseconds: milliseconds &+ duration.components.seconds &* 1000 &+ duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    /// The time from this instant to `other`.
+    public func duration(to other: Timestamp) -> Duration { .milliseconds(other.milliseconds &- milliseconds) }
 
     public var description: String { String(decoding: rfc3339Bytes, as: UTF8.self) }
 

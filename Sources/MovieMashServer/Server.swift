@@ -13,8 +13,8 @@ import ServiceLifecycle
 /// A running MovieMash node, wired for its role: the composition root.
 ///
 /// A primary opens its log, and its Hummingbird application runs one service group in dependency order:
-/// the log, the projectors, the leaderboard fit and the recommender, the mirror (with `postgres`), and
-/// the HTTP server last, so that a graceful shutdown stops taking requests first and closes the log last.
+/// the log, the projectors, the leaderboard fit and the recommender, the mirror (with `postgres`), the
+/// scrape service (with `scrape`), and the HTTP server last, so that a graceful shutdown stops taking requests first and closes the log last.
 /// A replica runs its PostgreSQL event source in the log's place and forwards writes to the writer.
 /// Tests run a whole node in-process as one `Service`.
 public struct Server: Service {
@@ -53,8 +53,9 @@ public struct Server: Service {
             self.projectors = projectors
             let mirror = configuration.postgres.map { PostgresMirror(log: log, url: $0, logger: logger) }
             self.mirror = mirror
+            let scraper = configuration.scrape.map { ScrapeService(configuration: $0, log: log, projectors: projectors, logger: logger) }
             var gateway = configuration.gateway
-            gateway.metrics = GatewayMetrics { Self.samples(log: log, projectors: projectors, mirror: mirror) }
+            gateway.metrics = GatewayMetrics { Self.samples(log: log, projectors: projectors, mirror: mirror) + (scraper?.samples ?? []) }
             let readModel = Self.readModel(projectors, wait: configuration.positionWait) { [bounds = configuration.readiness] in
                 let end = log.endPosition
                 return NodeReadiness.evaluate(
@@ -63,6 +64,7 @@ public struct Server: Service {
                     mirror: mirror?.status, bounds: bounds)
             }
             var writes = WriteSide(appender: LogAppender(log: log), authority: await TokenAuthority(keys: keys), vault: vault)
+            writes.letterboxd = scraper
             if configuration.durability == .replicated, let mirror {
                 writes.confirm = { [timeout = configuration.replicationTimeout] position in
                     guard await PositionSignal.wait(for: [mirror.mirrored], until: position + 1, within: timeout) else {
@@ -79,6 +81,7 @@ public struct Server: Service {
                     interval: configuration.derivedInterval,
                     recommendations: 10, logger: logger))
             }
+            if let scraper { services.append(scraper) }
             do {
                 application = try GatewayApplication.application(
                     readModel: readModel, writes: writes, configuration: gateway, services: services, logger: logger,

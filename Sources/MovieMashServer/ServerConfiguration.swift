@@ -5,6 +5,7 @@ import Logging
 import Gateway
 import MovieMashCore
 import PostgresMirror
+import Scraper
 
 /// Everything a node is configured with, read through one swift-configuration `ConfigReader`: command-line
 /// flags first, then `MOVIEMASH_…` environment variables, then a JSON file named by `--config`.
@@ -72,6 +73,15 @@ public struct ServerConfiguration: Sendable {
         Setting(key: "addressLimit", value: "RATE/BURST", help: "Requests per client address per second / at once, all routes (default 200/400)."),
         Setting(key: "voterLimit", value: "RATE/BURST", help: "Comparisons and votes per voter (default 5/20)."),
         Setting(key: "accountLimit", value: "RATE/BURST", help: "Password changes, erasures, sign-outs and exports per voter (default 0.2/5)."),
+        Setting(
+            key: "scrape", value: "on|off",
+            help: "on: a primary keeps every Letterboxd user the log knows fresh (and those voters claim), and reads the profiles voters ask for (POST /api/letterboxd-users); off (default)."),
+        Setting(key: "scrapeUsers", value: "FILE", help: "Letterboxd usernames to keep fresh as well, one per line (# comments); implies --scrape on."),
+        Setting(key: "scrapeRefreshHours", value: "HOURS", help: "Each profile is read again this often, the reads spread evenly over it (default 168, a week)."),
+        Setting(key: "scrapeRate", value: "REQUESTS/S", help: "Requests per second to Letterboxd at most, for the whole process (default 0.5); slower while it answers 429."),
+        Setting(key: "scrapeRequestLimit", value: "VOTER/ALL", help: "Profiles one voter / all voters together may ask for per day (default 10/500)."),
+        Setting(key: "scrapeCache", value: "DIR", help: "Where film pages are cached for 30 days (default: DATA.scrape-cache beside the log)."),
+        Setting(key: "letterboxdUrl", value: "URL", help: "Where Letterboxd is (default https://letterboxd.com; a mirror or a test server)."),
     ]
 
     /// The settings as help text: flag, environment variable and description of each.
@@ -106,6 +116,8 @@ public struct ServerConfiguration: Sendable {
     public var logLevel = Logger.Level.info
     /// Nil: sign with a random key made at start.
     public var signingKeys: SigningKeys?
+    /// How a primary scrapes Letterboxd; nil: it does not.
+    public var scrape: ScrapeConfiguration?
 
     public init(data: String) {
         self.data = data
@@ -196,6 +208,42 @@ public struct ServerConfiguration: Sendable {
         gateway.perAddress = try parsed("addressLimit", RateLimiter.Limit.init) ?? gateway.perAddress
         gateway.perVoter = try parsed("voterLimit", RateLimiter.Limit.init) ?? gateway.perVoter
         gateway.perAccount = try parsed("accountLimit", RateLimiter.Limit.init) ?? gateway.perAccount
+        try readScrape(text: text, parsed: parsed)
+    }
+
+    /// The `scrape…` settings.
+    private mutating func readScrape(
+        text: (String) -> String?, parsed: (String, (String) -> Double?) throws(ConfigurationError) -> Double?
+    ) throws(ConfigurationError) {
+        let mode = text("scrape")
+        guard mode == "on" || text("scrapeUsers") != nil else {
+            guard mode == nil || mode == "off" else { throw ConfigurationError("'\(mode!)' is not on or off", setting: "scrape") }
+            return
+        }
+        guard role == .primary else { throw ConfigurationError("a replica does not scrape: only the writer appends", setting: "scrape") }
+        var scrape = ScrapeConfiguration()
+        if let file = text("scrapeUsers") {
+            do { scrape.users = try ScrapeConfiguration.users(inFile: file) } catch { throw ConfigurationError("\(error)", setting: "scrapeUsers") }
+        }
+        if let hours = try parsed("scrapeRefreshHours", { Double($0).flatMap { $0 > 0 && $0 <= 24 * 366 ? $0 : nil } }) {
+            scrape.schedule.refreshInterval = .milliseconds(Int64((hours * 3_600_000).rounded()))
+        }
+        scrape.fetcher.requestsPerSecond = try parsed("scrapeRate", { Double($0).flatMap { $0 > 0 && $0 <= 1000 ? $0 : nil } }) ?? scrape.fetcher.requestsPerSecond
+        if let limits = text("scrapeRequestLimit") {
+            let parts = limits.split(separator: "/").compactMap { Int($0) }
+            guard parts.count == 2, parts.allSatisfy({ $0 > 0 }) else {
+                throw ConfigurationError("'\(limits)' is not VOTER/ALL, two positive whole numbers", setting: "scrapeRequestLimit")
+            }
+            (scrape.schedule.requestsPerVoter, scrape.schedule.requestsOverall) = (parts[0], parts[1])
+        }
+        scrape.fetcher.cacheDirectory = text("scrapeCache") ?? ((data.hasSuffix("/") ? String(data.dropLast()) : data) + ".scrape-cache")
+        if let url = text("letterboxdUrl") {
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+                throw ConfigurationError("'\(url)' is not an http(s) URL", setting: "letterboxdUrl")
+            }
+            scrape.fetcher.baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+        }
+        self.scrape = scrape
     }
 
     /// The configuration of `arguments` (flags, as `--key value` or `--key=value`), `environment` and the

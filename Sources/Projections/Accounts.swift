@@ -26,16 +26,21 @@ public struct Accounts: Projector {
     }
 
     public static let name = "accounts"
-    public static let version: UInt32 = 2
+    public static let version: UInt32 = 3
 
     public private(set) var byID: [UserID: Account] = [:]
     /// Users who erased their account.
     public private(set) var erased: Set<UserID> = []
     /// Signed-out token ids with when they would have expired (milliseconds); dropped once past it.
     public private(set) var signedOut: [UUID: Int64] = [:]
-    /// Derived (never encoded): the readable fields, and names to ids.
+    /// Each voter's latest Letterboxd claim, sealed, with the log position of its event (the earlier claim
+    /// of a name holds it).
+    public private(set) var claims: [UserID: (sealed: SealedPersonalData, position: UInt64)] = [:]
+    /// Derived (never encoded): the readable fields, names to ids, and readable claims both ways.
     private var readable: [UserID: PersonalData] = [:]
     private var byUsername: [String: UserID] = [:]
+    private var claimed: [UserID: String] = [:]
+    private var claimants: [String: UserID] = [:]
     private let vault: (any PersonalDataVault)?
 
     public init(vault: (any PersonalDataVault)? = nil) {
@@ -52,6 +57,18 @@ public struct Accounts: Projector {
 
     /// The readable personal fields of `user` (nil when erased, unknown, or sealed without the key here).
     public func personalData(of user: UserID) -> PersonalData? { readable[user] }
+
+    /// The Letterboxd name `user` claims, when readable here and not held by an earlier claim of another voter.
+    public func claimedProfile(of user: UserID) -> String? {
+        guard let name = claimed[user], claimants[name.lowercased()] == user else { return nil }
+        return name
+    }
+
+    /// Every Letterboxd name a readable claim holds.
+    public var claimedNames: [String] { claimants.keys.sorted() }
+
+    /// The voter whose claim holds the Letterboxd name `name` (case-insensitively), when readable here.
+    public func claimant(of name: String) -> UserID? { claimants[name.lowercased()] }
 
     /// Whether an access token of `user` with id `tokenID`, signed at log position `position`, still
     /// works: the account is not erased, no password change came after the token, and the token was not
@@ -85,8 +102,29 @@ public struct Accounts: Projector {
             if let data = readable.removeValue(forKey: erasure.userID), byUsername[data.username.lowercased()] == erasure.userID {
                 byUsername[data.username.lowercased()] = nil
             }
+            claims[erasure.userID] = nil
+            releaseClaim(of: erasure.userID)
+        case .letterboxdClaimed(let claim):
+            guard byID[claim.userID] != nil else { return }
+            claims[claim.userID] = (claim.sealed, event.position ?? 0)
+            openClaim(of: claim.userID)
         case .movieCatalogued, .top4SetScraped, .voteCast:
             break
+        }
+    }
+
+    /// Opens `user`'s claim where it can; a name another voter's claim holds stays theirs.
+    private mutating func openClaim(of user: UserID) {
+        releaseClaim(of: user)
+        guard let claim = claims[user], let profile = vault?.openClaim(claim.sealed, for: user) else { return }
+        claimed[user] = profile.letterboxdUser
+        let key = profile.letterboxdUser.lowercased()
+        if claimants[key] == nil { claimants[key] = user }
+    }
+
+    private mutating func releaseClaim(of user: UserID) {
+        if let earlier = claimed.removeValue(forKey: user), claimants[earlier.lowercased()] == user {
+            claimants[earlier.lowercased()] = nil
         }
     }
 
@@ -124,6 +162,12 @@ public struct Accounts: Projector {
         for (token, expiry) in signedOut.sorted(by: { $0.key.uuidString < $1.key.uuidString }) {
             writer.write(token)
             writer.write(UInt64(bitPattern: expiry))
+        }
+        writer.write(count: claims.count)
+        for (user, claim) in claims.sorted(by: { $0.key.uuidString < $1.key.uuidString }) {
+            writer.write(user)
+            writer.write(claim.position)
+            writer.write(bytes: claim.sealed.bytes)
         }
     }
 
@@ -165,5 +209,16 @@ public struct Accounts: Projector {
             let token = try reader.uuid()
             signedOut[token] = Int64(bitPattern: try reader.uint64())
         }
+        claims = [:]
+        claimed = [:]
+        claimants = [:]
+        for _ in 0..<(try reader.count(minimumBytes: 32)) {
+            let user = try reader.uuid(), position = try reader.uint64()
+            let bytes = try reader.bytes(count: try reader.count())
+            guard let sealed = try? SealedPersonalData(bytes) else { throw SnapshotError("a claim's seal of \(bytes.count) bytes") }
+            claims[user] = (sealed, position)
+        }
+        // The earlier claim of a name holds it, as replaying the log would decide.
+        for user in claims.keys.sorted(by: { claims[$0]!.position < claims[$1]!.position }) { openClaim(of: user) }
     }
 }

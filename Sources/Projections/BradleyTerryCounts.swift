@@ -44,7 +44,7 @@ public struct BradleyTerryCounts: Projector {
             for w in winning {
                 for l in losing where w != l { films.record(winner: w, loser: l) }
             }
-        case .movieCatalogued, .userRegistered, .passwordChanged, .signedOut, .userErased:
+        case .movieCatalogued, .userRegistered, .passwordChanged, .signedOut, .userErased, .letterboxdClaimed:
             break
         }
     }

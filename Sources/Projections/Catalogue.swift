@@ -26,7 +26,7 @@ public struct Catalogue: Projector {
         case .top4SetScraped(let set):
             sets[set.setID] = set
             latestSets[set.letterboxdUser] = set.setID
-        case .userRegistered, .voteCast, .passwordChanged, .signedOut, .userErased:
+        case .userRegistered, .voteCast, .passwordChanged, .signedOut, .userErased, .letterboxdClaimed:
             break
         }
     }

@@ -84,7 +84,7 @@ public struct EloRatings: Projector {
             setGames[winner] += 1
             setGames[loser] += 1
             creditFilms(of: winner, against: loser)
-        case .movieCatalogued, .userRegistered, .passwordChanged, .signedOut, .userErased:
+        case .movieCatalogued, .userRegistered, .passwordChanged, .signedOut, .userErased, .letterboxdClaimed:
             break
         }
     }

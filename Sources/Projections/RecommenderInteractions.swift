@@ -67,7 +67,7 @@ public struct RecommenderInteractions: Projector {
         case .movieCatalogued(let movie):
             _ = films.append(movie.movieID)
             matrix.ensure(columns: films.count)
-        case .userRegistered, .passwordChanged, .signedOut, .userErased:
+        case .userRegistered, .passwordChanged, .signedOut, .userErased, .letterboxdClaimed:
             break
         }
     }

@@ -45,7 +45,7 @@ public struct VoterHistory: Projector {
                 castAt: vote.castAt))
         case .userErased(let erasure):
             votes[erasure.userID] = nil
-        case .movieCatalogued, .top4SetScraped, .userRegistered, .passwordChanged, .signedOut:
+        case .movieCatalogued, .top4SetScraped, .userRegistered, .passwordChanged, .signedOut, .letterboxdClaimed:
             break
         }
     }

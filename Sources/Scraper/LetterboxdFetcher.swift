@@ -5,10 +5,11 @@ import MovieMashCore
 import NIOCore
 import NIOHTTP1
 
-/// Fetches Letterboxd pages politely: one host, at most `requestsPerSecond` (with jitter), robots.txt
-/// respected, `429` + `Retry-After` honoured, capped exponential backoff with full jitter on 5xx and
-/// timeouts, block pages recognised (then everything stops), a descriptive User-Agent, and film pages
-/// cached on disk for `filmCacheTTL` (they rarely change).
+/// Fetches Letterboxd pages politely: one host, at most `requestsPerSecond` (with jitter) and slower while
+/// Letterboxd answers `429` (`FetchPace`), robots.txt respected, `Retry-After` honoured, capped exponential
+/// backoff with full jitter on 5xx and timeouts, block pages recognised (then everything stops until
+/// `resume`), a descriptive User-Agent, and film pages cached on disk for `filmCacheTTL` (they rarely
+/// change). One fetcher per host serves the whole process, so every caller shares its pace.
 public actor LetterboxdFetcher {
     public struct Configuration: Sendable {
         public var baseURL = "https://letterboxd.com"
@@ -45,15 +46,27 @@ public actor LetterboxdFetcher {
     private var nextSlot = ContinuousClock.now
     private var robots: RobotsRules?
     private var blocked: ScrapeError?
+    private var pace: FetchPace
     public private(set) var statistics = Statistics()
+
+    /// The gap between requests now (before jitter): the configured one, or longer after `429`s.
+    public var interval: Duration { pace.interval }
+    /// The challenge page that stopped the fetcher, until `resume`.
+    public var blockedBy: ScrapeError? { blocked }
 
     public init(configuration: Configuration = Configuration(), logger: Logger) {
         self.configuration = configuration
         self.logger = logger
+        pace = FetchPace(interval: .seconds(1 / max(configuration.requestsPerSecond, 1e-6)))
         var http = HTTPClient.Configuration()
         http.redirectConfiguration = .follow(max: 5, allowCycles: false)
         http.timeout = .init(connect: .seconds(10), read: .seconds(Int64(configuration.timeout / .seconds(1))))
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
+    }
+
+    /// Fetches again after a challenge page stopped everything (the caller decided the pause was long enough).
+    public func resume() {
+        blocked = nil
     }
 
     /// Closes the HTTP client; call once when done.
@@ -111,10 +124,9 @@ public actor LetterboxdFetcher {
     /// together, and callers that wake at once go one at a time (the actor runs them in turn).
     private func waitForSlot() async throws(ScrapeError) {
         while ContinuousClock.now < nextSlot { try await sleep(until: nextSlot) }
-        let interval = 1 / max(configuration.requestsPerSecond, 1e-6)
         let factor = 1 + configuration.jitter * Double.random(in: -1...1)
         let now = ContinuousClock.now
-        nextSlot = now + .seconds(interval * factor)
+        nextSlot = now + pace.interval * factor
         statistics.dispatched.append(now)
         if statistics.dispatched.count > 64 { statistics.dispatched.removeFirst() }
     }
@@ -150,6 +162,7 @@ public actor LetterboxdFetcher {
                     blocked = block
                     throw block
                 }
+                pace.succeeded()
                 return body
             case 404, 410:
                 if allowMissing { return nil }
@@ -161,6 +174,7 @@ public actor LetterboxdFetcher {
                 }
                 logger.notice("rate limited; waiting as asked", metadata: ["path": "\(path)", "seconds": "\(wait / .seconds(1))"])
                 lastFailure = "HTTP 429"
+                pace.rateLimited()
                 nextSlot = max(nextSlot, ContinuousClock.now + wait)
             case 403, 500..<600:
                 if let block = Self.blockPage(body, path: path) {
@@ -211,5 +225,30 @@ public actor LetterboxdFetcher {
         } catch {
             return ScrapeError(.blocked, error.message + "; stopping: try again later, more slowly")
         }
+    }
+}
+
+/// The gap between a fetcher's requests: the configured one, doubled by each `429` (up to `slowest`) and
+/// brought back a fifth at a time by successes, so a run of `429`s slows every caller of the fetcher
+/// until Letterboxd has been answering normally for a while.
+public struct FetchPace: Sendable, Equatable {
+    public let configured: Duration
+    public let slowest: Duration
+    public private(set) var interval: Duration
+
+    public init(interval: Duration, slowest: Duration? = nil) {
+        configured = interval
+        self.slowest = max(interval, slowest ?? max(interval * 64, .seconds(300)))
+        self.interval = interval
+    }
+
+    /// Letterboxd answered `429`.
+    public mutating func rateLimited() {
+        interval = min(slowest, interval * 2)
+    }
+
+    /// A page came back.
+    public mutating func succeeded() {
+        interval = max(configured, interval * 0.8)
     }
 }

@@ -54,7 +54,7 @@ public struct KnownCatalogue: Sendable {
                 movies[movie.movieID] = movie
                 if films[movie.letterboxdID] == nil { films[movie.letterboxdID] = movie.movieID }
             case .top4SetScraped(let set): latestSets[set.letterboxdUser] = set
-            case .userRegistered, .voteCast, .passwordChanged, .signedOut, .userErased: break
+            case .userRegistered, .voteCast, .passwordChanged, .signedOut, .userErased, .letterboxdClaimed: break
             }
         }
     }
@@ -89,7 +89,12 @@ public enum Scrape {
         var events: [Event] = []
         var films: [MovieID] = []
         for favourite in profile.favourites {
-            var metadata = try LetterboxdPage.film(try await source.film(favourite.slug), slug: favourite.slug)
+            let page: [UInt8]
+            do { page = try await source.film(favourite.slug) } catch where error.code == .notFound {
+                // The profile exists; a favourite that does not is the page's fault, not a missing user.
+                throw ScrapeError(.malformed, "favourite /film/\(favourite.slug)/ of \(username) does not exist")
+            }
+            var metadata = try LetterboxdPage.film(page, slug: favourite.slug)
             // A film keeps its identity across a slug change: the same Letterboxd id is the same film, so
             // its sets and ratings stay one.
             if let known = known.films[metadata.letterboxdID] { metadata.slug = known.slug }

@@ -146,6 +146,7 @@ struct LogCommand: AsyncParsableCommand {
             case .voteCast(let e): "\(e.voteID) user \(e.userID): \(e.winningSet) beat \(e.losingSet)"
             case .passwordChanged(let e): "\(e.userID) (personal data sealed anew)"
             case .signedOut(let e): "\(e.userID) token \(e.tokenID)"
+            case .letterboxdClaimed(let e): "\(e.userID) (claimed Letterboxd name sealed, \(e.sealed.bytes.count) bytes)"
             case .userErased(let e): "\(e.userID)"
             }
         }

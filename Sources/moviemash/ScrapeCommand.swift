@@ -3,6 +3,7 @@ import EventLog
 import EventStore
 import Foundation
 import Logging
+import MovieMashServer
 import MovieMashCore
 import Projections
 import Scraper
@@ -35,12 +36,7 @@ struct ScrapeCommand: AsyncParsableCommand {
     func run() async throws {
         var names = usernames
         if let usersFile {
-            guard let text = try? String(contentsOfFile: usersFile, encoding: .utf8) else {
-                throw ValidationError("cannot read \(usersFile)")
-            }
-            names += text.split(whereSeparator: \.isNewline)
-                .map { $0.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? "" }
-                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            do { names += try ScrapeConfiguration.users(inFile: usersFile) } catch { throw ValidationError(error.message) }
         }
         guard !names.isEmpty else { throw ValidationError("name at least one user, or --users FILE") }
         guard rate > 0, cacheTtlDays >= 0, attempts > 0 else { throw ValidationError("--rate and --attempts must be positive") }
@@ -51,9 +47,7 @@ struct ScrapeCommand: AsyncParsableCommand {
         var catalogue = Catalogue()
         let reader = log.reader()
         while let stored = try reader.next() { catalogue.apply(try EventEnvelope(stored)) }
-        var known = KnownCatalogue(
-            movies: catalogue.movies,
-            latestSets: catalogue.latestSets.compactMapValues { catalogue.sets[$0] })
+        var known = KnownCatalogue(catalogue)
 
         let logger = try logging.logger(label: "moviemash.scrape")
         var fetcher: LetterboxdFetcher?

@@ -21,6 +21,7 @@ import TestSupport
         events.append(EventEnvelope(occurredAt: at, event: .passwordChanged(PasswordChanged(userID: user, sealed: seal))))
         events.append(EventEnvelope(occurredAt: at, event: .signedOut(SignedOut(
             userID: user, tokenID: UUID(), expiresAt: Timestamp(milliseconds: at.milliseconds + 3_600_000)))))
+        events.append(EventEnvelope(occurredAt: at, event: .letterboxdClaimed(LetterboxdClaimed(userID: user, sealed: seal))))
         events.append(EventEnvelope(occurredAt: at, event: .userErased(UserErased(userID: user))))
         return events
     }

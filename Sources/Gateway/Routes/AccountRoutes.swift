@@ -23,9 +23,12 @@ struct MeBody: Codable, Sendable, JSONBody {
     var memberSince: String
     var votes: Int
     var mostChosen: [Chosen]
+    /// The Letterboxd profile this voter claims as theirs: its set is "your four".
+    var letterboxdUser: String?
 
     func write(to json: inout JSONWriter) {
         json.beginObject()
+        json.key("letterboxdUser"); if let letterboxdUser { json.string(letterboxdUser) } else { json.null() }
         json.key("memberSince"); json.string(memberSince)
         json.key("mostChosen"); json.array(mostChosen)
         json.key("userID"); json.string(userID)
@@ -157,7 +160,8 @@ enum AccountRoutes {
                 votes: history.votes(of: voter.id).count,
                 mostChosen: history.mostChosen(by: voter.id, limit: 4).map {
                     .init(setID: $0.set.description, letterboxdUser: catalogue.sets[$0.set]?.letterboxdUser, times: $0.times)
-                })
+                },
+                letterboxdUser: readModel.accounts().state.claimedProfile(of: voter.id))
         }
         @Sendable func checkPassword(_ password: String, of voter: SignedInUser) async throws {
             let (_, data) = try me(voter)

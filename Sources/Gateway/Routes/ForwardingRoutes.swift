@@ -20,8 +20,9 @@ public struct WriteForwarding: Sendable {
     static let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
 }
 
-/// The write routes of a replica, and the routes that read personal data (sign-in and the account's own
-/// routes: only the writer holds the keys that open it): each request goes to the writer unchanged
+/// The write routes of a replica, the routes that read personal data (sign-in and the account's own
+/// routes: only the writer holds the keys that open it), and the Letterboxd profile routes (only the writer
+/// scrapes): each request goes to the writer unchanged
 /// (method, path, query, body and headers, `Authorization` and `Idempotency-Key` included, but no
 /// hop-by-hop headers), and the writer's answer comes back unchanged. A writer that cannot be reached is `503 writer-unreachable`, never a
 /// guess: the write may or may not have happened, and retrying with the same ticket or key is safe.
@@ -36,6 +37,7 @@ enum ForwardingRoutes {
         let forwarded: [(HTTPRequest.Method, String)] = [
             (.post, "/api/auth/register"), (.post, "/api/votes"), (.post, "/api/auth/login"), (.post, "/api/auth/logout"),
             (.get, "/api/me"), (.delete, "/api/me"), (.get, "/api/me/votes"), (.get, "/api/me/export"), (.put, "/api/me/password"),
+            (.post, "/api/letterboxd-users"), (.get, "/api/letterboxd-users/:username"),
         ]
         for (method, path) in forwarded {
             routes.on(RouterPath(path), method: method) { request, context in
