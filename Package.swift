@@ -194,7 +194,7 @@ let package = Package(
         .testTarget(
             name: "MovieMashServerTests",
             dependencies: [
-                "MovieMashServer", "EventLog", "EventStore", "KeyVault", "MovieMashCore", "PostgresMirror", "Projections", "TestSupport",
+                "MovieMashServer", "EventLog", "EventStore", "KeyVault", "MovieMashCore", "PostgresMirror", "Projections", "Scraper", "TestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]),
         .testTarget(

@@ -61,8 +61,8 @@ actor ScrapeService: Service, LetterboxdQueue {
     /// Counts requests, so the loop wakes when one arrives.
     private let wake = PositionSignal()
     private var requests: UInt64 = 0
-    /// The catalogue position whose users the schedule has taken in.
-    private var synced: UInt64 = 0
+    /// How many Letterboxd users the catalogue held, and the claimed names, when the schedule took them in.
+    private var synced: (users: Int, claims: [String]) = (0, [])
     private let counts = Mutex(Counts())
 
     init(configuration: ScrapeConfiguration, log: EventLog, projectors: Projectors, logger: Logger) {
@@ -94,12 +94,15 @@ actor ScrapeService: Service, LetterboxdQueue {
                 guard !Task.isCancelled else { return }
                 schedule.finished(name, outcome: outcome, now: .now)
             case .wait(let until):
-                await sleep(for: now.duration(to: until))
+                await sleep(for: min(now.duration(to: until), Self.lookAgain))
             case .idle:
-                await sleep(for: .seconds(3600))
+                await sleep(for: Self.lookAgain)
             }
         }
     }
+
+    /// How often an idle service looks for profiles the log has named since (a request wakes it at once).
+    static let lookAgain: Duration = .seconds(1)
 
     /// Sleeps for `duration`, or until a request arrives or the node stops.
     private func sleep(for duration: Duration) async {
@@ -107,16 +110,17 @@ actor ScrapeService: Service, LetterboxdQueue {
         _ = await PositionSignal.wait(for: [wake], until: seen + 1, within: max(duration, .milliseconds(1)))
     }
 
-    /// Takes in the Letterboxd users the log (or a claim) has named since the last look.
+    /// Takes in the Letterboxd users the log (or a claim) has named since the last look. A new user adds a
+    /// key to the catalogue's latest sets, so an unchanged count means nothing to take in.
     private func syncKnownProfiles() {
-        let position = min(projectors.catalogue.reached.position, projectors.accounts.reached.position)
-        guard position > synced else { return }
-        synced = position
-        let catalogue = projectors.catalogue.current.state, now = Timestamp.now
+        let catalogue = projectors.catalogue.current.state, claims = projectors.accounts.current.state.claimedNames
+        guard catalogue.latestSets.count != synced.users || claims != synced.claims else { return }
+        synced = (catalogue.latestSets.count, claims)
+        let now = Timestamp.now
         for (user, set) in catalogue.latestSets {
             schedule.add(user, lastFetched: catalogue.sets[set]?.scrapedAt, now: now)
         }
-        for name in projectors.accounts.current.state.claimedNames { schedule.add(name, lastFetched: nil, now: now) }
+        for name in claims { schedule.add(name, lastFetched: nil, now: now) }
     }
 
     /// Fetches `name`, appends what changed, and waits until the projections show it (so the next fetch

@@ -5,13 +5,15 @@ import MovieMashCore
 ///
 /// Every known profile is refreshed once per `refreshInterval`, and the refreshes are spread evenly over
 /// it: one scheduled fetch every interval ÷ profiles (jittered), the longest-due first, so a week's work
-/// never arrives as one burst however the profiles were first scraped. Voters' requests go first, within
+/// never arrives as one burst however the profiles were first scraped. A profile never read yet is read
+/// as soon as the fetcher's pace allows. Voters' requests go first, within
 /// limits per voter and overall, so nobody can use the queue to make us hammer Letterboxd. A challenge page
 /// pauses everything for a backoff that grows while challenges repeat.
 public struct ScrapeSchedule: Sendable {
     public struct Settings: Sendable {
         public var refreshInterval: Duration = .seconds(7 * 86_400)
-        /// Each gap between scheduled fetches (and each refresh) is its length times 1 ± jitter.
+        /// Each gap between scheduled fetches is its length times 1 ± jitter (a profile is due exactly one
+        /// interval after its last fetch; the gaps carry the randomness, so no profile comes early).
         public var jitter = 0.25
         /// Requests waiting at most; beyond it a request is refused until the queue drains.
         public var maximumQueued = 100
@@ -104,7 +106,7 @@ public struct ScrapeSchedule: Sendable {
     public mutating func add(_ name: String, lastFetched: Timestamp?, now: Timestamp) {
         guard profiles[Self.key(name)] == nil else { return }
         profiles[Self.key(name)] = Profile(
-            lastFetched: lastFetched, due: lastFetched.map { $0.advanced(by: jittered(settings.refreshInterval)) } ?? now)
+            lastFetched: lastFetched, due: lastFetched.map { $0.advanced(by: settings.refreshInterval) } ?? now)
     }
 
     /// The profile `name` as known, if it is.
@@ -157,10 +159,17 @@ public struct ScrapeSchedule: Sendable {
             (fetching, fetchingRequested) = (name, true)
             return .fetch(name)
         }
-        guard let (name, profile) = profiles.min(by: { ($0.value.due, $0.key) < ($1.value.due, $1.key) }) else { return .idle }
-        let turn = max(profile.due, nextScheduled ?? profile.due)
-        guard now >= turn else { return .wait(until: turn) }
-        nextScheduled = now.advanced(by: jittered(settings.refreshInterval / max(1, profiles.count)))
+        // A profile never read, or a retry after a failure, keeps its own time; a refresh also waits for the
+        // spread's next turn.
+        func spread(_ profile: Profile) -> Bool { profile.failures == 0 && profile.lastFetched != nil }
+        func turn(_ profile: Profile) -> Timestamp {
+            spread(profile) ? max(profile.due, nextScheduled ?? profile.due) : profile.due
+        }
+        guard let (name, profile) = profiles.min(by: { (turn($0.value), $0.key) < (turn($1.value), $1.key) }) else { return .idle }
+        guard now >= turn(profile) else { return .wait(until: turn(profile)) }
+        if spread(profile) {
+            nextScheduled = now.advanced(by: jittered(settings.refreshInterval / max(1, profiles.count)))
+        }
         (fetching, fetchingRequested) = (name, false)
         return .fetch(name)
     }
@@ -187,7 +196,7 @@ public struct ScrapeSchedule: Sendable {
             profile.failures = 0
             profile.outcome = outcome
             profile.lastFetched = now
-            profile.due = now.advanced(by: jittered(settings.refreshInterval))
+            profile.due = now.advanced(by: settings.refreshInterval)
         }
         profiles[key] = profile
     }
