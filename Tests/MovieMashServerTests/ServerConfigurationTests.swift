@@ -43,6 +43,27 @@ import TestSupport
         }
     }
 
+    @Test func scrapingIsOffUnlessAskedForAndTakesItsSettings() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        #expect(try await ServerConfiguration.load(arguments: ["--data", "/log"], environment: [:]).scrape == nil)
+        #expect(try await ServerConfiguration.load(arguments: ["--data", "/log", "--scrape", "off"], environment: [:]).scrape == nil)
+        try "davehehe  # a friend\n\n# nobody\nkarsten\n".write(toFile: directory.file("users.txt"), atomically: true, encoding: .utf8)
+        let scrape = try #require(try await ServerConfiguration.load(
+            arguments: ["--data", "/srv/log/", "--scrape-users", directory.file("users.txt"), "--scrape-refresh-hours", "24", "--scrape-rate", "0.25",
+                        "--scrape-request-limit", "3/40", "--letterboxd-url", "http://127.0.0.1:9/"],
+            environment: [:]).scrape)
+        #expect(scrape.users == ["davehehe", "karsten"])
+        #expect(scrape.schedule.refreshInterval == .seconds(86_400) && scrape.fetcher.requestsPerSecond == 0.25)
+        #expect(scrape.schedule.requestsPerVoter == 3 && scrape.schedule.requestsOverall == 40)
+        #expect(scrape.fetcher.baseURL == "http://127.0.0.1:9" && scrape.fetcher.cacheDirectory == "/srv/log.scrape-cache")
+        let replica = await #expect(throws: ConfigurationError.self) {
+            _ = try await ServerConfiguration.load(
+                arguments: ["--role", "replica", "--events", "postgres://r@s/db", "--writer", "http://w:1", "--scrape", "on"], environment: [:])
+        }
+        #expect(replica?.setting == "scrape")
+    }
+
     @Test func defaultsHoldWhenNothingIsSet() async throws {
         let configuration = try await ServerConfiguration.load(arguments: ["--data", "/log"], environment: [:])
         #expect(configuration.gateway.port == 8080 && configuration.gateway.host == "127.0.0.1")
@@ -54,7 +75,9 @@ import TestSupport
         (["--port", "70000"], "port"), (["--fsync", "sometimes"], "fsync"), (["--address-limit", "fast"], "addressLimit"),
         (["--role", "leader"], "role"), (["--jwt-keys", "k:short"], "jwtKeys"), (["--tls-key", "/k.pem"], "tlsCertificate"),
         (["--postgres", "mysql://x"], "postgres"), (["--config", "/no/such/file.json"], "config"),
-        (["--log-level", "chatty"], "logLevel"),
+        (["--log-level", "chatty"], "logLevel"), (["--scrape", "sometimes"], "scrape"), (["--scrape", "on", "--scrape-rate", "0"], "scrapeRate"),
+        (["--scrape-users", "/no/such/users.txt"], "scrapeUsers"), (["--scrape", "on", "--scrape-request-limit", "10"], "scrapeRequestLimit"),
+        (["--scrape", "on", "--letterboxd-url", "letterboxd.com"], "letterboxdUrl"), (["--scrape", "on", "--scrape-refresh-hours", "0"], "scrapeRefreshHours"),
     ])
     func anUnusableSettingIsAnErrorThatNamesIt(arguments: [String], setting: String) async throws {
         let error = await #expect(throws: ConfigurationError.self) {
