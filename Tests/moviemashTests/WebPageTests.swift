@@ -41,4 +41,46 @@ import TestSupport
         server.terminate()
         #expect(try await ServeCommandTests.waitForExit(server) && server.terminationStatus == 0)
     }
+
+    /// "Add your Letterboxd four" in the browser (`Tests/Browser/letterboxd_four.py`), the server reading a
+    /// fake Letterboxd on loopback: private and missing profiles explained, a claim followed live until its
+    /// four are in the game, and the claimed set shown as "your four" in a comparison.
+    @Test func aVoterAddsTheirLetterboxdFourAndMeetsItAsTheirOwn() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var sample = SampleEvents(seed: 22, films: 12, sets: 3, voters: 2)
+        try await writeClosedLog(sample.catalogueEvents(), to: directory.file("log"))
+        let films = ["my-first", "my-second", "my-third", "my-fourth"]
+        let letterboxd = try await FakeHTTPServer { path, _ in
+            let page: String? = switch path {
+            case "/my_four/":
+                "<html><head><meta property=\"og:type\" content=\"profile\" /></head><body class=\"profile\"><section id=\"favourites\">"
+                    + films.enumerated().map { "<div class=\"film-poster\" data-film-slug=\"\($1)\" data-film-id=\"\(7000 + $0)\"></div>" }.joined()
+                    + "</section></body></html>"
+            case "/hidden_profile/":
+                "<html><body class=\"profile\"><div class=\"profile-private\">This profile is private</div></body></html>"
+            default:
+                films.firstIndex { path == "/film/\($0)/" }.map {
+                    ScrapeCommandTests.filmPage(slug: films[$0], id: 7000 + $0, title: "My Film \($0 + 1)", year: 1990 + $0)
+                }
+            }
+            return page.map { .init(body: Array($0.utf8)) } ?? .init(status: 404, body: Array("<html><body>Not found</body></html>".utf8))
+        }
+        defer { Task { try? await letterboxd.shutdown() } }
+
+        let port = try freePort()
+        let server = try ServeCommandTests.start([
+            "serve", "--data", directory.file("log"), "--port", "\(port)", "--scrape", "on", "--letterboxd-url", letterboxd.baseURL,
+            "--scrape-rate", "20", "--scrape-cache", directory.file("cache"),
+        ])
+        defer { if server.isRunning { server.terminate() } }
+        let base = "http://127.0.0.1:\(port)"
+        #expect(try await eventually(timeout: .seconds(60)) { await ServeCommandTests.get(base + "/ready")?.status == 200 })
+        let python = try #require(findExecutable("python3"), "python3 is needed (Scripts/test installs it)")
+        let screenshots = repositoryRoot.appendingPathComponent(".build/screenshots").path
+        let result = try await run(python, [repositoryRoot.appendingPathComponent("Tests/Browser/letterboxd_four.py").path, base, screenshots])
+        #expect(result.status == 0, "the browser run failed:\n\(result.output.suffix(4000))\(result.error.suffix(6000))")
+        server.terminate()
+        #expect(try await ServeCommandTests.waitForExit(server) && server.terminationStatus == 0)
+    }
 }

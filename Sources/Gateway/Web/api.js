@@ -40,6 +40,16 @@ function explain(status, problem, retryAfter) {
       return "That username is taken; please choose another.";
     case "invalid-registration":
       return problem.detail || "That username or password is not allowed.";
+    case "invalid-letterboxd-name":
+      return "That is not a Letterboxd username: use the name in your profile's address (letters, digits or _).";
+    case "letterboxd-name-claimed":
+      return "Another MovieMash voter already says that Letterboxd profile is theirs. If it is yours, write to us.";
+    case "letterboxd-request-limit":
+      return `You have asked for many Letterboxd profiles today. Try again in ${retryAfter > 3600 ? `${Math.ceil(retryAfter / 3600)} hours` : `${Math.ceil((retryAfter || 60) / 60)} minutes`}.`;
+    case "letterboxd-queue-busy":
+      return `Many profiles are waiting to be read right now. Try again in ${Math.ceil((retryAfter || 60) / 60)} minutes.`;
+    case "scraping-off":
+      return "This MovieMash does not read Letterboxd profiles.";
     case "no-comparisons":
       return "There is nothing new to compare right now. Try again in a little while.";
     case "not-ready":

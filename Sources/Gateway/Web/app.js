@@ -4,6 +4,7 @@ import * as me from "./account.js";
 import * as compare from "./compare.js";
 import { element } from "./dom.js";
 import * as leaderboard from "./leaderboard.js";
+import * as letterboxd from "./letterboxd.js";
 import * as notice from "./notice.js";
 import * as recommendations from "./recommendations.js";
 import * as session from "./session.js";
@@ -53,6 +54,7 @@ session.onChange((current, message) => {
   compare.start(current);
   recommendations.refresh(current);
   me.show(current);
+  letterboxd.show(current);
 });
 
 // Counted votes move the tallies at once and the ratings at the next fit: refresh shortly after a burst.

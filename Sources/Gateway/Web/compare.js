@@ -15,6 +15,12 @@ let session = null;
 let shown = null;
 let upcoming = null;
 let votes = 0;
+let own = "";
+
+/** Marks sets of the Letterboxd profile `name` (the voter's claim) as "your four"; null for none. */
+export function markOwn(name) {
+  own = (name || "").toLowerCase();
+}
 
 /** Calls `listener()` after each vote the server has counted. */
 export function onVoteCounted(listener) {
@@ -85,11 +91,15 @@ function render(card, set, arrow, key, side) {
     if (film.genres.length) item.append(element("span", { class: "meta" }, film.genres.join(" · ")));
     list.append(item);
   }
+  const mine = own !== "" && set.owner.toLowerCase() === own;
+  const heading = element("h3", { id: `${card.id}-owner` }, `${set.owner}’s four`);
+  if (mine) heading.append(element("span", { class: "badge" }, "your four"));
+  card.classList.toggle("own", mine);
   card.replaceChildren(
-    element("h3", { id: `${card.id}-owner` }, `${set.owner}’s four`),
+    heading,
     list,
     element("button", { type: "button", class: "pick", "aria-keyshortcuts": key, "data-side": side },
-      `Prefer ${set.owner}’s four `, element("kbd", { "aria-hidden": "true" }, arrow)),
+      mine ? "Prefer your four " : `Prefer ${set.owner}’s four `, element("kbd", { "aria-hidden": "true" }, arrow)),
   );
   card.querySelector("button").addEventListener("click", () => vote(card === cards.setA ? "setA" : "setB"));
 }
