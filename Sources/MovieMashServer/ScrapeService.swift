@@ -124,7 +124,7 @@ actor ScrapeService: Service, LetterboxdQueue {
     }
 
     /// Fetches `name`, appends what changed, and waits until the projections show it (so the next fetch
-    /// compares against it and a voter's next look sees it).
+    /// compares against it and a voter's next look sees it everywhere).
     private func fetch(_ name: String) async -> ScrapeSchedule.Outcome {
         if await fetcher.blockedBy != nil {
             await fetcher.resume()
@@ -136,7 +136,9 @@ actor ScrapeService: Service, LetterboxdQueue {
             let scraped = try await Scrape.user(name, from: fetcher, known: KnownCatalogue(projectors.catalogue.current.state), now: now)
             if !scraped.events.isEmpty {
                 let positions = try await log.append(contentsOf: scraped.events.map { LogRecord(EventEnvelope(occurredAt: now, event: $0)) })
-                _ = await PositionSignal.wait(for: [projectors.catalogue.reached], until: (positions.last ?? 0) + 1, within: .seconds(60))
+                // Every read reflects the profile before its state says fetched: a voter who sees it read
+                // finds its set on the leaderboards and in comparisons.
+                _ = await projectors.reach((positions.last ?? 0) + 1, within: .seconds(60))
             }
             switch scraped.outcome {
             case .new, .unchanged: outcome = .fetched(changed: !scraped.events.isEmpty)
@@ -175,7 +177,7 @@ actor ScrapeService: Service, LetterboxdQueue {
     private func publish(now: Timestamp) async {
         let interval = await fetcher.interval
         counts.withLock { counts in
-            counts.profiles = schedule.profiles.count
+            counts.profiles = schedule.refreshed
             counts.due = schedule.due(at: now)
             counts.queued = schedule.queue.count
             counts.pausedUntil = schedule.pausedUntil

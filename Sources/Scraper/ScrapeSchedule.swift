@@ -63,6 +63,10 @@ public struct ScrapeSchedule: Sendable {
         public var outcome: Outcome?
         /// Failed fetches in a row.
         public var failures = 0
+        /// Kept fresh on the schedule: known from the log, the users file or a claim. A profile only asked
+        /// for is read once and remembered for its state a day, so nobody can grow the schedule with
+        /// names that have no set.
+        public var refreshed = true
     }
 
     /// What a request became.
@@ -104,7 +108,13 @@ public struct ScrapeSchedule: Sendable {
     /// A profile to keep fresh, last fetched at `lastFetched` (nil: never): due one refresh interval later.
     /// A profile already known keeps its state.
     public mutating func add(_ name: String, lastFetched: Timestamp?, now: Timestamp) {
-        guard profiles[Self.key(name)] == nil else { return }
+        if let known = profiles[Self.key(name)] {
+            if !known.refreshed {
+                profiles[Self.key(name)]!.refreshed = true
+                profiles[Self.key(name)]!.due = known.lastFetched.map { $0.advanced(by: settings.refreshInterval) } ?? known.due
+            }
+            return
+        }
         profiles[Self.key(name)] = Profile(
             lastFetched: lastFetched, due: lastFetched.map { $0.advanced(by: settings.refreshInterval) } ?? now)
     }
@@ -115,8 +125,11 @@ public struct ScrapeSchedule: Sendable {
     /// Where `name` waits in the queue (1 is next), if it does.
     public func place(of name: String) -> Int? { queue.firstIndex(of: Self.key(name)).map { $0 + 1 } }
 
+    /// Profiles kept fresh on the schedule.
+    public var refreshed: Int { profiles.values.count(where: \.refreshed) }
+
     /// Profiles whose scheduled refresh is due at `now`.
-    public func due(at now: Timestamp) -> Int { profiles.values.count { $0.due <= now } }
+    public func due(at now: Timestamp) -> Int { profiles.values.count { $0.refreshed && $0.due <= now } }
 
     /// `voter` asks for `name` to be fetched.
     public mutating func request(_ name: String, by voter: UserID, now: Timestamp) -> RequestDecision {
@@ -143,7 +156,12 @@ public struct ScrapeSchedule: Sendable {
         }
         requests.append((voter, now))
         queue.append(key)
-        if profiles[key] == nil { profiles[key] = Profile(lastFetched: nil, due: now.advanced(by: settings.refreshInterval)) }
+        // Profiles only asked for are forgotten a day after they were read.
+        let forgotten = now.advanced(by: .seconds(-86_400))
+        profiles = profiles.filter { $0.value.refreshed || ($0.value.lastFetched ?? now) > forgotten || queue.contains($0.key) }
+        if profiles[key] == nil {
+            profiles[key] = Profile(lastFetched: nil, due: now.advanced(by: settings.refreshInterval), refreshed: false)
+        }
         return .queued(place: queue.count)
     }
 
@@ -165,10 +183,11 @@ public struct ScrapeSchedule: Sendable {
         func turn(_ profile: Profile) -> Timestamp {
             spread(profile) ? max(profile.due, nextScheduled ?? profile.due) : profile.due
         }
-        guard let (name, profile) = profiles.min(by: { (turn($0.value), $0.key) < (turn($1.value), $1.key) }) else { return .idle }
+        let scheduled = profiles.lazy.filter(\.value.refreshed)
+        guard let (name, profile) = scheduled.min(by: { (turn($0.value), $0.key) < (turn($1.value), $1.key) }) else { return .idle }
         guard now >= turn(profile) else { return .wait(until: turn(profile)) }
         if spread(profile) {
-            nextScheduled = now.advanced(by: jittered(settings.refreshInterval / max(1, profiles.count)))
+            nextScheduled = now.advanced(by: jittered(settings.refreshInterval / max(1, refreshed)))
         }
         (fetching, fetchingRequested) = (name, false)
         return .fetch(name)
@@ -179,7 +198,7 @@ public struct ScrapeSchedule: Sendable {
         let key = Self.key(name)
         let requested = fetching == key && fetchingRequested
         if fetching == key { (fetching, fetchingRequested) = (nil, false) }
-        var profile = profiles[key] ?? Profile(lastFetched: nil, due: now)
+        var profile = profiles[key] ?? Profile(lastFetched: nil, due: now, refreshed: false)
         switch outcome {
         case .blocked:
             // The fetch did not happen: a request goes back to the front, a refresh stays due.

@@ -329,7 +329,7 @@ extension TestClientProtocol {
         var described: Set<String> = [], path: String?
         for line in spec.split(separator: "\n", omittingEmptySubsequences: false) {
             if line.hasPrefix("  /"), line.hasSuffix(":") {
-                path = line.dropFirst(2).dropLast().replacingOccurrences(of: "{id}", with: ":id")
+                path = String(line.dropFirst(2).dropLast()).replacing(/\{(\w+)\}/) { ":" + $0.output.1 }
             } else if !line.hasPrefix("  ") {
                 path = nil
             } else if let path, let method = ["get", "post", "put", "patch", "delete"].first(where: { line == "    \($0):" }) {

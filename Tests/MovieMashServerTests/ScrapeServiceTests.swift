@@ -234,11 +234,15 @@ struct ScrapingNode {
         #expect(before.status == 200)
         // Every member was due (a month since the past scrape); a pass reads all fifty, spread over the
         // refresh interval.
-        #expect(try await eventually(timeout: .seconds(120)) {
-            let read = (try await node.metric("moviemash_scrape_fetched{outcome=\"changed\"}") ?? 0)
-                + (try await node.metric("moviemash_scrape_fetched{outcome=\"unchanged\"}") ?? 0)
-            return read >= 50
-        })
+        let read = try await eventually(timeout: .seconds(120)) {
+            let changed = try await node.metric("moviemash_scrape_fetched{outcome=\"changed\"}") ?? 0
+            let unchanged = try await node.metric("moviemash_scrape_fetched{outcome=\"unchanged\"}") ?? 0
+            return changed >= 3 && changed + unchanged >= 50
+        }
+        let metrics = try await exchange("GET", node.base + "/metrics").rawBody.split(separator: "\n").filter { $0.hasPrefix("moviemash_scrape") }
+        #expect(read, "not every member was read: \(metrics)")
+        #expect(metrics.contains { $0.hasPrefix("moviemash_scrape_failed{kind=\"blocked\"} 0") } && !metrics.contains { $0.hasPrefix("moviemash_scrape_failed{kind=\"fetch") },
+                "\(metrics)")
         let log = try #require(node.server.log)
         let appended = try Self.events(in: log, from: UInt64(past.count))
         let sets = appended.compactMap { if case .top4SetScraped(let s) = $0.event { s.letterboxdUser } else { nil } }

@@ -63,6 +63,24 @@ import Testing
         #expect(name.hasPrefix("due_"))
     }
 
+    @Test func aProfileOnlyAskedForIsReadOnceAndForgottenUnlessTheLogKnowsIt() {
+        var schedule = ScrapeSchedule(seed: 5)
+        #expect(schedule.request("ghost", by: UUID(), now: Self.start) == .queued(place: 1))
+        #expect(schedule.next(now: Self.start) == .fetch("ghost"))
+        schedule.finished("ghost", outcome: .notFound, now: Self.start)
+        #expect(schedule.profile("ghost")?.outcome == .notFound, "its state is kept for the voter to see")
+        #expect(schedule.next(now: Self.start.advanced(by: Self.week * 2)) == .idle, "never read again on the schedule")
+        #expect(schedule.refreshed == 0 && schedule.due(at: Self.start.advanced(by: Self.week * 2)) == 0)
+        _ = schedule.request("later", by: UUID(), now: Self.start.advanced(by: .seconds(86_401)))
+        #expect(schedule.profile("ghost") == nil, "forgotten a day after it was read")
+
+        #expect(schedule.next(now: Self.start.advanced(by: .seconds(86_401))) == .fetch("later"))
+        schedule.finished("later", outcome: .fetched(changed: true), now: Self.start.advanced(by: .seconds(86_401)))
+        schedule.add("later", lastFetched: nil, now: Self.start.advanced(by: .seconds(86_402)))
+        #expect(schedule.refreshed == 1 && schedule.profile("later")?.due == Self.start.advanced(by: .seconds(86_401)).advanced(by: Self.week),
+                "once its set is in the log it is kept fresh, a week after it was read")
+    }
+
     @Test func limitsPerVoterAndOverallAndAFullQueueRefuseWithAWait() {
         var settings = ScrapeSchedule.Settings()
         (settings.requestsPerVoter, settings.requestsOverall, settings.maximumQueued) = (3, 5, 4)

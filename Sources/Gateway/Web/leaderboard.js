@@ -23,6 +23,9 @@ let offset = 0;
 let total = 0;
 /** The fit the pages shown so far come from (null: take the newest). */
 let fit = null;
+/** The next look at the first page while its ratings are catching up. */
+let followUp = null;
+const followUpAfter = 5000;
 
 for (const tab of tabs) {
   tab.addEventListener("click", () => select(tab));
@@ -72,6 +75,11 @@ export async function refresh(turning = false) {
   }
   fit = page.fit.id;
   total = page.total;
+  clearTimeout(followUp);
+  if (!turning && offset === 0 && (page.fit.state === "updating" || page.fit.state === "pending")) {
+    // The caption says newer votes or sets are not in the ratings yet: look again once a fit may have them.
+    followUp = setTimeout(() => { if (offset === 0) refresh(); }, followUpAfter);
+  }
   const sets = board === "sets";
   nameHeader.textContent = sets ? "Set" : "Film";
   votesHeader.textContent = sets ? "Votes (won)" : "Head-to-heads";
