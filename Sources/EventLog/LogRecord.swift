@@ -29,10 +29,6 @@ public struct StoredRecord: Sendable, Hashable {
 }
 
 extension UUID {
-    init(bytes: UnsafeRawBufferPointer) {
-        self.init(uuid: bytes.loadUnaligned(as: uuid_t.self))
-    }
-
     func append(to sink: inout ByteWriter) {
         withUnsafeBytes(of: uuid) { sink.bytes.append(contentsOf: $0) }
     }

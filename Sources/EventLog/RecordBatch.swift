@@ -135,7 +135,7 @@ enum RecordBatch {
                   let delta = source.takeVarint(), let payload = source.takeBytes(Int(clamping: length))
             else { return .undecodableBody("record \(index) is truncated") }
             try visit(RecordView(
-                position: header.firstPosition + index, id: UUID(bytes: idBytes),
+                position: header.firstPosition + index, id: UUID(loadingFrom: idBytes),
                 timestamp: header.minTimestamp &+ Int64(bitPattern: delta), payload: payload))
         }
         return source.remaining == 0 ? nil : .undecodableBody("\(source.remaining) bytes after the last record")

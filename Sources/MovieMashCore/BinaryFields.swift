@@ -121,7 +121,7 @@ struct FieldReader {
 
     @inline(__always)
     mutating func uuid() throws(EventCodingError) -> UUID {
-        try take16 { UUID(uuid: $0.loadUnaligned(as: uuid_t.self)) }
+        try take16 { UUID(loadingFrom: $0) }
     }
 
     @inline(__always)

@@ -1,3 +1,4 @@
+import ByteCoding
 import Foundation
 
 /// A film, by its Letterboxd slug (`the-godfather`, `alien-1979`).
@@ -95,7 +96,7 @@ extension UUID {
             arc4random_buf(raw.baseAddress!, raw.count)
             raw[6] = raw[6] & 0x0F | 0x40
             raw[8] = raw[8] & 0x3F | 0x80
-            return UUID(uuid: raw.loadUnaligned(as: uuid_t.self))
+            return UUID(loadingFrom: UnsafeRawBufferPointer(raw))
         }
     }
 }

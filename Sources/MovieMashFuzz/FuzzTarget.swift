@@ -89,7 +89,7 @@ enum FuzzTarget: String, CaseIterable {
     private static func ticket(_ bytes: [UInt8]) {
         _ = signer.verify(String(decoding: bytes, as: UTF8.self), nowMilliseconds: occurredAt.milliseconds)
         guard bytes.count >= 72 else { return }
-        func uuid(_ offset: Int) -> UUID { UUID(uuid: bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: uuid_t.self) }) }
+        func uuid(_ offset: Int) -> UUID { bytes.withUnsafeBytes { UUID(loadingFrom: $0, at: offset) } }
         func value(_ offset: Int) -> UInt128 { bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt128.self) } }
         let expires = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 64, as: Int64.self) }
         let ticket = TicketSigner.Ticket(id: uuid(0), voter: uuid(16), a: SetID(value: value(32)), b: SetID(value: value(48)), expires: expires)

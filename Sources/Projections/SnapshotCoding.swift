@@ -88,8 +88,7 @@ public struct SnapshotReader: Sendable {
     }
 
     public mutating func uuid() throws(SnapshotError) -> UUID {
-        let b = Array(try take(16))
-        return UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
+        try take(16).withUnsafeBytes { UUID(loadingFrom: $0) }
     }
 
     /// A count of elements that follow, refused when it could not fit in what remains (each at least `minimumBytes`).

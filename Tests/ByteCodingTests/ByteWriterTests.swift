@@ -1,4 +1,5 @@
 import ByteCoding
+import Foundation
 import Testing
 
 @Suite struct ByteWriterTests {
@@ -62,5 +63,22 @@ import Testing
                 }
             }
         }
+    }
+}
+
+@Suite struct UUIDBytesTests {
+    @Test func aUUIDLoadedInPlaceIsTheOneFoundationBuildsFromTheSameBytes() {
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<1000 {
+            let bytes = (0..<40).map { _ in UInt8.random(in: 0...255, using: &random) }
+            let offset = Int.random(in: 0...24, using: &random)
+            bytes.withUnsafeBytes { raw in
+                let expected = UUID(uuid: raw.loadUnaligned(fromByteOffset: offset, as: uuid_t.self))
+                #expect(UUID(loadingFrom: raw, at: offset) == expected)
+                #expect(UUID(loadingFrom: raw, at: offset).uuidString == expected.uuidString)
+            }
+        }
+        let known = UUID(uuidString: "6D6F7669-656D-6173-6800-66757A7A6572")!
+        withUnsafeBytes(of: known.uuid) { #expect(UUID(loadingFrom: $0) == known) }
     }
 }
