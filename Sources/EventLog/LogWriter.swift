@@ -41,9 +41,9 @@ actor LogWriter {
         let record: LogRecord
         var waiters: [Waiter]
 
-        init(record: LogRecord, waiter: Waiter) {
+        init(record: LogRecord, waiters: [Waiter]) {
             self.record = record
-            waiters = [waiter]
+            self.waiters = waiters
         }
     }
 
@@ -86,6 +86,7 @@ actor LogWriter {
     func append(_ record: LogRecord) async throws -> UInt64 {
         try check([record])
         if let position = positions[record.id] { return position }
+        if slots[record.id] == nil, waiting.isEmpty, machine.state == .idle { return try await appendAlone(record) }
         return try await withCheckedThrowingContinuation { continuation in
             enqueue(record, .single(continuation))
             startDraining()
@@ -97,9 +98,36 @@ actor LogWriter {
     func appendNew(_ record: LogRecord) async throws -> UInt64? {
         try check([record])
         guard positions[record.id] == nil, slots[record.id] == nil else { return nil }
+        if waiting.isEmpty, machine.state == .idle { return try await appendAlone(record) }
         return try await withCheckedThrowingContinuation { continuation in
             enqueue(record, .single(continuation))
             startDraining()
+        }
+    }
+
+    /// An append that finds the writer idle writes the round itself: no task is started for the round and
+    /// no continuation resumed when it ends, two thread hops fewer on the path of a lone appender. Appends
+    /// that arrive meanwhile queue for the next round as usual.
+    private func appendAlone(_ record: LogRecord) async throws -> UInt64 {
+        let slot = Slot(record: record, waiters: [])
+        slots[record.id] = slot
+        waiting.append(slot)
+        if let action = machine.queued() {
+            guard case .write(let sync, let gather) = action else { preconditionFailure("a queued append starts a write, not \(action)") }
+            board.set(machine.status)
+            await writeRound(sync: sync, gather: gather)
+            if let position = positions[record.id] { return position }
+            if let refusal = machine.refusal, slots[record.id] == nil { throw refusal }
+        }
+        // The round filled up before this record (others queued while it gathered): wait for a later one.
+        return try await withCheckedThrowingContinuation { continuation in
+            if let position = positions[record.id] {
+                continuation.resume(returning: position)
+            } else if let slot = slots[record.id] {
+                slot.waiters.append(.single(continuation))
+            } else {
+                continuation.resume(throwing: machine.refusal ?? EventLogError(.writerFailed, "the append was dropped by a failed round"))
+            }
         }
     }
 
@@ -132,7 +160,7 @@ actor LogWriter {
         if let slot = slots[record.id] {
             slot.waiters.append(waiter)
         } else {
-            let slot = Slot(record: record, waiter: waiter)
+            let slot = Slot(record: record, waiters: [waiter])
             slots[record.id] = slot
             waiting.append(slot)
         }
