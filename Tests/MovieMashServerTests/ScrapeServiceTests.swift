@@ -147,6 +147,18 @@ struct ScrapingNode {
         try await running.value
     }
 
+    /// Runs `body`, then stops the node however `body` ended (a failed `#require` throws): a node left
+    /// running would write into its test's removed folder.
+    func stopping(_ body: (ScrapingNode) async throws -> Void) async throws {
+        do {
+            try await body(self)
+        } catch {
+            try? await stop()
+            throw error
+        }
+        try await stop()
+    }
+
     /// The value of the `/metrics` series `name` (with its labels, as exposed), or nil.
     func metric(_ name: String) async throws -> Double? {
         let text = try await exchange("GET", base + "/metrics").rawBody
@@ -230,37 +242,38 @@ struct ScrapingNode {
             world.favourites["member_7"]![2] = old + "-1979"
         }
         let node = try await ScrapingNode.start(log: directory.file("log"), letterboxd: fake, refresh: .seconds(4))
-        let before = try await exchange("GET", node.base + "/api/sets/\(renamedSet.setID)")
-        #expect(before.status == 200)
-        // Every member was due (a month since the past scrape); a pass reads all fifty, spread over the
-        // refresh interval.
-        let read = try await eventually(timeout: .seconds(120)) {
-            let changed = try await node.metric("moviemash_scrape_fetched{outcome=\"changed\"}") ?? 0
-            let unchanged = try await node.metric("moviemash_scrape_fetched{outcome=\"unchanged\"}") ?? 0
-            return changed >= 3 && changed + unchanged >= 50
-        }
-        let metrics = try await exchange("GET", node.base + "/metrics").rawBody.split(separator: "\n").filter { $0.hasPrefix("moviemash_scrape") }
-        #expect(read, "not every member was read: \(metrics)")
-        #expect(metrics.contains { $0.hasPrefix("moviemash_scrape_failed{kind=\"blocked\"} 0") } && !metrics.contains { $0.hasPrefix("moviemash_scrape_failed{kind=\"fetch") },
-                "\(metrics)")
-        let log = try #require(node.server.log)
-        let appended = try Self.events(in: log, from: UInt64(past.count))
-        let sets = appended.compactMap { if case .top4SetScraped(let s) = $0.event { s.letterboxdUser } else { nil } }
-        let films = appended.compactMap { if case .movieCatalogued(let m) = $0.event { m.movieID.slug } else { nil } }
-        #expect(sets.sorted() == ["member_1", "member_2", "member_3"], "only the changed sets: \(sets)")
-        #expect(films == ["brand-new-film"], "only the film never catalogued: \(films)")
-        let profileRequests = fake.server.requests.filter { $0.path.hasPrefix("/member_") }
-        let span = profileRequests.first!.at.duration(to: profileRequests.last!.at)
-        #expect(span >= .seconds(2), "the pass is spread over the interval, not one burst: \(span)")
+        try await node.stopping { node in
+            let before = try await exchange("GET", node.base + "/api/sets/\(renamedSet.setID)")
+            #expect(before.status == 200)
+            // Every member was due (a month since the past scrape); a pass reads all fifty, spread over the
+            // refresh interval.
+            let read = try await eventually(timeout: .seconds(120)) {
+                let changed = try await node.metric("moviemash_scrape_fetched{outcome=\"changed\"}") ?? 0
+                let unchanged = try await node.metric("moviemash_scrape_fetched{outcome=\"unchanged\"}") ?? 0
+                return changed >= 3 && changed + unchanged >= 50
+            }
+            let metrics = try await exchange("GET", node.base + "/metrics").rawBody.split(separator: "\n").filter { $0.hasPrefix("moviemash_scrape") }
+            #expect(read, "not every member was read: \(metrics)")
+            #expect(metrics.contains { $0.hasPrefix("moviemash_scrape_failed{kind=\"blocked\"} 0") } && !metrics.contains { $0.hasPrefix("moviemash_scrape_failed{kind=\"fetch") },
+                    "\(metrics)")
+            let log = try #require(node.server.log)
+            let appended = try Self.events(in: log, from: UInt64(past.count))
+            let sets = appended.compactMap { if case .top4SetScraped(let s) = $0.event { s.letterboxdUser } else { nil } }
+            let films = appended.compactMap { if case .movieCatalogued(let m) = $0.event { m.movieID.slug } else { nil } }
+            #expect(sets.sorted() == ["member_1", "member_2", "member_3"], "only the changed sets: \(sets)")
+            #expect(films == ["brand-new-film"], "only the film never catalogued: \(films)")
+            let profileRequests = fake.server.requests.filter { $0.path.hasPrefix("/member_") }
+            let span = profileRequests.first!.at.duration(to: profileRequests.last!.at)
+            #expect(span >= .seconds(2), "the pass is spread over the interval, not one burst: \(span)")
 
-        // The renamed film is still the one film: member_7's set, its votes and ratings are as before.
-        let after = try await exchange("GET", node.base + "/api/sets/\(renamedSet.setID)")
-        #expect(after.status == 200)
-        for field in ["wins", "losses", "appearances", "elo"] {
-            #expect("\(after.body[field] ?? "-")" == "\(before.body[field] ?? "+")", "\(field) of the renamed film's set")
+            // The renamed film is still the one film: member_7's set, its votes and ratings are as before.
+            let after = try await exchange("GET", node.base + "/api/sets/\(renamedSet.setID)")
+            #expect(after.status == 200)
+            for field in ["wins", "losses", "appearances", "elo"] {
+                #expect("\(after.body[field] ?? "-")" == "\(before.body[field] ?? "+")", "\(field) of the renamed film's set")
+            }
+            #expect(node.server.projectors.catalogue.current.state.latestSets["member_7"] == renamedSet.setID)
         }
-        #expect(node.server.projectors.catalogue.current.state.latestSets["member_7"] == renamedSet.setID)
-        try await node.stop()
         try await fake.server.shutdown()
     }
 
@@ -273,32 +286,34 @@ struct ScrapingNode {
         let node = try await ScrapingNode.start(
             log: directory.file("log"), letterboxd: fake, users: ["member_0", "member_1", "member_2"], refresh: .seconds(3600), rate: 50
         ) { $0.fetcher.maxAttempts = 8 }
-        #expect(try await eventually(timeout: .seconds(60)) {
-            try await node.metric("moviemash_scrape_fetched{outcome=\"changed\"}") == 3
-        })
-        // Before the 429s requests left every 20 ms or so; after them the pace is many times slower for
-        // every page, not only the one that was refused.
-        let requests = fake.server.requests.filter { $0.path != "/robots.txt" }
-        let firstAfter = try #require(requests.firstIndex { $0.path == "/member_0/" } .map { $0 + 6 })
-        #expect(requests[firstAfter].path == "/member_0/", "six 429s, then the page")
-        let gap = requests[firstAfter].at.duration(to: requests[firstAfter + 1].at)
-        #expect(requests[firstAfter + 1].path != "/member_0/" && gap >= .milliseconds(500), "the next page waited \(gap)")
+        try await node.stopping { node in
+            #expect(try await eventually(timeout: .seconds(60)) {
+                try await node.metric("moviemash_scrape_fetched{outcome=\"changed\"}") == 3
+            })
+            // Before the 429s requests left every 20 ms or so; after them the pace is many times slower for
+            // every page, not only the one that was refused.
+            let requests = fake.server.requests.filter { $0.path != "/robots.txt" }
+            let firstAfter = try #require(requests.firstIndex { $0.path == "/member_0/" } .map { $0 + 6 })
+            try #require(requests.count > firstAfter + 1, "the page and those after it were requested")
+            #expect(requests[firstAfter].path == "/member_0/", "six 429s, then the page")
+            let gap = requests[firstAfter].at.duration(to: requests[firstAfter + 1].at)
+            #expect(requests[firstAfter + 1].path != "/member_0/" && gap >= .milliseconds(500), "the next page waited \(gap)")
 
-        // A challenge page: the service pauses and says so; a profile asked for meanwhile waits, unfetched.
-        fake.world.withLock { world in
-            world.favourites["gatekeeper"] = world.favourites["member_0"]
-            world.challenged.insert("/gatekeeper/")
+            // A challenge page: the service pauses and says so; a profile asked for meanwhile waits, unfetched.
+            fake.world.withLock { world in
+                world.favourites["gatekeeper"] = world.favourites["member_0"]
+                world.challenged.insert("/gatekeeper/")
+            }
+            let token = try await node.register("voter_one")
+            let asked = try await exchange("POST", node.base + "/api/letterboxd-users", json: ["username": "gatekeeper"], bearer: token)
+            #expect(asked.status == 202, "\(asked.rawBody)")
+            #expect(try await eventually(timeout: .seconds(60)) { try await node.metric("moviemash_scrape_paused") == 1 })
+            #expect(try await node.metric("moviemash_scrape_failed{kind=\"blocked\"}") == 1)
+            let blocked = try await exchange("GET", node.base + "/api/letterboxd-users/gatekeeper")
+            #expect(blocked.body["state"] as? String == "blocked" && blocked.body["pausedUntil"] != nil, "\(blocked.rawBody)")
+            let later = try await exchange("POST", node.base + "/api/letterboxd-users", json: ["username": "member_9"], bearer: token)
+            #expect(later.status == 202 && later.body["state"] as? String == "blocked", "queued behind the pause: \(later.rawBody)")
         }
-        let token = try await node.register("voter_one")
-        let asked = try await exchange("POST", node.base + "/api/letterboxd-users", json: ["username": "gatekeeper"], bearer: token)
-        #expect(asked.status == 202, "\(asked.rawBody)")
-        #expect(try await eventually(timeout: .seconds(60)) { try await node.metric("moviemash_scrape_paused") == 1 })
-        #expect(try await node.metric("moviemash_scrape_failed{kind=\"blocked\"}") == 1)
-        let blocked = try await exchange("GET", node.base + "/api/letterboxd-users/gatekeeper")
-        #expect(blocked.body["state"] as? String == "blocked" && blocked.body["pausedUntil"] != nil, "\(blocked.rawBody)")
-        let later = try await exchange("POST", node.base + "/api/letterboxd-users", json: ["username": "member_9"], bearer: token)
-        #expect(later.status == 202 && later.body["state"] as? String == "blocked", "queued behind the pause: \(later.rawBody)")
-        try await node.stop()
         #expect(fake.hits("/member_9/").isEmpty, "nothing is fetched while paused")
         try await fake.server.shutdown()
     }
@@ -315,45 +330,46 @@ struct ScrapingNode {
         let node = try await ScrapingNode.start(log: directory.file("log"), letterboxd: fake) {
             ($0.schedule.requestsPerVoter, $0.schedule.requestsOverall) = (5, 100)
         }
-        let alice = try await node.register("alice"), bob = try await node.register("bob")
-        func ask(_ name: String, claim: Bool = false, as token: String) async throws -> HTTPExchange {
-            try await exchange("POST", node.base + "/api/letterboxd-users", json: ["username": name, "claim": claim], bearer: token)
+        try await node.stopping { node in
+            let alice = try await node.register("alice"), bob = try await node.register("bob")
+            func ask(_ name: String, claim: Bool = false, as token: String) async throws -> HTTPExchange {
+                try await exchange("POST", node.base + "/api/letterboxd-users", json: ["username": name, "claim": claim], bearer: token)
+            }
+
+            #expect(try await ask("hidden_one", as: alice).status == 202)
+            #expect(try await node.settled("hidden_one").body["state"] as? String == "private")
+            #expect(try await ask("nobody_here", as: alice).status == 202)
+            let missing = try await node.settled("nobody_here")
+            #expect(missing.body["state"] as? String == "not-found" && (missing.body["detail"] as? String ?? "").contains("no member"))
+            #expect(try await ask("three_only", as: alice).status == 202)
+            let three = try await node.settled("three_only")
+            #expect(three.body["state"] as? String == "fewer-than-four" && three.body["favourites"] as? Int == 3, "\(three.rawBody)")
+
+            // Alice claims member_4 as hers; asking again changes nothing and appends no second claim.
+            let claimed = try await ask("Member_4", claim: true, as: alice)
+            #expect([200, 202].contains(claimed.status) && claimed.body["claimedByYou"] as? Bool == true, "\(claimed.rawBody)")
+            let again = try await ask("member_4", claim: true, as: alice)
+            #expect([200, 202].contains(again.status) && again.body["claimedByYou"] as? Bool == true)
+            let fetched = try await node.settled("member_4")
+            #expect(fetched.body["state"] as? String == "fetched" && fetched.body["setID"] != nil, "\(fetched.rawBody)")
+            let me = try await exchange("GET", node.base + "/api/me", bearer: alice)
+            #expect(me.body["letterboxdUser"] as? String == "member_4")
+            let log = try #require(node.server.log)
+            #expect(try Self.events(in: log).filter { $0.type == .letterboxdClaimed }.count == 1)
+
+            // Bob may ask for it, not claim it.
+            let stolen = try await ask("member_4", claim: true, as: bob)
+            #expect(stolen.status == 409 && stolen.rawBody.contains("letterboxd-name-claimed"), "\(stolen.rawBody)")
+            #expect(try await ask("member_4", as: bob).status == 200, "fetched a moment ago: its state stands")
+
+            // Bad names, no token, and the per-voter limit (five a day here; alice asked for four names).
+            #expect(try await ask("not a name!", as: alice).status == 400)
+            #expect(try await exchange("POST", node.base + "/api/letterboxd-users", json: ["username": "member_5"]).status == 401)
+            #expect(try await exchange("GET", node.base + "/api/letterboxd-users/never_asked").status == 404)
+            #expect(try await ask("member_5", as: alice).status == 202)
+            let limited = try await ask("member_6", as: alice)
+            #expect(limited.status == 429 && limited.rawBody.contains("letterboxd-request-limit") && limited.headers["retry-after"] != nil, "\(limited.rawBody)")
         }
-
-        #expect(try await ask("hidden_one", as: alice).status == 202)
-        #expect(try await node.settled("hidden_one").body["state"] as? String == "private")
-        #expect(try await ask("nobody_here", as: alice).status == 202)
-        let missing = try await node.settled("nobody_here")
-        #expect(missing.body["state"] as? String == "not-found" && (missing.body["detail"] as? String ?? "").contains("no member"))
-        #expect(try await ask("three_only", as: alice).status == 202)
-        let three = try await node.settled("three_only")
-        #expect(three.body["state"] as? String == "fewer-than-four" && three.body["favourites"] as? Int == 3, "\(three.rawBody)")
-
-        // Alice claims member_4 as hers; asking again changes nothing and appends no second claim.
-        let claimed = try await ask("Member_4", claim: true, as: alice)
-        #expect([200, 202].contains(claimed.status) && claimed.body["claimedByYou"] as? Bool == true, "\(claimed.rawBody)")
-        let again = try await ask("member_4", claim: true, as: alice)
-        #expect([200, 202].contains(again.status) && again.body["claimedByYou"] as? Bool == true)
-        let fetched = try await node.settled("member_4")
-        #expect(fetched.body["state"] as? String == "fetched" && fetched.body["setID"] != nil, "\(fetched.rawBody)")
-        let me = try await exchange("GET", node.base + "/api/me", bearer: alice)
-        #expect(me.body["letterboxdUser"] as? String == "member_4")
-        let log = try #require(node.server.log)
-        #expect(try Self.events(in: log).filter { $0.type == .letterboxdClaimed }.count == 1)
-
-        // Bob may ask for it, not claim it.
-        let stolen = try await ask("member_4", claim: true, as: bob)
-        #expect(stolen.status == 409 && stolen.rawBody.contains("letterboxd-name-claimed"), "\(stolen.rawBody)")
-        #expect(try await ask("member_4", as: bob).status == 200, "fetched a moment ago: its state stands")
-
-        // Bad names, no token, and the per-voter limit (five a day here; alice asked for four names).
-        #expect(try await ask("not a name!", as: alice).status == 400)
-        #expect(try await exchange("POST", node.base + "/api/letterboxd-users", json: ["username": "member_5"]).status == 401)
-        #expect(try await exchange("GET", node.base + "/api/letterboxd-users/never_asked").status == 404)
-        #expect(try await ask("member_5", as: alice).status == 202)
-        let limited = try await ask("member_6", as: alice)
-        #expect(limited.status == 429 && limited.rawBody.contains("letterboxd-request-limit") && limited.headers["retry-after"] != nil, "\(limited.rawBody)")
-        try await node.stop()
         try await fake.server.shutdown()
     }
 }

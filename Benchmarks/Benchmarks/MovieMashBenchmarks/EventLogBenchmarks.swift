@@ -5,6 +5,7 @@ import EventStore
 import Foundation
 import MovieMashCore
 import Projections
+import Synchronization
 
 /// Realistic vote events: random UUIDs, set ids of a 200-set catalogue, timestamps a few hundred ms apart.
 func voteRecords(_ count: Int, seed: UInt64) -> [LogRecord] {
@@ -20,8 +21,16 @@ func voteRecords(_ count: Int, seed: UInt64) -> [LogRecord] {
 func temporaryDirectory(_ label: String) -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)").path
     try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    temporaryDirectories.withLock { folders in
+        // Benchmarks make their folders as they are declared, filtered out or not: all go when the process ends.
+        if folders.isEmpty { atexit { for folder in temporaryDirectories.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: folder) } } }
+        folders.append(path)
+    }
     return path
 }
+
+/// The folders `temporaryDirectory` made in this process.
+let temporaryDirectories = Mutex<[String]>([])
 
 /// Runs `executable` to completion with its output discarded; throws if it fails.
 func run(_ executable: String, _ arguments: [String]) throws {
