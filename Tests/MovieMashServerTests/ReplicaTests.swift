@@ -58,8 +58,10 @@ import TestSupport
         writerConfiguration.postgres = database.url
         writerConfiguration.signingKeys = keys
         let writer = try await Self.start(writerConfiguration)
-        // The mirror creates the schema; then the replica gets a login of the replica role.
-        #expect(try await eventually(timeout: .seconds(60)) { writer.server.mirror?.status.nextPosition == UInt64(events.count) })
+        // The mirror creates the schema; then the replica gets a login of the replica role. Alone this takes
+        // seconds; under the whole suite (two more clusters being made, the cluster drill) it once took over
+        // a minute, so the deadline is generous.
+        #expect(try await eventually(timeout: .seconds(180)) { writer.server.mirror?.status.nextPosition == UInt64(events.count) })
         _ = try await PostgresTesting.withConnection(database.url) {
             try await $0.query("CREATE ROLE replica_b LOGIN IN ROLE moviemash_replica", logger: PostgresTesting.logger)
         }
