@@ -58,6 +58,9 @@ public struct ScrapeSchedule: Sendable {
 
     /// A profile as the schedule sees it.
     public struct Profile: Sendable, Equatable {
+        /// The name as it is fetched: the log's spelling once the log knows the profile, so a refresh
+        /// finds the same owner (a set's id derives from its owner's name as written).
+        public var name: String
         public var lastFetched: Timestamp?
         public var due: Timestamp
         public var outcome: Outcome?
@@ -106,9 +109,11 @@ public struct ScrapeSchedule: Sendable {
     private static func key(_ name: String) -> String { name.lowercased() }
 
     /// A profile to keep fresh, last fetched at `lastFetched` (nil: never): due one refresh interval later.
-    /// A profile already known keeps its state.
+    /// A profile already known keeps its state; with `lastFetched` (the log's own record of it) it takes
+    /// this spelling of the name.
     public mutating func add(_ name: String, lastFetched: Timestamp?, now: Timestamp) {
         if let known = profiles[Self.key(name)] {
+            if lastFetched != nil { profiles[Self.key(name)]!.name = name }
             if !known.refreshed {
                 profiles[Self.key(name)]!.refreshed = true
                 profiles[Self.key(name)]!.due = known.lastFetched.map { $0.advanced(by: settings.refreshInterval) } ?? known.due
@@ -116,7 +121,7 @@ public struct ScrapeSchedule: Sendable {
             return
         }
         profiles[Self.key(name)] = Profile(
-            lastFetched: lastFetched, due: lastFetched.map { $0.advanced(by: settings.refreshInterval) } ?? now)
+            name: name, lastFetched: lastFetched, due: lastFetched.map { $0.advanced(by: settings.refreshInterval) } ?? now)
     }
 
     /// The profile `name` as known, if it is.
@@ -160,7 +165,7 @@ public struct ScrapeSchedule: Sendable {
         let forgotten = now.advanced(by: .seconds(-86_400))
         profiles = profiles.filter { $0.value.refreshed || ($0.value.lastFetched ?? now) > forgotten || queue.contains($0.key) }
         if profiles[key] == nil {
-            profiles[key] = Profile(lastFetched: nil, due: now.advanced(by: settings.refreshInterval), refreshed: false)
+            profiles[key] = Profile(name: name, lastFetched: nil, due: now.advanced(by: settings.refreshInterval), refreshed: false)
         }
         return .queued(place: queue.count)
     }
@@ -173,9 +178,9 @@ public struct ScrapeSchedule: Sendable {
         }
         if fetching != nil { return .idle }
         if !queue.isEmpty {
-            let name = queue.removeFirst()
-            (fetching, fetchingRequested) = (name, true)
-            return .fetch(name)
+            let key = queue.removeFirst()
+            (fetching, fetchingRequested) = (key, true)
+            return .fetch(profiles[key]?.name ?? key)
         }
         // A profile never read, or a retry after a failure, keeps its own time; a refresh also waits for the
         // spread's next turn.
@@ -190,7 +195,7 @@ public struct ScrapeSchedule: Sendable {
             nextScheduled = now.advanced(by: jittered(settings.refreshInterval / max(1, refreshed)))
         }
         (fetching, fetchingRequested) = (name, false)
-        return .fetch(name)
+        return .fetch(profile.name)
     }
 
     /// The fetch of `name` that `next` started ended with `outcome`.
@@ -198,7 +203,7 @@ public struct ScrapeSchedule: Sendable {
         let key = Self.key(name)
         let requested = fetching == key && fetchingRequested
         if fetching == key { (fetching, fetchingRequested) = (nil, false) }
-        var profile = profiles[key] ?? Profile(lastFetched: nil, due: now, refreshed: false)
+        var profile = profiles[key] ?? Profile(name: name, lastFetched: nil, due: now, refreshed: false)
         switch outcome {
         case .blocked:
             // The fetch did not happen: a request goes back to the front, a refresh stays due.

@@ -53,7 +53,7 @@ import Testing
         #expect(schedule.request("Wanted", by: voter, now: Self.start) == .queued(place: 1))
         #expect(schedule.request("wanted", by: voter, now: Self.start) == .queued(place: 1), "names are case-insensitive")
         #expect(schedule.request("other", by: voter, now: Self.start) == .queued(place: 2))
-        #expect(schedule.next(now: Self.start) == .fetch("wanted"))
+        #expect(schedule.next(now: Self.start) == .fetch("Wanted"), "fetched as first asked for")
         #expect(schedule.request("wanted", by: UUID(), now: Self.start) == .fetching)
         schedule.finished("wanted", outcome: .fetched(changed: true), now: Self.start)
         #expect(schedule.request("wanted", by: voter, now: Self.start.advanced(by: .seconds(60))) == .fresh)
@@ -79,6 +79,16 @@ import Testing
         schedule.add("later", lastFetched: nil, now: Self.start.advanced(by: .seconds(86_402)))
         #expect(schedule.refreshed == 1 && schedule.profile("later")?.due == Self.start.advanced(by: .seconds(86_401)).advanced(by: Self.week),
                 "once its set is in the log it is kept fresh, a week after it was read")
+    }
+
+    @Test func aProfileTheLogKnowsIsFetchedUnderTheLogsSpellingSoItsSetKeepsItsOwner() {
+        var schedule = ScrapeSchedule(seed: 6)
+        #expect(schedule.request("davehehe", by: UUID(), now: Self.start) == .queued(place: 1))
+        schedule.add("DaveHehe", lastFetched: Self.start.advanced(by: .seconds(-86_400)), now: Self.start)
+        #expect(schedule.next(now: Self.start) == .fetch("DaveHehe"))
+        schedule.finished("DaveHehe", outcome: .fetched(changed: false), now: Self.start)
+        schedule.add("davehehe", lastFetched: nil, now: Self.start)
+        #expect(schedule.profile("DAVEHEHE")?.name == "DaveHehe", "a claim or a users file does not respell it")
     }
 
     @Test func limitsPerVoterAndOverallAndAFullQueueRefuseWithAWait() {
