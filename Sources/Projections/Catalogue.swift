@@ -11,6 +11,8 @@ public struct Catalogue: Projector {
     public private(set) var sets: [SetID: Top4SetScraped] = [:]
     /// Each Letterboxd user's most recently scraped set.
     public private(set) var latestSets: [String: SetID] = [:]
+    /// Derived (never encoded): each user's name as the log spells it, by its lowercase form.
+    private var spellings: [String: String] = [:]
     /// Genres in order of first sight; a genre's bit in a signature is its index modulo 64.
     public private(set) var genres = OrderedSet<String>()
 
@@ -26,9 +28,16 @@ public struct Catalogue: Projector {
         case .top4SetScraped(let set):
             sets[set.setID] = set
             latestSets[set.letterboxdUser] = set.setID
+            spellings[set.letterboxdUser.lowercased()] = set.letterboxdUser
         case .userRegistered, .voteCast, .passwordChanged, .signedOut, .userErased, .letterboxdClaimed:
             break
         }
+    }
+
+    /// The latest set of the Letterboxd user `name`, however its case is written (Letterboxd's names are
+    /// case-insensitive; the log keeps the spelling it was scraped under).
+    public func latestSet(of name: String) -> Top4SetScraped? {
+        (latestSets[name] ?? spellings[name.lowercased()].flatMap { latestSets[$0] }).flatMap { sets[$0] }
     }
 
     /// The genres of a set's films as bits (films not catalogued yet contribute nothing).
@@ -104,11 +113,13 @@ public struct Catalogue: Projector {
                 sets[id] = try Top4SetScraped(setID: id, letterboxdUser: owner, movieIDs: films, scrapedAt: scrapedAt)
             }
             latestSets = [:]
+            spellings = [:]
             for _ in 0..<(try reader.count(minimumBytes: 20)) {
                 let user = try reader.string()
                 let set = try SetID.read(from: &reader)
                 guard sets[set] != nil else { throw SnapshotError("the latest set of \(user) is unknown") }
                 latestSets[user] = set
+                spellings[user.lowercased()] = user
             }
         } catch let error as SnapshotError {
             throw error

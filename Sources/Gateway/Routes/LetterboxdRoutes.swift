@@ -84,7 +84,7 @@ enum LetterboxdRoutes {
         /// The state of `name`: the scrape service's, else what the log holds (a set scraped earlier).
         @Sendable func state(of name: String, claimedByYou: Bool?) async -> LetterboxdProfileBody? {
             let catalogue = readModel.catalogue()
-            let set = catalogue.latestSets[name].flatMap { catalogue.sets[$0] }
+            let set = catalogue.latestSet(of: name)
             if let state = await writes.letterboxd?.state(of: name) {
                 return LetterboxdProfileBody(username: name, state: state, setID: set?.setID, claimedByYou: claimedByYou)
             }
@@ -117,7 +117,7 @@ enum LetterboxdRoutes {
                                   detail: "MovieMash reads Letterboxd slowly, and enough profiles are waiting; ask again in \(seconds) s",
                                   retryAfter: seconds)
                 }
-            } else if readModel.catalogue().latestSets[name] == nil {
+            } else if readModel.catalogue().latestSet(of: name) == nil {
                 throw Problem(.serviceUnavailable, type: "scraping-off", title: "Not reading Letterboxd",
                               detail: "this MovieMash does not read Letterboxd profiles (it runs without --scrape), and it has no set of \(name)")
             }
