@@ -72,7 +72,7 @@ public struct ServerConfiguration: Sendable {
         Setting(key: "maxConnections", value: "N", help: "Connections open at once; beyond it a new one gets 503 and is closed (default 4096)."),
         Setting(key: "addressLimit", value: "RATE/BURST", help: "Requests per client address per second / at once, all routes (default 200/400)."),
         Setting(key: "voterLimit", value: "RATE/BURST", help: "Comparisons and votes per voter (default 5/20)."),
-        Setting(key: "accountLimit", value: "RATE/BURST", help: "Password changes, erasures, sign-outs and exports per voter (default 0.2/5)."),
+        Setting(key: "accountLimit", value: "RATE/BURST", help: "Password changes, erasures, sign-outs, exports and Letterboxd claims per voter (default 0.2/5)."),
         Setting(
             key: "scrape", value: "on|off",
             help: "on: a primary keeps every Letterboxd user the log knows fresh (and those voters claim), and reads the profiles voters ask for (POST /api/letterboxd-users); off (default)."),

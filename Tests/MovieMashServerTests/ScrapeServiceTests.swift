@@ -369,6 +369,18 @@ struct ScrapingNode {
             #expect(try await ask("member_5", as: alice).status == 202)
             let limited = try await ask("member_6", as: alice)
             #expect(limited.status == 429 && limited.rawBody.contains("letterboxd-request-limit") && limited.headers["retry-after"] != nil, "\(limited.rawBody)")
+
+            // Switching one's claim appends an event each time: limited as account changes are (five at once).
+            var answers: [Int] = []
+            for name in Array(repeating: ["member_5", "member_4"], count: 5).flatMap({ $0 }) {
+                let answer = try await ask(name, claim: true, as: alice)
+                answers.append(answer.status)
+                if answer.status == 429 {
+                    #expect(answer.rawBody.contains("rate-limited") && answer.headers["retry-after"] != nil)
+                    break
+                }
+            }
+            #expect(answers.last == 429 && answers.dropLast().allSatisfy { [200, 202].contains($0) }, "\(answers)")
         }
         try await fake.server.shutdown()
     }
