@@ -79,8 +79,13 @@ public enum GatewayApplication {
                 atPath: "/api/auth")
         }
         if let writes {
-            router.addRoutes(AccountRoutes.collection(readModel: readModel, writes: writes, configuration: configuration), atPath: "/api")
-            router.addRoutes(LetterboxdRoutes.collection(readModel: readModel, writes: writes, configuration: configuration), atPath: "/api")
+            // One bucket per voter for every account change, claims of a Letterboxd profile included.
+            let perAccount = RateLimiter(configuration.perAccount)
+            router.addRoutes(
+                AccountRoutes.collection(readModel: readModel, writes: writes, perAccount: perAccount, configuration: configuration), atPath: "/api")
+            router.addRoutes(
+                LetterboxdRoutes.collection(readModel: readModel, writes: writes, perAccount: perAccount, configuration: configuration),
+                atPath: "/api")
         }
         if let authentication {
             router.addRoutes(

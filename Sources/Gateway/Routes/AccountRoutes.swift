@@ -135,14 +135,13 @@ struct Done: ResponseGenerator {
 /// `POST /api/auth/logout`. Each change is an event; its answer waits until this node's accounts apply it,
 /// so the token it ends is refused from then on.
 enum AccountRoutes {
+    /// `perAccount` limits each voter's account changes and exports: every change verifies a password
+    /// with bcrypt, so a stolen token can neither guess the password quickly nor load the node.
     static func collection(
-        readModel: ReadModel, writes: WriteSide, configuration: GatewayApplication.Configuration
+        readModel: ReadModel, writes: WriteSide, perAccount: RateLimiter, configuration: GatewayApplication.Configuration
     ) -> RouteCollection<GatewayContext> {
         let routes = RouteCollection(context: GatewayContext.self)
         let authentication = writes.authentication, limit = configuration.maximumBodyBytes
-        // Every change verifies a password with bcrypt: few are allowed per voter, so a stolen token
-        // cannot be used to guess the password quickly or to load the node.
-        let perAccount = RateLimiter(configuration.perAccount)
 
         @Sendable func me(_ voter: SignedInUser) throws(Problem) -> (account: Accounts.Account, data: PersonalData) {
             let accounts = readModel.accounts().state

@@ -77,12 +77,13 @@ private struct Answer: ResponseGenerator {
 /// it as the voter's own; `GET /api/letterboxd-users/{username}`: its state. On the writer only, which runs
 /// the scrape service and holds the keys that open claims (a replica forwards both).
 enum LetterboxdRoutes {
-    static func collection(readModel: ReadModel, writes: WriteSide, configuration: GatewayApplication.Configuration) -> RouteCollection<GatewayContext> {
+    /// `perAccount` is the account routes' limiter: a claim is an account change (each one that changes
+    /// appends an event), so nobody can fill the log by switching between names that need no fetch.
+    static func collection(
+        readModel: ReadModel, writes: WriteSide, perAccount: RateLimiter, configuration: GatewayApplication.Configuration
+    ) -> RouteCollection<GatewayContext> {
         let routes = RouteCollection(context: GatewayContext.self)
         let authentication = writes.authentication
-        // A claim that changes appends an event: claims are account changes, limited as those are, so
-        // nobody can fill the log by switching between names that need no fetch.
-        let claims = RateLimiter(configuration.perAccount)
 
         /// The state of `name`: the scrape service's, else what the log holds (a set scraped earlier).
         @Sendable func state(of name: String, claimedByYou: Bool?) async -> LetterboxdProfileBody? {
@@ -102,7 +103,7 @@ enum LetterboxdRoutes {
             let body = try await GatewayApplication.decode(LetterboxdRequestBody.self, from: request, limit: configuration.maximumBodyBytes)
             let name = try Self.username(body.username)
             let claim = body.claim ?? false
-            if claim, let wait = claims.take(voter.id.rateLimitKey) { throw Problem.tooManyRequests(wait, who: "this voter") }
+            if claim, let wait = perAccount.take(voter.id.rateLimitKey) { throw Problem.tooManyRequests(wait, who: "this voter") }
             let accounts = readModel.accounts().state
             if claim, let holder = accounts.claimant(of: name), holder != voter.id {
                 throw Problem(.conflict, type: "letterboxd-name-claimed", title: "Letterboxd name claimed",
