@@ -199,7 +199,7 @@ actor ScrapeService: Service, LetterboxdQueue {
     }
 
     func state(of username: String) async -> LetterboxdProfileState? {
-        if schedule.fetching == username.lowercased() { return LetterboxdProfileState(phase: .fetching) }
+        if schedule.isFetching(username) { return LetterboxdProfileState(phase: .fetching) }
         if let place = schedule.place(of: username) {
             return LetterboxdProfileState(phase: schedule.pausedUntil == nil ? .queued : .blocked, place: place, pausedUntil: schedule.pausedUntil)
         }

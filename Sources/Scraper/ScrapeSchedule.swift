@@ -127,6 +127,9 @@ public struct ScrapeSchedule: Sendable {
     /// The profile `name` as known, if it is.
     public func profile(_ name: String) -> Profile? { profiles[Self.key(name)] }
 
+    /// Whether `name` is being fetched now.
+    public func isFetching(_ name: String) -> Bool { fetching == Self.key(name) }
+
     /// Where `name` waits in the queue (1 is next), if it does.
     public func place(of name: String) -> Int? { queue.firstIndex(of: Self.key(name)).map { $0 + 1 } }
 
