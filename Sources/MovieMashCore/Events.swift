@@ -154,15 +154,36 @@ public struct PasswordChanged: Hashable, Sendable, Codable {
         self.sealed = sealed
     }
 
+    public init(from decoder: any Decoder) throws {
+        let fields = try SealedUserFields(from: decoder)
+        self.init(userID: fields.userID, sealed: fields.sealed)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try SealedUserFields(userID: userID, sealed: sealed).encode(to: encoder)
+    }
+}
+
+/// The JSON shape of the events that carry a user's id and something sealed under their key
+/// (`PasswordChanged`, `LetterboxdClaimed`): `{userID, sealed}`, the seal in base64.
+struct SealedUserFields: Codable {
+    var userID: UserID
+    var sealed: SealedPersonalData
+
+    init(userID: UserID, sealed: SealedPersonalData) {
+        self.userID = userID
+        self.sealed = sealed
+    }
+
     private enum CodingKeys: String, CodingKey, CaseIterable { case userID, sealed }
 
-    public init(from decoder: any Decoder) throws {
+    init(from decoder: any Decoder) throws {
         try StrictKeys.check(decoder, allowed: CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(userID: try c.decode(UUID.self, forKey: .userID), sealed: try SealedPersonalData(base64: c.decode(String.self, forKey: .sealed)))
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(userID, forKey: .userID)
         try c.encode(sealed.base64, forKey: .sealed)
@@ -222,18 +243,13 @@ public struct LetterboxdClaimed: Hashable, Sendable, Codable {
         self.sealed = sealed
     }
 
-    private enum CodingKeys: String, CodingKey, CaseIterable { case userID, sealed }
-
     public init(from decoder: any Decoder) throws {
-        try StrictKeys.check(decoder, allowed: CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(userID: try c.decode(UUID.self, forKey: .userID), sealed: try SealedPersonalData(base64: c.decode(String.self, forKey: .sealed)))
+        let fields = try SealedUserFields(from: decoder)
+        self.init(userID: fields.userID, sealed: fields.sealed)
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(userID, forKey: .userID)
-        try c.encode(sealed.base64, forKey: .sealed)
+        try SealedUserFields(userID: userID, sealed: sealed).encode(to: encoder)
     }
 }
 
