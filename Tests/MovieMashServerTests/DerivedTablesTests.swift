@@ -20,7 +20,7 @@ import TestSupport
         configuration.gateway.port = 0
         configuration.postgres = database.url
         configuration.derivedInterval = .milliseconds(200)
-        let node = try await ReplicaTests.start(configuration)
+        let node = try await startNode(configuration)
         let end = events.count
         @Sendable func text(_ sql: String) async throws -> [String?] {
             try await PostgresTesting.withConnection(database.url) { try await PostgresTesting.strings(sql, on: $0) }

@@ -18,17 +18,6 @@ import TestSupport
 /// everything from the standby and forwards writes: all real, on loopback, the nodes in-process.
 @Suite(.serialized) struct ReplicaTests {
 
-    /// Runs `server` in its own service group; returns its base URL and the running group.
-    static func start(_ configuration: ServerConfiguration) async throws -> (server: Server, base: String, group: ServiceGroup, running: Task<Void, any Error>) {
-        let port = Mutex<Int?>(nil)
-        let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
-        let server = try await Server(configuration: configuration, logger: logger) { bound in port.withLock { $0 = bound } }
-        let group = ServiceGroup(services: [server], logger: logger)
-        let running = Task { try await group.run() }
-        #expect(try await eventually(timeout: .seconds(60)) { port.withLock { $0 } != nil })
-        return (server, "http://127.0.0.1:\(port.withLock { $0 }!)", group, running)
-    }
-
     /// A request asking for `position`, sent again as a client would while the node answers `503
     /// stale-replica` (each answer already waited the node's bound), until a minute has passed: under the
     /// whole suite the standby's replay can take longer than one bound. Any other answer is returned.
@@ -57,7 +46,7 @@ import TestSupport
         writerConfiguration.gateway.port = 0
         writerConfiguration.postgres = database.url
         writerConfiguration.signingKeys = keys
-        let writer = try await Self.start(writerConfiguration)
+        let writer = try await startNode(writerConfiguration)
         // The mirror creates the schema; then the replica gets a login of the replica role. Alone this takes
         // seconds; under the whole suite (two more clusters being made, the cluster drill) it once took over
         // a minute, so the deadline is generous.
@@ -76,7 +65,7 @@ import TestSupport
         // Longer than the default 2 s: with the whole suite on two cores, the standby's replay and the
         // replica's polling can take that long; a client would retry after Retry-After instead.
         replicaConfiguration.positionWait = .seconds(8)
-        let replica = try await Self.start(replicaConfiguration)
+        let replica = try await startNode(replicaConfiguration)
         #expect(try await eventually(timeout: .seconds(90)) { await ServerTests.get(replica.base + "/ready")?.status == 200 })
         let board = await ServerTests.get(replica.base + "/api/leaderboard/sets?limit=3")
         #expect(board?.status == 200 && board?.body.contains("\"total\":40") == true)

@@ -71,15 +71,14 @@ final class FakeLetterboxd: PageSource, Sendable {
     private static func page(_ path: String, world: World) -> String? {
         let parts = path.split(separator: "/").map(String.init)
         if parts.count == 2, parts[0] == "film", let film = world.films[parts[1]] {
-            return ScrapeCommandPages.film(slug: parts[1], id: film.id, title: film.title)
+            return LetterboxdPages.film(slug: parts[1], id: film.id, title: film.title, year: 1950 + film.id % 70)
         }
         guard parts.count == 1 else { return nil }
         if world.privateProfiles.contains(parts[0]) {
-            return "<html><head><meta property=\"og:type\" content=\"profile\" /></head><body class=\"profile\"><div class=\"profile-private\">This profile is private</div></body></html>"
+            return LetterboxdPages.privateProfile
         }
         guard let favourites = world.favourites[parts[0]] else { return nil }
-        let posters = favourites.map { "<div class=\"film-poster\" data-film-slug=\"\($0)\" data-film-id=\"\(world.films[$0]?.id ?? 0)\"></div>" }
-        return "<html><head><meta property=\"og:type\" content=\"profile\" /></head><body class=\"profile\"><section id=\"favourites\">\(posters.joined())</section></body></html>"
+        return LetterboxdPages.profile(favourites: favourites.map { ($0, world.films[$0]?.id ?? 0) })
     }
 
     func profile(_ username: String) async throws(ScrapeError) -> [UInt8] { try read("/\(username)/") }
@@ -88,22 +87,6 @@ final class FakeLetterboxd: PageSource, Sendable {
     private func read(_ path: String) throws(ScrapeError) -> [UInt8] {
         guard let page = world.withLock({ Self.page(path, world: $0) }) else { throw ScrapeError(.notFound, path) }
         return Array(page.utf8)
-    }
-}
-
-/// Film pages in the JSON-LD form Letterboxd serves.
-enum ScrapeCommandPages {
-    static func film(slug: String, id: Int, title: String) -> String {
-        """
-        <!DOCTYPE html><html><head><title>\(title) • Letterboxd</title>
-        <meta property="og:type" content="video.movie" />
-        <script type="application/ld+json">
-        /* <![CDATA[ */
-        {"name":"\(title)","director":[{"@type":"Person","name":"Director of \(title)"}],"genre":["Drama"],"releasedEvent":[{"@type":"PublicationEvent","startDate":"\(1950 + id % 70)"}],"@type":"Movie"}
-        /* ]]> */
-        </script></head>
-        <body class="film"><div class="film-poster" data-film-id="\(id)" data-film-slug="\(slug)"></div></body></html>
-        """
     }
 }
 
@@ -130,14 +113,7 @@ struct ScrapingNode {
         scrape.schedule.refreshInterval = refresh
         change(&scrape)
         configuration.scrape = scrape
-        let port = Mutex<Int?>(nil)
-        let server = try await Server(configuration: configuration, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }) { bound in
-            port.withLock { $0 = bound }
-        }
-        let group = ServiceGroup(services: [server], logger: Logger(label: "test"))
-        let running = Task { try await group.run() }
-        #expect(try await eventually(timeout: .seconds(60)) { port.withLock { $0 } != nil })
-        let base = "http://127.0.0.1:\(port.withLock { $0 }!)"
+        let (server, base, group, running) = try await startNode(configuration)
         #expect(try await eventually(timeout: .seconds(60)) { (try? await exchange("GET", base + "/ready"))?.status == 200 })
         return ScrapingNode(server: server, group: group, running: running, base: base)
     }

@@ -9,20 +9,6 @@ import TestSupport
     static var binary: String { buildProductsDirectory.appendingPathComponent("moviemash").path }
     static let fixtures = repositoryRoot.appendingPathComponent("Tests/ScraperTests/Fixtures")
 
-    /// A film page in the JSON-LD form, for each favourite of the fixture profiles.
-    static func filmPage(slug: String, id: Int, title: String, year: Int) -> String {
-        """
-        <!DOCTYPE html><html><head><title>\(title) • Letterboxd</title>
-        <meta property="og:type" content="video.movie" />
-        <script type="application/ld+json">
-        /* <![CDATA[ */
-        {"name":"\(title)","director":[{"@type":"Person","name":"Director of \(title)"}],"genre":["Drama"],"releasedEvent":[{"@type":"PublicationEvent","startDate":"\(year)"}],"@type":"Movie"}
-        /* ]]> */
-        </script></head>
-        <body class="film"><div class="film-poster" data-film-id="\(id)" data-film-slug="\(slug)"></div></body></html>
-        """
-    }
-
     static func savedPages(in directory: TemporaryDirectory) throws -> String {
         let pages = directory.file("pages")
         try FileManager.default.createDirectory(atPath: pages + "/film", withIntermediateDirectories: true)
@@ -33,7 +19,7 @@ import TestSupport
                      "alice-in-the-cities", "wings-of-desire", "portrait-of-a-lady-on-fire", "beau-travail",
                      "jeanne-dielman-23-quai-du-commerce-1080-bruxelles", "la-jetee"]
         for (index, slug) in films.enumerated() {
-            try filmPage(slug: slug, id: 1000 + index, title: slug.replacingOccurrences(of: "-", with: " ").capitalized, year: 1960 + index)
+            try LetterboxdPages.film(slug: slug, id: 1000 + index, title: slug.replacingOccurrences(of: "-", with: " ").capitalized, year: 1960 + index)
                 .write(toFile: "\(pages)/film/\(slug).html", atomically: true, encoding: .utf8)
         }
         return pages

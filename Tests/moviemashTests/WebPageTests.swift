@@ -54,14 +54,12 @@ import TestSupport
         let letterboxd = try await FakeHTTPServer { path, _ in
             let page: String? = switch path {
             case "/my_four/":
-                "<html><head><meta property=\"og:type\" content=\"profile\" /></head><body class=\"profile\"><section id=\"favourites\">"
-                    + films.enumerated().map { "<div class=\"film-poster\" data-film-slug=\"\($1)\" data-film-id=\"\(7000 + $0)\"></div>" }.joined()
-                    + "</section></body></html>"
+                LetterboxdPages.profile(favourites: films.enumerated().map { ($1, 7000 + $0) })
             case "/hidden_profile/":
-                "<html><body class=\"profile\"><div class=\"profile-private\">This profile is private</div></body></html>"
+                LetterboxdPages.privateProfile
             default:
                 films.firstIndex { path == "/film/\($0)/" }.map {
-                    ScrapeCommandTests.filmPage(slug: films[$0], id: 7000 + $0, title: "My Film \($0 + 1)", year: 1990 + $0)
+                    LetterboxdPages.film(slug: films[$0], id: 7000 + $0, title: "My Film \($0 + 1)", year: 1990 + $0)
                 }
             }
             return page.map { .init(body: Array($0.utf8)) } ?? .init(status: 404, body: Array("<html><body>Not found</body></html>".utf8))
