@@ -15,6 +15,13 @@ public struct Projectors: Sendable {
     public let voterHistory: ProjectorService<VoterHistory>
     public let leaderboards: LeaderboardService
     public let recommender: RecommenderService
+    /// Each projection by name with the signal of the position it has published (everything below it
+    /// applied): the one list that positions, waiting and readiness read.
+    private let published: [(name: String, reached: PositionSignal)]
+    /// What reads show directly: every projection but the Bradley–Terry counts, which reach readers only
+    /// through the leaderboard fit (it refits in the background and says what it covers). Kept, not
+    /// derived on each call: every request asks for `position`.
+    private let read: [PositionSignal]
 
     /// Fresh projectors of every kind the service runs, for replay: the recommender's interactions among
     /// them, as the recommender keeps them.
@@ -36,32 +43,28 @@ public struct Projectors: Sendable {
         recommender = RecommenderService(source: source, logger: logger) {
             leaderboards.current.films.entries.prefix(100).map(\.item)
         }
-    }
-
-    /// The services in start order: projectors before the fit that reads their counts.
-    public var services: [any Service] { [catalogue, tallies, elo, counts, recentPairs, accounts, voterHistory, leaderboards, recommender] }
-
-    /// Each projection by name with the signal of the position it has published (everything below it
-    /// applied): the one list that positions, waiting and readiness read.
-    private var published: [(name: String, reached: PositionSignal)] {
-        [
+        published = [
             (Catalogue.name, catalogue.reached), (Tallies.name, tallies.reached), (EloRatings.name, elo.reached),
             (BradleyTerryCounts.name, counts.reached), (RecentPairs.name, recentPairs.reached), (Accounts.name, accounts.reached),
             (VoterHistory.name, voterHistory.reached),
             (RecommenderInteractions.name, recommender.reached),
         ]
+        read = published.filter { $0.name != BradleyTerryCounts.name }.map(\.reached)
     }
+
+    /// The services in start order: projectors before the fit that reads their counts.
+    public var services: [any Service] { [catalogue, tallies, elo, counts, recentPairs, accounts, voterHistory, leaderboards, recommender] }
 
     /// Each projection by name with the position it has applied up to (everything below it).
     public var positions: [(name: String, position: UInt64)] { published.map { ($0.name, $0.reached.position) } }
 
-    /// What reads show directly: every projection but the Bradley–Terry counts, which reach readers only
-    /// through the leaderboard fit (it refits in the background and says what it covers).
-    private var read: [PositionSignal] { published.filter { $0.name != BradleyTerryCounts.name }.map(\.reached) }
-
     /// The position every read reflects: the least any read projection (and the recommender's
     /// interactions) has applied.
-    public var position: UInt64 { read.map(\.position).min() ?? 0 }
+    public var position: UInt64 {
+        var least = UInt64.max
+        for signal in read { least = min(least, signal.position) }
+        return least
+    }
 
     /// Whether every read projection reaches `target` within `bound` (a request that must see a write
     /// waits so).
