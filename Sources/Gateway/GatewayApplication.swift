@@ -160,8 +160,13 @@ public enum GatewayApplication {
         return try decode(T.self, fromJSON: try await request.collectBody(upTo: limit))
     }
 
-    /// `body` as JSON of `T`, or a 400 problem.
+    /// `body` as JSON of `T`, or a 400 problem. A `PlainJSONDecodable` body in its plain shape is read
+    /// without `JSONDecoder`.
     static func decode<T: Decodable>(_ type: T.Type, fromJSON body: ByteBuffer) throws(Problem) -> T {
+        if let plain = T.self as? any PlainJSONDecodable.Type,
+           let value = body.withUnsafeReadableBytes({ PlainJSONObject($0).flatMap(plain.init(plain:)) }) as? T {
+            return value
+        }
         do {
             return try jsonDecoder.decode(T.self, from: Data(buffer: body))
         } catch {

@@ -18,7 +18,8 @@ enum FuzzTarget: String, CaseIterable {
     case eventJSON = "event-json"
     /// A vote ticket as clients send it back; also tickets signed from the input, so verification is reached.
     case ticket
-    /// The JSON bodies of votes and registrations, with the checks the routes apply.
+    /// The JSON bodies of votes and registrations, with the checks the routes apply; a vote read without
+    /// JSONDecoder (`PlainJSONObject`) must be the vote JSONDecoder reads.
     case bodies
 
     func run(_ bytes: UnsafeRawBufferPointer) {
@@ -100,6 +101,12 @@ enum FuzzTarget: String, CaseIterable {
 
     private static func bodies(_ bytes: [UInt8]) {
         let body = ByteBuffer(bytes: bytes)
+        if let plain = bytes.withUnsafeBytes({ PlainJSONObject($0) }).flatMap(VoteRequest.init(plain:)) {
+            let decoded = try? JSONDecoder().decode(VoteRequest.self, from: Data(bytes))
+            guard decoded?.ticket == plain.ticket, decoded?.winner == plain.winner else {
+                violated("a vote read plain is not the vote JSONDecoder reads")
+            }
+        }
         if let vote = try? GatewayApplication.decode(VoteRequest.self, fromJSON: body) {
             _ = signer.verify(vote.ticket, nowMilliseconds: occurredAt.milliseconds)
         }

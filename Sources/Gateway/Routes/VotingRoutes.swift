@@ -19,9 +19,19 @@ struct ComparisonBody: Codable, Sendable, JSONBody {
     }
 }
 
-struct VoteRequest: Codable, Sendable {
+struct VoteRequest: Codable, Sendable, PlainJSONDecodable {
     var ticket: String
     var winner: VoteCast.Side
+
+    init(ticket: String, winner: VoteCast.Side) {
+        self.ticket = ticket
+        self.winner = winner
+    }
+
+    init?(plain object: PlainJSONObject) {
+        guard let ticket = object["ticket"], let winner = object["winner"].flatMap(VoteCast.Side.init(rawValue:)) else { return nil }
+        self.init(ticket: ticket, winner: winner)
+    }
 }
 
 struct VoteBody: Codable, Sendable, JSONBody {
