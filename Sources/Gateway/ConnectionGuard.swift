@@ -58,10 +58,59 @@ final class ConnectionCounts: Sendable {
     func count(_ reason: Reason) -> Int { closed.withLock { $0[reason] ?? 0 } }
 }
 
+/// What a connection waits for from its client and until when, decided apart from the event loop's timer.
+///
+/// Every request arms a deadline (its body's) and the end of its response arms another (the idle one):
+/// scheduling and cancelling a timer for each cost more than the rest of the guard. So one timer stays
+/// scheduled while deadlines move later; when it fires before the current deadline it is set again for
+/// it, and when nothing is armed it just stops.
+struct ConnectionDeadline<Instant: Comparable> {
+    /// What the connection's timer should do now.
+    enum Action: Equatable {
+        /// Nothing: the timer already scheduled fires no later than the deadline.
+        case none
+        /// Schedule the timer for this instant, replacing any scheduled one.
+        case schedule(at: Instant)
+        /// The client missed the deadline armed for this reason.
+        case timedOut(ConnectionCounts.Reason)
+    }
+
+    /// The deadline in force and what missing it means; nil while the client owes nothing.
+    private(set) var deadline: (at: Instant, reason: ConnectionCounts.Reason)?
+    /// When the scheduled timer fires; nil when none is scheduled.
+    private(set) var timerAt: Instant?
+
+    /// The client must deliver by `instant`, or the connection ends for `reason`.
+    mutating func arm(until instant: Instant, reason: ConnectionCounts.Reason) -> Action {
+        deadline = (instant, reason)
+        if let timerAt, timerAt <= instant { return .none }
+        timerAt = instant
+        return .schedule(at: instant)
+    }
+
+    /// The client owes nothing (the gateway is answering): a scheduled timer may fire, and finds nothing due.
+    mutating func disarm() {
+        deadline = nil
+    }
+
+    /// The timer fired at `now`.
+    mutating func fired(now: Instant) -> Action {
+        timerAt = nil
+        guard let deadline else { return .none }
+        if deadline.at <= now {
+            self.deadline = nil
+            return .timedOut(deadline.reason)
+        }
+        timerAt = deadline.at
+        return .schedule(at: deadline.at)
+    }
+}
+
 /// One connection's guard, after the HTTP codec: it sees whole request heads, bodies' ends and response
-/// ends, and keeps one timer for what the connection waits for from the client. Hummingbird's own idle
-/// timeout does part of this, but answers nothing, counts nothing and cannot tell a first request head from
-/// a kept-alive connection; its connection limit stops accepting, so clients beyond it hang unanswered.
+/// ends, and keeps one timer for what the connection waits for from the client (`ConnectionDeadline`).
+/// Hummingbird's own idle timeout does part of this, but answers nothing, counts nothing and cannot tell a
+/// first request head from a kept-alive connection; its connection limit stops accepting, so clients
+/// beyond it hang unanswered.
 final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -82,6 +131,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private let limits: ConnectionLimits
     private let counts: ConnectionCounts
     private var phase = Phase.awaitingFirstHead
+    private var deadline = ConnectionDeadline<NIODeadline>()
     private var timer: Scheduled<Void>?
     private var counted = false
 
@@ -117,7 +167,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             if phase == .readingBody { arm(context, after: limits.idleTimeout, reason: .bodyTimeout) }
         case .end:
             phase = .responding
-            cancelTimer()
+            deadline.disarm()
         }
         context.fireChannelRead(data)
     }
@@ -145,30 +195,38 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func finish() {
-        cancelTimer()
+        deadline.disarm()
+        timer?.cancel()
+        timer = nil
         if counted {
             counted = false
             counts.finished()
         }
     }
 
-    private func cancelTimer() {
-        timer?.cancel()
-        timer = nil
+    private func arm(_ context: ChannelHandlerContext, after duration: Duration, reason: ConnectionCounts.Reason) {
+        let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+        perform(deadline.arm(until: .now() + .nanoseconds(nanoseconds), reason: reason), context)
     }
 
-    private func arm(_ context: ChannelHandlerContext, after duration: Duration, reason: ConnectionCounts.Reason) {
-        cancelTimer()
-        let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        timer = context.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {
-            let (handler, context) = bound.value
-            handler.timedOut(context, reason: reason)
+    private func perform(_ action: ConnectionDeadline<NIODeadline>.Action, _ context: ChannelHandlerContext) {
+        switch action {
+        case .none:
+            break
+        case .schedule(let instant):
+            timer?.cancel()
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            timer = context.eventLoop.scheduleTask(deadline: instant) {
+                let (handler, context) = bound.value
+                handler.timer = nil
+                handler.perform(handler.deadline.fired(now: .now()), context)
+            }
+        case .timedOut(let reason):
+            timedOut(context, reason: reason)
         }
     }
 
     private func timedOut(_ context: ChannelHandlerContext, reason: ConnectionCounts.Reason) {
-        timer = nil
         counts.record(reason)
         switch reason {
         case .requestHeadTimeout:
