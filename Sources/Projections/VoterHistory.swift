@@ -18,13 +18,15 @@ public struct VoterHistory: Projector {
     public static let name = "voter-history"
     public static let version: UInt32 = 1
 
-    public private(set) var votes: [UserID: [Vote]] = [:]
+    /// Chunked, not arrays: the projection publishes a copy every few milliseconds under load, and appending
+    /// to an array held by that copy copied the voter's whole history.
+    public private(set) var votes: [UserID: ChunkedList<Vote>] = [:]
 
     public init() {}
 
     public var configurationBytes: [UInt8] { [] }
 
-    public func votes(of voter: UserID) -> [Vote] { votes[voter] ?? [] }
+    public func votes(of voter: UserID) -> ChunkedList<Vote> { votes[voter] ?? ChunkedList() }
 
     /// The sets `voter` chose most, most chosen first (ties by the latest choice), with their counts.
     public func mostChosen(by voter: UserID, limit: Int) -> [(set: SetID, times: Int)] {
@@ -40,7 +42,7 @@ public struct VoterHistory: Projector {
     public mutating func apply(_ event: EventEnvelope) {
         switch event.event {
         case .voteCast(let vote):
-            votes[vote.userID, default: []].append(Vote(
+            votes[vote.userID, default: ChunkedList()].append(Vote(
                 position: event.position ?? 0, voteID: vote.voteID, setA: vote.setA, setB: vote.setB, winner: vote.winner,
                 castAt: vote.castAt))
         case .userErased(let erasure):
@@ -71,7 +73,7 @@ public struct VoterHistory: Projector {
         votes = [:]
         for _ in 0..<(try reader.count(minimumBytes: 24)) {
             let voter = try reader.uuid()
-            var list: [Vote] = []
+            var list = ChunkedList<Vote>()
             for _ in 0..<(try reader.count(minimumBytes: 68)) {
                 let position = try reader.uint64(), voteID = try reader.uuid()
                 let a = SetID(value: try reader.uint128()), b = SetID(value: try reader.uint128())
