@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Recommender
 import MovieMashCore
 import ServiceLifecycle
 import Synchronization
@@ -10,7 +11,7 @@ import Synchronization
 /// for the projector and it never waits for them. Publishing shares the state's storage with readers, so
 /// the next event applied copies it whole: the `EventFollower` therefore publishes at most every
 /// `publishInterval`, while catching up and while following a busy source alike. Snapshots are written
-/// every `snapshotEvery` events (when a publish comes) and at shutdown.
+/// every `snapshotEvery` events (when a publish comes), on a thread of their own, and at shutdown.
 public final class ProjectorService<P: Projector>: Service, Sendable {
     public struct Configuration: Sendable {
         public var snapshotEvery: UInt64 = 100_000
@@ -31,6 +32,8 @@ public final class ProjectorService<P: Projector>: Service, Sendable {
     /// The published position, for those who wait for it (a request that must see a write).
     public let reached = PositionSignal()
     private let reachedEnd = Mutex(false)
+    private let snapshotWriting = Atomic(false)
+    private let snapshotFailing = Mutex(false)
 
     /// Whether a published state has reached the source's end since the start: before that, the state
     /// is still being caught up (from the snapshot or from nothing).
@@ -67,21 +70,7 @@ public final class ProjectorService<P: Projector>: Service, Sendable {
         reached.advance(to: position)
         var lastSnapshot = position
         var lastEventID: UUID?
-        // A snapshot only saves replay time, so failing to write one (a full disk) must not stop the
-        // projection: it is logged once, tried again after the next `snapshotEvery` events, and its
-        // success after failures is logged too.
-        var snapshotFailing = false
-        func writeSnapshot(at covered: UInt64, lastEventID id: UUID) {
-            guard let snapshots else { return }
-            do {
-                try snapshots.write(state, position: covered, lastEventID: id)
-                if snapshotFailing { logger.notice("snapshots are written again", metadata: ["projector": "\(P.name)", "position": "\(covered)"]) }
-                snapshotFailing = false
-            } catch {
-                if !snapshotFailing { logger.warning("cannot write a snapshot; the projection goes on without", metadata: ["projector": "\(P.name)", "error": "\(error)"]) }
-                snapshotFailing = true
-            }
-        }
+        var snapshotting: Task<Void, Never>?
         let follower = EventFollower(source: source, configuration: configuration.following)
         position = try await follower.follow(
             from: position,
@@ -93,9 +82,15 @@ public final class ProjectorService<P: Projector>: Service, Sendable {
                 let snapshot = (state, covered)
                 published.withLock { $0 = snapshot }
                 reached.advance(to: covered)
-                if let id = lastEventID, covered - lastSnapshot >= configuration.snapshotEvery {
-                    writeSnapshot(at: covered, lastEventID: id)
+                // One write at a time: while one is still running, this one is left to the next publish.
+                if let id = lastEventID, covered - lastSnapshot >= configuration.snapshotEvery,
+                   snapshotWriting.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
                     lastSnapshot = covered
+                    let copy = state
+                    snapshotting = Task {
+                        await self.writeSnapshot(copy, at: covered, lastEventID: id, priority: .low)
+                        self.snapshotWriting.store(false, ordering: .releasing)
+                    }
                 }
             },
             caughtUp: { _ in self.reachedEnd.withLock { $0 = true } })
@@ -103,6 +98,33 @@ public final class ProjectorService<P: Projector>: Service, Sendable {
         published.withLock { $0 = final }
         reached.advance(to: position)
         reached.finish()
-        if let id = lastEventID, position > lastSnapshot { writeSnapshot(at: position, lastEventID: id) }
+        await snapshotting?.value
+        if let id = lastEventID, position > lastSnapshot { await writeSnapshot(state, at: position, lastEventID: id, priority: .normal) }
+    }
+
+    /// Writes `state`'s snapshot on a thread of its own: encoding and syncing a large state held a thread
+    /// of the cooperative pool (one per core) for tens of milliseconds, and requests waited behind it.
+    ///
+    /// A snapshot only saves replay time, so failing to write one (a full disk) must not stop the
+    /// projection: it is logged once, tried again after the next `snapshotEvery` events, and its success
+    /// after failures is logged too.
+    private func writeSnapshot(_ state: P, at covered: UInt64, lastEventID id: UUID, priority: BackgroundThreads.Priority) async {
+        guard let snapshots else { return }
+        let failure = await BackgroundThreads.value(priority: priority, name: "mm-snapshot") { () -> String? in
+            do {
+                try snapshots.write(state, position: covered, lastEventID: id)
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
+        snapshotFailing.withLock { failing in
+            if let failure {
+                if !failing { logger.warning("cannot write a snapshot; the projection goes on without", metadata: ["projector": "\(P.name)", "error": "\(failure)"]) }
+            } else if failing {
+                logger.notice("snapshots are written again", metadata: ["projector": "\(P.name)", "position": "\(covered)"])
+            }
+            failing = failure != nil
+        }
     }
 }
