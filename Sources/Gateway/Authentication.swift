@@ -24,7 +24,7 @@ public struct Authentication: Sendable {
     /// the accounts say the token still works: not signed out, not older than a password change, not of
     /// an erased account. That check is a few dictionary lookups, made on every request.
     func user(_ request: Request, readModel: ReadModel, limitedBy limiter: RateLimiter? = nil) async throws -> SignedInUser {
-        let voter = try await authority.user(fromBearer: request.headers[.authorization])
+        let voter = try await authority.user(fromBearer: request.headers.value(.authorization))
         if let limiter, let wait = limiter.take(voter.id.rateLimitKey) { throw Problem.tooManyRequests(wait, who: "this voter") }
         try await readModel.consistency.require(voter.position)
         guard readModel.accounts().state.accepts(voter.id, tokenID: voter.tokenID, position: voter.position) else {

@@ -31,7 +31,7 @@ public struct Consistency: Sendable {
 
     /// The position `request` asks for, or a 400 problem for one that is not a whole number.
     static func minimum(of request: Request) throws(Problem) -> UInt64? {
-        guard let text = request.headers[minimumHeader] else { return nil }
+        guard let text = request.headers.value(minimumHeader) else { return nil }
         guard let value = UInt64(text.trimmingCharacters(in: .whitespaces)) else {
             throw Problem(.badRequest, type: "invalid-min-position", title: "Invalid MovieMash-Min-Position",
                           detail: "MovieMash-Min-Position is a log position (a whole number), not '\(text)'")

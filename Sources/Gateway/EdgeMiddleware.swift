@@ -36,9 +36,9 @@ struct EdgeMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
-        let origin = request.headers[.origin].flatMap { origins.contains($0) ? $0 : nil }
+        let origin = request.headers.value(.origin).flatMap { origins.contains($0) ? $0 : nil }
         var response: Response
-        if let origin, request.method == .options, request.headers[.accessControlRequestMethod] != nil {
+        if let origin, request.method == .options, request.headers.has(.accessControlRequestMethod) {
             response = Response(status: .noContent)
             response.headers[.accessControlAllowMethods] = "GET, POST, OPTIONS"
             response.headers[.accessControlAllowHeaders] = "Authorization, Content-Type, Idempotency-Key, MovieMash-Min-Position"
@@ -55,9 +55,9 @@ struct EdgeMiddleware: RouterMiddleware {
             } catch {
                 response = try Self.problem(for: error, request: request, context: context).response(from: request, context: context)
             }
-            if response.headers[Consistency.positionHeader] == nil { response.headers[Consistency.positionHeader] = String(reflected) }
+            if !response.headers.has(Consistency.positionHeader) { response.headers.append(.init(name: Consistency.positionHeader, value: String(reflected))) }
             response.headers.append(contentsOf: Self.always)
-            if response.headers[.contentType]?.hasPrefix("text/html") == true { response.headers.append(Self.page) }
+            if response.headers.value(.contentType)?.hasPrefix("text/html") == true { response.headers.append(Self.page) }
         }
         if let origin {
             response.headers[.accessControlAllowOrigin] = origin
@@ -75,7 +75,7 @@ struct EdgeMiddleware: RouterMiddleware {
     private func clientKey(_ request: Request, context: GatewayContext) -> UInt128 {
         guard let peer = context.remoteAddress else { return 0 }
         guard !trustedProxies.isEmpty, let ip = peer.ipAddress, trustedProxies.contains(ip),
-              let chain = request.headers[Self.forwardedFor] else { return peer.rateLimitKey }
+              let chain = request.headers.value(Self.forwardedFor) else { return peer.rateLimitKey }
         let hops = chain.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let client = hops.last { !trustedProxies.contains($0) } ?? hops.first
         return client.flatMap { try? SocketAddress(ipAddress: $0, port: 0) }?.rateLimitKey ?? peer.rateLimitKey

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import MovieMashCore
 import Projections
@@ -50,6 +51,8 @@ struct VoteBody: Codable, Sendable, JSONBody {
 /// Any node with the signing keys issues tickets (a replica too, with a desk of its own for the pairs it
 /// showed); only a node with `writes` takes the votes.
 enum VotingRoutes {
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+
     static func collection(
         readModel: ReadModel, authentication: Authentication, writes: WriteSide?, configuration: GatewayApplication.Configuration
     ) -> RouteCollection<GatewayContext> {
@@ -79,7 +82,7 @@ enum VotingRoutes {
         guard let writes else { return routes }
         routes.post("/votes") { request, _ -> Created<VoteBody> in
             let voter = try await authentication.user(request, readModel: readModel, limitedBy: perVoter)
-            let given = request.headers.first { $0.name.canonicalName == "idempotency-key" }?.value
+            let given = request.headers.value(Self.idempotencyKey)
             if let given, !(1...200).contains(given.unicodeScalars.count) {
                 throw Problem(.badRequest, type: "invalid-idempotency-key", title: "Invalid Idempotency-Key",
                               detail: "an Idempotency-Key must be 1 to 200 characters")
