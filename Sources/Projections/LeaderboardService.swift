@@ -60,12 +60,14 @@ public final class LeaderboardService: Service, Sendable {
     /// `retention`: how long a fit stays available by id after a newer one replaced it (at most 16 are kept).
     public init(
         source: ProjectorService<BradleyTerryCounts>, interval: Duration = .seconds(5), idleFactor: Int = 9,
-        maximumStaleness: Duration = .seconds(60), retention: Duration = .seconds(600), logger: Logger
+        maximumStaleness: Duration = .seconds(60), busyVoteRate: Double = 1_000, busyInterval: Duration = .seconds(30),
+        retention: Duration = .seconds(600), logger: Logger
     ) {
         self.source = source
         self.logger = logger
         self.retention = retention
-        pacing = Mutex(RefitPacing(configuration: .init(interval: interval, idleFactor: idleFactor, maximumStaleness: maximumStaleness)))
+        pacing = Mutex(RefitPacing(configuration: .init(
+            interval: interval, idleFactor: idleFactor, maximumStaleness: maximumStaleness, busyVoteRate: busyVoteRate, busyInterval: busyInterval)))
     }
 
     /// The newest fit.

@@ -6,11 +6,20 @@ import Recommender
 /// `idleFactor` × d: under a steady stream of votes the fits take at most 1 / (1 + idleFactor) of the
 /// machine. Fits run at low priority and could starve on a busy machine; `maximumStaleness` bounds that:
 /// no pause is longer, and after a fit that took longer the next runs at normal priority.
+///
+/// While votes arrive at `busyVoteRate` or faster, fits start at most every `busyInterval`: a fit costs
+/// the same however few votes it adds, a low-priority one still slows the request threads beside it
+/// (shared caches, sibling hyperthreads), and at such rates the standings move little between fits.
 struct RefitPacing<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration, Instant: Sendable {
     struct Configuration: Sendable {
         var interval: Duration
         var idleFactor: Int
         var maximumStaleness: Duration
+        /// Votes per second, since the last fit started, at which fits are spaced by `busyInterval`.
+        var busyVoteRate: Double = 1_000
+        /// The least time between the starts of two fits while votes arrive at `busyVoteRate`; kept within
+        /// `maximumStaleness`.
+        var busyInterval: Duration = .seconds(30)
     }
 
     enum Action: Equatable, Sendable {
@@ -24,6 +33,8 @@ struct RefitPacing<Instant: InstantProtocol>: Sendable where Instant.Duration ==
     /// The votes and items the last fit covered (nil before the first).
     private var fitted: (votes: Int, items: Int)?
     private var fitStarted: Instant?
+    /// When the last fit started, kept after it finished (the vote rate is measured from it).
+    private var lastFitStarted: Instant?
     /// How long the last published fit took, from its start to its publication.
     private(set) var lastFitTook: Duration?
 
@@ -32,11 +43,19 @@ struct RefitPacing<Instant: InstantProtocol>: Sendable where Instant.Duration ==
     }
 
     /// The counts now hold `votes` votes on `items` items: fit them the first time and whenever either
-    /// changed (a new set must reach the leaderboards even without votes), else look again after `interval`.
+    /// changed (a new set must reach the leaderboards even without votes), else look again after `interval`;
+    /// while votes arrive at `busyVoteRate`, not before `busyInterval` after the last fit started.
     mutating func check(votes: Int, items: Int, now: Instant) -> Action {
         if let fitted, fitted == (votes, items) { return .wait(until: now.advanced(by: configuration.interval)) }
+        if let fitted, let lastFitStarted {
+            let since = lastFitStarted.duration(to: now), busyInterval = min(configuration.busyInterval, configuration.maximumStaleness)
+            if since > .zero, since < busyInterval, Double(votes - fitted.votes) >= configuration.busyVoteRate * (since / .seconds(1)) {
+                return .wait(until: lastFitStarted.advanced(by: busyInterval))
+            }
+        }
         fitted = (votes, items)
         fitStarted = now
+        lastFitStarted = now
         return .fit(Self.priority(previousFit: lastFitTook, maximumStaleness: configuration.maximumStaleness))
     }
 

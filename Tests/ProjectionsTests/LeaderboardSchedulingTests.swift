@@ -42,6 +42,35 @@ import TestSupport
         #expect(pacing.fitFinished(now: clock.now) == .wait(until: clock.now.advanced(by: .seconds(60))), "never past the staleness bound")
         #expect(pacing.check(votes: 12, items: 5, now: clock.now) == .fit(.normal), "after a starved fit, the next runs at normal priority")
     }
+
+    @Test func whileVotesPourInFitsStartOnlyEveryBusyInterval() {
+        var pacing = Pacing(configuration: configuration)
+        let start = clock.now
+        #expect(pacing.check(votes: 0, items: 10, now: clock.now) == .fit(.normal))
+        clock.advance(by: .seconds(1))
+        #expect(pacing.fitFinished(now: clock.now) == .wait(until: clock.now.advanced(by: .seconds(9))))
+        clock.advance(by: .seconds(9))
+        // 20 000 votes in the 10 s since the last fit started: 2 000 a second, busy.
+        #expect(pacing.check(votes: 20_000, items: 10, now: clock.now) == .wait(until: start.advanced(by: .seconds(30))))
+        clock.advance(by: .seconds(20))
+        #expect(pacing.check(votes: 60_000, items: 11, now: clock.now) == .fit(.low), "30 s after the last fit started")
+        let second = clock.now
+        clock.advance(by: .seconds(1))
+        _ = pacing.fitFinished(now: clock.now)
+        clock.advance(by: .seconds(9))
+        // 9 000 votes in 10 s: below 1 000 a second, so the fit is not held back.
+        #expect(pacing.check(votes: 69_000, items: 11, now: clock.now) == .fit(.low))
+        #expect(second.advanced(by: .seconds(10)) == clock.now)
+    }
+
+    @Test func theBusyIntervalNeverExceedsTheStalenessBound() {
+        var pacing = Pacing(configuration: .init(interval: .seconds(5), idleFactor: 9, maximumStaleness: .seconds(20)))
+        let start = clock.now
+        _ = pacing.check(votes: 0, items: 1, now: clock.now)
+        clock.advance(by: .seconds(10))
+        _ = pacing.fitFinished(now: clock.now)
+        #expect(pacing.check(votes: 1_000_000, items: 1, now: clock.now) == .wait(until: start.advanced(by: .seconds(20))))
+    }
 }
 
 @Suite struct PublishPacingTests {

@@ -150,7 +150,8 @@ func writeLog(_ events: [EventEnvelope], to directory: String) async throws -> E
         var configuration = BradleyTerry.Configuration()
         configuration.bootstrapRounds = 20
         let counts = ProjectorService(BradleyTerryCounts(configuration: configuration), source: LogEventSource(log), snapshots: nil, logger: logger)
-        let leaderboards = LeaderboardService(source: counts, interval: .milliseconds(10), idleFactor: 0, logger: logger)
+        let leaderboards = LeaderboardService(
+            source: counts, interval: .milliseconds(10), idleFactor: 0, busyInterval: .milliseconds(10), logger: logger)
         let tasks = [Task { try await counts.run() }, Task { try await leaderboards.run() }]
         #expect(try await eventually(timeout: .seconds(60)) { leaderboards.current.position == 1000 })
         let first = leaderboards.current
