@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import MovieMashCore
 import NIOCore
@@ -16,11 +17,12 @@ extension JSONBody {
     func response(status: HTTPResponse.Status) -> Response {
         var json = JSONWriter(capacity: 1024)
         write(to: &json)
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
+        return Response(status: status, headers: HTTPFields([jsonContentType]), body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
     }
 }
+
+/// Made once: building a field checks its name and value, and every JSON response has this one.
+private let jsonContentType = HTTPField(name: .contentType, value: "application/json; charset=utf-8")
 
 extension JSONWriter {
     mutating func array(_ items: [some JSONBody]) {
@@ -39,7 +41,7 @@ struct Created<Body: JSONBody>: ResponseGenerator {
 
     func response(from request: Request, context: some RequestContext) -> Response {
         var response = body.response(status: .created)
-        response.headers[Consistency.positionHeader] = String(position + 1)
+        response.headers.append(HTTPField(name: Consistency.positionHeader, value: String(position + 1)))
         return response
     }
 }
