@@ -224,8 +224,8 @@ import TestSupport
             let (log, keys) = (directory.file("log"), directory.file("keys"))
             try await writeClosedLog(sampleLogEvents(seed: UInt64(30 + round), films: 30, sets: 12, voters: 2, votes: 50).events, to: log)
             let port = try freePort()
-            let arguments = ["serve", "--data", log, "--port", "\(port)", "--key-store", keys]
-            let server = try ServeCommandTests.start(arguments)
+            let arguments = { (port: Int) in ["serve", "--data", log, "--port", "\(port)", "--key-store", keys] }
+            let server = try ServeCommandTests.start(arguments(port))
             defer { if server.isRunning { server.terminate() } }
             let base = "http://127.0.0.1:\(port)"
             #expect(try await eventually(timeout: .seconds(90)) { await ServeCommandTests.get(base + "/ready")?.status == 200 })
@@ -240,15 +240,20 @@ import TestSupport
             _ = await erasure.value
             #expect(try await ServeCommandTests.waitForExit(server))
 
-            let restarted = try ServeCommandTests.start(arguments)
+            // A port of its own: another test's process could take the first one between the kill and the
+            // restart (each test finds free ports the same way).
+            let restartPort = try freePort(), output = directory.file("restarted.log")
+            let restarted = try ServeCommandTests.start(arguments(restartPort), output: output)
             defer { if restarted.isRunning { restarted.terminate() } }
-            #expect(try await eventually(timeout: .seconds(90)) { await ServeCommandTests.get(base + "/ready")?.status == 200 })
+            let restartedBase = "http://127.0.0.1:\(restartPort)"
+            let ready = try await eventually(timeout: .seconds(90)) { await ServeCommandTests.get(restartedBase + "/ready")?.status == 200 }
+            #expect(ready, "round \(round): the restarted node (running: \(restarted.isRunning)) said: \((try? String(contentsOfFile: output, encoding: .utf8))?.suffix(2000) ?? "")")
             let keyPath = keys + "/\(user.uuidString).key"
             // The log no longer changes (nobody writes); the start completes an interrupted erasure once its
             // accounts have read the log, which readiness does not wait for.
             let inLog = try Self.events(in: log).contains { $0.event == .userErased(UserErased(userID: user)) }
             let agreed = try await eventually(timeout: .seconds(60)) { inLog != FileManager.default.fileExists(atPath: keyPath) }
-            #expect(agreed, "round \(round): erased in the log \(inLog), key present \(!inLog)")
+            #expect(agreed, "round \(round): erased in the log \(inLog), key present \(FileManager.default.fileExists(atPath: keyPath))")
             restarted.terminate()
             #expect(try await ServeCommandTests.waitForExit(restarted))
             outcomes.append(inLog)

@@ -13,12 +13,19 @@ import TestSupport
     static var binary: String { buildProductsDirectory.appendingPathComponent("moviemash").path }
 
     /// Starts `moviemash ARGUMENTS` in the background, output discarded.
-    static func start(_ arguments: [String]) throws -> Process {
+    /// Starts `moviemash` with `arguments`; its output goes to the file `output` when one is named (to tell
+    /// why a node never became ready), else nowhere.
+    static func start(_ arguments: [String], output: String? = nil) throws -> Process {
         let server = Process()
         server.executableURL = URL(fileURLWithPath: binary)
         server.arguments = arguments
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
+        if let output, FileManager.default.createFile(atPath: output, contents: nil), let file = FileHandle(forWritingAtPath: output) {
+            server.standardOutput = file
+            server.standardError = file
+        } else {
+            server.standardOutput = FileHandle.nullDevice
+            server.standardError = FileHandle.nullDevice
+        }
         try server.run()
         return server
     }
