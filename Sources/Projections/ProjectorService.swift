@@ -1,7 +1,7 @@
 import Foundation
 import Logging
-import Recommender
 import MovieMashCore
+import Recommender
 import ServiceLifecycle
 import Synchronization
 
