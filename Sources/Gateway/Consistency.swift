@@ -50,3 +50,12 @@ public struct Consistency: Sendable {
         }
     }
 }
+
+extension Response {
+    /// Marks the answer to a write whose event is at `position`: its `MovieMash-Position` is what a node
+    /// must reach to reflect the write (the event's position plus one). The answer is new, so the field is
+    /// appended, not searched for.
+    mutating func carryPosition(ofWrite position: UInt64) {
+        headers.append(HTTPField(name: Consistency.positionHeader, value: String(position + 1)))
+    }
+}

@@ -41,7 +41,7 @@ struct Created<Body: JSONBody>: ResponseGenerator {
 
     func response(from request: Request, context: some RequestContext) -> Response {
         var response = body.response(status: .created)
-        response.headers.append(HTTPField(name: Consistency.positionHeader, value: String(position + 1)))
+        response.carryPosition(ofWrite: position)
         return response
     }
 }

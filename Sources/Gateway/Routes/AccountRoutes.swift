@@ -125,7 +125,7 @@ struct Done: ResponseGenerator {
 
     func response(from request: Request, context: some RequestContext) -> Response {
         var response = Response(status: .noContent)
-        response.headers[Consistency.positionHeader] = String(position + 1)
+        response.carryPosition(ofWrite: position)
         return response
     }
 }

@@ -68,7 +68,7 @@ private struct Answer: ResponseGenerator {
 
     func response(from request: Request, context: some RequestContext) -> Response {
         var response = body.response(status: status)
-        if let position { response.headers[Consistency.positionHeader] = String(position + 1) }
+        if let position { response.carryPosition(ofWrite: position) }
         return response
     }
 }
