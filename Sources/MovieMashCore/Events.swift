@@ -145,7 +145,7 @@ struct UserRegisteredV2: Decodable {
 
 /// A voter changed their password: their personal fields sealed anew (same name, new hash). Every access
 /// token signed before this event stops working.
-public struct PasswordChanged: Hashable, Sendable, Codable {
+public struct PasswordChanged: SealedUserEvent {
     public var userID: UserID
     public var sealed: SealedPersonalData
 
@@ -153,38 +153,27 @@ public struct PasswordChanged: Hashable, Sendable, Codable {
         self.userID = userID
         self.sealed = sealed
     }
-
-    public init(from decoder: any Decoder) throws {
-        let fields = try SealedUserFields(from: decoder)
-        self.init(userID: fields.userID, sealed: fields.sealed)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        try SealedUserFields(userID: userID, sealed: sealed).encode(to: encoder)
-    }
 }
 
-/// The JSON shape of the events that carry a user's id and something sealed under their key
-/// (`PasswordChanged`, `LetterboxdClaimed`): `{userID, sealed}`, the seal in base64.
-struct SealedUserFields: Codable {
-    var userID: UserID
-    var sealed: SealedPersonalData
+/// An event that carries a user's id and something sealed under their key (`PasswordChanged`,
+/// `LetterboxdClaimed`), with their one JSON shape: `{userID, sealed}`, the seal in base64.
+public protocol SealedUserEvent: Hashable, Sendable, Codable {
+    var userID: UserID { get }
+    var sealed: SealedPersonalData { get }
+    init(userID: UserID, sealed: SealedPersonalData)
+}
 
-    init(userID: UserID, sealed: SealedPersonalData) {
-        self.userID = userID
-        self.sealed = sealed
-    }
+private enum SealedUserCodingKeys: String, CodingKey, CaseIterable { case userID, sealed }
 
-    private enum CodingKeys: String, CodingKey, CaseIterable { case userID, sealed }
-
-    init(from decoder: any Decoder) throws {
-        try StrictKeys.check(decoder, allowed: CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+extension SealedUserEvent {
+    public init(from decoder: any Decoder) throws {
+        try StrictKeys.check(decoder, allowed: SealedUserCodingKeys.self)
+        let c = try decoder.container(keyedBy: SealedUserCodingKeys.self)
         self.init(userID: try c.decode(UUID.self, forKey: .userID), sealed: try SealedPersonalData(base64: c.decode(String.self, forKey: .sealed)))
     }
 
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: SealedUserCodingKeys.self)
         try c.encode(userID, forKey: .userID)
         try c.encode(sealed.base64, forKey: .sealed)
     }
@@ -234,22 +223,13 @@ public struct UserErased: Hashable, Sendable, Codable {
 /// A voter claimed a Letterboxd profile as theirs: its set shows as "your four" to them. The name is sealed
 /// under the voter's key like their other personal fields (it ties their votes to a public profile), so
 /// erasure forgets the claim too. A later claim replaces an earlier one.
-public struct LetterboxdClaimed: Hashable, Sendable, Codable {
+public struct LetterboxdClaimed: SealedUserEvent {
     public var userID: UserID
     public var sealed: SealedPersonalData
 
     public init(userID: UserID, sealed: SealedPersonalData) {
         self.userID = userID
         self.sealed = sealed
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let fields = try SealedUserFields(from: decoder)
-        self.init(userID: fields.userID, sealed: fields.sealed)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        try SealedUserFields(userID: userID, sealed: sealed).encode(to: encoder)
     }
 }
 
