@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Independent Elo over a MovieMash event dump (`moviemash log dump --json`), for checking the Swift projection.
 
-Rules (README, "Projections"): sets move by k*(1 - E), E = 1 / (1 + 10**((loser - winner) / scale)); each
-film of the winning set is credited against each different film of the losing set with film_k, using
-ratings from before the vote, changes summed per slot (winning films in set order, each against the losing
-films in set order) and then added; votes on sets whose films are unknown move only the sets.
+Rules (README, "Projections"): sets move by k*(1 - E), E = 1 / (1 + 10**((loser - winner) / scale)); films
+move as teams, once per vote: E from the two sets' summed film ratings, each film of the winning set gains
+film_k*(1 - E)/4 and each film of the losing set loses as much (a film in both sets nets zero); votes on
+sets whose films are unknown move only the sets.
 
 Usage: elo.py DUMP.jsonl [--time]   prints {"sets": {id: rating}, "films": {slug: rating}} (or the loop's
 events per second with --time).
@@ -13,7 +13,7 @@ import json
 import sys
 import time
 
-K, FILM_K, SCALE, BASE = 32.0, 8.0, 400.0, 1500.0
+K, FILM_K, SCALE, BASE = 32.0, 32.0, 400.0, 1500.0
 
 
 def expected(rating, opponent):
@@ -38,17 +38,11 @@ def run(events):
             wins, losses = set_films.get(winner), set_films.get(loser)
             if wins is None or losses is None:
                 continue
-            delta = [0.0] * 8
-            for i, w in enumerate(wins):
-                for j, l in enumerate(losses):
-                    if w != l:
-                        c = FILM_K * (1 - expected(film_ratings[w], film_ratings[l]))
-                        delta[i] += c
-                        delta[4 + j] -= c
-            for i, w in enumerate(wins):
-                film_ratings[w] += delta[i]
-            for j, l in enumerate(losses):
-                film_ratings[l] += delta[4 + j]
+            change = FILM_K * (1 - expected(sum(film_ratings[w] for w in wins), sum(film_ratings[l] for l in losses))) / 4
+            for w in wins:
+                film_ratings[w] += change
+            for l in losses:
+                film_ratings[l] -= change
     return set_ratings, film_ratings
 
 

@@ -101,7 +101,7 @@ public struct Projectors: Sendable {
         // Events that change no count (registrations, say) never start a refit: a fit of the same votes and
         // items is current however many of them follow it.
         let unchanged = fit.id != nil && fit.votes == state.votes && fit.sets.entries.count == state.sets.items.count
-            && fit.films.entries.count == state.films.items.count
+            && fit.films.entries.count == state.films.count
         let lag = unchanged ? 0 : counted - min(fit.position, counted)
         var observed = NodeReadiness.Fit(fitted: fit.id != nil, lagEvents: lag)
         if lag > 0, let oldest = await Self.event(at: fit.position, in: source) {

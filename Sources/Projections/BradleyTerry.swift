@@ -65,6 +65,11 @@ public enum BradleyTerry {
         public var bootstrapRounds = 100
         public var confidence = 0.95
         public var seed: UInt64 = 0x4D4D_4254
+        /// The prior standard deviation σ of a film's log-strength on the film board (b ~ N(0, σ²)). The
+        /// default π/√12 gives a set of four films the prior variance 4σ² = π²/3, which is the variance
+        /// of the set board's prior (one virtual win and one virtual loss against the reference: a logistic
+        /// density of scale 1), so both boards start from the same belief about a set.
+        public var filmPriorDeviation = Double.pi / 12.0.squareRoot()
         /// Ratings are `base + θ·scale/ln 10`, on the Elo scale.
         public var scale = 400.0
         public var base = 1500.0
@@ -73,7 +78,7 @@ public enum BradleyTerry {
 
         var bytes: [UInt8] {
             var writer = SnapshotWriter()
-            for value in [priorGames, tolerance, bootstrapTolerance, confidence, scale, base] { writer.write(value) }
+            for value in [priorGames, tolerance, bootstrapTolerance, confidence, scale, base, filmPriorDeviation] { writer.write(value) }
             writer.write(UInt64(maxIterations))
             writer.write(UInt64(bootstrapRounds))
             writer.write(seed)
@@ -307,6 +312,10 @@ public enum BradleyTerry {
         public var rounds: [[Double]] = []
         /// Iterations the estimate and the rounds took, all told: what a warm start saves.
         public var iterations = 0
+        /// Film board only: the sets (graph indices) of the team design and each film's leverage in it,
+        /// which depend only on those sets and are reused while they stay the same.
+        public var designSets: [Int32] = []
+        public var leverages: [Double] = []
 
         public init() {}
     }
@@ -381,6 +390,12 @@ public enum BradleyTerry {
                 lower: configuration.base + lower * perRating, upper: configuration.base + upper * perRating, rank: 0,
                 worstRank: 0, position: 0, comparisons: Int(comparisons[item].rounded()))
         }
+        return ranked(standings)
+    }
+
+    /// `standings` with `rank`, `worstRank` and `position` set from their ratings and intervals.
+    static func ranked(_ standings: [Standing]) -> [Standing] {
+        var standings = standings
         let lowers = standings.map(\.lower).sorted(), uppers = standings.map(\.upper).sorted()
         for index in standings.indices {
             // Items surely better: lower bound above this upper bound. Items possibly better: upper bound

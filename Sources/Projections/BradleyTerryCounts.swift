@@ -1,21 +1,24 @@
 import Recommender
 import MovieMashCore
+import OrderedCollections
 
-/// The comparisons Bradley–Terry fits: votes between sets, and between films (each film of the winning
-/// set beat each different film of the losing set). The fit itself runs in the background
-/// (`Leaderboard.fit`), from a snapshot of these counts.
+/// What Bradley–Terry fits: the votes between sets, and each set's four films. The set board fits the
+/// pair counts directly; the film board fits the same counts with a set's strength the sum of its films'
+/// (`FilmTeams`), so a vote counts once on both. The fits run in the background (`LeaderboardService`),
+/// from a snapshot of these counts.
 public struct BradleyTerryCounts: Projector {
     public static let name = "bradley-terry"
-    public static let version: UInt32 = 1
-    /// Only the background fit reads the counts, every few seconds, and copying millions of film pairs 20
-    /// times a second took more CPU than the votes: published once a second.
+    /// 2: no film-pair table; films are fitted as teams from the set pairs.
+    public static let version: UInt32 = 2
+    /// Only the background fit reads the counts, every few seconds: published once a second.
     public static let publishInterval: Duration = .seconds(1)
 
     public let configuration: BradleyTerry.Configuration
     public private(set) var sets = PairCounts<SetID>()
-    public private(set) var films = PairCounts<MovieID>()
+    /// Every film of a scraped set, in order of first sight.
+    public private(set) var films = OrderedSet<MovieID>()
     /// Four film indices per set index, -1 while unknown.
-    private var setFilms: [Int32] = []
+    public private(set) var setFilms: [Int32] = []
     public private(set) var votes = 0
 
     public init(configuration: BradleyTerry.Configuration = BradleyTerry.Configuration()) {
@@ -34,16 +37,10 @@ public struct BradleyTerryCounts: Projector {
         switch event.event {
         case .top4SetScraped(let scraped):
             let set = internSet(scraped.setID)
-            for (slot, film) in scraped.movieIDs.enumerated() { setFilms[4 * set + slot] = films.intern(film) }
+            for (slot, film) in scraped.movieIDs.enumerated() { setFilms[4 * set + slot] = Int32(films.append(film).index) }
         case .voteCast(let vote):
-            let winner = internSet(vote.winningSet), loser = internSet(vote.losingSet)
-            sets.record(winner: Int32(winner), loser: Int32(loser))
+            sets.record(winner: Int32(internSet(vote.winningSet)), loser: Int32(internSet(vote.losingSet)))
             votes += 1
-            let winning = setFilms[(4 * winner)..<(4 * winner + 4)], losing = setFilms[(4 * loser)..<(4 * loser + 4)]
-            guard winning.allSatisfy({ $0 >= 0 }), losing.allSatisfy({ $0 >= 0 }) else { return }
-            for w in winning {
-                for l in losing where w != l { films.record(winner: w, loser: l) }
-            }
         case .movieCatalogued, .userRegistered, .passwordChanged, .signedOut, .userErased, .letterboxdClaimed:
             break
         }
@@ -52,20 +49,23 @@ public struct BradleyTerryCounts: Projector {
     public func encodeState(into writer: inout SnapshotWriter) {
         writer.write(count: votes)
         sets.encode(into: &writer) { set, writer in set.write(to: &writer) }
-        films.encode(into: &writer) { film, writer in writer.write(film.slug) }
+        writer.write(count: films.count)
+        for film in films { writer.write(film.slug) }
         for film in setFilms { writer.write(film) }
     }
 
     public mutating func decodeState(from reader: inout SnapshotReader) throws(SnapshotError) {
         votes = Int(try reader.uint64())
         try sets.decode(from: &reader) { reader throws(SnapshotError) in try SetID.read(from: &reader) }
-        try films.decode(from: &reader) { reader throws(SnapshotError) in
+        var keys: [MovieID] = []
+        for _ in 0..<(try reader.count()) {
             let slug = try reader.string()
-            do { return try MovieID(slug) } catch { throw SnapshotError("bad film id '\(slug)'") }
+            do { keys.append(try MovieID(slug)) } catch { throw SnapshotError("bad film id '\(slug)'") }
         }
+        films = try OrderedSet(snapshotKeys: keys)
         setFilms = []
         for _ in 0..<(4 * sets.items.count) { setFilms.append(try reader.int32()) }
-        guard setFilms.allSatisfy({ $0 < films.items.count }) else { throw SnapshotError("a set names an unknown film") }
+        guard setFilms.allSatisfy({ $0 < films.count }) else { throw SnapshotError("a set names an unknown film") }
     }
 }
 
@@ -122,6 +122,19 @@ public struct Leaderboard<Item: Hashable & Sendable>: Sendable {
         let (standings, solutions) = await BradleyTerry.refit(
             ComparisonGraph(counts), configuration: configuration, previous: previous?.solutions, priority: priority)
         let entries = standings.map { Entry(item: counts.items[Int($0.item)], standing: $0) }
+        return Leaderboard(entries: entries.sorted { $0.standing.position < $1.standing.position }, solutions: solutions)
+    }
+}
+
+extension Leaderboard where Item == MovieID {
+    /// The film board of `counts`, films fitted as teams (`FilmTeams`), with intervals from `sets` (the set
+    /// board of the same counts, with its bootstrap rounds), starting from `previous` where given.
+    public static func fitFilms(
+        _ counts: BradleyTerryCounts, sets: Leaderboard<SetID>, previous: Leaderboard? = nil,
+        priority: BackgroundThreads.Priority = .low
+    ) async -> Leaderboard {
+        let (standings, solutions) = await FilmTeams.refit(counts, sets: sets.solutions, previous: previous?.solutions, priority: priority)
+        let entries = standings.map { Entry(item: counts.films[Int($0.item)], standing: $0) }
         return Leaderboard(entries: entries.sorted { $0.standing.position < $1.standing.position }, solutions: solutions)
     }
 }

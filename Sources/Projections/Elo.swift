@@ -5,15 +5,16 @@ import OrderedCollections
 /// Online Elo ratings of sets and of films, updated in log order.
 ///
 /// A vote moves the two sets by `k·(1 − E)`, E being the winner's expected score
-/// `1 / (1 + 10^((loser − winner) / scale))`. It also credits each film of the winning set against each
-/// film of the losing set (a film in both sets is not played against itself) with `filmK`: all sixteen
-/// expectations use the ratings from before the vote, each film's changes are summed (winning set's films
-/// in set order, each against the losing set's films in set order), then added. A vote on a set whose
-/// films are not known yet moves only the sets. Unknown items start at `base`.
+/// `1 / (1 + 10^((loser − winner) / scale))`. Films are rated as teams, once per vote: E from the two sets'
+/// summed film ratings, then each film of the winning set gains `filmK·(1 − E)/4` and each film of the
+/// losing set loses as much (a film in both sets nets zero), so a set's four films together move as a set
+/// with `k = filmK` would. A vote on a set whose films are not known yet moves only the sets. Unknown items
+/// start at `base`.
 public struct EloRatings: Projector {
     public struct Configuration: Sendable, Equatable {
         public var k = 32.0
-        public var filmK = 8.0
+        /// What a set's four films together move by in a vote, as `k` for a set.
+        public var filmK = 32.0
         public var scale = 400.0
         public var base = 1500.0
 
@@ -21,7 +22,8 @@ public struct EloRatings: Projector {
     }
 
     public static let name = "elo"
-    public static let version: UInt32 = 1
+    /// 2: films move as teams, once per vote.
+    public static let version: UInt32 = 2
 
     public let configuration: Configuration
     public private(set) var sets = OrderedSet<SetID>()
@@ -89,40 +91,23 @@ public struct EloRatings: Projector {
         }
     }
 
+    /// The team update: the two sets' summed film ratings give the winner's expectation, and each film of
+    /// the winning set gains a quarter of `filmK·(1 − E)`, each film of the losing set loses as much (a
+    /// film in both sets nets zero).
     private mutating func creditFilms(of winner: Int, against loser: Int) {
         let winning = setFilms[(4 * winner)..<(4 * winner + 4)], losing = setFilms[(4 * loser)..<(4 * loser + 4)]
         guard winning.allSatisfy({ $0 >= 0 }), losing.allSatisfy({ $0 >= 0 }) else { return }
-        var changes: (Double, Double, Double, Double, Double, Double, Double, Double) = (0, 0, 0, 0, 0, 0, 0, 0)
-        var strengths = changes
-        withUnsafeMutableBytes(of: &strengths) { raw in
-            // E = qᵢ / (qᵢ + qⱼ) with q = 10^(rating/scale): eight exponentials per vote instead of sixteen.
-            let q = raw.bindMemory(to: Double.self)
-            let perRating = M_LN10 / configuration.scale
-            for slot in 0..<4 {
-                q[slot] = exp((filmRatings[Int(winning[winning.startIndex + slot])] - configuration.base) * perRating)
-                q[4 + slot] = exp((filmRatings[Int(losing[losing.startIndex + slot])] - configuration.base) * perRating)
-            }
+        var winningSum = 0.0, losingSum = 0.0
+        for film in winning { winningSum += filmRatings[Int(film)] }
+        for film in losing { losingSum += filmRatings[Int(film)] }
+        let change = configuration.filmK * (1 - expected(winningSum, against: losingSum)) / 4
+        for film in winning {
+            filmRatings[Int(film)] += change
+            filmGames[Int(film)] += 1
         }
-        withUnsafeMutableBytes(of: &changes) { raw in
-            let delta = raw.bindMemory(to: Double.self)
-            withUnsafeBytes(of: strengths) { raw in
-                let q = raw.bindMemory(to: Double.self)
-                for (i, w) in winning.enumerated() {
-                    for (j, l) in losing.enumerated() where w != l {
-                        let change = configuration.filmK * (1 - q[i] / (q[i] + q[4 + j]))
-                        delta[i] += change
-                        delta[4 + j] -= change
-                    }
-                }
-            }
-            for (i, w) in winning.enumerated() {
-                filmRatings[Int(w)] += delta[i]
-                filmGames[Int(w)] += 1
-            }
-            for (j, l) in losing.enumerated() {
-                filmRatings[Int(l)] += delta[4 + j]
-                filmGames[Int(l)] += 1
-            }
+        for film in losing {
+            filmRatings[Int(film)] -= change
+            filmGames[Int(film)] += 1
         }
     }
 

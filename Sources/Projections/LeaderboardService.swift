@@ -96,7 +96,7 @@ public final class LeaderboardService: Service, Sendable {
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             let (counts, position) = source.current
             var action = pacing.withLock {
-                $0.check(votes: counts.votes, items: counts.sets.items.count + counts.films.items.count, now: .now)
+                $0.check(votes: counts.votes, items: counts.sets.items.count + counts.films.count, now: .now)
             }
             if case .fit(let priority) = action {
                 do {
@@ -120,9 +120,10 @@ public final class LeaderboardService: Service, Sendable {
     func refit(_ counts: BradleyTerryCounts, position: UInt64, priority: BackgroundThreads.Priority) async throws {
         let started = ContinuousClock.now
         let previous = current
-        async let sets = Leaderboard.fit(counts.sets, configuration: counts.configuration, previous: previous.sets, priority: priority)
-        async let films = Leaderboard.fit(counts.films, configuration: counts.configuration, previous: previous.films, priority: priority)
-        let (fittedSets, fittedFilms) = await (sets, films)
+        // The film board's intervals are drawn from the set board's bootstrap rounds: sets first.
+        let fittedSets = await Leaderboard.fit(counts.sets, configuration: counts.configuration, previous: previous.sets, priority: priority)
+        try Task.checkCancellation()
+        let fittedFilms = await Leaderboard.fitFilms(counts, sets: fittedSets, previous: previous.films, priority: priority)
         try Task.checkCancellation()
         let took = ContinuousClock.now - started
         var standings = Standings(

@@ -21,9 +21,9 @@ func sampleReadModel(caughtUp: Bool = true) async -> (ReadModel, Catalogue) {
     }
     var configuration = BradleyTerry.Configuration()
     configuration.bootstrapRounds = 20
+    let sets = await Leaderboard.fit(counts.sets, configuration: configuration)
     let standings = LeaderboardService.Standings(
-        sets: await Leaderboard.fit(counts.sets, configuration: configuration),
-        films: await Leaderboard.fit(counts.films, configuration: configuration), position: UInt64(events.count),
+        sets: sets, films: await Leaderboard.fitFilms(counts, sets: sets), position: UInt64(events.count),
         fittedAt: Date(), votes: counts.votes, duration: .milliseconds(20))
     let model = ReadModel(
         catalogue: { [catalogue] in catalogue }, tallies: { [tallies] in tallies }, elo: { [elo] in elo },
@@ -207,9 +207,9 @@ func twoFits() async -> (ReadModel, early: LeaderboardService.Standings, late: L
         elo.apply(event)
         counts.apply(event)
         if index + 1 == catalogueEvents.count + 400 || index + 1 == catalogueEvents.count + 800 {
+            let sets = await Leaderboard.fit(counts.sets, configuration: configuration)
             fits.append(LeaderboardService.Standings(
-                sets: await Leaderboard.fit(counts.sets, configuration: configuration),
-                films: await Leaderboard.fit(counts.films, configuration: configuration), position: UInt64(index + 1),
+                sets: sets, films: await Leaderboard.fitFilms(counts, sets: sets), position: UInt64(index + 1),
                 fittedAt: Date(), votes: counts.votes, duration: .milliseconds(30)))
         }
     }
