@@ -12,13 +12,15 @@ import Synchronization
 /// strictly convex, solved by Newton's method with preconditioned conjugate gradients (the Hessian
 /// `AᵀHA + I/σ²` is applied through the set space, never formed).
 ///
-/// Only contrasts between sets are observed. What the votes say about a film passes through the strengths
-/// of the sets it is in; how a set's strength is split among its films is the prior's. The interval
-/// therefore has two parts (the law of total variance, b given the set strengths θ):
-/// - the prior's: `σ²·(1 − ℓ_f)`, ℓ_f = a_fᵀ(AAᵀ)⁺a_f the share of the film's direction that the sets fix
-///   (1/4 for a film in one set whose teammates are in no other; towards 1 for a film in many sets);
-/// - the data's: the spread of `A⁺·δθ` over the set board's bootstrap rounds (δθ a round's deviation), the
-///   least-norm film strengths that make up each round's set strengths.
+/// Only contrasts between sets are observed: votes say nothing about the common level of the sets they
+/// connect, and nothing about how a set's strength is split among its films. What they say about a film
+/// passes through the contrasts C·b (C = P·A, P removing each connected component's mean); the rest is the
+/// prior's. The interval therefore has two parts (the law of total variance, b given the contrasts):
+/// - the prior's: `σ²·(1 − ℓ_f)`, ℓ_f = c_fᵀ(CCᵀ)⁺c_f the share of the film's direction that the contrasts
+///   fix (about 1/4 for a film in one set whose teammates are in no other; towards 1 for a film in many
+///   sets; 0 for a film in both sets of every vote it is in);
+/// - the data's: the spread of `C⁺·δθ` over the set board's bootstrap rounds (δθ a round's deviation),
+///   the least-norm film strengths that make up each round's contrasts.
 /// Intervals are normal, `b̂ ± z·√(sum)`. A film in no set with votes stays at the prior, b = 0 ± z·σ.
 public enum FilmTeams {
     /// The team design: sets that have four known films and at least one vote, and the pairs among them.
@@ -58,6 +60,45 @@ public enum FilmTeams {
                 secondWins.append(graph.secondWins[k])
             }
             (self.films, self.sets, self.first, self.second, self.firstWins, self.secondWins) = (films, sets, first, second, firstWins, secondWins)
+            // Connected components of the sets' comparison graph (union–find), each set's component dense.
+            var parent = Array(0..<Int32(sets.count))
+            func root(_ x: Int32) -> Int32 {
+                var x = x
+                while parent[Int(x)] != x {
+                    parent[Int(x)] = parent[Int(parent[Int(x)])]
+                    x = parent[Int(x)]
+                }
+                return x
+            }
+            for k in first.indices {
+                let a = root(first[k]), b = root(second[k])
+                if a != b { parent[Int(max(a, b))] = min(a, b) }
+            }
+            var dense = [Int32](repeating: -1, count: sets.count), component = [Int32](repeating: 0, count: sets.count)
+            var sizes: [Double] = []
+            for s in 0..<sets.count {
+                let r = Int(root(Int32(s)))
+                if dense[r] < 0 {
+                    dense[r] = Int32(sizes.count)
+                    sizes.append(0)
+                }
+                component[s] = dense[r]
+                sizes[Int(dense[r])] += 1
+            }
+            (self.component, componentSizes) = (component, sizes)
+        }
+
+        /// Each design set's connected component in the comparison graph, and each component's size.
+        let component: [Int32]
+        let componentSizes: [Double]
+
+        /// `y` less the mean of its component, for each set: the contrasts, all that votes can inform (a
+        /// component's common level is the prior's alone).
+        func contrasts(_ y: [Double]) -> [Double] {
+            var means = [Double](repeating: 0, count: componentSizes.count)
+            for s in y.indices { means[Int(component[s])] += y[s] }
+            for c in means.indices { means[c] /= componentSizes[c] }
+            return y.indices.map { y[$0] - means[Int(component[$0])] }
         }
 
         var setCount: Int { sets.count }
@@ -189,19 +230,20 @@ public enum FilmTeams {
         return x
     }
 
-    /// x = A⁺·r, the least-norm film vector whose set sums come closest to `r` (one value per design set),
-    /// by conjugate gradients on the normal equations (CGLS): started at 0 it stays in A's row space, so
-    /// it converges to the least-norm solution even where sets repeat one another's films.
+    /// x = C⁺·r with C = P·A, P the projection on contrasts within components (`Design.contrasts`): the
+    /// least-norm film vector whose set sums' contrasts come closest to those of `r` (one value per design
+    /// set), by conjugate gradients on the normal equations (CGLS): started at 0 it stays in C's row space,
+    /// so it converges to the least-norm solution even where sets repeat one another's films.
     static func leastNorm(_ design: Design, _ r: [Double], tolerance: Double = 1e-10) -> [Double] {
         var x = [Double](repeating: 0, count: design.filmCount)
-        var residual = r
+        var residual = design.contrasts(r)
         var s = design.filmSums(residual)
         var p = s
         var gamma = s.reduce(0) { $0 + $1 * $1 }
         let goal = tolerance * tolerance * gamma
         guard gamma > 0 else { return x }
         for _ in 0..<(2 * design.setCount + 10) {
-            let q = design.setStrengths(p)
+            let q = design.contrasts(design.setStrengths(p))
             let qq = q.reduce(0) { $0 + $1 * $1 }
             guard qq > 0 else { break }
             let alpha = gamma / qq
@@ -217,8 +259,9 @@ public enum FilmTeams {
         return x
     }
 
-    /// ℓ_f = a_fᵀ(AAᵀ)⁺a_f for every film (0 for a film in no design set): the share of the film's prior
-    /// variance that the set strengths fix. Depends only on which sets are in the design.
+    /// ℓ_f = c_fᵀ(CCᵀ)⁺c_f for every film (C = P·A as in `leastNorm`; 0 for a film in no design set): the
+    /// share of the film's prior variance that the contrasts between sets fix. Depends only on which sets
+    /// are in the design and how the votes connect them.
     static func leverages(_ design: Design, workers: Int, cancellation: BackgroundThreads.Cancellation?) -> [Double] {
         var setsOfFilm = [[Int32]](repeating: [], count: design.filmCount)
         for s in 0..<design.setCount {
@@ -241,7 +284,7 @@ public enum FilmTeams {
     }
 
     /// The data's variance of each film: the mean square over the set board's bootstrap rounds of
-    /// `A⁺·δθ`, δθ a round's set log-strengths less their mean over the rounds (`rounds` by graph index).
+    /// `C⁺·δθ`, δθ a round's set log-strengths less their mean over the rounds (`rounds` by graph index).
     static func dataVariances(_ design: Design, rounds: [[Double]], workers: Int, cancellation: BackgroundThreads.Cancellation?) -> [Double] {
         guard rounds.count > 1, design.setCount > 0 else { return [Double](repeating: 0, count: design.filmCount) }
         let means = design.sets.map { set in rounds.reduce(0) { $0 + $1[Int(set)] } / Double(rounds.count) }
