@@ -27,7 +27,7 @@ import Testing
         let sigma = BradleyTerry.Configuration().filmPriorDeviation
         let filmIDs = (0..<220).map { try! MovieID("film-\($0)") }
         var truth: [MovieID: Double] = [:]
-        for film in filmIDs { truth[film] = sigma * Self.normal(&random) }
+        for film in filmIDs { truth[film] = sigma * random.normal() }
         let start = SampleEvents.defaultStart.milliseconds
         var events: [EventEnvelope] = []
         var sets: [(id: SetID, theta: Double)] = []
@@ -59,12 +59,6 @@ import Testing
             if case .top4SetScraped(let scraped) = event.event, scraped.setID == set.id { scraped.movieIDs } else { nil }
         }.flatMap { $0 } })
         return (events, truth.filter { usedFilms.contains($0.key) }, Dictionary(uniqueKeysWithValues: sets.map { ($0.id, $0.theta) }))
-    }
-
-    /// A standard normal variate (Box–Muller).
-    static func normal(_ random: inout SplitMix64) -> Double {
-        let u = Double.random(in: Double.ulpOfOne..<1, using: &random), v = Double.random(in: 0..<1, using: &random)
-        return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
     }
 
     /// The share of `truth` inside each item's interval, after moving the truth by the mean difference

@@ -7,27 +7,45 @@ import MovieMashCore
 import Projections
 import Synchronization
 
-/// 1M votes between 1,250 sets of 4 films drawn from 5,000, with true strengths: 40% between two random
-/// sets, 60% between sets near each other in true rank (as a pair selector makes them), about 340,000
-/// distinct pairs of sets. The Bradley–Terry counts after 990,000 and after all 1,000,000 votes.
+/// 1M votes between sets of 4 films drawn from 5,000, with true strengths from the team model: each film's
+/// log-strength drawn from the film board's prior, a set's the sum of its films'. 40% of votes are between
+/// two random sets, 60% between sets near each other in true rank (as a pair selector makes them). The
+/// Bradley–Terry counts after 990,000 and after all 1,000,000 votes; and, for the method before films were
+/// fitted as teams, the film-pair counts it kept (each film of the winning set beat each different film of
+/// the losing set).
 final class LeaderboardFixture: @unchecked Sendable {
-    static let shared = LeaderboardFixture()
+    static let small = LeaderboardFixture(sets: 1250), large = LeaderboardFixture(sets: 10_000)
     static let votes = 1_000_000, refitVotes = 10_000
+    let setCount: Int
+    private(set) var filmTruth: [MovieID: Double] = [:], setTruth: [SetID: Double] = [:]
+
+    init(sets: Int) {
+        setCount = sets
+    }
+
+    var name: String { "\(setCount.formatted()) sets" }
 
     lazy var events: [EventEnvelope] = {
-        var sample = SampleEvents(seed: 41, films: 5000, sets: 1250, voters: 2000)
+        var sample = SampleEvents(seed: 41, films: 5000, sets: setCount, voters: 2000)
         var random = SplitMix64(seed: 42)
         let catalogue = sample.catalogueEvents()
-        let sets = catalogue.compactMap { event -> SetID? in
-            if case .top4SetScraped(let scraped) = event.event { return scraped.setID }
+        let sigma = BradleyTerry.Configuration().filmPriorDeviation
+        let scraped = catalogue.compactMap { event -> Top4SetScraped? in
+            if case .top4SetScraped(let scraped) = event.event { return scraped }
             return nil
         }
+        for event in catalogue {
+            if case .movieCatalogued(let movie) = event.event { filmTruth[movie.movieID] = sigma * random.normal() }
+        }
+        let sets = scraped.map(\.setID)
+        let truth = scraped.map { $0.movieIDs.reduce(0) { $0 + filmTruth[$1]! } }
+        setTruth = Dictionary(uniqueKeysWithValues: zip(sets, truth))
         let voters = catalogue.compactMap { event -> UserID? in
             if case .userRegistered(let user) = event.event { return user.userID }
             return nil
         }
-        let truth = sets.map { _ in Double.random(in: -1.5...1.5, using: &random) }
         let byTruth = sets.indices.sorted { truth[$0] < truth[$1] }
+        let near = max(60, sets.count / 20)
         var clock = SampleEvents.defaultStart.milliseconds
         let votes = (0..<Self.votes).map { _ -> EventEnvelope in
             let rank = Int.random(in: 0..<sets.count, using: &random)
@@ -35,7 +53,7 @@ final class LeaderboardFixture: @unchecked Sendable {
             repeat {
                 other = Double.random(in: 0..<1, using: &random) < 0.4
                     ? Int.random(in: 0..<sets.count, using: &random)
-                    : min(sets.count - 1, max(0, rank + Int.random(in: -60...60, using: &random)))
+                    : min(sets.count - 1, max(0, rank + Int.random(in: -near...near, using: &random)))
             } while other == rank
             let a = byTruth[rank], b = byTruth[other]
             let aWins = Double.random(in: 0..<1, using: &random) < 1 / (1 + exp(truth[b] - truth[a]))
@@ -54,66 +72,208 @@ final class LeaderboardFixture: @unchecked Sendable {
         for event in events.dropLast(Self.refitVotes) { counts.apply(event) }
         let before = counts
         for event in events.suffix(Self.refitVotes) { counts.apply(event) }
-        print("leaderboard fixture: \(counts.votes) votes, \(counts.sets.items.count) sets with \(counts.sets.pairCount) pairs, \(counts.films.items.count) films with \(counts.films.pairCount) pairs")
+        print("leaderboard fixture (\(name)): \(counts.votes) votes, \(counts.sets.items.count) sets with \(counts.sets.pairCount) pairs, \(counts.films.count) films")
         return (before, counts)
     }()
 
-    /// Both leaderboards of `before`, as the refit starts from them.
-    var previous: (sets: Leaderboard<SetID>, films: Leaderboard<MovieID>)?
+    /// The film-pair counts of the method before films as teams, before and after the last `refitVotes`.
+    lazy var filmPairs: (before: PairCounts<MovieID>, after: PairCounts<MovieID>) = {
+        var pairs = PairCounts<MovieID>(), setFilms: [SetID: [Int32]] = [:]
+        var before = pairs
+        for (index, event) in events.enumerated() {
+            if index == events.count - Self.refitVotes { before = pairs }
+            switch event.event {
+            case .top4SetScraped(let scraped): setFilms[scraped.setID] = scraped.movieIDs.map { pairs.intern($0) }
+            case .voteCast(let vote):
+                guard let winning = setFilms[vote.winningSet], let losing = setFilms[vote.losingSet] else { continue }
+                for w in winning { for l in losing where w != l { pairs.record(winner: w, loser: l) } }
+            default: continue
+            }
+        }
+        print("before-method film pairs (\(name)): \(pairs.pairCount)")
+        return (before, pairs)
+    }()
 
+    var previous: (sets: Leaderboard<SetID>, films: Leaderboard<MovieID>)?
+    var previousPairs: (sets: Leaderboard<SetID>, films: Leaderboard<MovieID>)?
+
+    /// Both leaderboards of `before`, as the refit starts from them.
     func previousFits() async -> (sets: Leaderboard<SetID>, films: Leaderboard<MovieID>) {
         if let previous { return previous }
-        let before = counts.before
-        let fitted = await fitBoth(before, previous: nil)
+        let fitted = await fitBoth(counts.before, previous: nil)
         previous = fitted
+        return fitted
+    }
+
+    /// The same for the method before.
+    func previousPairFits() async -> (sets: Leaderboard<SetID>, films: Leaderboard<MovieID>) {
+        if let previousPairs { return previousPairs }
+        let fitted = await fitBothBefore(counts.before, filmPairs.before, previous: nil)
+        previousPairs = fitted
         return fitted
     }
 }
 
-/// Sets and films fitted side by side, as `LeaderboardService` fits them.
+/// Sets then films as teams, as `LeaderboardService` fits them.
 func fitBoth(
     _ counts: BradleyTerryCounts, previous: (sets: Leaderboard<SetID>, films: Leaderboard<MovieID>)?
 ) async -> (sets: Leaderboard<SetID>, films: Leaderboard<MovieID>) {
+    let sets = await Leaderboard.fit(counts.sets, configuration: counts.configuration, previous: previous?.sets, priority: .normal)
+    return (sets, await Leaderboard.fitFilms(counts, sets: sets, previous: previous?.films, priority: .normal))
+}
+
+/// The method before films as teams: the set graph and the film-pair graph fitted side by side, each with
+/// its own bootstrap.
+func fitBothBefore(
+    _ counts: BradleyTerryCounts, _ filmPairs: PairCounts<MovieID>, previous: (sets: Leaderboard<SetID>, films: Leaderboard<MovieID>)?
+) async -> (sets: Leaderboard<SetID>, films: Leaderboard<MovieID>) {
     async let sets = Leaderboard.fit(counts.sets, configuration: counts.configuration, previous: previous?.sets, priority: .normal)
-    async let films = Leaderboard.fit(counts.films, configuration: counts.configuration, previous: previous?.films, priority: .normal)
+    async let films = Leaderboard.fit(filmPairs, configuration: counts.configuration, previous: previous?.films, priority: .normal)
     return await (sets, films)
 }
 
+/// The process's resident memory, from /proc/self/statm.
+func residentBytes() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let fields = text.split(separator: " ")
+    return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+}
+
+/// The share of items whose interval holds the truth (moved by the mean difference: only contrasts are
+/// identified), in thousandths, and the median half-width in rating points.
+func coverage<Item: Hashable>(_ board: Leaderboard<Item>, truth: [Item: Double], items: [Item]) -> (perMille: Int, halfWidth: Int) {
+    let perRating = 400 / log(10.0)
+    guard !items.isEmpty else { return (0, 0) }
+    let shift = items.reduce(0) { $0 + board[$1]!.theta - truth[$1]! } / Double(items.count)
+    let held = items.filter { item in
+        let standing = board[item]!, rating = 1500 + (truth[item]! + shift) * perRating
+        return standing.lower <= rating && rating <= standing.upper
+    }.count
+    let widths = items.map { board[$0]!.halfWidth }.sorted()
+    return (1000 * held / items.count, Int(widths[widths.count / 2].rounded()))
+}
+
+/// Spearman's rank correlation of the board's ratings with the truth over `items`, in thousandths.
+func spearman<Item: Hashable>(_ board: Leaderboard<Item>, truth: [Item: Double], items: [Item]) -> Int {
+    func ranks(_ values: [Double]) -> [Double] {
+        var result = [Double](repeating: 0, count: values.count)
+        for (rank, index) in values.indices.sorted(by: { values[$0] < values[$1] }).enumerated() { result[index] = Double(rank) }
+        return result
+    }
+    let a = ranks(items.map { board[$0]!.rating }), b = ranks(items.map { truth[$0]! })
+    let n = Double(items.count), mean = (n - 1) / 2
+    let covariance = zip(a, b).reduce(0) { $0 + ($1.0 - mean) * ($1.1 - mean) }
+    let variance = a.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+    return Int((1000 * covariance / variance).rounded())
+}
+
 func leaderboardBenchmarks() {
-    let fixture = LeaderboardFixture.shared
     let fitMetrics: [BenchmarkMetric] = [.wallClock, .custom("fit iterations, sets + films", useScalingFactor: false)]
-    Benchmark("Leaderboards: full fit of sets and films, 1M votes (1,250 sets, 5,000 films), 100 bootstrap rounds",
-              configuration: .init(metrics: fitMetrics, timeUnits: .milliseconds, maxDuration: .seconds(60), maxIterations: 3),
-              closure: { benchmark in
-        let counts = fixture.counts.after
-        benchmark.startMeasurement()
-        let fitted = await fitBoth(counts, previous: nil)
-        benchmark.stopMeasurement()
-        benchmark.measurement(fitMetrics[1], fitted.sets.solutions.iterations + fitted.films.solutions.iterations)
-    }, setup: { _ = fixture.counts })
+    for fixture in [LeaderboardFixture.small, LeaderboardFixture.large] {
+        Benchmark("Leaderboards (\(fixture.name)): full fit of both boards, before (film pairs)",
+                  configuration: .init(metrics: fitMetrics, timeUnits: .milliseconds, maxDuration: .seconds(60), maxIterations: 3),
+                  closure: { benchmark in
+            let (counts, pairs) = (fixture.counts.after, fixture.filmPairs.after)
+            benchmark.startMeasurement()
+            let fitted = await fitBothBefore(counts, pairs, previous: nil)
+            benchmark.stopMeasurement()
+            benchmark.measurement(fitMetrics[1], fitted.sets.solutions.iterations + fitted.films.solutions.iterations)
+        }, setup: { _ = (fixture.counts, fixture.filmPairs) })
 
-    Benchmark("Leaderboards: refit after 10,000 more votes, from the previous fit",
-              configuration: .init(metrics: fitMetrics, timeUnits: .milliseconds, maxDuration: .seconds(60), maxIterations: 5),
-              closure: { benchmark in
-        let counts = fixture.counts.after
-        let previous = await fixture.previousFits()
-        benchmark.startMeasurement()
-        let fitted = await fitBoth(counts, previous: previous)
-        benchmark.stopMeasurement()
-        benchmark.measurement(fitMetrics[1], fitted.sets.solutions.iterations + fitted.films.solutions.iterations)
-    }, setup: { _ = await fixture.previousFits() })
+        Benchmark("Leaderboards (\(fixture.name)): full fit of both boards, after (films as teams)",
+                  configuration: .init(metrics: fitMetrics, timeUnits: .milliseconds, maxDuration: .seconds(60), maxIterations: 3),
+                  closure: { benchmark in
+            let counts = fixture.counts.after
+            benchmark.startMeasurement()
+            let fitted = await fitBoth(counts, previous: nil)
+            benchmark.stopMeasurement()
+            benchmark.measurement(fitMetrics[1], fitted.sets.solutions.iterations + fitted.films.solutions.iterations)
+        }, setup: { _ = fixture.counts })
 
-    // Where a refit's time goes: the film graph has about ten times the set graph's pairs.
-    Benchmark("Leaderboards: refit after 10,000 more votes, sets only",
-              configuration: .init(metrics: fitMetrics, timeUnits: .milliseconds, maxDuration: .seconds(60), maxIterations: 5),
-              closure: { benchmark in
-        let counts = fixture.counts.after
-        let previous = await fixture.previousFits()
-        benchmark.startMeasurement()
-        let fitted = await Leaderboard.fit(counts.sets, configuration: counts.configuration, previous: previous.sets, priority: .normal)
-        benchmark.stopMeasurement()
-        benchmark.measurement(fitMetrics[1], fitted.solutions.iterations)
-    }, setup: { _ = await fixture.previousFits() })
+        Benchmark("Leaderboards (\(fixture.name)): refit after 10,000 more votes, before (film pairs)",
+                  configuration: .init(metrics: fitMetrics, timeUnits: .milliseconds, maxDuration: .seconds(60), maxIterations: 5),
+                  closure: { benchmark in
+            let (counts, pairs) = (fixture.counts.after, fixture.filmPairs.after)
+            let previous = await fixture.previousPairFits()
+            benchmark.startMeasurement()
+            let fitted = await fitBothBefore(counts, pairs, previous: previous)
+            benchmark.stopMeasurement()
+            benchmark.measurement(fitMetrics[1], fitted.sets.solutions.iterations + fitted.films.solutions.iterations)
+        }, setup: { _ = await fixture.previousPairFits() })
+
+        Benchmark("Leaderboards (\(fixture.name)): refit after 10,000 more votes, after (films as teams)",
+                  configuration: .init(metrics: fitMetrics, timeUnits: .milliseconds, maxDuration: .seconds(60), maxIterations: 5),
+                  closure: { benchmark in
+            let counts = fixture.counts.after
+            let previous = await fixture.previousFits()
+            benchmark.startMeasurement()
+            let fitted = await fitBoth(counts, previous: previous)
+            benchmark.stopMeasurement()
+            benchmark.measurement(fitMetrics[1], fitted.sets.solutions.iterations + fitted.films.solutions.iterations)
+        }, setup: { _ = await fixture.previousFits() })
+
+        let memoryMetrics: [BenchmarkMetric] = [
+            .custom("counts' resident memory (MB), before (film pairs)", useScalingFactor: false),
+            .custom("counts' resident memory (MB), after (films as teams)", useScalingFactor: false),
+        ]
+        Benchmark("Leaderboards (\(fixture.name)): resident memory the counts of 1M votes add",
+                  configuration: .init(metrics: memoryMetrics, maxIterations: 1), closure: { benchmark in
+            // Each counted from nothing, both kept alive to the end, so neither reuses what the other freed.
+            let events = fixture.events
+            var start = residentBytes()
+            var counts = BradleyTerryCounts()
+            for event in events { counts.apply(event) }
+            benchmark.measurement(memoryMetrics[1], (residentBytes() - start) >> 20)
+            start = residentBytes()
+            var pairs = PairCounts<MovieID>(), setPairs = PairCounts<SetID>(), setFilms: [SetID: [Int32]] = [:]
+            for event in events {
+                switch event.event {
+                case .top4SetScraped(let scraped): setFilms[scraped.setID] = scraped.movieIDs.map { pairs.intern($0) }
+                case .voteCast(let vote):
+                    setPairs.record(winner: setPairs.intern(vote.winningSet), loser: setPairs.intern(vote.losingSet))
+                    guard let winning = setFilms[vote.winningSet], let losing = setFilms[vote.losingSet] else { continue }
+                    for w in winning { for l in losing where w != l { pairs.record(winner: w, loser: l) } }
+                default: continue
+                }
+            }
+            benchmark.measurement(memoryMetrics[0], (residentBytes() - start) >> 20)
+            blackHole((counts, pairs, setPairs, setFilms))
+        }, setup: { _ = fixture.events })
+
+        let calibrationMetrics: [BenchmarkMetric] = [
+            .custom("sets: intervals holding the truth (‰)", polarity: .prefersLarger, useScalingFactor: false),
+            .custom("sets: median half-width (points)", useScalingFactor: false),
+            .custom("films in 1 set: intervals holding the truth (‰)", polarity: .prefersLarger, useScalingFactor: false),
+            .custom("films in 2-4 sets: intervals holding the truth (‰)", polarity: .prefersLarger, useScalingFactor: false),
+            .custom("films in 5+ sets: intervals holding the truth (‰)", polarity: .prefersLarger, useScalingFactor: false),
+            .custom("films: median half-width (points)", useScalingFactor: false),
+            .custom("films: Spearman with the truth (‰)", polarity: .prefersLarger, useScalingFactor: false),
+            .custom("films before (film pairs): intervals holding the truth (‰)", polarity: .prefersLarger, useScalingFactor: false),
+            .custom("films before (film pairs): Spearman with the truth (‰)", polarity: .prefersLarger, useScalingFactor: false),
+        ]
+        Benchmark("Leaderboards (\(fixture.name)): calibration against the true strengths",
+                  configuration: .init(metrics: calibrationMetrics, maxIterations: 1), closure: { benchmark in
+            let counts = fixture.counts.after
+            let (sets, films) = await fitBoth(counts, previous: nil)
+            let before = await fitBothBefore(counts, fixture.filmPairs.after, previous: nil)
+            var setsPerFilm: [MovieID: Int] = [:]
+            for set in 0..<counts.sets.items.count where sets[counts.sets.items[set]]!.comparisons > 0 {
+                for slot in 0..<4 { setsPerFilm[counts.films[Int(counts.setFilms[4 * set + slot])], default: 0] += 1 }
+            }
+            let voted = Array(setsPerFilm.keys)
+            let setItems = counts.sets.items.filter { sets[$0]!.comparisons > 0 }
+            let setCoverage = coverage(sets, truth: fixture.setTruth, items: Array(setItems))
+            benchmark.measurement(calibrationMetrics[0], setCoverage.perMille)
+            benchmark.measurement(calibrationMetrics[1], setCoverage.halfWidth)
+            for (metric, range) in [(2, 1...1), (3, 2...4), (4, 5...Int.max)] {
+                benchmark.measurement(calibrationMetrics[metric], coverage(films, truth: fixture.filmTruth, items: voted.filter { range.contains(setsPerFilm[$0]!) }).perMille)
+            }
+            benchmark.measurement(calibrationMetrics[5], coverage(films, truth: fixture.filmTruth, items: voted).halfWidth)
+            benchmark.measurement(calibrationMetrics[6], spearman(films, truth: fixture.filmTruth, items: voted))
+            benchmark.measurement(calibrationMetrics[7], coverage(before.films, truth: fixture.filmTruth, items: voted).perMille)
+            benchmark.measurement(calibrationMetrics[8], spearman(before.films, truth: fixture.filmTruth, items: voted))
+        }, setup: { _ = (fixture.counts, fixture.filmPairs) })
+    }
 
     let lagMetrics: [BenchmarkMetric] = [
         .custom("largest lag behind the log (ms)", useScalingFactor: false),
@@ -121,7 +281,8 @@ func leaderboardBenchmarks() {
         .custom("refits published", polarity: .prefersLarger, useScalingFactor: false),
         .custom("votes appended per second", polarity: .prefersLarger, useScalingFactor: false),
     ]
-    Benchmark("Leaderboards: lag of the served fit while 1,000 votes/s are appended to the 1M-vote log (60 s)",
+    let fixture = LeaderboardFixture.small
+    Benchmark("Leaderboards (\(fixture.name)): lag of the served fit while 1,000 votes/s are appended to the 1M-vote log (60 s)",
               configuration: .init(metrics: lagMetrics, maxIterations: 1), closure: { benchmark in
         let directory = temporaryDirectory("moviemash-leaderboard-lag")
         var logConfiguration = EventLog.Configuration()
