@@ -7,6 +7,9 @@ public struct ReadModel: Sendable {
     public var tallies: @Sendable () -> Tallies
     public var elo: @Sendable () -> EloRatings
     public var standings: @Sendable () -> LeaderboardService.Standings
+    /// What the Bradley–Terry counts cover now and the position they reached: a fit is current when it
+    /// covers the same (`FitCoverage`).
+    public var counts: @Sendable () -> (coverage: FitCoverage, position: UInt64) = { (FitCoverage(votes: 0, sets: 0, films: 0), 0) }
     /// The fit with an id, while the node still serves it (the newest, or one replaced recently).
     public var fit: @Sendable (UInt64) -> LeaderboardService.Standings? = { _ in nil }
     /// Each component and its lag, for `/ready`.

@@ -89,27 +89,28 @@ struct FitBody: Codable, Sendable, JSONBody {
     var fittedAt: String?
     /// Votes the fit covers.
     var votes: Int
-    /// Votes this node has read from the log.
+    /// Votes this node has counted.
     var votesInLog: Int
-    /// Events this node has read beyond the fit.
+    /// Events this node's counts have applied beyond the fit; 0 while it is current.
     var eventsBehind: UInt64
     /// Seconds since the fit finished.
     var ageSeconds: Double?
     var durationSeconds: Double?
-    /// `pending` (no fit yet: ordered by Elo), `current` (it covers every vote and item read) or
-    /// `updating` (newer votes or items wait for the next fit).
+    /// `pending` (no fit yet: ordered by Elo), `current` (it covers every vote, set and film counted) or
+    /// `updating` (newer votes, sets or films wait for the next fit): `FitCoverage`'s one definition.
     var state: String
 
-    init(_ standings: LeaderboardService.Standings, votesInLog: Int, sets: Int, position: UInt64, now: Date = Date()) {
+    init(_ standings: LeaderboardService.Standings, counts: (coverage: FitCoverage, position: UInt64), now: Date = Date()) {
         id = standings.id
-        self.position = standings.position
+        position = standings.position
         fittedAt = standings.fittedAt.map { Timestamp($0).description }
         votes = standings.votes
-        self.votesInLog = votesInLog
-        eventsBehind = position - min(position, standings.position)
+        votesInLog = counts.coverage.votes
+        let standing = FitCoverage.standing(served: standings.coverage, position: standings.position, counts: counts.coverage, countedTo: counts.position)
+        eventsBehind = standing.eventsBehind
         ageSeconds = standings.fittedAt.map { (now.timeIntervalSince($0) * 1000).rounded() / 1000 }
         durationSeconds = standings.duration.map { Double($0 / .microseconds(1)) / 1_000_000 }
-        state = standings.id == nil ? "pending" : standings.votes == votesInLog && standings.sets.entries.count >= sets ? "current" : "updating"
+        state = standing.state.rawValue
     }
 
     func write(to json: inout JSONWriter) {

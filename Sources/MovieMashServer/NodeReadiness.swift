@@ -2,6 +2,7 @@ import EventLog
 import Gateway
 import MovieMashCore
 import PostgresMirror
+import Projections
 
 /// How far behind the log a projection may be while the node counts as ready: both bounds hold. A live
 /// stream never lets a projection reach the log's very last event, so "ready" cannot mean "equal".
@@ -31,9 +32,9 @@ enum NodeReadiness {
 
     /// The served Bradley–Terry fit as observed.
     struct Fit: Sendable {
-        /// Whether a fit exists yet.
-        var fitted: Bool
-        /// Events the counts have applied beyond the fit.
+        /// Where it stands against the counts (`FitCoverage.freshness`).
+        var freshness: FitFreshness
+        /// Events the counts have applied beyond the fit (0 while it is current).
         var lagEvents: UInt64
         /// Age of the oldest event it does not cover (nil when it covers everything, or unknown).
         var oldestUncoveredAge: Double?
@@ -63,12 +64,13 @@ enum NodeReadiness {
                 detail: problems.isEmpty ? nil : problems.joined(separator: "; "))
         }
         if let fit {
-            let lagSeconds = fit.lagEvents == 0 ? 0 : max(0, fit.oldestUncoveredAge ?? 0)
-            let degraded = fit.fitted && lagSeconds > bounds.maximumFitLagSeconds
+            let fitted = fit.freshness != .pending
+            let lagSeconds = fit.freshness == .current ? 0 : max(0, fit.oldestUncoveredAge ?? 0)
+            let degraded = fitted && lagSeconds > bounds.maximumFitLagSeconds
             components.append(Readiness.Component(
-                name: "leaderboards", ready: fit.fitted, lagEvents: fit.lagEvents, lagSeconds: rounded(lagSeconds),
-                state: !fit.fitted ? "pending" : degraded ? "degraded" : fit.lagEvents == 0 ? "current" : "updating",
-                detail: !fit.fitted ? "the first Bradley–Terry fit is still being computed"
+                name: "leaderboards", ready: fitted, lagEvents: fit.lagEvents, lagSeconds: rounded(lagSeconds),
+                state: degraded ? "degraded" : fit.freshness.rawValue,
+                detail: !fitted ? "the first Bradley–Terry fit is still being computed"
                     : degraded ? "the served fit's oldest uncovered event is \(rounded(lagSeconds)) s old, more than \(rounded(bounds.maximumFitLagSeconds)) s" : nil))
         }
         if let writer {

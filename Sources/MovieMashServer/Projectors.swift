@@ -97,14 +97,9 @@ public struct Projectors: Sendable {
 
     /// The served fit as `/ready` judges it: whether one exists, and how far behind the counts it is.
     func observedFit(source: any EventSource, now: Timestamp = .now) async -> NodeReadiness.Fit {
-        let fit = leaderboards.current, (state, counted) = counts.current
-        // Events that change no count (registrations, say) never start a refit: a fit of the same votes and
-        // items is current however many of them follow it.
-        let unchanged = fit.id != nil && fit.votes == state.votes && fit.sets.entries.count == state.sets.items.count
-            && fit.films.entries.count == state.films.count
-        let lag = unchanged ? 0 : counted - min(fit.position, counted)
-        var observed = NodeReadiness.Fit(fitted: fit.id != nil, lagEvents: lag)
-        if lag > 0, let oldest = await Self.event(at: fit.position, in: source) {
+        let fit = leaderboards.current, (state, lag) = leaderboards.freshness(of: fit)
+        var observed = NodeReadiness.Fit(freshness: state, lagEvents: lag)
+        if state != .current, let oldest = await Self.event(at: fit.position, in: source) {
             observed.oldestUncoveredAge = Double(now.milliseconds - oldest.occurredAt.milliseconds) / 1000
         }
         return observed

@@ -122,6 +122,10 @@ public struct Server: Service {
             catalogue: { projectors.catalogue.current.state }, tallies: { projectors.tallies.current.state },
             elo: { projectors.elo.current.state }, standings: { projectors.leaderboards.current }, readiness: readiness)
         readModel.fit = { projectors.leaderboards.standings(fit: $0) }
+        readModel.counts = {
+            let (counts, position) = projectors.counts.current
+            return (counts.coverage, position)
+        }
         readModel.accounts = { projectors.accounts.current }
         readModel.consistency = Consistency(position: { projectors.position }, reach: { await projectors.reach($0, within: $1) }, bound: wait)
         readModel.recentPairs = { projectors.recentPairs.current.state }
@@ -152,7 +156,7 @@ public struct Server: Service {
 
     /// Each projection's lag behind `end`, and what the served Bradley–Terry fit covers.
     private static func lags(end: UInt64, projectors: Projectors) -> [GatewayMetrics.Sample] {
-        let fit = projectors.leaderboards.current, counted = projectors.counts.reached.position
+        let fit = projectors.leaderboards.current, behind = projectors.leaderboards.freshness(of: fit).eventsBehind
         var samples = projectors.positions.map {
             GatewayMetrics.Sample(
                 name: "projector_lag_events", help: "Events a projection has not applied yet", labels: [("projector", $0.name)],
@@ -161,8 +165,8 @@ public struct Server: Service {
         samples.append(.init(name: "leaderboard_fit_position", help: "Log position the served Bradley–Terry fit covers (every event below it)", value: Double(fit.position)))
         samples.append(.init(name: "leaderboard_fit_votes", help: "Votes the served Bradley–Terry fit covers", value: Double(fit.votes)))
         samples.append(.init(
-            name: "leaderboard_fit_events_behind", help: "Events the Bradley–Terry counts have applied beyond the served fit",
-            value: Double(counted - min(fit.position, counted))))
+            name: "leaderboard_fit_events_behind", help: "Events the Bradley–Terry counts have applied beyond the served fit (0 while it covers every vote, set and film they hold)",
+            value: Double(behind)))
         if let fittedAt = fit.fittedAt, let duration = fit.duration {
             samples.append(.init(name: "leaderboard_fit_age_seconds", help: "Seconds since the served Bradley–Terry fit finished", value: Date().timeIntervalSince(fittedAt)))
             samples.append(.init(name: "leaderboard_fit_duration_seconds", help: "How long the served Bradley–Terry fit took", value: Double(duration / .microseconds(1)) / 1_000_000))

@@ -27,10 +27,12 @@ public final class LeaderboardService: Service, Sendable {
         public var duration: Duration?
         /// The set counts the fit used, which tell the votes on a pair since (newest fit only).
         public var setCounts: PairCounts<SetID>?
+        /// What the fit covers (nil before the first).
+        public var coverage: FitCoverage?
 
         public init(
             sets: Leaderboard<SetID> = .empty, films: Leaderboard<MovieID> = .empty, position: UInt64 = 0, fittedAt: Date? = nil,
-            votes: Int = 0, duration: Duration? = nil
+            votes: Int = 0, duration: Duration? = nil, coverage: FitCoverage? = nil
         ) {
             self.sets = sets
             self.films = films
@@ -38,6 +40,7 @@ public final class LeaderboardService: Service, Sendable {
             self.fittedAt = fittedAt
             self.votes = votes
             self.duration = duration
+            self.coverage = coverage
         }
 
         /// The fit's id: the log position it covers, so the same id means the same votes on every node.
@@ -47,14 +50,14 @@ public final class LeaderboardService: Service, Sendable {
 
     private struct Published: Sendable {
         var current = Standings()
-        /// Earlier fits still served by id, oldest first, without the solutions only the next refit needs.
-        var earlier: [Standings] = []
+        /// Earlier fits still served by id, without the solutions only the next refit needs.
+        var earlier: [UInt64: Standings] = [:]
+        var retention: FitRetention<ContinuousClock.Instant>
     }
 
     private let source: ProjectorService<BradleyTerryCounts>
     private let logger: Logger
-    private let retention: Duration
-    private let published = Mutex(Published())
+    private let published: Mutex<Published>
     private let pacing: Mutex<RefitPacing<ContinuousClock.Instant>>
 
     /// `retention`: how long a fit stays available by id after a newer one replaced it (at most 16 are kept).
@@ -65,7 +68,7 @@ public final class LeaderboardService: Service, Sendable {
     ) {
         self.source = source
         self.logger = logger
-        self.retention = retention
+        published = Mutex(Published(retention: FitRetention(retention: retention)))
         pacing = Mutex(RefitPacing(configuration: .init(
             interval: interval, idleFactor: idleFactor, maximumStaleness: maximumStaleness, busyVoteRate: busyVoteRate, busyInterval: busyInterval)))
     }
@@ -75,13 +78,28 @@ public final class LeaderboardService: Service, Sendable {
 
     /// The fit with this id, if it is the newest or replaced within `retention`.
     public func standings(fit id: UInt64) -> Standings? {
-        published.withLock { published in
-            ([published.current] + published.earlier).first { $0.id == id }
+        let now = ContinuousClock.now
+        return published.withLock { published in
+            if published.current.id == id { return published.current }
+            return published.retention.serves(id, now: now) ? published.earlier[id] : nil
         }
     }
 
     /// The ids of every fit still served, newest first.
-    public var fitIDs: [UInt64] { published.withLock { ([$0.current] + $0.earlier.reversed()).compactMap(\.id) } }
+    public var fitIDs: [UInt64] {
+        let now = ContinuousClock.now
+        return published.withLock { published in
+            [published.current.id].compactMap { $0 }
+                + published.retention.kept.reversed().map(\.id).filter { published.retention.serves($0, now: now) }
+        }
+    }
+
+    /// Where `fit` stands against the counts now, and how many events the counts have applied beyond it
+    /// (0 while it is current): the one answer the pages, readiness and `/metrics` give.
+    public func freshness(of fit: Standings) -> (state: FitFreshness, eventsBehind: UInt64) {
+        let (counts, counted) = source.current
+        return FitCoverage.standing(served: fit.coverage, position: fit.position, counts: counts.coverage, countedTo: counted)
+    }
 
     public func run() async throws {
         // The first fit is of counts that have caught up with the log: a fit of a state still being
@@ -96,7 +114,7 @@ public final class LeaderboardService: Service, Sendable {
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             let (counts, position) = source.current
             var action = pacing.withLock {
-                $0.check(votes: counts.votes, items: counts.sets.items.count + counts.films.count, now: .now)
+                $0.check(counts.coverage, now: .now)
             }
             if case .fit(let priority) = action {
                 do {
@@ -127,25 +145,22 @@ public final class LeaderboardService: Service, Sendable {
         try Task.checkCancellation()
         let took = ContinuousClock.now - started
         var standings = Standings(
-            sets: fittedSets, films: fittedFilms, position: position, fittedAt: Date(), votes: counts.votes, duration: took)
+            sets: fittedSets, films: fittedFilms, position: position, fittedAt: Date(), votes: counts.votes, duration: took,
+            coverage: counts.coverage)
         standings.setCounts = counts.sets
-        let now = Date(), retention = self.retention
+        let now = ContinuousClock.now
         published.withLock { published in
-            if published.current.id != nil {
+            if let id = published.current.id {
                 var replaced = published.current
                 replaced.sets = replaced.sets.withoutSolutions
                 replaced.films = replaced.films.withoutSolutions
                 replaced.setCounts = nil
-                published.earlier.append(replaced)
+                published.earlier[id] = replaced
+                for dropped in published.retention.replaced(id, at: now) { published.earlier[dropped] = nil }
+            } else {
+                for dropped in published.retention.expire(now: now) { published.earlier[dropped] = nil }
             }
             published.current = standings
-            // A fit is kept for `retention` after the one that replaced it was published.
-            var kept: [Standings] = []
-            for (index, fit) in published.earlier.enumerated() {
-                let replacedAt = index + 1 < published.earlier.count ? published.earlier[index + 1].fittedAt : now
-                if let replacedAt, now.timeIntervalSince(replacedAt) <= Double(retention / .milliseconds(1)) / 1000 { kept.append(fit) }
-            }
-            published.earlier = Array(kept.suffix(15))
         }
         logger.info("leaderboards refitted", metadata: [
             "position": "\(position)", "votes": "\(counts.votes)", "sets": "\(fittedSets.entries.count)",

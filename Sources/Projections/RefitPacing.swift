@@ -30,8 +30,8 @@ struct RefitPacing<Instant: InstantProtocol>: Sendable where Instant.Duration ==
     }
 
     let configuration: Configuration
-    /// The votes and items the last fit covered (nil before the first).
-    private var fitted: (votes: Int, items: Int)?
+    /// What the last fit covered (nil before the first).
+    private var fitted: FitCoverage?
     private var fitStarted: Instant?
     /// When the last fit started, kept after it finished (the vote rate is measured from it).
     private var lastFitStarted: Instant?
@@ -42,18 +42,18 @@ struct RefitPacing<Instant: InstantProtocol>: Sendable where Instant.Duration ==
         self.configuration = configuration
     }
 
-    /// The counts now hold `votes` votes on `items` items: fit them the first time and whenever either
-    /// changed (a new set must reach the leaderboards even without votes), else look again after `interval`;
-    /// while votes arrive at `busyVoteRate`, not before `busyInterval` after the last fit started.
-    mutating func check(votes: Int, items: Int, now: Instant) -> Action {
-        if let fitted, fitted == (votes, items) { return .wait(until: now.advanced(by: configuration.interval)) }
+    /// The counts now cover `coverage`: fit them the first time and whenever the fit is no longer current
+    /// (`FitCoverage`), else look again after `interval`; while votes arrive at `busyVoteRate`, not before
+    /// `busyInterval` after the last fit started.
+    mutating func check(_ coverage: FitCoverage, now: Instant) -> Action {
+        if FitCoverage.freshness(served: fitted, counts: coverage) == .current { return .wait(until: now.advanced(by: configuration.interval)) }
         if let fitted, let lastFitStarted {
             let since = lastFitStarted.duration(to: now), busyInterval = min(configuration.busyInterval, configuration.maximumStaleness)
-            if since > .zero, since < busyInterval, Double(votes - fitted.votes) >= configuration.busyVoteRate * (since / .seconds(1)) {
+            if since > .zero, since < busyInterval, Double(coverage.votes - fitted.votes) >= configuration.busyVoteRate * (since / .seconds(1)) {
                 return .wait(until: lastFitStarted.advanced(by: busyInterval))
             }
         }
-        fitted = (votes, items)
+        fitted = coverage
         fitStarted = now
         lastFitStarted = now
         return .fit(Self.priority(previousFit: lastFitTook, maximumStaleness: configuration.maximumStaleness))

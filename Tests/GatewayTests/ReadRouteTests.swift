@@ -24,8 +24,8 @@ func sampleReadModel(caughtUp: Bool = true) async -> (ReadModel, Catalogue) {
     let sets = await Leaderboard.fit(counts.sets, configuration: configuration)
     let standings = LeaderboardService.Standings(
         sets: sets, films: await Leaderboard.fitFilms(counts, sets: sets), position: UInt64(events.count),
-        fittedAt: Date(), votes: counts.votes, duration: .milliseconds(20))
-    let model = ReadModel(
+        fittedAt: Date(), votes: counts.votes, duration: .milliseconds(20), coverage: counts.coverage)
+    var model = ReadModel(
         catalogue: { [catalogue] in catalogue }, tallies: { [tallies] in tallies }, elo: { [elo] in elo },
         standings: { standings },
         readiness: {
@@ -35,6 +35,7 @@ func sampleReadModel(caughtUp: Bool = true) async -> (ReadModel, Catalogue) {
                       detail: caughtUp ? nil : "12000 events behind, more than 10000"),
             ])
         })
+    model.counts = { [counts] in (counts.coverage, UInt64(events.count)) }
     return (model, catalogue)
 }
 
@@ -210,12 +211,14 @@ func twoFits() async -> (ReadModel, early: LeaderboardService.Standings, late: L
             let sets = await Leaderboard.fit(counts.sets, configuration: configuration)
             fits.append(LeaderboardService.Standings(
                 sets: sets, films: await Leaderboard.fitFilms(counts, sets: sets), position: UInt64(index + 1),
-                fittedAt: Date(), votes: counts.votes, duration: .milliseconds(30)))
+                fittedAt: Date(), votes: counts.votes, duration: .milliseconds(30), coverage: counts.coverage))
         }
     }
-    return (ReadModel(
+    var model = ReadModel(
         catalogue: { [catalogue] in catalogue }, tallies: { [tallies] in tallies }, elo: { [elo] in elo }, standings: { [fits] in fits[0] },
-        readiness: { Readiness(components: []) }), fits[0], fits[1], catalogue)
+        readiness: { Readiness(components: []) })
+    model.counts = { [counts, fits] in (counts.coverage, fits[1].position) }
+    return (model, fits[0], fits[1], catalogue)
 }
 
 @Suite struct LeaderboardFitTests {

@@ -2,6 +2,7 @@ import EventLog
 import Gateway
 @testable import MovieMashServer
 @testable import PostgresMirror
+import Projections
 import Testing
 
 @Suite struct NodeReadinessTests {
@@ -77,15 +78,15 @@ import Testing
         func leaderboards(_ fit: NodeReadiness.Fit) -> Readiness {
             NodeReadiness.evaluate(end: 1000, projections: [.init(name: "tallies", position: 1000)], fit: fit, writer: .up, mirror: nil, bounds: bounds)
         }
-        let pending = leaderboards(.init(fitted: false, lagEvents: 1000, oldestUncoveredAge: 2))
+        let pending = leaderboards(.init(freshness: .pending, lagEvents: 1000, oldestUncoveredAge: 2))
         #expect(!pending.isReady && pending.reasons == ["leaderboards: the first Bradley–Terry fit is still being computed"])
         #expect(pending.components[1].state == "pending")
-        let current = leaderboards(.init(fitted: true, lagEvents: 0))
+        let current = leaderboards(.init(freshness: .current, lagEvents: 0))
         #expect(current.isReady && !current.isDegraded && current.components[1].state == "current")
-        let updating = leaderboards(.init(fitted: true, lagEvents: 500, oldestUncoveredAge: 8))
+        let updating = leaderboards(.init(freshness: .updating, lagEvents: 500, oldestUncoveredAge: 8))
         #expect(updating.isReady && !updating.isDegraded && updating.components[1].state == "updating")
         #expect(updating.components[1].lagSeconds == 8)
-        let stale = leaderboards(.init(fitted: true, lagEvents: 500, oldestUncoveredAge: 31))
+        let stale = leaderboards(.init(freshness: .updating, lagEvents: 500, oldestUncoveredAge: 31))
         #expect(stale.isReady && stale.isDegraded && stale.components[1].state == "degraded")
         #expect(stale.components[1].detail == "the served fit's oldest uncovered event is 31.0 s old, more than 30.0 s")
     }

@@ -26,50 +26,50 @@ import TestSupport
 
     @Test func newVotesAreFittedAndTheNextLookWaitsForTheFitsShare() {
         var pacing = Pacing(configuration: configuration)
-        #expect(pacing.check(votes: 0, items: 0, now: clock.now) == .fit(.normal), "the first fit, even of nothing: readiness waits for it")
+        #expect(pacing.check(FitCoverage(votes: 0, sets: 0, films: 0), now: clock.now) == .fit(.normal), "the first fit, even of nothing: readiness waits for it")
         #expect(pacing.fitFinished(now: clock.now) == .wait(until: clock.now.advanced(by: .seconds(5))))
-        #expect(pacing.check(votes: 0, items: 0, now: clock.now) == .wait(until: clock.now.advanced(by: .seconds(5))), "nothing new, nothing to fit")
-        #expect(pacing.check(votes: 10, items: 4, now: clock.now) == .fit(.low))
+        #expect(pacing.check(FitCoverage(votes: 0, sets: 0, films: 0), now: clock.now) == .wait(until: clock.now.advanced(by: .seconds(5))), "nothing new, nothing to fit")
+        #expect(pacing.check(FitCoverage(votes: 10, sets: 4, films: 0), now: clock.now) == .fit(.low))
         clock.advance(by: .seconds(2))
         #expect(pacing.fitFinished(now: clock.now) == .wait(until: clock.now.advanced(by: .seconds(18))))
         #expect(pacing.lastFitTook == .seconds(2))
         clock.advance(by: .seconds(18))
-        #expect(pacing.check(votes: 10, items: 4, now: clock.now) == .wait(until: clock.now.advanced(by: .seconds(5))), "no new votes: no fit")
-        #expect(pacing.check(votes: 10, items: 5, now: clock.now) == .fit(.low), "a new set, no new votes: it must reach the leaderboards")
+        #expect(pacing.check(FitCoverage(votes: 10, sets: 4, films: 0), now: clock.now) == .wait(until: clock.now.advanced(by: .seconds(5))), "no new votes: no fit")
+        #expect(pacing.check(FitCoverage(votes: 10, sets: 5, films: 0), now: clock.now) == .fit(.low), "a new set, no new votes: it must reach the leaderboards")
         #expect(pacing.fitFinished(now: clock.now) == .wait(until: clock.now.advanced(by: .seconds(5))))
-        #expect(pacing.check(votes: 11, items: 5, now: clock.now) == .fit(.low))
+        #expect(pacing.check(FitCoverage(votes: 11, sets: 5, films: 0), now: clock.now) == .fit(.low))
         clock.advance(by: .seconds(90))
         #expect(pacing.fitFinished(now: clock.now) == .wait(until: clock.now.advanced(by: .seconds(60))), "never past the staleness bound")
-        #expect(pacing.check(votes: 12, items: 5, now: clock.now) == .fit(.normal), "after a starved fit, the next runs at normal priority")
+        #expect(pacing.check(FitCoverage(votes: 12, sets: 5, films: 0), now: clock.now) == .fit(.normal), "after a starved fit, the next runs at normal priority")
     }
 
     @Test func whileVotesPourInFitsStartOnlyEveryBusyInterval() {
         var pacing = Pacing(configuration: configuration)
         let start = clock.now
-        #expect(pacing.check(votes: 0, items: 10, now: clock.now) == .fit(.normal))
+        #expect(pacing.check(FitCoverage(votes: 0, sets: 10, films: 0), now: clock.now) == .fit(.normal))
         clock.advance(by: .seconds(1))
         #expect(pacing.fitFinished(now: clock.now) == .wait(until: clock.now.advanced(by: .seconds(9))))
         clock.advance(by: .seconds(9))
         // 20 000 votes in the 10 s since the last fit started: 2 000 a second, busy.
-        #expect(pacing.check(votes: 20_000, items: 10, now: clock.now) == .wait(until: start.advanced(by: .seconds(30))))
+        #expect(pacing.check(FitCoverage(votes: 20_000, sets: 10, films: 0), now: clock.now) == .wait(until: start.advanced(by: .seconds(30))))
         clock.advance(by: .seconds(20))
-        #expect(pacing.check(votes: 60_000, items: 11, now: clock.now) == .fit(.low), "30 s after the last fit started")
+        #expect(pacing.check(FitCoverage(votes: 60_000, sets: 11, films: 0), now: clock.now) == .fit(.low), "30 s after the last fit started")
         let second = clock.now
         clock.advance(by: .seconds(1))
         _ = pacing.fitFinished(now: clock.now)
         clock.advance(by: .seconds(9))
         // 9 000 votes in 10 s: below 1 000 a second, so the fit is not held back.
-        #expect(pacing.check(votes: 69_000, items: 11, now: clock.now) == .fit(.low))
+        #expect(pacing.check(FitCoverage(votes: 69_000, sets: 11, films: 0), now: clock.now) == .fit(.low))
         #expect(second.advanced(by: .seconds(10)) == clock.now)
     }
 
     @Test func theBusyIntervalNeverExceedsTheStalenessBound() {
         var pacing = Pacing(configuration: .init(interval: .seconds(5), idleFactor: 9, maximumStaleness: .seconds(20)))
         let start = clock.now
-        _ = pacing.check(votes: 0, items: 1, now: clock.now)
+        _ = pacing.check(FitCoverage(votes: 0, sets: 1, films: 0), now: clock.now)
         clock.advance(by: .seconds(10))
         _ = pacing.fitFinished(now: clock.now)
-        #expect(pacing.check(votes: 1_000_000, items: 1, now: clock.now) == .wait(until: start.advanced(by: .seconds(20))))
+        #expect(pacing.check(FitCoverage(votes: 1_000_000, sets: 1, films: 0), now: clock.now) == .wait(until: start.advanced(by: .seconds(20))))
     }
 }
 
@@ -88,5 +88,45 @@ import TestSupport
         pacing.published(at: start + .milliseconds(60))
         #expect(pacing.step(applied: 1, caughtUp: true, now: start + .milliseconds(70)) == .gather(for: .milliseconds(40)))
         #expect(pacing.step(applied: 4096, caughtUp: false, now: start + .milliseconds(100)) == .keepApplying)
+    }
+}
+
+@Suite struct FitRetentionTests {
+    let clock = ManualClock()
+
+    @Test func aReplacedFitIsServedForTheRetentionAfterItWasReplaced() {
+        var retention = FitRetention<ManualClock.Instant>(retention: .seconds(600))
+        #expect(retention.replaced(10, at: clock.now).isEmpty)
+        #expect(retention.serves(10, now: clock.now) && !retention.serves(11, now: clock.now))
+        clock.advance(by: .seconds(300))
+        #expect(retention.replaced(20, at: clock.now).isEmpty)
+        clock.advance(by: .seconds(300))
+        #expect(retention.serves(10, now: clock.now), "exactly the retention after it was replaced: still served")
+        clock.advance(by: .milliseconds(1))
+        #expect(!retention.serves(10, now: clock.now) && retention.serves(20, now: clock.now), "past it, gone even before the next fit")
+        #expect(retention.expire(now: clock.now) == [10])
+        #expect(retention.kept.map(\.id) == [20])
+    }
+
+    @Test func atMostSixteenFitsAreServedOldestDroppedFirst() {
+        var retention = FitRetention<ManualClock.Instant>(retention: .seconds(600))
+        var dropped: [UInt64] = []
+        for id in UInt64(1)...20 {
+            dropped += retention.replaced(id, at: clock.now)
+            clock.advance(by: .seconds(1))
+        }
+        // The newest fit (21, say) plus fifteen replaced ones.
+        #expect(retention.kept.map(\.id) == Array(6...20) && dropped == [1, 2, 3, 4, 5])
+    }
+
+    @Test func aFitIsCurrentWhenItCoversWhatTheCountsHold() {
+        let counts = FitCoverage(votes: 10, sets: 4, films: 16)
+        #expect(FitCoverage.freshness(served: nil, counts: counts) == .pending)
+        #expect(FitCoverage.freshness(served: counts, counts: counts) == .current)
+        #expect(FitCoverage.freshness(served: FitCoverage(votes: 10, sets: 3, films: 16), counts: counts) == .updating, "a new set")
+        #expect(FitCoverage.freshness(served: FitCoverage(votes: 9, sets: 4, films: 16), counts: counts) == .updating, "a new vote")
+        #expect(FitCoverage.standing(served: counts, position: 100, counts: counts, countedTo: 180) == (.current, 0),
+                "registrations after the fit leave it current")
+        #expect(FitCoverage.standing(served: FitCoverage(votes: 9, sets: 4, films: 16), position: 100, counts: counts, countedTo: 180) == (.updating, 80))
     }
 }

@@ -87,7 +87,7 @@ enum ReadRoutes {
             }
             return Page(
                 items: Array(items), total: ranked.count, offset: offset, limit: limit, votes: tallies.votes,
-                fit: FitBody(standings, votesInLog: tallies.votes, sets: catalogue.sets.count, position: readModel.consistency.position()),
+                fit: FitBody(standings, counts: readModel.counts()),
                 next: Self.next("/api/leaderboard/sets", standings: standings, offset: offset, limit: limit, total: ranked.count))
         }
         routes.get("/leaderboard/movies") { request, _ -> Page<FilmBody> in
@@ -98,7 +98,7 @@ enum ReadRoutes {
             let items = ranked.dropFirst(offset).prefix(limit).map { FilmBody($0, catalogue: catalogue, elo: elo, standings: standings) }
             return Page(
                 items: Array(items), total: ranked.count, offset: offset, limit: limit, votes: votes,
-                fit: FitBody(standings, votesInLog: votes, sets: catalogue.sets.count, position: readModel.consistency.position()),
+                fit: FitBody(standings, counts: readModel.counts()),
                 next: Self.next("/api/leaderboard/movies", standings: standings, offset: offset, limit: limit, total: ranked.count))
         }
         if let authentication {
