@@ -16,6 +16,28 @@ JOIN derived.leaderboard_fits f ON f.fit_id = e.fit_id
 WHERE e.item = (SELECT item FROM tracked) AND f.board = 'sets' AND f.fitted_at >= now() - interval '30 days'
 ORDER BY f.position;
 
+-- question: How much of each top set's rating do its films explain (the film board fits films as teams: a set
+-- rates about 1500 + the sum of its films' rating - 1500), and how sure is each film's share?
+WITH latest AS (
+    SELECT board, fit_id FROM derived.leaderboard_fits f
+    WHERE f.api_fit_id = (SELECT max(api_fit_id) FROM derived.leaderboard_fits WHERE model = 'film-teams')
+),
+top_sets AS (
+    SELECT e.item AS set_id, e.rating
+    FROM derived.leaderboard_entries e JOIN latest l ON l.fit_id = e.fit_id AND l.board = 'sets'
+    ORDER BY e.rating DESC, e.item
+    LIMIT 10
+)
+SELECT t.set_id, round(t.rating::numeric, 1) AS set_rating,
+       round((1500 + sum(e.rating - 1500))::numeric, 1) AS sum_of_films,
+       string_agg(sf.movie_id || ' ' || round(e.rating::numeric) || ' ±' || round(((e.upper - e.lower) / 2)::numeric), ', '
+                  ORDER BY sf.slot) AS films
+FROM top_sets t
+JOIN analytics.set_films sf ON sf.set_id = t.set_id
+JOIN derived.leaderboard_entries e ON e.item = sf.movie_id AND e.fit_id = (SELECT fit_id FROM latest WHERE board = 'films')
+GROUP BY t.set_id, t.rating
+ORDER BY t.rating DESC, t.set_id;
+
 -- question: Which films does the model think are most like the film in the most current sets?
 WITH target AS (
     SELECT f.movie_id, f.factors

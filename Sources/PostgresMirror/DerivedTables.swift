@@ -3,7 +3,7 @@ import Logging
 import MovieMashCore
 import PostgresNIO
 
-/// Writes the `derived` schema (migration 006): the writer's Bradley–Terry fits and factor model as
+/// Writes the `derived` schema (migrations 006 and 008): the writer's Bradley–Terry fits and factor model as
 /// rows analysts can query, each write one transaction. A write repeated (after a lost reply, or a
 /// restart that fits the same position again) changes nothing.
 public struct DerivedTables: Sendable {
@@ -24,6 +24,7 @@ public struct DerivedTables: Sendable {
 
         /// `sets` or `films`.
         public var board: String
+        /// The log position the fit covers, which is also its id in the HTTP API (`fit.id`).
         public var position: UInt64
         public var fittedAt: Date
         public var entries: [Entry]
@@ -31,6 +32,9 @@ public struct DerivedTables: Sendable {
         public init(board: String, position: UInt64, fittedAt: Date, entries: [Entry]) {
             (self.board, self.position, self.fittedAt, self.entries) = (board, position, fittedAt, entries)
         }
+
+        /// The model the board was fitted with (migration 008): `sets`, or `film-teams` for films.
+        var model: String { board == "sets" ? "sets" : "film-teams" }
     }
 
     /// One trained model: its film factors and its recommendations for the voters it knows.
@@ -77,6 +81,7 @@ public struct DerivedTables: Sendable {
                 var binds = PostgresBindings()
                 binds.append(fit.board)
                 binds.append(Int64(fit.position))
+                binds.append(fit.model)
                 binds.append(Self.timestamp(fit.fittedAt))
                 binds.append(Int32(fit.entries.count))
                 binds.append(fit.entries.map(\.item))
@@ -87,11 +92,11 @@ public struct DerivedTables: Sendable {
                 binds.append(fit.entries.map { Int32($0.comparisons) })
                 try await connection.query(PostgresQuery(unsafeSQL: """
                     WITH fit AS (
-                        INSERT INTO derived.leaderboard_fits (board, position, fitted_at, items)
-                        VALUES ($1, $2, $3::text::timestamptz, $4) ON CONFLICT (board, position) DO NOTHING RETURNING fit_id)
+                        INSERT INTO derived.leaderboard_fits (board, position, api_fit_id, model, fitted_at, items)
+                        VALUES ($1, $2, $2, $3, $4::text::timestamptz, $5) ON CONFLICT (board, position) DO NOTHING RETURNING fit_id)
                     INSERT INTO derived.leaderboard_entries (fit_id, item, rating, lower, upper, rank, comparisons)
                     SELECT fit.fit_id, e.* FROM fit,
-                        unnest($5::text[], $6::float8[], $7::float8[], $8::float8[], $9::int4[], $10::int4[]) AS e
+                        unnest($6::text[], $7::float8[], $8::float8[], $9::float8[], $10::int4[], $11::int4[]) AS e
                     """, binds: binds), logger: logger)
             }
             try await connection.query(PostgresQuery(unsafeSQL: """

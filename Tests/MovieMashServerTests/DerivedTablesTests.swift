@@ -50,6 +50,9 @@ import TestSupport
         #expect(Set(rows.compactMap { $0 }) == Set(expected))
         #expect(try await text("SELECT count(*)::text FROM derived.leaderboard_entries e JOIN derived.leaderboard_fits f USING (fit_id) WHERE f.board = 'films'")
             == ["\(standings.films.entries.count)"])
+        // Each fit row names the model and carries the id the API shows for it.
+        #expect(try await text("SELECT board || ' ' || model || ' ' || api_fit_id::text FROM derived.leaderboard_fits ORDER BY board")
+            == ["films film-teams \(standings.id!)", "sets sets \(standings.id!)"])
 
         // Film factors and every voter's recommendations, as the service answers them.
         let model = try #require(node.server.projectors.recommender.latestTraining)
@@ -72,7 +75,7 @@ import TestSupport
         let analyst = try PostgresURL("postgres://\(role):derived-tables@\(admin.host!):\(admin.port!)/\(database.name)")
         let file = try String(contentsOf: repositoryRoot.appendingPathComponent("Schemas/derived-queries.sql"), encoding: .utf8)
         let questions = file.components(separatedBy: "-- question:").dropFirst()
-        #expect(questions.count == 3)
+        #expect(questions.count == 4)
         try await PostgresTesting.withConnection(analyst) { connection in
             for block in questions {
                 let lines = block.split(separator: "\n", omittingEmptySubsequences: false)
