@@ -1,6 +1,6 @@
 // Leaderboards of sets and films: Bradley–Terry place and the range of places its interval allows,
-// rating with its interval drawn as a bar, Elo and how many votes (for films, head-to-heads) the rating
-// rests on. Every page of one walk comes from one fit (its id is passed on); the caption says when the
+// rating with its interval drawn as a bar, Elo and how many votes the rating rests on (for films, the votes
+// on the sets it is in: films are rated as teams, a set's strength the sum of its films'). Every page of one walk comes from one fit (its id is passed on); the caption says when the
 // ratings lag the votes.
 
 import { request } from "./api.js";
@@ -13,6 +13,7 @@ const table = document.getElementById("board");
 const caption = document.getElementById("board-caption");
 const nameHeader = document.getElementById("board-name");
 const votesHeader = document.getElementById("board-votes");
+const note = document.getElementById("board-note");
 const pageLabel = document.getElementById("board-page");
 const previous = document.getElementById("board-previous");
 const next = document.getElementById("board-next");
@@ -82,7 +83,8 @@ export async function refresh(turning = false) {
   }
   const sets = board === "sets";
   nameHeader.textContent = sets ? "Set" : "Film";
-  votesHeader.textContent = sets ? "Votes (won)" : "Head-to-heads";
+  votesHeader.textContent = sets ? "Votes (won)" : "Votes on its sets";
+  note.hidden = sets;
   caption.textContent = `${sets ? "Sets" : "Films"} by rating, from ${page.fit.votes.toLocaleString("en")} ${page.fit.votes === 1 ? "vote" : "votes"}`
     + freshness(page.fit);
   const intervals = page.items.map((item) => item.bradleyTerry).filter(Boolean);
@@ -102,7 +104,7 @@ function freshness(fit) {
     const waiting = fit.votesInLog - fit.votes;
     return waiting > 0
       ? ` · ratings updating: ${waiting.toLocaleString("en")} newer ${waiting === 1 ? "vote is" : "votes are"} not in them yet`
-      : " · ratings updating: newer sets are not in them yet";
+      : " · ratings updating: newer sets or films are not in them yet";
   }
   return "";
 }
