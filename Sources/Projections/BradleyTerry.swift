@@ -315,9 +315,9 @@ public enum BradleyTerry {
         public var rounds: [[Double]] = []
         /// Iterations the estimate and the rounds took, all told: what a warm start saves.
         public var iterations = 0
-        /// Film board only: the sets (graph indices) of the team design and each film's leverage in it,
-        /// which depend only on those sets and are reused while they stay the same.
-        public var designSets: [Int32] = []
+        /// Film board only: what the leverages depend on (the team design's sets, by graph index, and the
+        /// connected component of each) and each film's leverage, reused while the key stays the same.
+        public var leverageKey: [Int32] = []
         public var leverages: [Double] = []
 
         public init() {}

@@ -36,29 +36,26 @@ public enum FilmTeams {
         /// `setFilms` holds four film indices (or -1) per set index of `graph`.
         init(graph: ComparisonGraph, setFilms: [Int32], filmCount: Int) {
             self.filmCount = filmCount
-            var designIndex = [Int32](repeating: -1, count: graph.itemCount)
-            var films: [Int32] = [], sets: [Int32] = []
-            func index(of set: Int32) -> Int32 {
-                let graphIndex = Int(set)
-                if designIndex[graphIndex] < 0 {
-                    designIndex[graphIndex] = Int32(sets.count)
-                    sets.append(set)
-                    films.append(contentsOf: setFilms[(4 * graphIndex)..<(4 * graphIndex + 4)])
-                }
-                return designIndex[graphIndex]
-            }
             func known(_ set: Int32) -> Bool {
                 4 * Int(set) + 4 <= setFilms.count && setFilms[(4 * Int(set))..<(4 * Int(set) + 4)].allSatisfy { $0 >= 0 }
             }
-            var first: [Int32] = [], second: [Int32] = [], firstWins: [Double] = [], secondWins: [Double] = []
-            for k in graph.first.indices where known(graph.first[k]) && known(graph.second[k]) {
-                let wins = graph.firstWins[k] + graph.secondWins[k]
-                guard wins > 0 else { continue }
-                first.append(index(of: graph.first[k]))
-                second.append(index(of: graph.second[k]))
-                firstWins.append(graph.firstWins[k])
-                secondWins.append(graph.secondWins[k])
+            let counted = graph.first.indices.filter {
+                graph.firstWins[$0] + graph.secondWins[$0] > 0 && known(graph.first[$0]) && known(graph.second[$0])
             }
+            // Design sets in graph order, so the same sets give the same design (and its leverages are reused).
+            var designIndex = [Int32](repeating: -1, count: graph.itemCount)
+            for k in counted {
+                designIndex[Int(graph.first[k])] = 0
+                designIndex[Int(graph.second[k])] = 0
+            }
+            var films: [Int32] = [], sets: [Int32] = []
+            for set in designIndex.indices where designIndex[set] == 0 {
+                designIndex[set] = Int32(sets.count)
+                sets.append(Int32(set))
+                films.append(contentsOf: setFilms[(4 * set)..<(4 * set + 4)])
+            }
+            let first = counted.map { designIndex[Int(graph.first[$0])] }, second = counted.map { designIndex[Int(graph.second[$0])] }
+            let firstWins = counted.map { graph.firstWins[$0] }, secondWins = counted.map { graph.secondWins[$0] }
             (self.films, self.sets, self.first, self.second, self.firstWins, self.secondWins) = (films, sets, first, second, firstWins, secondWins)
             // Connected components of the sets' comparison graph (union–find), each set's component dense.
             var parent = Array(0..<Int32(sets.count))
@@ -91,6 +88,9 @@ public enum FilmTeams {
         /// Each design set's connected component in the comparison graph, and each component's size.
         let component: [Int32]
         let componentSizes: [Double]
+
+        /// What the leverages depend on: the sets, then each one's component.
+        var leverageKey: [Int32] { sets + component }
 
         /// `y` less the mean of its component, for each set: the contrasts, all that votes can inform (a
         /// component's common level is the prior's alone).
@@ -127,7 +127,12 @@ public enum FilmTeams {
     }
 
     /// The MAP film log-strengths (index = film index), from `start` where given, and Newton's steps.
-    static func fit(_ design: Design, deviation: Double, tolerance: Double = 1e-9, start: [Double]?) -> (b: [Double], steps: Int) {
+    ///
+    /// Stops when a Newton step moves no strength more than `tolerance`: the Hessian is at least I/σ², so
+    /// the step bounds the distance to the optimum. Far from it, steps are damped by a backtracking line
+    /// search; close to it (no strength moving more than 10⁻³) they are taken whole, since the objective's
+    /// decrease there falls below its rounding and a line search could not tell better from worse.
+    static func fit(_ design: Design, deviation: Double, tolerance: Double = 1e-10, start: [Double]?) -> (b: [Double], steps: Int) {
         let precision = 1 / (deviation * deviation)
         var b = start.map { Array($0.prefix(design.filmCount)) + [Double](repeating: 0, count: max(0, design.filmCount - $0.count)) }
             ?? [Double](repeating: 0, count: design.filmCount)
@@ -135,16 +140,23 @@ public enum FilmTeams {
         var steps = 0
         while steps < 100 {
             let norm = current.gradient.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            if norm <= tolerance { break }
+            guard norm > 0 else { break }
             steps += 1
             let direction = newtonDirection(design, gradient: current.gradient, weights: current.weights, precision: precision,
                                             forcing: min(0.5, norm.squareRoot()))
+            let largest = direction.reduce(0) { max($0, abs($1)) }
+            if largest < 1e-3 {
+                for f in b.indices { b[f] += direction[f] }
+                if largest <= tolerance { break }
+                current = evaluate(design, b, precision: precision)
+                continue
+            }
             let slope = zip(current.gradient, direction).reduce(0) { $0 + $1.0 * $1.1 }
             var length = 1.0, accepted = false
-            for _ in 0..<40 {
+            while length * largest >= 1e-3 {
                 let trial = zip(b, direction).map { $0 + length * $1 }
                 let next = evaluate(design, trial, precision: precision)
-                if next.value <= current.value + 1e-4 * length * slope || length * (direction.map(abs).max() ?? 0) < 1e-15 {
+                if next.value <= current.value + 1e-4 * length * slope {
                     b = trial
                     current = next
                     accepted = true
@@ -152,8 +164,11 @@ public enum FilmTeams {
                 }
                 length /= 2
             }
-            // No decrease even at a vanishing step: rounding, not the optimum's distance, is what is left.
-            if !accepted { break }
+            if !accepted {
+                // Shortened into the region where whole steps are taken: take that short step.
+                for f in b.indices { b[f] += length * direction[f] }
+                current = evaluate(design, b, precision: precision)
+            }
         }
         return (b, steps)
     }
@@ -213,7 +228,7 @@ public enum FilmTeams {
         var p = z
         var rz = zip(r, z).reduce(0) { $0 + $1.0 * $1.1 }
         let goal = forcing * r.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        for _ in 0..<max(50, n) {
+        for _ in 0..<min(n, 1000) {
             let q = hessian(p)
             let alpha = rz / zip(p, q).reduce(0) { $0 + $1.0 * $1.1 }
             for f in 0..<n {
@@ -314,14 +329,14 @@ public enum FilmTeams {
         let result = Mutex<(standings: [BradleyTerry.Standing], solutions: BradleyTerry.Solutions)?>(nil)
         await BackgroundThreads.run(workers: 1, priority: priority, name: "mm-bt-films") { _, cancellation in
             let (estimate, steps) = fit(design, deviation: configuration.filmPriorDeviation, start: previous?.estimate)
-            let leverages = previous.flatMap { $0.designSets == design.sets ? $0.leverages : nil }
+            let leverages = previous.flatMap { $0.leverageKey == design.leverageKey ? $0.leverages : nil }
                 ?? Self.leverages(design, workers: workers, cancellation: cancellation)
             let data = dataVariances(design, rounds: sets.rounds, workers: workers, cancellation: cancellation)
             guard !cancellation.isCancelled else { return }
             var solutions = BradleyTerry.Solutions()
             solutions.estimate = estimate
             solutions.iterations = steps
-            solutions.designSets = design.sets
+            solutions.leverageKey = design.leverageKey
             solutions.leverages = leverages
             let standings = standings(design, estimate: estimate, leverages: leverages, dataVariances: data, graph: graph, configuration: configuration)
             result.withLock { $0 = (standings, solutions) }

@@ -132,13 +132,6 @@ func fitBothBefore(
     return await (sets, films)
 }
 
-/// The process's resident memory, from /proc/self/statm.
-func residentBytes() -> Int {
-    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
-    let fields = text.split(separator: " ")
-    return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
-}
-
 /// The share of items whose interval holds the truth (moved by the mean difference: only contrasts are
 /// identified), in thousandths, and the median half-width in rating points.
 func coverage<Item: Hashable>(_ board: Leaderboard<Item>, truth: [Item: Double], items: [Item]) -> (perMille: Int, halfWidth: Int) {
