@@ -128,22 +128,24 @@ public enum FilmTeams {
 
     /// The MAP film log-strengths (index = film index), from `start` where given, and Newton's steps.
     ///
-    /// Stops when a Newton step moves no strength more than `tolerance`: the Hessian is at least I/σ², so
+    /// Stops when a Newton step moves no strength more than `tolerance` (10⁻⁸: 10⁻⁶ rating points): the Hessian is at least I/σ², so
     /// the step bounds the distance to the optimum. Far from it, steps are damped by a backtracking line
     /// search; close to it (no strength moving more than 10⁻³) they are taken whole, since the objective's
     /// decrease there falls below its rounding and a line search could not tell better from worse.
-    static func fit(_ design: Design, deviation: Double, tolerance: Double = 1e-10, start: [Double]?) -> (b: [Double], steps: Int) {
+    /// `products` counts the Hessian products of the conjugate-gradient steps, which is where the time goes.
+    static func fit(_ design: Design, deviation: Double, tolerance: Double = 1e-8, start: [Double]?) -> (b: [Double], products: Int) {
         let precision = 1 / (deviation * deviation)
         var b = start.map { Array($0.prefix(design.filmCount)) + [Double](repeating: 0, count: max(0, design.filmCount - $0.count)) }
             ?? [Double](repeating: 0, count: design.filmCount)
         var current = evaluate(design, b, precision: precision)
-        var steps = 0
+        var steps = 0, products = 0
         while steps < 100 {
             let norm = current.gradient.reduce(0) { $0 + $1 * $1 }.squareRoot()
             guard norm > 0 else { break }
             steps += 1
-            let direction = newtonDirection(design, gradient: current.gradient, weights: current.weights, precision: precision,
-                                            forcing: min(0.5, norm.squareRoot()))
+            let (direction, used) = newtonDirection(design, gradient: current.gradient, weights: current.weights, precision: precision,
+                                                    forcing: min(0.5, norm.squareRoot()))
+            products += used
             let largest = direction.reduce(0) { max($0, abs($1)) }
             if largest < 1e-3 {
                 for f in b.indices { b[f] += direction[f] }
@@ -170,7 +172,7 @@ public enum FilmTeams {
                 current = evaluate(design, b, precision: precision)
             }
         }
-        return (b, steps)
+        return (b, products)
     }
 
     /// The objective, its gradient over films and each pair's Hessian weight (w_ij + w_ji)·p·(1 − p).
@@ -201,7 +203,7 @@ public enum FilmTeams {
     /// film's sets), to a relative residual of `forcing`.
     private static func newtonDirection(
         _ design: Design, gradient: [Double], weights: [Double], precision: Double, forcing: Double
-    ) -> [Double] {
+    ) -> (direction: [Double], products: Int) {
         var setWeight = [Double](repeating: 0, count: design.setCount)
         for k in design.first.indices {
             setWeight[Int(design.first[k])] += weights[k]
@@ -228,8 +230,10 @@ public enum FilmTeams {
         var p = z
         var rz = zip(r, z).reduce(0) { $0 + $1.0 * $1.1 }
         let goal = forcing * r.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        var products = 0
         for _ in 0..<min(n, 1000) {
             let q = hessian(p)
+            products += 1
             let alpha = rz / zip(p, q).reduce(0) { $0 + $1.0 * $1.1 }
             for f in 0..<n {
                 x[f] += alpha * p[f]
@@ -242,7 +246,7 @@ public enum FilmTeams {
             rz = next
             for f in 0..<n { p[f] = z[f] + beta * p[f] }
         }
-        return x
+        return (x, products)
     }
 
     /// x = C⁺·r with C = P·A, P the projection on contrasts within components (`Design.contrasts`): the
@@ -328,14 +332,14 @@ public enum FilmTeams {
         let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
         let result = Mutex<(standings: [BradleyTerry.Standing], solutions: BradleyTerry.Solutions)?>(nil)
         await BackgroundThreads.run(workers: 1, priority: priority, name: "mm-bt-films") { _, cancellation in
-            let (estimate, steps) = fit(design, deviation: configuration.filmPriorDeviation, start: previous?.estimate)
-            let leverages = previous.flatMap { $0.leverageKey == design.leverageKey ? $0.leverages : nil }
+            let (estimate, products) = fit(design, deviation: configuration.filmPriorDeviation, start: previous?.estimate)
+            let leverages = previous.flatMap { $0.leverageKey == design.leverageKey && $0.leverages.count == design.filmCount ? $0.leverages : nil }
                 ?? Self.leverages(design, workers: workers, cancellation: cancellation)
             let data = dataVariances(design, rounds: sets.rounds, workers: workers, cancellation: cancellation)
             guard !cancellation.isCancelled else { return }
             var solutions = BradleyTerry.Solutions()
             solutions.estimate = estimate
-            solutions.iterations = steps
+            solutions.iterations = products
             solutions.leverageKey = design.leverageKey
             solutions.leverages = leverages
             let standings = standings(design, estimate: estimate, leverages: leverages, dataVariances: data, graph: graph, configuration: configuration)

@@ -92,3 +92,21 @@ import Testing
         #expect(abs(elo.rating(of: a)! - (1500 + elo.configuration.k * 0.5)) < 1e-12, "sets move as before")
     }
 }
+
+extension FilmTeamsTests {
+    @Test func setsWithoutVotesAreFittedAndRefittedWithoutTrouble() async throws {
+        let (aEvent, a) = Self.set("a", ["a1", "a2", "a3", "a4"])
+        let (bEvent, b) = Self.set("b", ["b1", "b2", "b3", "b4"])
+        var counts = BradleyTerryCounts()
+        for event in [aEvent, bEvent] { counts.apply(event) }
+        // As the service fits it first: no votes yet, from the empty standings.
+        let sets = await Leaderboard.fit(counts.sets, configuration: counts.configuration, previous: .empty, priority: .normal)
+        let empty = await Leaderboard.fitFilms(counts, sets: sets, previous: .empty, priority: .normal)
+        #expect(empty.entries.count == 8 && empty.entries.allSatisfy { $0.standing.theta == 0 })
+        for event in Self.votes(a, over: b, 3) { counts.apply(event) }
+        let later = await Leaderboard.fit(counts.sets, configuration: counts.configuration, previous: sets, priority: .normal)
+        let films = await Leaderboard.fitFilms(counts, sets: later, previous: empty, priority: .normal)
+        let a1 = try MovieID("a1"), b1 = try MovieID("b1")
+        #expect(films[a1]!.theta > 0 && films[b1]!.theta < 0)
+    }
+}

@@ -183,6 +183,30 @@ func leaderboardBenchmarks() {
             benchmark.measurement(fitMetrics[1], fitted.sets.solutions.iterations + fitted.films.solutions.iterations)
         }, setup: { _ = fixture.counts })
 
+        // Where an after refit's time goes: the set board (with its bootstrap) and the film board from it.
+        Benchmark("Leaderboards (\(fixture.name)): refit after 10,000 more votes, after, the set board alone",
+                  configuration: .init(metrics: fitMetrics, timeUnits: .milliseconds, maxDuration: .seconds(60), maxIterations: 5),
+                  closure: { benchmark in
+            let counts = fixture.counts.after
+            let previous = await fixture.previousFits()
+            benchmark.startMeasurement()
+            let sets = await Leaderboard.fit(counts.sets, configuration: counts.configuration, previous: previous.sets, priority: .normal)
+            benchmark.stopMeasurement()
+            benchmark.measurement(fitMetrics[1], sets.solutions.iterations)
+        }, setup: { _ = await fixture.previousFits() })
+
+        Benchmark("Leaderboards (\(fixture.name)): refit after 10,000 more votes, after, the film board alone",
+                  configuration: .init(metrics: fitMetrics, timeUnits: .milliseconds, maxDuration: .seconds(60), maxIterations: 5),
+                  closure: { benchmark in
+            let counts = fixture.counts.after
+            let previous = await fixture.previousFits()
+            let sets = await Leaderboard.fit(counts.sets, configuration: counts.configuration, previous: previous.sets, priority: .normal)
+            benchmark.startMeasurement()
+            let films = await Leaderboard.fitFilms(counts, sets: sets, previous: previous.films, priority: .normal)
+            benchmark.stopMeasurement()
+            benchmark.measurement(fitMetrics[1], films.solutions.iterations)
+        }, setup: { _ = await fixture.previousFits() })
+
         Benchmark("Leaderboards (\(fixture.name)): refit after 10,000 more votes, before (film pairs)",
                   configuration: .init(metrics: fitMetrics, timeUnits: .milliseconds, maxDuration: .seconds(60), maxIterations: 5),
                   closure: { benchmark in
