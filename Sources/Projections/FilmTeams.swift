@@ -95,10 +95,22 @@ public enum FilmTeams {
         /// `y` less the mean of its component, for each set: the contrasts, all that votes can inform (a
         /// component's common level is the prior's alone).
         func contrasts(_ y: [Double]) -> [Double] {
+            var result = y
+            removeComponentMeans(&result)
+            return result
+        }
+
+        /// `contrasts` in place.
+        func removeComponentMeans(_ y: inout [Double]) {
+            if componentSizes.count == 1 {
+                let mean = y.reduce(0, +) / componentSizes[0]
+                for s in y.indices { y[s] -= mean }
+                return
+            }
             var means = [Double](repeating: 0, count: componentSizes.count)
             for s in y.indices { means[Int(component[s])] += y[s] }
             for c in means.indices { means[c] /= componentSizes[c] }
-            return y.indices.map { y[$0] - means[Int(component[$0])] }
+            for s in y.indices { y[s] -= means[Int(component[s])] }
         }
 
         var setCount: Int { sets.count }
@@ -254,50 +266,76 @@ public enum FilmTeams {
     /// set), by conjugate gradients on the normal equations (CGLS): started at 0 it stays in C's row space,
     /// so it converges to the least-norm solution even where sets repeat one another's films.
     static func leastNorm(_ design: Design, _ r: [Double], tolerance: Double = 1e-10) -> [Double] {
-        var x = [Double](repeating: 0, count: design.filmCount)
+        let (sets, filmCount) = (design.setCount, design.filmCount)
+        var x = [Double](repeating: 0, count: filmCount)
         var residual = design.contrasts(r)
         var s = design.filmSums(residual)
         var p = s
+        var q = [Double](repeating: 0, count: sets)
         var gamma = s.reduce(0) { $0 + $1 * $1 }
         let goal = tolerance * tolerance * gamma
         guard gamma > 0 else { return x }
-        for _ in 0..<(2 * design.setCount + 10) {
-            let q = design.contrasts(design.setStrengths(p))
-            let qq = q.reduce(0) { $0 + $1 * $1 }
+        for _ in 0..<(2 * sets + 10) {
+            // q = P·A·p, then the step; s = Aᵀ·P·residual (the residual stays a contrast, so P is a no-op).
+            design.films.withUnsafeBufferPointer { films in
+                p.withUnsafeBufferPointer { p in
+                    for set in 0..<sets {
+                        q[set] = p[Int(films[4 * set])] + p[Int(films[4 * set + 1])] + p[Int(films[4 * set + 2])] + p[Int(films[4 * set + 3])]
+                    }
+                }
+            }
+            design.removeComponentMeans(&q)
+            var qq = 0.0
+            for set in 0..<sets { qq += q[set] * q[set] }
             guard qq > 0 else { break }
             let alpha = gamma / qq
-            for f in x.indices { x[f] += alpha * p[f] }
-            for s in residual.indices { residual[s] -= alpha * q[s] }
-            s = design.filmSums(residual)
-            let next = s.reduce(0) { $0 + $1 * $1 }
+            for f in 0..<filmCount {
+                x[f] += alpha * p[f]
+                s[f] = 0
+            }
+            for set in 0..<sets { residual[set] -= alpha * q[set] }
+            design.films.withUnsafeBufferPointer { films in
+                s.withUnsafeMutableBufferPointer { s in
+                    for set in 0..<sets {
+                        let value = residual[set]
+                        for slot in 0..<4 { s[Int(films[4 * set + slot])] += value }
+                    }
+                }
+            }
+            var next = 0.0
+            for f in 0..<filmCount { next += s[f] * s[f] }
             if next <= goal { break }
             let beta = next / gamma
             gamma = next
-            for f in p.indices { p[f] = s[f] + beta * p[f] }
+            for f in 0..<filmCount { p[f] = s[f] + beta * p[f] }
         }
         return x
     }
 
     /// ℓ_f = c_fᵀ(CCᵀ)⁺c_f for every film (C = P·A as in `leastNorm`; 0 for a film in no design set): the
     /// share of the film's prior variance that the contrasts between sets fix. Depends only on which sets
-    /// are in the design and how the votes connect them.
+    /// are in the design and how the votes connect them. Films in the same sets have the same column of C,
+    /// so the same leverage: one solve per distinct list of sets (most films are in one set, often with
+    /// teammates in no other).
     static func leverages(_ design: Design, workers: Int, cancellation: BackgroundThreads.Cancellation?) -> [Double] {
         var setsOfFilm = [[Int32]](repeating: [], count: design.filmCount)
         for s in 0..<design.setCount {
             for slot in 0..<4 { setsOfFilm[Int(design.films[4 * s + slot])].append(Int32(s)) }
         }
-        let inDesign = setsOfFilm.indices.filter { !setsOfFilm[$0].isEmpty }
+        var alike: [[Int32]: [Int]] = [:]
+        for film in setsOfFilm.indices where !setsOfFilm[film].isEmpty { alike[setsOfFilm[film], default: []].append(film) }
+        let groups = Array(alike.values)
         let setsOf = setsOfFilm
         let found = Mutex([Double](repeating: 0, count: design.filmCount))
         BackgroundThreads.forEach(blocks: workers, threads: workers) { worker in
-            var mine: [(film: Int, leverage: Double)] = []
-            for position in stride(from: worker, to: inDesign.count, by: workers) where cancellation?.isCancelled != true {
-                let film = inDesign[position]
+            var mine: [(films: [Int], leverage: Double)] = []
+            for position in stride(from: worker, to: groups.count, by: workers) where cancellation?.isCancelled != true {
+                let films = groups[position]
                 var column = [Double](repeating: 0, count: design.setCount)
-                for s in setsOf[film] { column[Int(s)] += 1 }
-                mine.append((film, leastNorm(design, column)[film]))
+                for s in setsOf[films[0]] { column[Int(s)] += 1 }
+                mine.append((films, leastNorm(design, column)[films[0]]))
             }
-            found.withLock { for (film, leverage) in mine { $0[film] = leverage } }
+            found.withLock { for (films, leverage) in mine { for film in films { $0[film] = leverage } } }
         }
         return found.withLock { $0 }
     }
