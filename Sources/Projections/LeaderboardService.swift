@@ -5,13 +5,14 @@ import MovieMashCore
 import ServiceLifecycle
 import Synchronization
 
-/// Refits Bradley–Terry standings (with bootstrap intervals) in the background and swaps them in whole.
+/// Refits Bradley–Terry standings in the background and swaps them in whole.
 ///
-/// It takes the latest comparison counts from `source`; when votes (or items) arrived since the last fit,
-/// it fits sets and films off the projector's path, each from the previous fit's solutions, and publishes
-/// both leaderboards at once. Readers always see one complete fit, never a half-updated one; the fits of
-/// the last `retention` stay available by id, so a reader paging through one fit never mixes two. When to
-/// fit, and at what priority, is `RefitPacing`'s decision.
+/// It takes the latest counts from `source`; when the served fit is no longer current (`FitCoverage`), it
+/// fits the set board (with its bootstrap) and then the film board as teams from it (`FilmTeams`), off
+/// the projector's path, each from the previous fit's solutions, and publishes both leaderboards at once.
+/// Readers always see one complete fit, never a half-updated one; replaced fits stay available by id as
+/// `FitRetention` decides, so a reader paging through one fit never mixes two. When to fit, and at what
+/// priority, is `RefitPacing`'s decision.
 public final class LeaderboardService: Service, Sendable {
     /// The standings of one fit and what it covers.
     public struct Standings: Sendable {
