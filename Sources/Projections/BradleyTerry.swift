@@ -123,7 +123,7 @@ public enum BradleyTerry {
         tolerance: Double, maxIterations: Int, start: [Double]?
     ) -> (theta: [Double], iterations: Int) {
         var map = FixedPointMap(itemCount: n, first: first, second: second, firstWins: firstWins, secondWins: secondWins, prior: prior)
-        var theta = start.map { Array($0.prefix(n)) + [Double](repeating: 0, count: max(0, n - $0.count)) } ?? [Double](repeating: 0, count: n)
+        var theta = startingPoint(start, count: n)
         var acceleration = Anderson(memory: 6, count: n)
         var iterations = 0
         while iterations < maxIterations {
@@ -342,7 +342,7 @@ public enum BradleyTerry {
         let n = graph.itemCount
         let previous = previous.flatMap { $0.estimate.count <= n && $0.rounds.count == configuration.bootstrapRounds ? $0 : nil }
         let (estimate, iterations) = await BackgroundThreads.value(priority: priority, name: "mm-bt-fit") {
-            fit(graph, configuration: configuration, start: previous.map { extended($0.estimate, to: n, with: 0) })
+            fit(graph, configuration: configuration, start: previous?.estimate)
         }
         let rounds = configuration.bootstrapRounds
         let workers = max(1, min(rounds, ProcessInfo.processInfo.activeProcessorCount))
@@ -370,14 +370,17 @@ public enum BradleyTerry {
         return (standings(graph, estimate: estimate, samples: samples, configuration: configuration), solutions)
     }
 
-    private static func extended(_ values: [Double], to count: Int, with filler: Double) -> [Double] {
-        values + [Double](repeating: filler, count: max(0, count - values.count))
+    /// `start` cut or padded with 0 to `count` values (items keep their index as more arrive, and a new
+    /// item starts at the reference); all 0 without one.
+    static func startingPoint(_ start: [Double]?, count: Int) -> [Double] {
+        guard let start else { return [Double](repeating: 0, count: count) }
+        return Array(start.prefix(count)) + [Double](repeating: 0, count: max(0, count - start.count))
     }
 
     /// Ratings, intervals (the estimate ± z standard deviations of the rounds), ranks and comparisons of every item.
     static func standings(_ graph: ComparisonGraph, estimate: [Double], samples: [[Double]], configuration: Configuration) -> [Standing] {
         let perRating = configuration.scale / log(10.0)
-        let tail = (1 - configuration.confidence) / 2
+        let z = Poisson.normalQuantile(1 - (1 - configuration.confidence) / 2)
         var comparisons = [Double](repeating: 0, count: graph.itemCount)
         for index in graph.first.indices {
             let games = graph.firstWins[index] + graph.secondWins[index]
@@ -388,7 +391,6 @@ public enum BradleyTerry {
             let values = samples.map { $0[item] }
             let mean = values.reduce(0, +) / Double(values.count)
             let spread = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot()
-            let z = Poisson.normalQuantile(1 - tail)
             let lower = estimate[item] - z * spread, upper = estimate[item] + z * spread
             return Standing(
                 item: Int32(item), theta: estimate[item], rating: configuration.base + estimate[item] * perRating,

@@ -147,8 +147,7 @@ public enum FilmTeams {
     /// `products` counts the Hessian products of the conjugate-gradient steps, which is where the time goes.
     static func fit(_ design: Design, deviation: Double, tolerance: Double = 1e-8, start: [Double]?) -> (b: [Double], products: Int) {
         let precision = 1 / (deviation * deviation)
-        var b = start.map { Array($0.prefix(design.filmCount)) + [Double](repeating: 0, count: max(0, design.filmCount - $0.count)) }
-            ?? [Double](repeating: 0, count: design.filmCount)
+        var b = BradleyTerry.startingPoint(start, count: design.filmCount)
         var current = evaluate(design, b, precision: precision)
         var steps = 0, products = 0
         while steps < 100 {
@@ -380,7 +379,7 @@ public enum FilmTeams {
             solutions.iterations = products
             solutions.leverageKey = design.leverageKey
             solutions.leverages = leverages
-            let standings = standings(design, estimate: estimate, leverages: leverages, dataVariances: data, graph: graph, configuration: configuration)
+            let standings = standings(design, estimate: estimate, leverages: leverages, dataVariances: data, configuration: configuration)
             result.withLock { $0 = (standings, solutions) }
         }
         return result.withLock { $0 } ?? ([], BradleyTerry.Solutions())
@@ -388,7 +387,7 @@ public enum FilmTeams {
 
     /// Every film's rating, normal interval, ranks and comparisons (the votes on the sets it is in).
     static func standings(
-        _ design: Design, estimate: [Double], leverages: [Double], dataVariances: [Double], graph: ComparisonGraph,
+        _ design: Design, estimate: [Double], leverages: [Double], dataVariances: [Double],
         configuration: BradleyTerry.Configuration
     ) -> [BradleyTerry.Standing] {
         let perRating = configuration.scale / log(10.0)

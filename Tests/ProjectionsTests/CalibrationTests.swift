@@ -30,7 +30,7 @@ import Testing
         for film in filmIDs { truth[film] = sigma * random.normal() }
         let start = SampleEvents.defaultStart.milliseconds
         var events: [EventEnvelope] = []
-        var sets: [(id: SetID, theta: Double)] = []
+        var sets: [(id: SetID, theta: Double)] = [], usedFilms = Set<MovieID>()
         for owner in 0..<80 {
             var chosen: [MovieID] = []
             while chosen.count < 4 {
@@ -42,6 +42,7 @@ import Testing
             let scraped = try! Top4SetScraped(letterboxdUser: "owner\(owner)", movieIDs: chosen, scrapedAt: Timestamp(milliseconds: start))
             events.append(EventEnvelope(eventID: random.uuid(), occurredAt: Timestamp(milliseconds: start), event: .top4SetScraped(scraped)))
             sets.append((scraped.setID, chosen.reduce(0) { $0 + truth[$1]! }))
+            usedFilms.formUnion(chosen)
         }
         let voter: UserID = random.uuid()
         for index in 0..<6_000 {
@@ -55,9 +56,6 @@ import Testing
                 ticketID: random.uuid(), castAt: at)
             events.append(EventEnvelope(eventID: random.uuid(), occurredAt: at, event: .voteCast(vote)))
         }
-        let usedFilms = Set(sets.flatMap { set in events.compactMap { event -> [MovieID]? in
-            if case .top4SetScraped(let scraped) = event.event, scraped.setID == set.id { scraped.movieIDs } else { nil }
-        }.flatMap { $0 } })
         return (events, truth.filter { usedFilms.contains($0.key) }, Dictionary(uniqueKeysWithValues: sets.map { ($0.id, $0.theta) }))
     }
 
