@@ -387,7 +387,7 @@ public enum BradleyTerry {
             comparisons[Int(graph.first[index])] += games
             comparisons[Int(graph.second[index])] += games
         }
-        var standings = (0..<graph.itemCount).map { item -> Standing in
+        let standings = (0..<graph.itemCount).map { item -> Standing in
             let values = samples.map { $0[item] }
             let mean = values.reduce(0, +) / Double(values.count)
             let spread = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot()

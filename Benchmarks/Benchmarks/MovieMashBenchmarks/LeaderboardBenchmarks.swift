@@ -78,20 +78,14 @@ final class LeaderboardFixture: @unchecked Sendable {
 
     /// The film-pair counts of the method before films as teams, before and after the last `refitVotes`.
     lazy var filmPairs: (before: PairCounts<MovieID>, after: PairCounts<MovieID>) = {
-        var pairs = PairCounts<MovieID>(), setFilms: [SetID: [Int32]] = [:]
-        var before = pairs
+        var counts = FilmPairCounts()
+        var before = counts.films
         for (index, event) in events.enumerated() {
-            if index == events.count - Self.refitVotes { before = pairs }
-            switch event.event {
-            case .top4SetScraped(let scraped): setFilms[scraped.setID] = scraped.movieIDs.map { pairs.intern($0) }
-            case .voteCast(let vote):
-                guard let winning = setFilms[vote.winningSet], let losing = setFilms[vote.losingSet] else { continue }
-                for w in winning { for l in losing where w != l { pairs.record(winner: w, loser: l) } }
-            default: continue
-            }
+            if index == events.count - Self.refitVotes { before = counts.films }
+            counts.apply(event)
         }
-        print("before-method film pairs (\(name)): \(pairs.pairCount)")
-        return (before, pairs)
+        print("before-method film pairs (\(name)): \(counts.films.pairCount)")
+        return (before, counts.films)
     }()
 
     var previous: (sets: Leaderboard<SetID>, films: Leaderboard<MovieID>)?
@@ -111,6 +105,24 @@ final class LeaderboardFixture: @unchecked Sendable {
         let fitted = await fitBothBefore(counts.before, filmPairs.before, previous: nil)
         previousPairs = fitted
         return fitted
+    }
+}
+
+/// What the method before films as teams counted: the set pairs, and each film of the winning set beating
+/// each different film of the losing set (a vote on a set whose films are unknown counts for the sets only).
+struct FilmPairCounts {
+    var sets = PairCounts<SetID>(), films = PairCounts<MovieID>()
+    private var setFilms: [SetID: [Int32]] = [:]
+
+    mutating func apply(_ event: EventEnvelope) {
+        switch event.event {
+        case .top4SetScraped(let scraped): setFilms[scraped.setID] = scraped.movieIDs.map { films.intern($0) }
+        case .voteCast(let vote):
+            sets.record(winner: sets.intern(vote.winningSet), loser: sets.intern(vote.losingSet))
+            guard let winning = setFilms[vote.winningSet], let losing = setFilms[vote.losingSet] else { return }
+            for w in winning { for l in losing where w != l { films.record(winner: w, loser: l) } }
+        default: return
+        }
     }
 }
 
@@ -160,74 +172,73 @@ func spearman<Item: Hashable>(_ board: Leaderboard<Item>, truth: [Item: Double],
     return Int((1000 * covariance / variance).rounded())
 }
 
+let fitMetrics: [BenchmarkMetric] = [.wallClock, .custom("fit iterations, sets + films", useScalingFactor: false)]
+
+/// A benchmark of `fixture`'s leaderboards: `fit` measures what `what` says between its start and stop,
+/// and returns the fit's iterations.
+func fitBenchmark(
+    _ fixture: LeaderboardFixture, _ what: String, iterations: Int, setup: @escaping Benchmark.BenchmarkSetupHook,
+    fit: @escaping @Sendable (Benchmark) async -> Int
+) {
+    Benchmark("Leaderboards (\(fixture.name)): \(what)",
+              configuration: .init(metrics: fitMetrics, timeUnits: .milliseconds, maxDuration: .seconds(60), maxIterations: iterations),
+              closure: { benchmark in benchmark.measurement(fitMetrics[1], await fit(benchmark)) }, setup: setup)
+}
+
 func leaderboardBenchmarks() {
-    let fitMetrics: [BenchmarkMetric] = [.wallClock, .custom("fit iterations, sets + films", useScalingFactor: false)]
     for fixture in [LeaderboardFixture.small, LeaderboardFixture.large] {
-        Benchmark("Leaderboards (\(fixture.name)): full fit of both boards, before (film pairs)",
-                  configuration: .init(metrics: fitMetrics, timeUnits: .milliseconds, maxDuration: .seconds(60), maxIterations: 3),
-                  closure: { benchmark in
+        fitBenchmark(fixture, "full fit of both boards, before (film pairs)", iterations: 3, setup: { _ = (fixture.counts, fixture.filmPairs) }) { benchmark in
             let (counts, pairs) = (fixture.counts.after, fixture.filmPairs.after)
             benchmark.startMeasurement()
             let fitted = await fitBothBefore(counts, pairs, previous: nil)
             benchmark.stopMeasurement()
-            benchmark.measurement(fitMetrics[1], fitted.sets.solutions.iterations + fitted.films.solutions.iterations)
-        }, setup: { _ = (fixture.counts, fixture.filmPairs) })
-
-        Benchmark("Leaderboards (\(fixture.name)): full fit of both boards, after (films as teams)",
-                  configuration: .init(metrics: fitMetrics, timeUnits: .milliseconds, maxDuration: .seconds(60), maxIterations: 3),
-                  closure: { benchmark in
+            return fitted.sets.solutions.iterations + fitted.films.solutions.iterations
+        }
+        fitBenchmark(fixture, "full fit of both boards, after (films as teams)", iterations: 3, setup: { _ = fixture.counts }) { benchmark in
             let counts = fixture.counts.after
             benchmark.startMeasurement()
             let fitted = await fitBoth(counts, previous: nil)
             benchmark.stopMeasurement()
-            benchmark.measurement(fitMetrics[1], fitted.sets.solutions.iterations + fitted.films.solutions.iterations)
-        }, setup: { _ = fixture.counts })
-
+            return fitted.sets.solutions.iterations + fitted.films.solutions.iterations
+        }
         // Where an after refit's time goes: the set board (with its bootstrap) and the film board from it.
-        Benchmark("Leaderboards (\(fixture.name)): refit after 10,000 more votes, after, the set board alone",
-                  configuration: .init(metrics: fitMetrics, timeUnits: .milliseconds, maxDuration: .seconds(60), maxIterations: 5),
-                  closure: { benchmark in
+        fitBenchmark(fixture, "refit after 10,000 more votes, after, the set board alone", iterations: 5,
+                     setup: { _ = await fixture.previousFits() }) { benchmark in
             let counts = fixture.counts.after
             let previous = await fixture.previousFits()
             benchmark.startMeasurement()
             let sets = await Leaderboard.fit(counts.sets, configuration: counts.configuration, previous: previous.sets, priority: .normal)
             benchmark.stopMeasurement()
-            benchmark.measurement(fitMetrics[1], sets.solutions.iterations)
-        }, setup: { _ = await fixture.previousFits() })
-
-        Benchmark("Leaderboards (\(fixture.name)): refit after 10,000 more votes, after, the film board alone",
-                  configuration: .init(metrics: fitMetrics, timeUnits: .milliseconds, maxDuration: .seconds(60), maxIterations: 5),
-                  closure: { benchmark in
+            return sets.solutions.iterations
+        }
+        fitBenchmark(fixture, "refit after 10,000 more votes, after, the film board alone", iterations: 5,
+                     setup: { _ = await fixture.previousFits() }) { benchmark in
             let counts = fixture.counts.after
             let previous = await fixture.previousFits()
             let sets = await Leaderboard.fit(counts.sets, configuration: counts.configuration, previous: previous.sets, priority: .normal)
             benchmark.startMeasurement()
             let films = await Leaderboard.fitFilms(counts, sets: sets, previous: previous.films, priority: .normal)
             benchmark.stopMeasurement()
-            benchmark.measurement(fitMetrics[1], films.solutions.iterations)
-        }, setup: { _ = await fixture.previousFits() })
-
-        Benchmark("Leaderboards (\(fixture.name)): refit after 10,000 more votes, before (film pairs)",
-                  configuration: .init(metrics: fitMetrics, timeUnits: .milliseconds, maxDuration: .seconds(60), maxIterations: 5),
-                  closure: { benchmark in
+            return films.solutions.iterations
+        }
+        fitBenchmark(fixture, "refit after 10,000 more votes, before (film pairs)", iterations: 5,
+                     setup: { _ = await fixture.previousPairFits() }) { benchmark in
             let (counts, pairs) = (fixture.counts.after, fixture.filmPairs.after)
             let previous = await fixture.previousPairFits()
             benchmark.startMeasurement()
             let fitted = await fitBothBefore(counts, pairs, previous: previous)
             benchmark.stopMeasurement()
-            benchmark.measurement(fitMetrics[1], fitted.sets.solutions.iterations + fitted.films.solutions.iterations)
-        }, setup: { _ = await fixture.previousPairFits() })
-
-        Benchmark("Leaderboards (\(fixture.name)): refit after 10,000 more votes, after (films as teams)",
-                  configuration: .init(metrics: fitMetrics, timeUnits: .milliseconds, maxDuration: .seconds(60), maxIterations: 5),
-                  closure: { benchmark in
+            return fitted.sets.solutions.iterations + fitted.films.solutions.iterations
+        }
+        fitBenchmark(fixture, "refit after 10,000 more votes, after (films as teams)", iterations: 5,
+                     setup: { _ = await fixture.previousFits() }) { benchmark in
             let counts = fixture.counts.after
             let previous = await fixture.previousFits()
             benchmark.startMeasurement()
             let fitted = await fitBoth(counts, previous: previous)
             benchmark.stopMeasurement()
-            benchmark.measurement(fitMetrics[1], fitted.sets.solutions.iterations + fitted.films.solutions.iterations)
-        }, setup: { _ = await fixture.previousFits() })
+            return fitted.sets.solutions.iterations + fitted.films.solutions.iterations
+        }
 
         let memoryMetrics: [BenchmarkMetric] = [
             .custom("counts' resident memory (MB), before (film pairs)", useScalingFactor: false),
@@ -242,19 +253,10 @@ func leaderboardBenchmarks() {
             for event in events { counts.apply(event) }
             benchmark.measurement(memoryMetrics[1], (residentBytes() - start) >> 20)
             start = residentBytes()
-            var pairs = PairCounts<MovieID>(), setPairs = PairCounts<SetID>(), setFilms: [SetID: [Int32]] = [:]
-            for event in events {
-                switch event.event {
-                case .top4SetScraped(let scraped): setFilms[scraped.setID] = scraped.movieIDs.map { pairs.intern($0) }
-                case .voteCast(let vote):
-                    setPairs.record(winner: setPairs.intern(vote.winningSet), loser: setPairs.intern(vote.losingSet))
-                    guard let winning = setFilms[vote.winningSet], let losing = setFilms[vote.losingSet] else { continue }
-                    for w in winning { for l in losing where w != l { pairs.record(winner: w, loser: l) } }
-                default: continue
-                }
-            }
+            var pairs = FilmPairCounts()
+            for event in events { pairs.apply(event) }
             benchmark.measurement(memoryMetrics[0], (residentBytes() - start) >> 20)
-            blackHole((counts, pairs, setPairs, setFilms))
+            blackHole((counts, pairs))
         }, setup: { _ = fixture.events })
 
         let calibrationMetrics: [BenchmarkMetric] = [
