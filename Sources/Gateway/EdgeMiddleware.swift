@@ -29,10 +29,13 @@ struct EdgeMiddleware: RouterMiddleware {
         HTTPFields.Element(name: .xContentTypeOptions, value: "nosniff"),
         HTTPFields.Element(name: HTTPFields.Element.Name("Referrer-Policy")!, value: "no-referrer"),
     ]
-    /// Only this origin's scripts, styles and API, and no inline code at all.
+    /// The only host whose images the page may show: Letterboxd's poster server. The API names a poster
+    /// only there (`FilmBody`), so the page never asks the browser for an image the policy refuses.
+    static let posterOrigin = "https://a.ltrbxd.com"
+    /// Only this origin's scripts, styles and API, posters from `posterOrigin`, and no inline code at all.
     private static let page = HTTPFields.Element(
         name: .contentSecurityPolicy,
-        value: "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+        value: "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' \(posterOrigin); form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
     func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now

@@ -21,8 +21,9 @@ public struct ReadModel: Sendable {
     public var recentPairs: @Sendable () -> RecentPairs = { RecentPairs() }
     /// Each voter's own votes.
     public var voterHistory: @Sendable () -> VoterHistory = { VoterHistory() }
-    /// Recommendations for a voter (the recommender service's), best first.
-    public var recommendations: @Sendable (UserID, Int) -> [Recommendation] = { _, _ in [] }
+    /// Recommendations for a voter (the recommender service's), best first, the films of the set given last
+    /// only when nothing else is left.
+    public var recommendations: @Sendable (UserID, Int, Set<MovieID>) -> [Recommendation] = { _, _, _ in [] }
 
     public init(
         catalogue: @escaping @Sendable () -> Catalogue, tallies: @escaping @Sendable () -> Tallies,

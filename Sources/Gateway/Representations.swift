@@ -135,6 +135,11 @@ struct FilmBody: Codable, Sendable, JSONBody {
     var year: Int?
     var directors: [String]
     var genres: [String]
+    /// The poster image's https URL, when the catalogue has one on Letterboxd's poster server (the only
+    /// image host the page's policy allows).
+    var poster: String?
+    /// The film's Letterboxd page, for a film catalogued from Letterboxd (not for imported demo data).
+    var letterboxdURL: String?
     var elo: Double?
     var bradleyTerry: StrengthBody?
 
@@ -146,6 +151,8 @@ struct FilmBody: Codable, Sendable, JSONBody {
         year = movie?.year
         directors = movie?.directors ?? []
         genres = movie?.genres ?? []
+        poster = movie?.poster.flatMap { $0.hasPrefix(EdgeMiddleware.posterOrigin + "/") ? $0 : nil }
+        letterboxdURL = movie?.source == .letterboxd ? "https://letterboxd.com/film/\(id.slug)/" : nil
         self.elo = elo?.rating(of: id)
         bradleyTerry = standings?.films[id].map(StrengthBody.init)
     }
@@ -158,6 +165,8 @@ struct FilmBody: Codable, Sendable, JSONBody {
         if let year { json.key("year"); json.integer(year) }
         json.key("directors"); json.strings(directors)
         json.key("genres"); json.strings(genres)
+        if let poster { json.key("poster"); json.string(poster) }
+        if let letterboxdURL { json.key("letterboxdURL"); json.string(letterboxdURL) }
         if let elo, elo.isFinite { json.key("elo"); json.number(elo) }
         if let bradleyTerry { json.key("bradleyTerry"); bradleyTerry.write(to: &json) }
         json.endObject()
@@ -167,6 +176,9 @@ struct FilmBody: Codable, Sendable, JSONBody {
 struct SetBody: Codable, Sendable, JSONBody {
     var id: String
     var owner: String
+    /// The owner's Letterboxd profile, when the set's films were catalogued from Letterboxd (a set of
+    /// imported demo data has an invented owner and no profile).
+    var ownerURL: String?
     var films: [FilmBody]
     var scrapedAt: String
     var elo: Double?
@@ -179,6 +191,7 @@ struct SetBody: Codable, Sendable, JSONBody {
         id = set.setID.description
         owner = set.letterboxdUser
         films = set.movieIDs.map { FilmBody($0, catalogue: catalogue, elo: nil, standings: nil) }
+        ownerURL = films.allSatisfy { $0.letterboxdURL != nil } ? "https://letterboxd.com/\(set.letterboxdUser)/" : nil
         scrapedAt = set.scrapedAt.description
         self.elo = elo.rating(of: set.setID)
         bradleyTerry = standings.sets[set.setID].map(StrengthBody.init)
@@ -189,6 +202,7 @@ struct SetBody: Codable, Sendable, JSONBody {
         json.beginObject()
         json.key("id"); json.string(id)
         json.key("owner"); json.string(owner)
+        if let ownerURL { json.key("ownerURL"); json.string(ownerURL) }
         json.key("films"); json.array(films)
         json.key("scrapedAt"); json.string(scrapedAt)
         if let elo, elo.isFinite { json.key("elo"); json.number(elo) }

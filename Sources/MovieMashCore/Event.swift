@@ -28,7 +28,8 @@ public enum EventType: String, CaseIterable, Hashable, Sendable, Codable {
     /// The newest schema version of this type.
     public var currentSchemaVersion: Int {
         switch self {
-        case .movieCatalogued, .userRegistered: 2
+        case .movieCatalogued: 3
+        case .userRegistered: 2
         case .top4SetScraped, .voteCast, .passwordChanged, .signedOut, .userErased, .letterboxdClaimed: 1
         }
     }
@@ -110,9 +111,11 @@ public struct EventEnvelope: Hashable, Sendable, Codable {
         occurredAt = try c.decode(Timestamp.self, forKey: .occurredAt)
         switch type {
         case .movieCatalogued:
-            event = .movieCatalogued(version == 1
-                ? try c.decode(MovieCataloguedV1.self, forKey: .payload).upcast()
-                : try c.decode(MovieCatalogued.self, forKey: .payload))
+            switch version {
+            case 1: event = .movieCatalogued(try c.decode(MovieCataloguedV1.self, forKey: .payload).upcast())
+            case 2: event = .movieCatalogued(try c.decode(MovieCataloguedV2.self, forKey: .payload).event)
+            default: event = .movieCatalogued(try c.decode(MovieCatalogued.self, forKey: .payload))
+            }
         case .top4SetScraped: event = .top4SetScraped(try c.decode(Top4SetScraped.self, forKey: .payload))
         case .userRegistered:
             event = .userRegistered(version == 1
@@ -171,6 +174,18 @@ struct MovieCataloguedV1: Decodable {
     func upcast() throws(EventValidationError) -> MovieCatalogued {
         try MovieCatalogued(
             movieID: movieID, letterboxdID: letterboxdID, title: title, year: year, directors: directors, genres: genres)
+    }
+}
+
+/// `MovieCatalogued` as schema version 2 wrote it: no `poster` or `source` (a Letterboxd film).
+struct MovieCataloguedV2: Decodable {
+    private enum CodingKeys: String, CodingKey, CaseIterable { case movieID, letterboxdID, title, year, directors, genres }
+
+    let event: MovieCatalogued
+
+    init(from decoder: any Decoder) throws {
+        try StrictKeys.check(decoder, allowed: CodingKeys.self)
+        event = try MovieCatalogued(from: decoder)
     }
 }
 

@@ -19,6 +19,8 @@ public enum EventCodec {
             w.unsigned(e.year.map { UInt64($0) + 1 } ?? 0)
             w.strings(e.directors)
             w.strings(e.genres)
+            w.string(e.poster ?? "")
+            w.unsigned(e.source.code)
         case .top4SetScraped(let e):
             w.setID(e.setID)
             w.string(e.letterboxdUser)
@@ -88,9 +90,20 @@ public enum EventCodec {
                     ? Int(clamping: try r.unsigned())
                     : try r.unsigned().nonZero.map { Int(clamping: $0 - 1) }
                 guard letterboxdID <= UInt64(Int64.max) else { throw r.failure("letterboxdID out of range") }
+                let directors = try r.strings(), genres = try r.strings()
+                var poster: String?, source = MovieCatalogued.Source.letterboxd
+                if version >= 3 {
+                    let text = try r.string()
+                    poster = text.isEmpty ? nil : text
+                    let code = try r.unsigned()
+                    guard let known = MovieCatalogued.Source.allCases.first(where: { $0.code == code }) else {
+                        throw r.failure("source \(code) is not known")
+                    }
+                    source = known
+                }
                 event = .movieCatalogued(try MovieCatalogued(
                     movieID: movieID, letterboxdID: Int64(letterboxdID), title: title, year: year,
-                    directors: try r.strings(), genres: try r.strings()))
+                    directors: directors, genres: genres, poster: poster, source: source))
             case .top4SetScraped:
                 let setID = try r.setID()
                 let user = try r.string()

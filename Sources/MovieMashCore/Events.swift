@@ -1,17 +1,33 @@
 import Foundation
 
-/// A film's metadata as scraped from Letterboxd. Schema version 2: `year` may be absent (films announced
-/// without a release year); version 1 required it and is upcast on decoding.
+/// A film's metadata, as scraped from Letterboxd or taken from a dataset imported for a demonstration.
+/// Schema version 3 adds `poster` (the film page's JSON-LD `image`) and `source`; version 2 let `year` be
+/// absent (films announced without a release year); older versions are upcast on decoding (no poster,
+/// source Letterboxd, year kept).
 public struct MovieCatalogued: Hashable, Sendable, Codable {
+    /// Where the metadata came from: only a Letterboxd film has a page at `letterboxd.com/film/SLUG/`.
+    public enum Source: String, Hashable, Sendable, Codable, CaseIterable {
+        case letterboxd
+        /// MovieLens-100k (`moviemash import movielens`): invented slugs and ids, no Letterboxd page.
+        case movielens
+
+        /// Its byte in the binary encoding; never reused.
+        var code: UInt64 { self == .letterboxd ? 0 : 1 }
+    }
+
     public var movieID: MovieID
     public var letterboxdID: Int64
     public var title: String
     public var year: Int?
     public var directors: [String]
     public var genres: [String]
+    /// An https URL of the film's poster image, when the source gave one.
+    public var poster: String?
+    public var source: Source
 
     public init(
-        movieID: MovieID, letterboxdID: Int64, title: String, year: Int?, directors: [String], genres: [String]
+        movieID: MovieID, letterboxdID: Int64, title: String, year: Int?, directors: [String], genres: [String],
+        poster: String? = nil, source: Source = .letterboxd
     ) throws(EventValidationError) {
         guard letterboxdID > 0 else { throw EventValidationError(field: "letterboxdID", reason: "must be positive") }
         try Validate.text(title, field: "title", maximum: 500)
@@ -20,15 +36,27 @@ public struct MovieCatalogued: Hashable, Sendable, Codable {
         }
         try Validate.names(directors, field: "directors")
         try Validate.names(genres, field: "genres")
+        if let poster, !Self.acceptsPoster(poster) {
+            throw EventValidationError(field: "poster", reason: "must be an https URL of at most 2000 characters, without spaces")
+        }
         self.movieID = movieID
         self.letterboxdID = letterboxdID
         self.title = title
         self.year = year
         self.directors = directors
         self.genres = genres
+        self.poster = poster
+        self.source = source
     }
 
-    private enum CodingKeys: String, CodingKey, CaseIterable { case movieID, letterboxdID, title, year, directors, genres }
+    /// Whether `url` can be a poster: an absolute https URL of at most 2,000 characters, without white space
+    /// or control characters.
+    public static func acceptsPoster(_ url: String) -> Bool {
+        url.hasPrefix("https://") && url.unicodeScalars.count > 8 && url.unicodeScalars.count <= 2000
+            && url.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value != 0x7F && !$0.properties.isWhitespace }
+    }
+
+    private enum CodingKeys: String, CodingKey, CaseIterable { case movieID, letterboxdID, title, year, directors, genres, poster, source }
 
     public init(from decoder: any Decoder) throws {
         try StrictKeys.check(decoder, allowed: CodingKeys.self)
@@ -36,7 +64,21 @@ public struct MovieCatalogued: Hashable, Sendable, Codable {
         try self.init(
             movieID: c.decode(MovieID.self, forKey: .movieID), letterboxdID: c.decode(Int64.self, forKey: .letterboxdID),
             title: c.decode(String.self, forKey: .title), year: c.decodeIfPresent(Int.self, forKey: .year),
-            directors: c.decode([String].self, forKey: .directors), genres: c.decode([String].self, forKey: .genres))
+            directors: c.decode([String].self, forKey: .directors), genres: c.decode([String].self, forKey: .genres),
+            poster: c.decodeIfPresent(String.self, forKey: .poster),
+            source: c.decodeIfPresent(Source.self, forKey: .source) ?? .letterboxd)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(movieID, forKey: .movieID)
+        try c.encode(letterboxdID, forKey: .letterboxdID)
+        try c.encode(title, forKey: .title)
+        try c.encodeIfPresent(year, forKey: .year)
+        try c.encode(directors, forKey: .directors)
+        try c.encode(genres, forKey: .genres)
+        try c.encodeIfPresent(poster, forKey: .poster)
+        if source != .letterboxd { try c.encode(source, forKey: .source) }
     }
 }
 

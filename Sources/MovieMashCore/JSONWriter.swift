@@ -156,6 +156,8 @@ public struct JSONWriter {
             key("genres"); strings(e.genres)
             key("letterboxdID"); integer(e.letterboxdID)
             key("movieID"); string(e.movieID.slug)
+            if let poster = e.poster { key("poster"); string(poster) }
+            if e.source != .letterboxd { key("source"); string(e.source.rawValue) }
             key("title"); string(e.title)
             if let year = e.year { key("year"); integer(year) }
         case .top4SetScraped(let e):

@@ -1,11 +1,18 @@
 import Foundation
 
-/// MovieLens-100k (recbole's atomic files `ml-100k.inter` and `ml-100k.item`) as MovieMash events.
+/// MovieLens-100k (recbole's atomic files `ml-100k.inter` and `ml-100k.item`) as MovieMash events, made
+/// readable for a demonstration (`films` is the cleaned catalogue):
 ///
-/// - Films: one `MovieCatalogued` per item: slug from the title plus `-ml` and the item id (titles repeat),
-///   `letterboxdID` = item id, year when given, genres from `class` (without `unknown`), no directors.
-/// - Sets: one `Top4SetScraped` per user `ml_NNN`: their four highest-rated films, ties broken by the
-///   earliest rating, then the smaller item id; `scrapedAt` is the user's last rating.
+/// - Films: titles in natural order ("Godfather, The" → "The Godfather", "Horseman on the Roof, The
+///   (Hussard sur le toit, Le)" → "The Horseman on the Roof (Le Hussard sur le toit)"); an entry without a
+///   usable title ("unknown", MovieLens's "unkonwn") is dropped with its ratings; entries of one film under
+///   two ids (same natural title and year) are merged into the smaller id, a user's ratings of both counting
+///   once (the higher, then the earlier). One `MovieCatalogued` per film, `source` movielens: slug from the
+///   title plus `-ml` and the item id, `letterboxdID` = item id, year when given, genres from `class`
+///   (without `unknown`), no directors.
+/// - Sets: one `Top4SetScraped` per user, owned by an invented readable name (`ownerName`: a first name
+///   and a film word, unique per user, such as `agnes_matinee`): their four highest-rated films, ties
+///   broken by the earliest rating, then the smaller item id; `scrapedAt` is the user's last rating.
 /// - Voters: one `UserRegistered` per user `ml_user_NNN`, with a bcrypt-shaped hash drawn from the seed
 ///   that is the hash of no password (these accounts cannot log in).
 /// - Votes: `votesPerVoter` rounds; in each, every user in id order votes once on a pair of two other
@@ -105,6 +112,81 @@ public struct MovieLens: Sendable {
         return String(slug.prefix(150)) + (slug.hasSuffix("-") || slug.isEmpty ? "" : "-") + "ml\(id)"
     }
 
+    /// The catalogue as imported: usable films with natural titles, duplicates merged, and every rating
+    /// of a kept film under its film's id (one per user and film).
+    public var films: (items: [Item], ratings: [Rating]) {
+        var kept: [Item] = [], canonical: [Int: Int] = [:], byKey: [String: Int] = [:]
+        for item in items {
+            guard let title = Self.naturalTitle(item.title) else { continue }
+            let key = "\(title.lowercased())|\(item.year.map(String.init) ?? "")"
+            if let first = byKey[key] {
+                canonical[item.id] = first
+                continue
+            }
+            byKey[key] = item.id
+            canonical[item.id] = item.id
+            kept.append(Item(id: item.id, title: title, year: item.year, genres: item.genres))
+        }
+        var best: [Int64: Rating] = [:]
+        var order: [Int64] = []
+        for var rating in ratings {
+            guard let film = canonical[rating.item] else { continue }
+            rating.item = film
+            let key = Int64(rating.user) << 32 | Int64(film)
+            if let earlier = best[key] {
+                if (rating.rating, -rating.timestamp) > (earlier.rating, -earlier.timestamp) { best[key] = rating }
+            } else {
+                best[key] = rating
+                order.append(key)
+            }
+        }
+        return (kept, order.map { best[$0]! })
+    }
+
+    /// "Godfather, The" → "The Godfather", also inside a trailing "(alternative title)"; nil for a title that
+    /// names no film ("unknown", "unkonwn", no letters).
+    static func naturalTitle(_ raw: String) -> String? {
+        let title = raw.trimmingCharacters(in: .whitespaces)
+        guard title.contains(where: \.isLetter), !["unknown", "unkonwn"].contains(title.lowercased()) else { return nil }
+        if title.hasSuffix(")"), let open = title.lastIndex(of: "("), open > title.startIndex {
+            let main = title[..<open].trimmingCharacters(in: .whitespaces)
+            let alternative = String(title[title.index(after: open)..<title.index(before: title.endIndex)])
+            return "\(articleFirst(main)) (\(articleFirst(alternative)))"
+        }
+        return articleFirst(title)
+    }
+
+    private static let articles: Set<String> = ["The", "A", "An", "La", "Le", "Les", "L'", "Il", "El", "Lo", "Los", "Las", "Der", "Die", "Das", "Det", "Den"]
+
+    /// "Boot, Das" → "Das Boot"; "Apartement, L'" → "L'Apartement".
+    private static func articleFirst(_ title: String) -> String {
+        guard let comma = title.range(of: ", ", options: .backwards) else { return title }
+        let article = String(title[comma.upperBound...])
+        guard articles.contains(article) else { return title }
+        let rest = title[..<comma.lowerBound]
+        return article.hasSuffix("'") ? article + rest : "\(article) \(rest)"
+    }
+
+    private static let firstNames = [
+        "ada", "agnes", "akira", "alice", "bela", "billie", "bruno", "carmen", "chantal", "claire", "dario", "delphine",
+        "edith", "elio", "farah", "federico", "frances", "greta", "hal", "ida", "ingmar", "jean", "jules", "kira",
+        "lena", "luis", "marcel", "margot", "mira", "nora", "orson", "pablo", "paz", "rosa", "satyajit", "sofia",
+        "tilda", "ulla", "vera", "wim",
+    ]
+    private static let filmWords = [
+        "matinee", "reel", "noir", "montage", "closeup", "dolly", "fadeout", "frame", "marquee", "premiere",
+        "projector", "screening", "sequel", "splice", "storyboard", "takes", "tracking", "widescreen", "zoom",
+        "cutaway", "dissolve", "encore", "flicker", "lens", "popcorn",
+    ]
+
+    /// An invented, readable Letterboxd-style name for MovieLens user `user`, different for every user id
+    /// up to 1,000 (MovieLens-100k has 943); beyond, the id is appended.
+    public static func ownerName(_ user: Int) -> String {
+        let index = user - 1
+        let name = "\(firstNames[index % firstNames.count])_\(filmWords[(index / firstNames.count) % filmWords.count])"
+        return index < firstNames.count * filmWords.count ? name : "\(name)\(user)"
+    }
+
     /// The events described above, in log order.
     public func events(votesPerVoter: Int, seed: UInt64) throws -> [EventEnvelope] {
         var random = SplitMix64(seed: seed)
@@ -114,14 +196,16 @@ public struct MovieLens: Sendable {
             let time = Timestamp(milliseconds: start + Int64(events.count) * 1000)
             events.append(EventEnvelope(eventID: random.uuid(), occurredAt: time, event: event))
         }
+        let (kept, keptRatings) = films
         var slugs: [Int: MovieID] = [:]
-        for item in items {
+        for item in kept {
             let id = try MovieID(Self.slug(item.title, id: item.id))
             slugs[item.id] = id
             add(.movieCatalogued(try MovieCatalogued(
-                movieID: id, letterboxdID: Int64(item.id), title: item.title, year: item.year, directors: [], genres: item.genres)))
+                movieID: id, letterboxdID: Int64(item.id), title: item.title, year: item.year, directors: [], genres: item.genres,
+                source: .movielens)))
         }
-        let byUser = Dictionary(grouping: ratings, by: \.user)
+        let byUser = Dictionary(grouping: keptRatings, by: \.user)
         let users = byUser.keys.sorted()
         var sets: [Int: (id: SetID, films: [Int])] = [:]
         for user in users {
@@ -129,7 +213,7 @@ public struct MovieLens: Sendable {
             let favourites = rated.sorted { ($0.rating, -$0.timestamp, -$0.item) > ($1.rating, -$1.timestamp, -$1.item) }.prefix(4)
             guard favourites.count == 4 else { continue }
             let scraped = try Top4SetScraped(
-                letterboxdUser: "ml_\(user)", movieIDs: favourites.map { slugs[$0.item]! },
+                letterboxdUser: Self.ownerName(user), movieIDs: favourites.map { slugs[$0.item]! },
                 scrapedAt: Timestamp(milliseconds: rated.map(\.timestamp).max()! * 1000))
             sets[user] = (scraped.setID, favourites.map(\.item))
             add(.top4SetScraped(scraped))

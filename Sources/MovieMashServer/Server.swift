@@ -130,7 +130,9 @@ public struct Server: Service {
         readModel.consistency = Consistency(position: { projectors.position }, reach: { await projectors.reach($0, within: $1) }, bound: wait)
         readModel.recentPairs = { projectors.recentPairs.current.state }
         readModel.voterHistory = { projectors.voterHistory.current.state }
-        readModel.recommendations = { voter, count in projectors.recommender.recommendations(for: .voter(voter), count: count) }
+        readModel.recommendations = { voter, count, avoiding in
+            projectors.recommender.recommendations(for: .voter(voter), count: count, avoiding: avoiding)
+        }
         return readModel
     }
 

@@ -5,7 +5,7 @@ import OrderedCollections
 /// 64-bit genre signature per set (the union of its films' genres) for pairing diverse sets.
 public struct Catalogue: Projector {
     public static let name = "catalogue"
-    public static let version: UInt32 = 2
+    public static let version: UInt32 = 3
 
     public private(set) var movies: [MovieID: MovieCatalogued] = [:]
     public private(set) var sets: [SetID: Top4SetScraped] = [:]
@@ -66,6 +66,8 @@ public struct Catalogue: Projector {
                 writer.write(count: list.count)
                 for name in list { writer.write(name) }
             }
+            writer.write(movie.poster ?? "")
+            writer.write(movie.source.rawValue)
         }
         writer.write(count: sets.count)
         for id in sets.keys.sorted() {
@@ -89,7 +91,7 @@ public struct Catalogue: Projector {
         movies = [:]
         sets = [:]
         do {
-            for _ in 0..<(try reader.count(minimumBytes: 36)) {
+            for _ in 0..<(try reader.count(minimumBytes: 44)) {
                 let id = try MovieID(try reader.string())
                 let letterboxdID = Int64(bitPattern: try reader.uint64())
                 let title = try reader.string()
@@ -100,9 +102,11 @@ public struct Catalogue: Projector {
                     for _ in 0..<(try reader.count(minimumBytes: 4)) { names.append(try reader.string()) }
                     lists.append(names)
                 }
+                let poster = try reader.string(), sourceName = try reader.string()
+                guard let source = MovieCatalogued.Source(rawValue: sourceName) else { throw SnapshotError("unknown film source '\(sourceName)'") }
                 movies[id] = try MovieCatalogued(
                     movieID: id, letterboxdID: letterboxdID, title: title, year: year == 0 ? nil : year,
-                    directors: lists[0], genres: lists[1])
+                    directors: lists[0], genres: lists[1], poster: poster.isEmpty ? nil : poster, source: source)
             }
             for _ in 0..<(try reader.count(minimumBytes: 44)) {
                 let id = try SetID.read(from: &reader)

@@ -205,28 +205,34 @@ public final class RecommenderService: Service, Sendable {
 
     /// Up to `count` films for `person`, best first, never ones they already have. A person without history
     /// (or before the first model) gets the cold-start ranking: `fallback`, then the films with the most
-    /// interactions.
-    public func recommendations(for person: RecommenderInteractions.Person, count: Int) -> [Recommendation] {
+    /// interactions. Films in `avoiding` (for a voter, those met only in sets they voted against) come
+    /// only when nothing else is left. A model's pick names, in `because`, up to two of the person's own
+    /// films it most resembles.
+    public func recommendations(for person: RecommenderInteractions.Person, count: Int, avoiding: Set<MovieID> = []) -> [Recommendation] {
         let state = published.withLock { $0 }
         let (model, interactions) = (state.model, state.interactions)
         let vector = model.flatMap { model in
             interactions.people.firstIndex(of: person).flatMap { factors(of: $0, model: model, state: state) }
         }
         let owned = interactions.interactions(of: person).map(\.item)
-        var result: [Recommendation] = []
+        var result: [Recommendation] = [], avoided: [Recommendation] = []
         if let model, let vector {
             let ownedFolded = state.films.isEmpty ? [] : Set(owned)
             let extra = state.films.filter { !ownedFolded.contains($0.key) }.map { film, folded in
                 (item: film, score: zip(vector, folded.factors).map(*).reduce(0, +))
             }
-            let scored = model.topItems(for: vector, count: count, excluding: owned) + extra
-            result = scored.sorted { ($0.score, -$0.item) > ($1.score, -$1.item) }.prefix(count).map {
-                Recommendation(film: interactions.films[$0.item], score: $0.score, reason: .personalized)
+            let scored = model.topItems(for: vector, count: count + avoiding.count, excluding: owned) + extra
+            let ownedInModel = owned.filter { $0 < model.items.rows }
+            for pick in scored.sorted(by: { ($0.score, -$0.item) > ($1.score, -$1.item) }) where result.count < count {
+                let factors = pick.item < model.items.rows ? model.items.row(pick.item) : state.films[pick.item]?.factors ?? []
+                let because = model.closest(to: factors, among: ownedInModel, count: 2).map { interactions.films[$0] }
+                let recommendation = Recommendation(film: interactions.films[pick.item], score: pick.score, reason: .personalized, because: because)
+                if avoiding.contains(recommendation.film) { avoided.append(recommendation) } else { result.append(recommendation) }
             }
         }
         if result.count < count {
             let ownedFilms = Set(owned.map { interactions.films[$0] })
-            var taken = Set(result.map(\.film))
+            var taken = Set(result.map(\.film)).union(avoiding)
             for film in fallback() where result.count < count && !ownedFilms.contains(film) && taken.insert(film).inserted {
                 result.append(Recommendation(film: film, score: nil, reason: .topRated))
             }
@@ -234,7 +240,7 @@ public final class RecommenderService: Service, Sendable {
                 result.append(Recommendation(film: film, score: nil, reason: .popular))
             }
         }
-        return result
+        return result + avoided.prefix(count - result.count)
     }
 }
 
@@ -252,4 +258,6 @@ public struct Recommendation: Sendable, Equatable {
     public var film: MovieID
     public var score: Float?
     public var reason: Reason
+    /// For a model's pick: the person's own films it most resembles (for a voter, from sets they chose).
+    public var because: [MovieID] = []
 }

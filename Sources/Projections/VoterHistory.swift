@@ -39,6 +39,28 @@ public struct VoterHistory: Projector {
             .prefix(limit).map { ($0.key, $0.value.times) }
     }
 
+    /// What `voter`'s votes say about films, for recommendations: `rejectedOnly` are the films met only in
+    /// sets they voted against (never in one they chose); `chooser(of:)` names the newest chosen set
+    /// holding a film.
+    public func choices(of voter: UserID, catalogue: Catalogue) -> Choices {
+        var chosenFilms: [MovieID: SetID] = [:], rejected = Set<MovieID>()
+        for vote in votes(of: voter).reversed() {
+            for film in catalogue.sets[vote.chosen]?.movieIDs ?? [] where chosenFilms[film] == nil { chosenFilms[film] = vote.chosen }
+            let other = vote.winner == .setA ? vote.setB : vote.setA
+            rejected.formUnion(catalogue.sets[other]?.movieIDs ?? [])
+        }
+        return Choices(rejectedOnly: rejected.subtracting(chosenFilms.keys), chosenSets: chosenFilms)
+    }
+
+    /// See `choices(of:catalogue:)`.
+    public struct Choices: Sendable {
+        public var rejectedOnly: Set<MovieID>
+        fileprivate var chosenSets: [MovieID: SetID]
+
+        /// The newest set the voter chose that holds `film`.
+        public func chooser(of film: MovieID) -> SetID? { chosenSets[film] }
+    }
+
     public mutating func apply(_ event: EventEnvelope) {
         switch event.event {
         case .voteCast(let vote):

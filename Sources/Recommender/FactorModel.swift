@@ -97,6 +97,23 @@ public final class FactorModel: Sendable {
         return Self.best(scores, count: count, excluding: [item])
     }
 
+    /// Of the items `candidates`, the `count` whose factors point most nearly the way `vector` does (cosine),
+    /// most similar first: which of a person's films a recommendation resembles, to say why it is there.
+    public func closest(to vector: [Float], among candidates: [Int], count: Int) -> [Int] {
+        let padded = vector + [Float](repeating: 0, count: max(0, items.stride - vector.count))
+        var scores = [Float](repeating: -.infinity, count: items.rows)
+        padded.withUnsafeBufferPointer { x in
+            items.storage.withUnsafeBufferPointer { data in
+                for item in candidates where scores.indices.contains(item) {
+                    let row = data.baseAddress! + item * items.stride
+                    let norm = Lanes.dot(row, row, items.stride).squareRoot()
+                    scores[item] = norm > 0 ? Lanes.dot(row, x.baseAddress!, items.stride) / norm : 0
+                }
+            }
+        }
+        return Self.best(scores, count: count, excluding: []).filter { scores[$0.item] > -.infinity }.map(\.item)
+    }
+
     /// The `count` best of `scores`, best first, skipping the items `excluded` (any out of range are ignored).
     static func best(_ scores: [Float], count: Int, excluding excluded: [Int]) -> [(item: Int, score: Float)] {
         // A mask rather than a set: every item is checked, and hashing each cost more than scoring it.

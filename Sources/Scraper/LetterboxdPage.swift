@@ -22,14 +22,17 @@ public struct FilmMetadata: Sendable, Equatable {
     public var year: Int?
     public var directors: [String]
     public var genres: [String]
+    /// The poster image (JSON-LD `image`), when the page names an https one.
+    public var poster: String?
 
-    public init(slug: String, letterboxdID: Int64, title: String, year: Int?, directors: [String], genres: [String]) {
+    public init(slug: String, letterboxdID: Int64, title: String, year: Int?, directors: [String], genres: [String], poster: String? = nil) {
         self.slug = slug
         self.letterboxdID = letterboxdID
         self.title = title
         self.year = year
         self.directors = directors
         self.genres = genres
+        self.poster = poster
     }
 
     /// Letterboxd's genres, spelled as it spells them: the only genres a film is catalogued with.
@@ -49,7 +52,8 @@ public struct FilmMetadata: Sendable, Equatable {
         return FilmMetadata(
             slug: slug, letterboxdID: letterboxdID, title: Self.clean(title), year: year,
             directors: directors.map(Self.clean).filter { !$0.isEmpty && seenDirectors.insert($0).inserted },
-            genres: genres.compactMap { Self.genreByKey[Self.clean($0).lowercased()] }.filter { seenGenres.insert($0).inserted })
+            genres: genres.compactMap { Self.genreByKey[Self.clean($0).lowercased()] }.filter { seenGenres.insert($0).inserted },
+            poster: poster.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { MovieCatalogued.acceptsPoster($0) ? $0 : nil })
     }
 
     static func clean(_ text: String) -> String {
@@ -59,7 +63,8 @@ public struct FilmMetadata: Sendable, Equatable {
     /// The catalogue event for this film.
     public func event() throws(EventValidationError) -> MovieCatalogued {
         try MovieCatalogued(
-            movieID: try MovieID(slug), letterboxdID: letterboxdID, title: title, year: year, directors: directors, genres: genres)
+            movieID: try MovieID(slug), letterboxdID: letterboxdID, title: title, year: year, directors: directors, genres: genres,
+            poster: poster)
     }
 }
 
@@ -115,7 +120,8 @@ public enum LetterboxdPage {
             let directors = (structured["director"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
             let genres = structured["genre"] as? [String] ?? []
             let year = (structured["releasedEvent"] as? [[String: Any]])?.first?["startDate"].flatMap { Int("\($0)".prefix(4)) }
-            return FilmMetadata(slug: slug, letterboxdID: id, title: title, year: year, directors: directors, genres: genres).normalized()
+            let poster = structured["image"] as? String
+            return FilmMetadata(slug: slug, letterboxdID: id, title: title, year: year, directors: directors, genres: genres, poster: poster).normalized()
         }
         let heading = page.nodes("//h1[contains(@class, 'headline-1') or contains(@class, 'filmtitle')]").first?.text
         let ogTitle = page.nodes("//meta[@property='og:title']").first?.attribute("content").map(splitTitleAndYear)

@@ -16,7 +16,7 @@ import Testing
         let user = try UserRegistered(userID: UUID(), username: "reader", passwordHash: Bcrypt.hash("correct horse battery", cost: 4))
         accounts.apply(EventEnvelope(position: 0, occurredAt: .now, event: .userRegistered(user)))
         model.accounts = { [accounts] in (accounts, 0) }
-        model.recommendations = { _, _ in [] }
+        model.recommendations = { _, _, _ in [] }
         let authentication = Authentication(authority: await TokenAuthority(keys: testKeys), bcryptCost: 4)
         let app = Application(router: GatewayApplication.router(readModel: model, authentication: authentication))
         try await app.test(.router) { client in

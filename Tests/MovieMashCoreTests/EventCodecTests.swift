@@ -13,6 +13,9 @@ import TestSupport
         events.append(EventEnvelope(occurredAt: at, event: .movieCatalogued(try! MovieCatalogued(
             movieID: MovieID("untitled-kiarostami-project"), letterboxdID: 999_999, title: "Untitled — 映画 «projet»",
             year: nil, directors: [], genres: []))))
+        events.append(EventEnvelope(occurredAt: at, event: .movieCatalogued(try! MovieCatalogued(
+            movieID: MovieID("the-godfather-ml127"), letterboxdID: 127, title: "The Godfather", year: 1972, directors: [],
+            genres: ["Crime"], poster: "https://a.ltrbxd.com/resized/film-poster/godfather.jpg", source: .movielens))))
         events.append(EventEnvelope(occurredAt: at, event: .top4SetScraped(try! Top4SetScraped(
             letterboxdUser: "X", movieIDs: [MovieID("a"), MovieID("b-2"), MovieID("c"), MovieID("d")],
             scrapedAt: Timestamp(milliseconds: at.milliseconds - 86_400_000)))))
@@ -154,6 +157,33 @@ import TestSupport
         #expect(try EventCodec.decodeJSON(Data(v1JSON.utf8)).event == .movieCatalogued(expected))
         let v1WithoutYear = v1JSON.replacingOccurrences(of: "\"year\":1979,", with: "")
         #expect(throws: EventCodingError.self) { try EventCodec.decodeJSON(Data(v1WithoutYear.utf8)) }
+    }
+
+    /// Version 2 of `MovieCatalogued` (no poster, no source) decodes as a Letterboxd film without a poster,
+    /// and its JSON may not carry version 3's fields. These bytes were written by the version 2 encoder.
+    @Test func movieCataloguedVersion2IsUpcast() throws {
+        let v2: [UInt8] = [
+            0x01, 0x02,  // tag MovieCatalogued, schema version 2
+            0x0E] + Array("stalker-1979-1".utf8) + [0xB9, 0x60]  // slug, letterboxdID 12345
+            + [0x07] + Array("Stalker".utf8) + [0xBC, 0x0F]  // title, year 1979 + 1
+            + [0x01, 0x10] + Array("Andrei Tarkovsky".utf8) + [0x00]  // directors, no genres
+        let at = Timestamp(milliseconds: 300_000_000_000)
+        let decoded = try EventCodec.decode(v2, eventID: UUID(), occurredAt: at)
+        let expected = try MovieCatalogued(
+            movieID: MovieID("stalker-1979-1"), letterboxdID: 12345, title: "Stalker", year: 1979,
+            directors: ["Andrei Tarkovsky"], genres: [])
+        #expect(decoded.event == .movieCatalogued(expected) && expected.poster == nil && expected.source == .letterboxd)
+        #expect(decoded.schemaVersion == 3)
+        let reencoded = EventCodec.encode(decoded.event, occurredAt: at)
+        #expect(reencoded == [0x01, 0x03] + v2.dropFirst(2) + [0x00, 0x00], "version 3 appends an empty poster and source 0")
+
+        let v2JSON = """
+            {"eventID":"\(UUID().uuidString)","type":"MovieCatalogued","schemaVersion":2,"occurredAt":"1979-07-05T05:20:00Z",
+             "payload":{"movieID":"stalker-1979-1","letterboxdID":12345,"title":"Stalker","directors":[],"genres":[]}}
+            """
+        #expect(try EventCodec.decodeJSON(Data(v2JSON.utf8)).schemaVersion == 3)
+        let v2WithPoster = v2JSON.replacingOccurrences(of: "\"genres\":[]", with: "\"genres\":[],\"poster\":\"https://x.example/p.jpg\"")
+        #expect(throws: EventCodingError.self) { try EventCodec.decodeJSON(Data(v2WithPoster.utf8)) }
     }
 
     @Test func aForgedSetIDIsRejected() throws {

@@ -72,6 +72,8 @@ import TestSupport
             "year": [1500, 2500],
             "directors": [[""], [3]],
             "genres": [Array(repeating: "Drama", count: 51)],
+            "poster": ["http://a.ltrbxd.com/p.jpg", "https://", "https://a b", "https://a\u{A0}b", "https://" + String(repeating: "a", count: 1993)],
+            "source": ["imdb", "Letterboxd"],
             "setID": ["ABCDEF0123456789ABCDEF0123456789", "abc"],
             "letterboxdUser": ["has space", ""],
             "movieIDs": [["a", "b", "c"], ["a", "b", "c", "d", "e"], ["a", "a", "b", "c"]],
@@ -111,8 +113,14 @@ import TestSupport
         ]
         var noYear = envelope
         noYear["payload"] = payload.filter { $0.key != "year" }
+        var v2 = noYear
+        v2["schemaVersion"] = 2
+        var v2WithPoster = v2
+        v2WithPoster["payload"] = payload.merging(["poster": "https://a.ltrbxd.com/p.jpg"]) { $1 }
         return [Case(schema: "MovieCatalogued.v1.json", envelope: envelope, description: "v1 valid"),
-                Case(schema: "MovieCatalogued.v1.json", envelope: noYear, description: "v1 without year")]
+                Case(schema: "MovieCatalogued.v1.json", envelope: noYear, description: "v1 without year"),
+                Case(schema: "MovieCatalogued.v2.json", envelope: v2, description: "v2 valid"),
+                Case(schema: "MovieCatalogued.v2.json", envelope: v2WithPoster, description: "v2 with a poster")]
     }
 
     private struct Verdict: Decodable {

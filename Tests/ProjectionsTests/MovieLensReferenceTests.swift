@@ -25,15 +25,29 @@ import TestSupport
         let movieLens = try Self.dataset()
         #expect(movieLens.ratings.count == 100_000 && movieLens.items.count == 1682)
         let events = try movieLens.events(votesPerVoter: 2, seed: 1)
+        let films = events.compactMap { if case .movieCatalogued(let movie) = $0.event { movie } else { nil } }
+        let titles = films.map(\.title)
+        #expect(titles.contains("The Godfather") && titles.contains("Das Boot") && titles.contains("The Usual Suspects"))
+        #expect(titles.contains("The Horseman on the Roof (Le Hussard sur le toit)"))
+        #expect(!titles.contains { $0.range(of: #", (The|A|An|La|Le|Les|Il|Das|Der|L')( \(|\)|$)"#, options: .regularExpression) != nil })
+        #expect(!titles.contains { ["unknown", "unkonwn"].contains($0.lowercased()) })
+        let distinct = Set(films.map { "\($0.title)|\($0.year ?? 0)" })
+        #expect(distinct.count == films.count, "one film per natural title and year: MovieLens's duplicate entries merged")
+        #expect(films.count == 1682 - 1 - 18 && films.allSatisfy { $0.source == .movielens && $0.poster == nil })
+
         let sets = events.compactMap { if case .top4SetScraped(let set) = $0.event { set } else { nil } }
         #expect(sets.count == 943)
-        let user1 = movieLens.ratings.filter { $0.user == 1 }
+        #expect(Set(sets.map(\.letterboxdUser)).count == 943 && sets.allSatisfy { !$0.letterboxdUser.hasPrefix("ml_") })
+        let catalogue = Dictionary(uniqueKeysWithValues: films.map { ($0.movieID, $0) })
+        for set in sets {
+            let shown = set.movieIDs.map { "\(catalogue[$0]!.title)|\(catalogue[$0]!.year ?? 0)" }
+            #expect(Set(shown).count == 4, "\(set.letterboxdUser)'s four shows a film twice")
+        }
+        let user1 = movieLens.films.ratings.filter { $0.user == 1 }
         let best = user1.map(\.rating).max()!
         let top = user1.filter { $0.rating == best }.sorted { ($0.timestamp, $0.item) < ($1.timestamp, $1.item) }.prefix(4)
-        let catalogue = Dictionary(uniqueKeysWithValues: events.compactMap { event -> (Int64, MovieID)? in
-            if case .movieCatalogued(let movie) = event.event { (movie.letterboxdID, movie.movieID) } else { nil }
-        })
-        #expect(sets.first { $0.letterboxdUser == "ml_1" }?.movieIDs == top.map { catalogue[Int64($0.item)]! })
+        let byItem = Dictionary(uniqueKeysWithValues: films.map { ($0.letterboxdID, $0.movieID) })
+        #expect(sets.first { $0.letterboxdUser == MovieLens.ownerName(1) }?.movieIDs == top.map { byItem[Int64($0.item)]! })
         #expect(try movieLens.events(votesPerVoter: 2, seed: 1) == events, "the same files and seed give the same events")
     }
 

@@ -48,8 +48,13 @@ func fixture(_ name: String) throws -> [UInt8] {
         let film = try LetterboxdPage.film(try fixture("film-pulp-fiction.html"), slug: "pulp-fiction")
         #expect(film == FilmMetadata(
             slug: "pulp-fiction", letterboxdID: 51568, title: "Pulp Fiction", year: 1994, directors: ["Quentin Tarantino"],
-            genres: ["Thriller", "Crime"]))
+            genres: ["Thriller", "Crime"],
+            poster: "https://a.ltrbxd.com/resized/film-poster/5/1/5/6/8/51568-pulp-fiction-0-230-0-345-crop.jpg"))
         #expect(try film.event().movieID == MovieID("pulp-fiction"))
+        #expect(try film.event().poster == film.poster)
+        var unusable = film
+        unusable.poster = "http://a.ltrbxd.com/poster.jpg"
+        #expect(unusable.normalized().poster == nil, "a poster that is not https is dropped, the film kept")
     }
 
     @Test func fallsBackToTheHTMLWhenTheJSONLDIsBroken() throws {

@@ -45,6 +45,9 @@ struct MyVoteBody: Codable, Sendable, JSONBody {
     /// The Letterboxd users whose fours the sets are, so a person recognises the pair.
     var ownerA: String?
     var ownerB: String?
+    /// Each set's four films, so the pair reads as it was shown.
+    var filmsA: [FilmBody]
+    var filmsB: [FilmBody]
     var winner: String
     var castAt: String
     var position: UInt64
@@ -55,6 +58,8 @@ struct MyVoteBody: Codable, Sendable, JSONBody {
         setB = vote.setB.description
         ownerA = catalogue.sets[vote.setA]?.letterboxdUser
         ownerB = catalogue.sets[vote.setB]?.letterboxdUser
+        filmsA = (catalogue.sets[vote.setA]?.movieIDs ?? []).map { FilmBody($0, catalogue: catalogue, elo: nil, standings: nil) }
+        filmsB = (catalogue.sets[vote.setB]?.movieIDs ?? []).map { FilmBody($0, catalogue: catalogue, elo: nil, standings: nil) }
         winner = vote.winner.rawValue
         castAt = vote.castAt.description
         position = vote.position
@@ -63,6 +68,8 @@ struct MyVoteBody: Codable, Sendable, JSONBody {
     func write(to json: inout JSONWriter) {
         json.beginObject()
         json.key("castAt"); json.string(castAt)
+        json.key("filmsA"); json.array(filmsA)
+        json.key("filmsB"); json.array(filmsB)
         json.key("ownerA"); if let ownerA { json.string(ownerA) } else { json.null() }
         json.key("ownerB"); if let ownerB { json.string(ownerB) } else { json.null() }
         json.key("position"); json.integer(position)
@@ -95,7 +102,7 @@ struct ExportBody: Codable, Sendable, JSONBody {
     var exportedAt: String
     var account: MeBody
     var votes: [MyVoteBody]
-    var recommendations: [String]
+    var recommendations: [RecommendationBody]
     /// What else is held and why it is not in the document.
     var notes: [String]
 
@@ -104,7 +111,7 @@ struct ExportBody: Codable, Sendable, JSONBody {
         json.key("account"); account.write(to: &json)
         json.key("exportedAt"); json.string(exportedAt)
         json.key("notes"); json.beginArray(); for note in notes { json.string(note) }; json.endArray()
-        json.key("recommendations"); json.beginArray(); for film in recommendations { json.string(film) }; json.endArray()
+        json.key("recommendations"); json.array(recommendations)
         json.key("votes"); json.array(votes)
         json.endObject()
     }
@@ -192,7 +199,7 @@ enum AccountRoutes {
             let body = ExportBody(
                 exportedAt: Timestamp.now.description, account: account,
                 votes: readModel.voterHistory().votes(of: voter.id).map { MyVoteBody($0, catalogue: catalogue) },
-                recommendations: readModel.recommendations(voter.id, 10).map(\.film.slug),
+                recommendations: RecommendationBody.picks(for: voter.id, limit: 10, readModel: readModel),
                 notes: [
                     "A bcrypt hash of your password is kept, sealed under a key of your own; it is not shown here.",
                     "Your votes are kept as events; after erasure they stay, tied to an id that names no one.",

@@ -4,16 +4,46 @@ import MovieMashCore
 import Projections
 
 struct RecommendationBody: Codable, Sendable, JSONBody {
+    /// One of the voter's own films the pick resembles, and whose four (a set the voter chose) holds it.
+    struct Because: Codable, Sendable, JSONBody {
+        var film: FilmBody
+        var owner: String?
+
+        func write(to json: inout JSONWriter) {
+            json.beginObject()
+            json.key("film"); film.write(to: &json)
+            json.key("owner"); if let owner { json.string(owner) } else { json.null() }
+            json.endObject()
+        }
+    }
+
     var film: FilmBody
     var score: Float?
     var reason: Recommendation.Reason
+    var because: [Because]
 
     func write(to json: inout JSONWriter) {
         json.beginObject()
         json.key("film"); film.write(to: &json)
         if let score, score.isFinite { json.key("score"); json.number(Double(score)) }
         json.key("reason"); json.string(reason.rawValue)
+        json.key("because"); json.array(because)
         json.endObject()
+    }
+
+    /// Up to `limit` picks for `voter`, each saying why: films met only in sets the voter voted against
+    /// come last, only when nothing else is known.
+    static func picks(for voter: UserID, limit: Int, readModel: ReadModel) -> [RecommendationBody] {
+        let catalogue = readModel.catalogue()
+        let choices = readModel.voterHistory().choices(of: voter, catalogue: catalogue)
+        return readModel.recommendations(voter, limit, choices.rejectedOnly).map { pick in
+            RecommendationBody(
+                film: FilmBody(pick.film, catalogue: catalogue, elo: nil, standings: nil), score: pick.score, reason: pick.reason,
+                because: pick.because.map { film in
+                    Because(film: FilmBody(film, catalogue: catalogue, elo: nil, standings: nil),
+                            owner: choices.chooser(of: film).flatMap { catalogue.sets[$0]?.letterboxdUser })
+                })
+        }
     }
 }
 
@@ -27,7 +57,8 @@ struct RecommendationsBody: Codable, Sendable, JSONBody {
     }
 }
 
-/// The public reads: sets, films, both leaderboards, and (signed in) recommendations.
+/// The public reads: sets, films, both leaderboards (whole, or searched with `q`), and (signed in)
+/// recommendations.
 enum ReadRoutes {
     /// The fit a leaderboard request names with `fit` (one the node still serves), else the newest.
     static func standings(_ request: Request, readModel: ReadModel) throws -> LeaderboardService.Standings {
@@ -44,10 +75,27 @@ enum ReadRoutes {
         return standings
     }
 
-    /// The next page of the same fit, or nil after the last.
-    static func next(_ path: String, standings: LeaderboardService.Standings, offset: Int, limit: Int, total: Int) -> String? {
+    /// The next page of the same fit (and search), or nil after the last.
+    static func next(_ path: String, standings: LeaderboardService.Standings, search: String?, offset: Int, limit: Int, total: Int) -> String? {
         guard offset + limit < total else { return nil }
-        return "\(path)?" + (standings.id.map { "fit=\($0)&" } ?? "") + "offset=\(offset + limit)&limit=\(limit)"
+        let query = search.flatMap { $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) }.map { "q=\($0)&" } ?? ""
+        return "\(path)?" + (standings.id.map { "fit=\($0)&" } ?? "") + query + "offset=\(offset + limit)&limit=\(limit)"
+    }
+
+    /// The `q` of a leaderboard request: text to find in owners' names and film titles (any case, any
+    /// accents), 1 to 100 characters once trimmed; nil when absent or blank.
+    static func search(_ request: Request) throws(Problem) -> String? {
+        guard let raw = request.uri.queryParameters["q"].map(String.init) else { return nil }
+        let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { return nil }
+        guard text.count <= 100 else {
+            throw Problem(.badRequest, type: "invalid-search", title: "Invalid search", detail: "q must be at most 100 characters, not \(text.count)")
+        }
+        return text
+    }
+
+    static func matches(_ text: String?, _ search: String) -> Bool {
+        text?.range(of: search, options: [.caseInsensitive, .diacriticInsensitive]) != nil
     }
 
     static func collection(readModel: ReadModel, authentication: Authentication?) -> RouteCollection<GatewayContext> {
@@ -81,35 +129,40 @@ enum ReadRoutes {
             let (offset, limit) = try GatewayApplication.paging(request)
             let standings = try Self.standings(request, readModel: readModel)
             let catalogue = readModel.catalogue(), tallies = readModel.tallies(), elo = readModel.elo()
-            let ranked = rankings.ranked(catalogue: catalogue, elo: elo, standings: standings).sets
+            let search = try Self.search(request)
+            var ranked = rankings.ranked(catalogue: catalogue, elo: elo, standings: standings).sets
+            if let search {
+                ranked = ranked.filter { id in
+                    let set = catalogue.sets[id]!
+                    return Self.matches(set.letterboxdUser, search) || set.movieIDs.contains { Self.matches(catalogue.movies[$0]?.title, search) }
+                }
+            }
             let items = ranked.dropFirst(offset).prefix(limit).map {
                 SetBody(catalogue.sets[$0]!, catalogue: catalogue, tallies: tallies, elo: elo, standings: standings)
             }
             return Page(
                 items: Array(items), total: ranked.count, offset: offset, limit: limit, votes: tallies.votes,
                 fit: FitBody(standings, counts: readModel.counts()),
-                next: Self.next("/api/leaderboard/sets", standings: standings, offset: offset, limit: limit, total: ranked.count))
+                next: Self.next("/api/leaderboard/sets", standings: standings, search: search, offset: offset, limit: limit, total: ranked.count))
         }
         routes.get("/leaderboard/movies") { request, _ -> Page<FilmBody> in
             let (offset, limit) = try GatewayApplication.paging(request)
             let standings = try Self.standings(request, readModel: readModel)
             let catalogue = readModel.catalogue(), elo = readModel.elo(), votes = readModel.tallies().votes
-            let ranked = rankings.ranked(catalogue: catalogue, elo: elo, standings: standings).films
+            let search = try Self.search(request)
+            var ranked = rankings.ranked(catalogue: catalogue, elo: elo, standings: standings).films
+            if let search { ranked = ranked.filter { Self.matches(catalogue.movies[$0]?.title, search) } }
             let items = ranked.dropFirst(offset).prefix(limit).map { FilmBody($0, catalogue: catalogue, elo: elo, standings: standings) }
             return Page(
                 items: Array(items), total: ranked.count, offset: offset, limit: limit, votes: votes,
                 fit: FitBody(standings, counts: readModel.counts()),
-                next: Self.next("/api/leaderboard/movies", standings: standings, offset: offset, limit: limit, total: ranked.count))
+                next: Self.next("/api/leaderboard/movies", standings: standings, search: search, offset: offset, limit: limit, total: ranked.count))
         }
         if let authentication {
             routes.get("/recommendations") { request, _ -> RecommendationsBody in
                 let voter = try await authentication.user(request, readModel: readModel)
                 let limit = try GatewayApplication.paging(request).limit
-                let catalogue = readModel.catalogue()
-                let items = readModel.recommendations(voter.id, limit).map {
-                    RecommendationBody(film: FilmBody($0.film, catalogue: catalogue, elo: nil, standings: nil), score: $0.score, reason: $0.reason)
-                }
-                return RecommendationsBody(items: items)
+                return RecommendationsBody(items: RecommendationBody.picks(for: voter.id, limit: limit, readModel: readModel))
             }
         }
         return routes
