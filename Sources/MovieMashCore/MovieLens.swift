@@ -144,10 +144,10 @@ public struct MovieLens: Sendable {
     }
 
     /// "Godfather, The" → "The Godfather", also inside a trailing "(alternative title)"; nil for a title that
-    /// names no film ("unknown", "unkonwn", no letters).
+    /// names no film ("unknown", "unkonwn", neither letters nor digits; "8 1/2" and "187" are films).
     static func naturalTitle(_ raw: String) -> String? {
         let title = raw.trimmingCharacters(in: .whitespaces)
-        guard title.contains(where: \.isLetter), !["unknown", "unkonwn"].contains(title.lowercased()) else { return nil }
+        guard title.contains(where: { $0.isLetter || $0.isNumber }), !["unknown", "unkonwn"].contains(title.lowercased()) else { return nil }
         if title.hasSuffix(")"), let open = title.lastIndex(of: "("), open > title.startIndex {
             let main = title[..<open].trimmingCharacters(in: .whitespaces)
             let alternative = String(title[title.index(after: open)..<title.index(before: title.endIndex)])

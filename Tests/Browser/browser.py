@@ -2,19 +2,20 @@
 import time
 
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 
 
 def eventually(what, condition, timeout=30):
-    """Polls `condition` until it returns something true (returned) or `timeout` seconds pass."""
+    """Polls `condition` until it returns something true (returned) or `timeout` seconds pass; an element
+    not there yet (or replaced meanwhile) counts as not yet."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             value = condition()
             if value:
                 return value
-        except StaleElementReferenceException:
+        except (NoSuchElementException, StaleElementReferenceException):
             pass
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")

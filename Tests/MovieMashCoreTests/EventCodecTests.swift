@@ -133,7 +133,7 @@ import TestSupport
     }
 
     /// Version 1 of `MovieCatalogued` (year required, stored as a plain varint) still decodes, upcast to
-    /// version 2. These bytes were written by the version 1 encoder and must never change.
+    /// the current version. These bytes were written by the version 1 encoder and must never change.
     @Test func movieCataloguedVersion1IsUpcast() throws {
         let v1: [UInt8] = [
             0x01, 0x01,  // tag MovieCatalogued, schema version 1
@@ -147,7 +147,7 @@ import TestSupport
             movieID: MovieID("stalker-1979-1"), letterboxdID: 12345, title: "Stalker", year: 1979,
             directors: ["Andrei Tarkovsky"], genres: [])
         #expect(decoded.event == .movieCatalogued(expected))
-        #expect(decoded.schemaVersion == 2)
+        #expect(decoded.schemaVersion == 3)
 
         let v1JSON = """
             {"eventID":"\(id.uuidString)","type":"MovieCatalogued","schemaVersion":1,"occurredAt":"1979-07-05T05:20:00Z",

@@ -28,12 +28,14 @@ import TestSupport
         let films = events.compactMap { if case .movieCatalogued(let movie) = $0.event { movie } else { nil } }
         let titles = films.map(\.title)
         #expect(titles.contains("The Godfather") && titles.contains("Das Boot") && titles.contains("The Usual Suspects"))
-        #expect(titles.contains("The Horseman on the Roof (Le Hussard sur le toit)"))
+        #expect(titles.contains("The Horseman on the Roof (Le Hussard sur le toit)") && titles.contains("8 1/2") && titles.contains("187"))
         #expect(!titles.contains { $0.range(of: #", (The|A|An|La|Le|Les|Il|Das|Der|L')( \(|\)|$)"#, options: .regularExpression) != nil })
         #expect(!titles.contains { ["unknown", "unkonwn"].contains($0.lowercased()) })
         let distinct = Set(films.map { "\($0.title)|\($0.year ?? 0)" })
         #expect(distinct.count == films.count, "one film per natural title and year: MovieLens's duplicate entries merged")
-        #expect(films.count == 1682 - 1 - 18 && films.allSatisfy { $0.source == .movielens && $0.poster == nil })
+        // 1,682 entries: "unkonwn" dropped, 18 films listed twice merged.
+        #expect(films.count == 1682 - 1 - 18, "\(films.count) films")
+        #expect(films.allSatisfy { $0.source == .movielens && $0.poster == nil })
 
         let sets = events.compactMap { if case .top4SetScraped(let set) = $0.event { set } else { nil } }
         #expect(sets.count == 943)

@@ -5,17 +5,21 @@ import Testing
 import TestSupport
 
 /// The web page in a real browser: `Tests/Browser/web_page.py` drives headless Chromium (with selenium)
-/// against a live service on loopback: keyboard-only registration, five votes with the arrow keys, the
-/// leaderboard and recommendations changing, a rate-limit message with a retry, the account's votes,
-/// export, password change, sign-out and deletion, screenshots at desktop and phone widths under
-/// `.build/screenshots`, and no console errors.
+/// against a live service on loopback holding the MovieLens demo data, as a newcomer meets it: the landing
+/// page's example pair, the board (places in words, search, jump, cards on a phone), keyboard-only
+/// registration, votes only where the pair is seen, focus and confirmation where the person looks,
+/// recommendations with reasons, a rate-limit message with a retry, the account's votes, export, password
+/// change, sign-out and deletion; screenshots at desktop and phone widths under `.build/screenshots`
+/// (`landing.png` is the README's), and no console errors.
 @Suite struct WebPageTests {
-    @Test func aVoterRegistersVotesWithTheKeyboardAndSeesRankingsRecommendationsAndErrors() async throws {
+    @Test func aNewcomerSeesTheGameRegistersVotesWhereTheyLookAndReadsTheBoard() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        var sample = SampleEvents(seed: 21, films: 120, sets: 80, voters: 20)
+        guard let movieLens = ProcessInfo.processInfo.environment["MOVIEMASH_TEST_MOVIELENS"] else {
+            throw TestSetupError("MOVIEMASH_TEST_MOVIELENS is not set: run the tests with Scripts/test")
+        }
         let log = try EventLog(directory: directory.file("log"))
-        _ = try await log.append(contentsOf: (sample.catalogueEvents() + (0..<800).map { _ in sample.nextVote() }).map(LogRecord.init))
+        _ = try await log.append(contentsOf: try MovieLens(directory: movieLens).events(votesPerVoter: 3, seed: 1).map(LogRecord.init))
         try await log.close()
 
         let port = try freePort()
@@ -35,7 +39,8 @@ import TestSupport
             repositoryRoot.appendingPathComponent("Tests/Browser/web_page.py").path, base, screenshots,
         ])
         #expect(result.status == 0, "the browser run failed:\n\(result.output.suffix(4000))\(result.error.suffix(6000))")
-        for name in ["desktop.png", "desktop-rate-limited.png", "phone.png", "desktop-account-votes.png", "desktop-account.png"] {
+        for name in ["landing.png", "phone-landing.png", "phone-board.png", "desktop.png", "desktop-rate-limited.png", "phone.png",
+                     "desktop-account-votes.png", "desktop-account.png"] {
             #expect(FileManager.default.fileExists(atPath: screenshots + "/" + name), "no screenshot \(name)")
         }
         server.terminate()

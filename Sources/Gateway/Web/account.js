@@ -1,7 +1,10 @@
-// "Your account": who you are here, the votes you cast, your data to take away, a new password, and
-// erasure. Each change waits for the server's answer before the page says it happened.
+// "Your account": who you are here, the votes you cast (both sets' films, the chosen one marked), your
+// data to take away, a new password, and erasure. Each change waits for the server's answer before the
+// page says it happened; a message stays only while it is true (typing clears an old error), and Escape
+// closes the erasure dialog.
 
 import { request } from "./api.js";
+import { filmName } from "./cards.js";
 import { element } from "./dom.js";
 import * as notice from "./notice.js";
 import * as session from "./session.js";
@@ -34,9 +37,13 @@ function say(node, text, failed = false) {
   node.className = failed ? "error" : "";
 }
 
-function pairName(vote) {
-  const name = (owner, id) => (owner ? `${owner}’s four` : `set ${id.slice(0, 8)}`);
-  return [name(vote.ownerA, vote.setA), name(vote.ownerB, vote.setB)];
+/** One side of a vote: whose four, its films, and whether it was the one chosen. */
+function side(owner, id, films, chosen) {
+  const name = owner ? `${owner}’s four` : `set ${id.slice(0, 8)}`;
+  const heading = element("span", { class: "title" }, name);
+  if (chosen) heading.append(element("span", { class: "badge" }, "you chose"));
+  const list = element("ul", { class: "set-films" }, ...films.map((film) => element("li", {}, ...filmName(film))));
+  return element("div", { class: chosen ? "side chosen" : "side" }, heading, list);
 }
 
 /** Shows the account of `newSession`'s user, or hides the section when signed out. */
@@ -67,13 +74,12 @@ export async function refresh() {
     chosen.textContent = me.mostChosen.length
       ? "The sets you chose most: " + me.mostChosen.map((set) => `${set.letterboxdUser || set.setID.slice(0, 8)} (${set.times}×)`).join(", ")
       : "You have not voted yet.";
-    rows.replaceChildren(...votes.items.map((vote) => {
-      const [a, b] = pairName(vote);
-      return element("tr", { "data-vote": vote.voteID },
-        element("td", {}, new Date(vote.castAt).toLocaleString()),
-        element("td", {}, `${a} or ${b}`),
-        element("td", { class: "chosen" }, vote.winner === "setA" ? a : b));
-    }));
+    rows.replaceChildren(...votes.items.map((vote) => element("li", { "data-vote": vote.voteID },
+      element("time", { datetime: vote.castAt, class: "meta" }, new Date(vote.castAt).toLocaleString()),
+      element("div", { class: "vote-pair" },
+        side(vote.ownerA, vote.setA, vote.filmsA, vote.winner === "setA"),
+        element("span", { class: "versus", "aria-hidden": "true" }, "or"),
+        side(vote.ownerB, vote.setB, vote.filmsB, vote.winner === "setB")))));
     const last = Math.min(votes.offset + votes.items.length, votes.total);
     pageLabel.textContent = votes.total ? `${votes.offset + 1}–${last} of ${votes.total}` : "No votes yet";
     newer.disabled = votes.offset === 0;
@@ -99,7 +105,7 @@ exportButton.addEventListener("click", async () => {
     anchor.click();
     anchor.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
-    say(exportStatus, `Downloaded: your account and ${data.votes.length} vote${data.votes.length === 1 ? "" : "s"}.`);
+    say(exportStatus, `Downloaded: your account, ${data.votes.length} vote${data.votes.length === 1 ? "" : "s"} and ${data.recommendations.length} recommendations.`);
   } catch (error) {
     say(exportStatus, error.message, true);
   } finally {
@@ -128,6 +134,23 @@ passwordForm.addEventListener("submit", async (event) => {
   }
 });
 
+// An old answer (a refused password, say) stops being true once the person types again.
+for (const [form, status] of [[passwordForm, passwordStatus], [deleteForm, deleteStatus]]) {
+  form.addEventListener("input", () => { if (status.className === "error") say(status, ""); });
+}
+
+function closeConfirm() {
+  deleteConfirm.hidden = true;
+  deletePassword.focus();
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && !deleteConfirm.hidden) {
+    event.preventDefault();
+    closeConfirm();
+  }
+});
+
 deleteForm.addEventListener("submit", (event) => {
   event.preventDefault();
   if (!deleteForm.reportValidity()) return;
@@ -135,10 +158,7 @@ deleteForm.addEventListener("submit", (event) => {
   deleteConfirm.hidden = false;
   document.getElementById("delete-cancel").focus();
 });
-document.getElementById("delete-cancel").addEventListener("click", () => {
-  deleteConfirm.hidden = true;
-  deletePassword.focus();
-});
+document.getElementById("delete-cancel").addEventListener("click", closeConfirm);
 document.getElementById("delete-confirmed").addEventListener("click", async () => {
   deleteConfirm.hidden = true;
   say(deleteStatus, "Deleting your account…");
@@ -148,5 +168,6 @@ document.getElementById("delete-confirmed").addEventListener("click", async () =
     session.ended("Your account was deleted. Your name and password are gone; your votes stay in the ratings, tied to no one.");
   } catch (error) {
     say(deleteStatus, error.message, true);
+    deletePassword.focus();
   }
 });

@@ -1,4 +1,6 @@
-// Wires the page together: the account area, the sign-in form, and refreshes after counted votes.
+// Wires the page together: the account area, the landing page's example pair and sign-in form, and
+// refreshes after counted votes. Focus follows the person: to the first pair after signing in, to the
+// message after signing out or deleting the account.
 
 import * as me from "./account.js";
 import * as compare from "./compare.js";
@@ -6,6 +8,7 @@ import { element } from "./dom.js";
 import * as leaderboard from "./leaderboard.js";
 import * as letterboxd from "./letterboxd.js";
 import * as notice from "./notice.js";
+import * as preview from "./preview.js";
 import * as recommendations from "./recommendations.js";
 import * as session from "./session.js";
 
@@ -16,12 +19,15 @@ const password = document.getElementById("password");
 const registerButton = document.getElementById("register");
 const authError = document.getElementById("auth-error");
 const authMessage = document.getElementById("auth-message");
+/** Set while the person's own sign-in or registration is being answered: the first pair then takes the focus. */
+let signingIn = false;
 
 async function authenticate(action) {
   authError.hidden = true;
   authMessage.hidden = true;
   if (!form.reportValidity()) return;
   for (const button of form.querySelectorAll("button")) button.disabled = true;
+  signingIn = true;
   try {
     await action(username.value, password.value);
     password.value = "";
@@ -29,6 +35,7 @@ async function authenticate(action) {
     authError.textContent = error.message;
     authError.hidden = false;
   } finally {
+    signingIn = false;
     for (const button of form.querySelectorAll("button")) button.disabled = false;
   }
 }
@@ -51,7 +58,13 @@ session.onChange((current, message) => {
   } else {
     account.replaceChildren();
   }
-  compare.start(current);
+  preview.show(Boolean(current));
+  compare.start(current, { focus: Boolean(current) && signingIn });
+  if (!current && message) {
+    // Signed out from wherever the person was (the account section, say): the message comes to them.
+    authMessage.scrollIntoView({ block: "center" });
+    authMessage.focus({ preventScroll: true });
+  }
   recommendations.refresh(current);
   me.show(current);
   letterboxd.show(current);

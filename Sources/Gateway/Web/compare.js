@@ -1,21 +1,28 @@
-// The comparison: two sets side by side, a vote by click or arrow key, the next pair already fetched.
-// A vote is shown as counted only once the server answered 201, that is once it is in the log.
+// The comparison: two sets side by side, a vote by a set's button or (while the pair is on screen and no
+// field has focus) by arrow key, the next pair already fetched. A vote is shown as counted only once the
+// server answered 201, that is once it is in the log; the next pair then takes the focus, and on a phone
+// scrolls into view with the confirmation above it.
 
 import { request } from "./api.js";
+import { renderSet } from "./cards.js";
 import { element } from "./dom.js";
 import * as notice from "./notice.js";
 import { ended } from "./session.js";
 
 const duel = document.getElementById("duel");
+const pair = duel.querySelector(".duel");
 const status = document.getElementById("vote-status");
 const cards = { setA: document.getElementById("set-a"), setB: document.getElementById("set-b") };
 const counted = new Set();
+const phone = window.matchMedia("(max-width: 640px)");
 
 let session = null;
 let shown = null;
 let upcoming = null;
 let votes = 0;
 let own = "";
+/** Where focus goes when the next pair is drawn: the side last voted for, or nowhere (first pair). */
+let focusSide = null;
 
 /** Marks sets of the Letterboxd profile `name` (the voter's claim) as "your four"; null for none. */
 export function markOwn(name) {
@@ -27,30 +34,36 @@ export function onVoteCounted(listener) {
   counted.add(listener);
 }
 
-/** Shows pairs to `newSession`'s user, or nothing when signed out. */
-export function start(newSession) {
+/** Shows pairs to `newSession`'s user, or nothing when signed out; `focus` moves the focus to the first pair. */
+export function start(newSession, { focus = false } = {}) {
   session = newSession;
   shown = null;
   upcoming = null;
   votes = 0;
+  focusSide = focus ? "setA" : null;
   say("", "");
   duel.hidden = !session;
   if (session) showNext();
 }
 
-for (const [winner, card] of Object.entries(cards)) {
-  card.addEventListener("click", (event) => {
-    if (!event.target.closest("button")) vote(winner);
-  });
+/** True while most of the pair is on screen: only then may a key vote (never for a pair out of sight). */
+export function pairInView() {
+  if (duel.hidden || !shown) return false;
+  const box = pair.getBoundingClientRect();
+  const visible = Math.min(box.bottom, window.innerHeight) - Math.max(box.top, 0);
+  return visible >= Math.min(box.height, window.innerHeight) * 0.6;
 }
 
 document.addEventListener("keydown", (event) => {
-  if (duel.hidden || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
-  if (event.target.closest("input, textarea, select, [role=tab]")) return;
-  if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
-    event.preventDefault();
-    vote(event.key === "ArrowLeft" ? "setA" : "setB");
-  }
+  if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") return;
+  if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey || event.defaultPrevented) return;
+  // A key typed into a field, a tab list or an open dialog belongs to it, not to the pair.
+  const active = document.activeElement;
+  if (active && active !== document.body && !duel.contains(active)) return;
+  if (document.querySelector("[role=alertdialog]:not([hidden])")) return;
+  if (!pairInView()) return;
+  event.preventDefault();
+  vote(event.key === "ArrowLeft" ? "setA" : "setB");
 });
 
 function nextPair() {
@@ -66,50 +79,42 @@ async function showNext() {
   const pending = upcoming || nextPair();
   upcoming = null;
   duel.setAttribute("aria-busy", "true");
-  let pair;
+  let next;
   try {
-    pair = await pending;
+    next = await pending;
     // A pair fetched long ago may carry a ticket about to expire.
-    if (Date.parse(pair.expiresAt) - Date.now() < 10_000) pair = await nextPair();
+    if (Date.parse(next.expiresAt) - Date.now() < 10_000) next = await nextPair();
   } catch (error) {
     fail(error, showNext);
     return;
   }
-  shown = pair;
-  render(cards.setA, pair.setA, "←", "ArrowLeft", "left");
-  render(cards.setB, pair.setB, "→", "ArrowRight", "right");
+  shown = next;
+  render(cards.setA, next.setA, "←", "ArrowLeft", "left");
+  render(cards.setB, next.setB, "→", "ArrowRight", "right");
   duel.removeAttribute("aria-busy");
+  if (focusSide) {
+    cards[focusSide].querySelector("button.pick").focus({ preventScroll: true });
+    // On a phone the pair is taller than the screen: bring its start (and the confirmation above it) back.
+    if (phone.matches || !pairInView()) status.scrollIntoView({ block: "start" });
+  }
   prefetch();
 }
 
 function render(card, set, arrow, key, side) {
-  const list = element("ol", { class: "films" });
-  for (const film of set.films) {
-    const item = element("li", {}, element("span", { class: "title" }, film.title || film.id));
-    if (film.year) item.append(" ", element("span", { class: "year" }, `(${film.year})`));
-    if (film.directors.length) item.append(element("span", { class: "meta" }, `Directed by ${film.directors.join(", ")}`));
-    if (film.genres.length) item.append(element("span", { class: "meta" }, film.genres.join(" · ")));
-    list.append(item);
-  }
   const mine = own !== "" && set.owner.toLowerCase() === own;
-  const heading = element("h3", { id: `${card.id}-owner` }, `${set.owner}’s four`);
-  if (mine) heading.append(element("span", { class: "badge" }, "your four"));
-  card.classList.toggle("own", mine);
-  card.replaceChildren(
-    heading,
-    list,
-    element("button", { type: "button", class: "pick", "aria-keyshortcuts": key, "data-side": side },
-      mine ? "Prefer your four " : `Prefer ${set.owner}’s four `, element("kbd", { "aria-hidden": "true" }, arrow)),
-  );
-  card.querySelector("button").addEventListener("click", () => vote(card === cards.setA ? "setA" : "setB"));
+  const button = element("button", { type: "button", class: "pick", "aria-keyshortcuts": key, "data-side": side },
+    mine ? "Prefer your four" : `Prefer ${set.owner}’s four`, element("kbd", { "aria-hidden": "true" }, arrow));
+  button.addEventListener("click", () => vote(card === cards.setA ? "setA" : "setB"));
+  renderSet(card, set, { mine, after: [button] });
 }
 
 function vote(winner) {
   if (!shown) return;
-  const pair = shown;
+  const voted = shown;
   shown = null;
-  const owner = (winner === "setA" ? pair.setA : pair.setB).owner;
-  send(pair.ticket, winner, owner, randomKey());
+  focusSide = winner;
+  const owner = (winner === "setA" ? voted.setA : voted.setB).owner;
+  send(voted.ticket, winner, owner, randomKey());
   showNext();
 }
 

@@ -1,9 +1,11 @@
-// Leaderboards of sets and films: Bradley–Terry place and the range of places its interval allows,
-// rating with its interval drawn as a bar, Elo and how many votes the rating rests on (for films, the votes
-// on the sets it is in: films are rated as teams, a set's strength the sum of its films'). Every page of one walk comes from one fit (its id is passed on); the caption says when the
-// ratings lag the votes.
+// Leaderboards of sets and films: the place, said with the range of places its 95% interval allows; the
+// rating with its interval drawn as a bar; how many votes it rests on (for films, the votes on the sets
+// it is in: films are rated as teams); Elo and links in each row's details. A search by owner or film and
+// a jump to a place. Every page of one walk comes from one fit (its id is passed on); the caption says
+// when the ratings lag the votes. On a phone each row is a card.
 
 import { request } from "./api.js";
+import { filmName, ownerName } from "./cards.js";
 import { element } from "./dom.js";
 import * as notice from "./notice.js";
 
@@ -17,11 +19,19 @@ const note = document.getElementById("board-note");
 const pageLabel = document.getElementById("board-page");
 const previous = document.getElementById("board-previous");
 const next = document.getElementById("board-next");
+const tools = document.getElementById("board-tools");
+const searchField = document.getElementById("board-search");
+const searchLabel = document.getElementById("board-search-label");
+const clearButton = document.getElementById("board-clear");
+const placeField = document.getElementById("board-place");
+const goButton = document.getElementById("board-go");
 const tabs = [...document.querySelectorAll("[role=tab][data-board]")];
 
 let board = "sets";
 let offset = 0;
 let total = 0;
+/** The search shown ("" for the whole board). */
+let search = "";
 /** The fit the pages shown so far come from (null: take the newest). */
 let fit = null;
 /** The next look at the first page while its ratings are catching up. */
@@ -38,8 +48,45 @@ for (const tab of tabs) {
     select(other);
   });
 }
-previous.addEventListener("click", () => turn(-pageSize));
-next.addEventListener("click", () => turn(pageSize));
+previous.addEventListener("click", () => turn(offset - pageSize));
+next.addEventListener("click", () => turn(offset + pageSize));
+tools.addEventListener("submit", (event) => {
+  event.preventDefault();
+  search = searchField.value.trim();
+  offset = 0;
+  fit = null;
+  refresh();
+});
+clearButton.addEventListener("click", () => {
+  searchField.value = "";
+  search = "";
+  offset = 0;
+  fit = null;
+  refresh();
+  searchField.focus();
+});
+goButton.addEventListener("click", jump);
+placeField.addEventListener("keydown", (event) => {
+  if (event.key === "Enter") {
+    event.preventDefault();
+    jump();
+  }
+});
+
+/** Shows the page holding the place typed (on the whole board: a search is cleared first). */
+function jump() {
+  const place = Number(placeField.value);
+  if (!Number.isInteger(place) || place < 1) {
+    placeField.setCustomValidity("A place is a whole number from 1.");
+    placeField.reportValidity();
+    return;
+  }
+  placeField.setCustomValidity("");
+  searchField.value = "";
+  search = "";
+  offset = Math.floor((place - 1) / pageSize) * pageSize;
+  refresh(true, place);
+}
 
 function select(tab) {
   for (const each of tabs) {
@@ -53,26 +100,33 @@ function select(tab) {
   refresh();
 }
 
-function turn(step) {
-  offset = Math.max(0, Math.min(offset + step, Math.max(0, total - 1)));
+function turn(to) {
+  offset = Math.max(0, Math.min(to, Math.max(0, total - 1)));
   refresh(true);
 }
 
-/** Loads the current page of the selected leaderboard: of the walk's fit when turning pages, else the newest. */
-export async function refresh(turning = false) {
+/** Loads the current page of the selected leaderboard: of the walk's fit when turning pages, else the
+ *  newest; `highlight` marks the row of that place. */
+export async function refresh(turning = false, highlight = 0) {
   let page;
   const pinned = turning && fit !== null ? `&fit=${fit}` : "";
+  const query = search ? `&q=${encodeURIComponent(search)}` : "";
   try {
-    page = await request("GET", `/api/leaderboard/${board}?offset=${offset}&limit=${pageSize}${pinned}`);
+    page = await request("GET", `/api/leaderboard/${board}?offset=${offset}&limit=${pageSize}${pinned}${query}`);
   } catch (error) {
-    if (error.type === "fit-gone") {
+    if (error.kind === "fit-gone") {
       // The walk's fit was replaced long ago: start again from the newest ratings.
       offset = 0;
       fit = null;
       return refresh();
     }
-    notice.show(error, () => refresh(turning));
+    notice.show(error, () => refresh(turning, highlight));
     return;
+  }
+  if (page.total > 0 && offset >= page.total) {
+    // A place beyond the last: show the last page instead.
+    offset = Math.floor((page.total - 1) / pageSize) * pageSize;
+    return refresh(turning, Math.min(highlight, page.total));
   }
   fit = page.fit.id;
   total = page.total;
@@ -84,17 +138,22 @@ export async function refresh(turning = false) {
   const sets = board === "sets";
   nameHeader.textContent = sets ? "Set" : "Film";
   votesHeader.textContent = sets ? "Votes (won)" : "Votes on its sets";
+  searchLabel.textContent = sets ? "Find an owner or film" : "Find a film";
   note.hidden = sets;
+  clearButton.hidden = !search;
+  placeField.max = String(Math.max(1, search ? 1 : total));
+  const found = search ? ` · ${total.toLocaleString("en")} ${total === 1 ? "match" : "matches"} for “${search}”` : "";
   caption.textContent = `${sets ? "Sets" : "Films"} by rating, from ${page.fit.votes.toLocaleString("en")} ${page.fit.votes === 1 ? "vote" : "votes"}`
-    + freshness(page.fit);
+    + found + freshness(page.fit);
   const intervals = page.items.map((item) => item.bradleyTerry).filter(Boolean);
   const low = Math.min(...intervals.map((strength) => strength.lower));
   const high = Math.max(...intervals.map((strength) => strength.upper));
-  rows.replaceChildren(...page.items.map((item) => row(item, sets, low, high)));
+  rows.replaceChildren(...page.items.map((item) => row(item, sets, low, high, highlight)));
   const last = Math.min(offset + page.items.length, total);
-  pageLabel.textContent = total ? `${offset + 1}–${last} of ${total}` : "Nothing rated yet";
+  pageLabel.textContent = total ? `${offset + 1}–${last} of ${total.toLocaleString("en")}` : (search ? "Nothing found" : "Nothing rated yet");
   previous.disabled = offset === 0;
   next.disabled = last >= total;
+  rows.querySelector(".highlight")?.scrollIntoView({ block: "center" });
 }
 
 /** What the caption adds about the fit: nothing when it covers every vote. */
@@ -109,26 +168,39 @@ function freshness(fit) {
   return "";
 }
 
-/** "#3" and, below, the places its interval allows. */
+/** "#3" and, below, the places its interval allows, in words. */
 function place(strength) {
-  if (!strength) return "–";
-  const range = strength.rank === strength.worstRank ? "certain" : `could be ${strength.rank}–${strength.worstRank}`;
-  return [element("span", { class: "title" }, `#${strength.position}`), element("span", { class: "meta" }, range)];
+  if (!strength) return ["–"];
+  const range = strength.rank === strength.worstRank
+    ? "certain"
+    : `between #${strength.rank} and #${strength.worstRank}`;
+  return [element("span", { class: "place" }, `#${strength.position}`), element("span", { class: "meta range-words" }, range)];
 }
 
-function row(item, sets, low, high) {
+function row(item, sets, low, high, highlight) {
   const strength = item.bradleyTerry;
-  const name = sets
-    ? element("td", {}, element("span", { class: "title" }, item.owner),
-      element("span", { class: "meta" }, item.films.map((film) => film.title || film.id).join(" · ")))
-    : element("td", {}, element("span", { class: "title" }, item.title || item.id), item.year ? ` (${item.year})` : "");
+  const details = element("details", { class: "more" }, element("summary", {}, "Details"));
+  const facts = element("dl", {});
+  const fact = (term, ...value) => facts.append(element("dt", {}, term), element("dd", {}, ...value));
+  fact("Elo", item.elo === undefined ? "–" : String(Math.round(item.elo)),
+    element("span", { class: "meta" }, "A running score each vote nudges in turn; the rating weighs all votes at once, so the two can differ."));
+  let name;
+  if (sets) {
+    const films = element("ul", { class: "set-films" }, ...item.films.map((film) => element("li", {}, ...filmName(film))));
+    name = [element("span", { class: "title" }, ownerName(item), "’s four"), films];
+    fact("Votes", `${item.appearances} (won ${item.wins}, lost ${item.losses})`);
+  } else {
+    name = [element("span", { class: "film-name" }, ...filmName(item))];
+    if (item.directors.length) name.push(element("span", { class: "meta" }, `Directed by ${item.directors.join(", ")}`));
+  }
+  details.append(facts);
   const votes = sets ? `${item.appearances} (${item.wins})` : String(strength ? strength.comparisons : 0);
-  return element("tr", {},
-    element("td", { class: "number" }, ...[place(strength)].flat()),
-    name,
-    element("td", {}, strength ? rating(strength, low, high) : "not yet rated"),
-    element("td", { class: "number" }, item.elo === undefined ? "–" : String(Math.round(item.elo))),
-    element("td", { class: "number" }, votes),
+  const marked = highlight && strength && strength.position === highlight;
+  return element("tr", marked ? { class: "highlight" } : {},
+    element("td", { class: "number", "data-label": "Place" }, ...place(strength)),
+    element("td", { class: "name", "data-label": sets ? "Set" : "Film" }, ...name, details),
+    element("td", { "data-label": "Rating" }, strength ? rating(strength, low, high) : "not yet rated"),
+    element("td", { class: "number", "data-label": sets ? "Votes (won)" : "Votes on its sets" }, votes),
   );
 }
 

@@ -45,7 +45,7 @@ export async function signOut() {
   if (!session) return;
   try {
     await request("POST", "/api/auth/logout", { token: session.token });
-    publish(null);
+    publish(null, "You are signed out. Sign in again to vote.");
   } catch (error) {
     publish(null, error.status === 401 ? "" : `Signed out on this device, but the server could not be told: ${error.message}`);
   }
