@@ -72,7 +72,9 @@ public enum GatewayApplication {
                 logger: Logger(label: "moviemash.web"))))
         router.addRoutes(HealthRoutes.collection(readModel: readModel, configuration: configuration))
         let authentication = authentication ?? writes?.authentication
-        router.addRoutes(ReadRoutes.collection(readModel: readModel, authentication: authentication), atPath: "/api")
+        // One pair selector for the example pair and the voters' pairs.
+        let selectors = SelectorCache()
+        router.addRoutes(ReadRoutes.collection(readModel: readModel, authentication: authentication, selectors: selectors), atPath: "/api")
         if let authentication, writes != nil || forwarding == nil {
             router.addRoutes(
                 AuthRoutes.collection(readModel: readModel, authentication: authentication, writes: writes, configuration: configuration),
@@ -89,7 +91,8 @@ public enum GatewayApplication {
         }
         if let authentication {
             router.addRoutes(
-                VotingRoutes.collection(readModel: readModel, authentication: authentication, writes: writes, configuration: configuration),
+                VotingRoutes.collection(
+                    readModel: readModel, authentication: authentication, writes: writes, selectors: selectors, configuration: configuration),
                 atPath: "/api")
         }
         if writes == nil, let forwarding {

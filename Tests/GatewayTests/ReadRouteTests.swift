@@ -191,6 +191,88 @@ func problem(_ buffer: ByteBuffer) throws -> Problem {
             }
         }
     }
+
+    @Test func aSearchFindsSetsByOwnerOrFilmAndFilmsByTitleKeepingTheirPlaces() async throws {
+        let (model, catalogue) = await sampleReadModel()
+        let app = Application(router: GatewayApplication.router(readModel: model))
+        let someSet = catalogue.sets.values.sorted { $0.setID < $1.setID }[7]
+        let film = try #require(catalogue.movies[someSet.movieIDs[2]])
+        let word = String(film.title.split(separator: " ").max { $0.count < $1.count }!).uppercased()
+        try await app.test(.router) { client in
+            var whole: [SetBody] = []
+            try await client.execute(uri: "/api/leaderboard/sets?limit=100", method: .get) { response in
+                whole = try JSONDecoder().decode(Page<SetBody>.self, from: Data(buffer: response.body)).items
+            }
+            let query = word.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            try await client.execute(uri: "/api/leaderboard/sets?q=\(query)&limit=2", method: .get) { response in
+                let page = try JSONDecoder().decode(Page<SetBody>.self, from: Data(buffer: response.body))
+                let expected = whole.filter { set in
+                    set.owner.localizedCaseInsensitiveContains(word) || set.films.contains { $0.title!.localizedCaseInsensitiveContains(word) }
+                }
+                #expect(page.total == expected.count && expected.contains { $0.id == someSet.setID.description })
+                #expect(page.items.map(\.id) == expected.prefix(2).map(\.id), "matches in board order")
+                #expect(page.items.map { $0.bradleyTerry!.position } == expected.prefix(2).map { $0.bradleyTerry!.position }, "places on the whole board")
+                #expect(expected.count <= 2 || page.next?.contains("q=\(query)") == true)
+            }
+            try await client.execute(uri: "/api/leaderboard/sets?q=\(someSet.letterboxdUser)", method: .get) { response in
+                let page = try JSONDecoder().decode(Page<SetBody>.self, from: Data(buffer: response.body))
+                #expect(page.items.contains { $0.owner == someSet.letterboxdUser })
+                #expect(page.items.allSatisfy { $0.owner.localizedCaseInsensitiveContains(someSet.letterboxdUser) || $0.films.contains { $0.title!.localizedCaseInsensitiveContains(someSet.letterboxdUser) } })
+            }
+            try await client.execute(uri: "/api/leaderboard/movies?q=\(query)", method: .get) { response in
+                let page = try JSONDecoder().decode(Page<FilmBody>.self, from: Data(buffer: response.body))
+                #expect(page.items.contains { $0.id == film.movieID.slug } && page.items.allSatisfy { $0.title!.localizedCaseInsensitiveContains(word) })
+            }
+            try await client.execute(uri: "/api/leaderboard/sets?q=no-such-thing-anywhere", method: .get) { response in
+                let page = try JSONDecoder().decode(Page<SetBody>.self, from: Data(buffer: response.body))
+                #expect(page.total == 0 && page.items.isEmpty && page.next == nil)
+            }
+            try await client.execute(uri: "/api/leaderboard/sets?q=" + String(repeating: "a", count: 101), method: .get) { response in
+                let body = try problem(response.body)
+                #expect(response.status == .badRequest && body.type.hasSuffix("/invalid-search"))
+            }
+        }
+    }
+
+    @Test func aPreviewPairNeedsNoAccountAndCarriesNoTicket() async throws {
+        let (model, catalogue) = await sampleReadModel()
+        let app = Application(router: GatewayApplication.router(readModel: model))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/api/comparisons/preview", method: .get) { response in
+                #expect(response.status == .ok)
+                let object = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as! [String: Any]
+                #expect(Set(object.keys) == ["setA", "setB"], "no ticket: nothing to vote with")
+                let pair = try JSONDecoder().decode(PreviewBody.self, from: Data(buffer: response.body))
+                #expect(pair.setA.id != pair.setB.id && pair.setA.films.count == 4)
+                #expect(catalogue.sets.keys.contains { $0.description == pair.setA.id })
+                // Sample films come from Letterboxd: their pages and the owner's profile are linked.
+                #expect(pair.setA.films.allSatisfy { $0.letterboxdURL == "https://letterboxd.com/film/\($0.id)/" })
+                #expect(pair.setA.ownerURL == "https://letterboxd.com/\(pair.setA.owner)/")
+            }
+        }
+    }
+
+    @Test func postersOnlyFromLetterboxdsImageServerAndNoLinksForDemoData() throws {
+        var catalogue = Catalogue()
+        let films = [
+            try MovieCatalogued(movieID: MovieID("kept"), letterboxdID: 1, title: "Kept", year: 2001, directors: [], genres: [],
+                                poster: "https://a.ltrbxd.com/resized/kept.jpg"),
+            try MovieCatalogued(movieID: MovieID("elsewhere"), letterboxdID: 2, title: "Elsewhere", year: nil, directors: [], genres: [],
+                                poster: "https://images.example/elsewhere.jpg"),
+            try MovieCatalogued(movieID: MovieID("demo-ml3"), letterboxdID: 3, title: "Demo", year: nil, directors: [], genres: [],
+                                source: .movielens),
+            try MovieCatalogued(movieID: MovieID("demo-ml4"), letterboxdID: 4, title: "Demo 4", year: nil, directors: [], genres: [],
+                                source: .movielens),
+        ]
+        for film in films { catalogue.apply(EventEnvelope(occurredAt: .now, event: .movieCatalogued(film))) }
+        let bodies = films.map { FilmBody($0.movieID, catalogue: catalogue, elo: nil, standings: nil) }
+        #expect(bodies.map(\.poster) == ["https://a.ltrbxd.com/resized/kept.jpg", nil, nil, nil])
+        #expect(bodies.map { $0.letterboxdURL != nil } == [true, true, false, false])
+        let mixed = try Top4SetScraped(letterboxdUser: "someone", movieIDs: films.map(\.movieID), scrapedAt: .now)
+        catalogue.apply(EventEnvelope(occurredAt: .now, event: .top4SetScraped(mixed)))
+        let set = SetBody(mixed, catalogue: catalogue, tallies: Tallies(), elo: EloRatings(), standings: LeaderboardService.Standings())
+        #expect(set.ownerURL == nil, "a set of invented demo data links to no profile")
+    }
 }
 
 /// Two fits of the same sample: of its first 400 votes and of all 800.

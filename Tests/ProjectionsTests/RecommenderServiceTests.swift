@@ -77,6 +77,15 @@ import TestSupport
         let recommended = scored.map(\.film)
         #expect(recommended == expected)
         #expect(Set(recommended).isDisjoint(with: set.movieIDs))
+        // Each pick names the voter's own films it resembles: here, films of the one set they chose.
+        #expect(scored.allSatisfy { (1...2).contains($0.because.count) && Set($0.because).isSubset(of: set.movieIDs) })
+        // Films to avoid (met only in sets voted against) give way to others, and come only when nothing else is left.
+        let avoided = Set(recommended.prefix(3))
+        let others = service.recommendations(for: person, count: 10, avoiding: avoided)
+        #expect(others.count == 10 && Set(others.map(\.film)).isDisjoint(with: avoided))
+        #expect(others.prefix(7).map(\.film) == Array(recommended.dropFirst(3)))
+        let everything = service.recommendations(for: person, count: interactions.films.count, avoiding: avoided)
+        #expect(Set(everything.suffix(3).map(\.film)) == avoided, "the avoided films come last, when nothing else is known")
 
         _ = try await log.append(contentsOf: events.dropFirst(1200).map(LogRecord.init))
         #expect(try await eventually(timeout: .seconds(60)) { service.positions.model > firstTraining })

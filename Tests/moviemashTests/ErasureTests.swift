@@ -95,11 +95,16 @@ import TestSupport
         let items = try #require(page.body["items"] as? [[String: Any]])
         #expect(page.body["total"] as? Int == 6 && items.count == 4)
         #expect(items.compactMap { $0["voteID"] as? String } == Array(voteIDs.reversed().prefix(4)), "newest first")
+        #expect(items.allSatisfy { vote in
+            ["filmsA", "filmsB"].allSatisfy { ((vote[$0] as? [[String: Any]]) ?? []).compactMap { $0["title"] as? String }.count == 4 }
+        }, "each vote shows both sets' films by title")
         let export = try await exchange("GET", base + "/api/me/export", bearer: token, headers: seen)
         #expect(export.status == 200 && export.headers["content-disposition"]?.contains("attachment") == true)
         let exported = try #require(export.body["votes"] as? [[String: Any]])
         #expect(Set(exported.compactMap { $0["voteID"] as? String }) == Set(voteIDs), "every vote is in the export")
         #expect((export.body["account"] as? [String: Any])?["username"] as? String == name)
+        let picks = try #require(export.body["recommendations"] as? [[String: Any]])
+        #expect(!picks.isEmpty && picks.allSatisfy { (($0["film"] as? [String: Any])?["title"] as? String) != nil }, "films named by title")
 
         // Before: the key exists and opens the sealed registration.
         #expect(FileManager.default.fileExists(atPath: keys + "/\(userID.uuidString).key"))

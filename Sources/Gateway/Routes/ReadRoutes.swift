@@ -57,8 +57,21 @@ struct RecommendationsBody: Codable, Sendable, JSONBody {
     }
 }
 
-/// The public reads: sets, films, both leaderboards (whole, or searched with `q`), and (signed in)
-/// recommendations.
+/// A pair to look at without an account: the landing page's preview (no ticket, so nothing to vote with).
+struct PreviewBody: Codable, Sendable, JSONBody {
+    var setA: SetBody
+    var setB: SetBody
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("setA"); setA.write(to: &json)
+        json.key("setB"); setB.write(to: &json)
+        json.endObject()
+    }
+}
+
+/// The public reads: sets, films, both leaderboards (whole, or searched with `q`), an example pair
+/// (`/comparisons/preview`, for the landing page: no ticket), and (signed in) recommendations.
 enum ReadRoutes {
     /// The fit a leaderboard request names with `fit` (one the node still serves), else the newest.
     static func standings(_ request: Request, readModel: ReadModel) throws -> LeaderboardService.Standings {
@@ -98,9 +111,20 @@ enum ReadRoutes {
         text?.range(of: search, options: [.caseInsensitive, .diacriticInsensitive]) != nil
     }
 
-    static func collection(readModel: ReadModel, authentication: Authentication?) -> RouteCollection<GatewayContext> {
+    static func collection(readModel: ReadModel, authentication: Authentication?, selectors: SelectorCache) -> RouteCollection<GatewayContext> {
         let routes = RouteCollection(context: GatewayContext.self)
         let rankings = RankingCache()
+        routes.get("/comparisons/preview") { _, _ -> PreviewBody in
+            let catalogue = readModel.catalogue(), tallies = readModel.tallies(), elo = readModel.elo(), standings = readModel.standings()
+            var random = SystemRandomNumberGenerator()
+            guard let pair = selectors.selector(readModel: readModel, catalogue: catalogue).next(excluding: [], using: &random),
+                  let a = catalogue.sets[pair.0], let b = catalogue.sets[pair.1] else {
+                throw Problem(.serviceUnavailable, type: "no-comparisons", title: "Nothing to compare", detail: "fewer than two sets are known yet")
+            }
+            return PreviewBody(
+                setA: SetBody(a, catalogue: catalogue, tallies: tallies, elo: elo, standings: standings),
+                setB: SetBody(b, catalogue: catalogue, tallies: tallies, elo: elo, standings: standings))
+        }
         routes.get("/sets/:id") { _, context -> SetBody in
             let text = try context.parameters.require("id")
             let id: SetID

@@ -20,19 +20,6 @@ struct ComparisonBody: Codable, Sendable, JSONBody {
     }
 }
 
-/// A pair to look at without an account: the landing page's preview (no ticket, so nothing to vote with).
-struct PreviewBody: Codable, Sendable, JSONBody {
-    var setA: SetBody
-    var setB: SetBody
-
-    func write(to json: inout JSONWriter) {
-        json.beginObject()
-        json.key("setA"); setA.write(to: &json)
-        json.key("setB"); setB.write(to: &json)
-        json.endObject()
-    }
-}
-
 struct VoteRequest: Codable, Sendable, PlainJSONDecodable {
     var ticket: String
     var winner: VoteCast.Side
@@ -60,32 +47,20 @@ struct VoteBody: Codable, Sendable, JSONBody {
     }
 }
 
-/// `GET /api/comparisons/next` and `POST /api/votes`: a ticket for a pair, and a vote that redeems it;
-/// `GET /api/comparisons/preview`: a pair for anyone, without a ticket.
+/// `GET /api/comparisons/next` and `POST /api/votes`: a ticket for a pair, and a vote that redeems it.
 /// Any node with the signing keys issues tickets (a replica too, with a desk of its own for the pairs it
 /// showed); only a node with `writes` takes the votes.
 enum VotingRoutes {
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
 
     static func collection(
-        readModel: ReadModel, authentication: Authentication, writes: WriteSide?, configuration: GatewayApplication.Configuration
+        readModel: ReadModel, authentication: Authentication, writes: WriteSide?, selectors: SelectorCache,
+        configuration: GatewayApplication.Configuration
     ) -> RouteCollection<GatewayContext> {
         let routes = RouteCollection(context: GatewayContext.self)
         let limit = configuration.maximumBodyBytes
         let perVoter = RateLimiter(configuration.perVoter)
-        let selectors = SelectorCache()
         let desk = writes?.desk ?? VotingDesk()
-        routes.get("/comparisons/preview") { _, _ -> PreviewBody in
-            let catalogue = readModel.catalogue(), tallies = readModel.tallies(), elo = readModel.elo(), standings = readModel.standings()
-            var random = SystemRandomNumberGenerator()
-            guard let pair = selectors.selector(readModel: readModel, catalogue: catalogue).next(excluding: [], using: &random),
-                  let a = catalogue.sets[pair.0], let b = catalogue.sets[pair.1] else {
-                throw Problem(.serviceUnavailable, type: "no-comparisons", title: "Nothing to compare", detail: "fewer than two sets are known yet")
-            }
-            return PreviewBody(
-                setA: SetBody(a, catalogue: catalogue, tallies: tallies, elo: elo, standings: standings),
-                setB: SetBody(b, catalogue: catalogue, tallies: tallies, elo: elo, standings: standings))
-        }
         routes.get("/comparisons/next") { request, _ -> ComparisonBody in
             let voter = try await authentication.user(request, readModel: readModel, limitedBy: perVoter)
             let catalogue = readModel.catalogue(), tallies = readModel.tallies(), elo = readModel.elo(), standings = readModel.standings()
