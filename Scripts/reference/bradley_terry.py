@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Bradley-Terry optima by scipy over the same objectives as the Swift fits, for checking them.
 
-Sets (README, "Projections"), over log-strengths theta:
+Sets (Documentation/Projections.md), over log-strengths theta:
   sum over ordered wins w_ij of log(1 + exp(theta_j - theta_i))
   + prior * sum_i [log(1 + exp(-theta_i)) + log(1 + exp(theta_i))]
 (each set plays `prior` virtual wins and losses against a reference at theta = 0).

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent Elo over a MovieMash event dump (`moviemash log dump --json`), for checking the Swift projection.
 
-Rules (README, "Projections"): sets move by k*(1 - E), E = 1 / (1 + 10**((loser - winner) / scale)); films
+Rules (Documentation/Projections.md): sets move by k*(1 - E), E = 1 / (1 + 10**((loser - winner) / scale)); films
 move as teams, once per vote: E from the two sets' summed film ratings, each film of the winning set gains
 film_k*(1 - E)/4 and each film of the losing set loses as much (a film in both sets nets zero); votes on
 sets whose films are unknown move only the sets.

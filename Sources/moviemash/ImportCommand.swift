@@ -14,7 +14,7 @@ struct ImportCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "movielens",
             abstract: "Append MovieLens-100k as films, one top-4 set per user, voters and a derived vote stream.",
-            discussion: "The rules are in the README (MovieLens). Importing again appends nothing: event ids derive from the seed.")
+            discussion: "The rules are in Documentation/Projections.md (MovieLens-100k). Importing again appends nothing: event ids derive from the seed.")
 
         @Argument(help: "A directory holding ml-100k.inter and ml-100k.item (recbole's atomic files).") var path: String
         @Option(help: "The log directory (created if missing).") var data: String

@@ -3,11 +3,11 @@ import Testing
 import TestSupport
 
 @Suite struct ModuleTableTests {
-    /// The README's module table names every module of `Sources/`, and each module's declared
-    /// dependencies on our own modules are the ones its row lists.
-    @Test func theReadmeModuleTableMatchesThePackage() throws {
-        let readme = try String(contentsOf: repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
-        let rows = readme.split(separator: "\n").filter { $0.hasPrefix("| `") }
+    /// The module table of `Documentation/Architecture.md` names every module of `Sources/`, and each
+    /// module's declared dependencies on our own modules are the ones its row lists.
+    @Test func theModuleTableMatchesThePackage() throws {
+        let table = try String(contentsOf: repositoryRoot.appendingPathComponent("Documentation/Architecture.md"), encoding: .utf8)
+        let rows = table.split(separator: "\n").filter { $0.hasPrefix("| `") }
         var listed: [String: String] = [:]
         for row in rows {
             let cells = row.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -23,7 +23,7 @@ import TestSupport
         for module in modules where !["moviemash", "MovieMashServer", "EmbedMigrationsTool"].contains(module) {
             guard let dependencies = listed[module] else { continue }
             for other in modules where other != module && manifest.declares(module, dependingOn: other) {
-                #expect(dependencies.contains(other), "README: \(module) depends on \(other)")
+                #expect(dependencies.contains(other), "Architecture.md: \(module) depends on \(other)")
             }
         }
     }
