@@ -36,7 +36,7 @@ struct DerivedPublisher: Service {
                 if let training = projectors.recommender.latestTraining, training.position != modelWritten,
                    mirrored.position >= training.position {
                     let model = await Task.detached(priority: .background) { [projectors, recommendations] in
-                        Self.model(projectors.recommender, training, recommendations: recommendations)
+                        Self.model(projectors, training, recommendations: recommendations)
                     }.value
                     try await tables.write(model)
                     modelWritten = training.position
@@ -66,10 +66,15 @@ struct DerivedPublisher: Service {
         })
     }
 
-    static func model(_ recommender: RecommenderService, _ training: RecommenderService.Training, recommendations count: Int) -> DerivedTables.Model {
+    /// The model and each voter's picks as the gateway gives them (films met only in sets the voter voted
+    /// against last).
+    static func model(_ projectors: Projectors, _ training: RecommenderService.Training, recommendations count: Int) -> DerivedTables.Model {
+        let recommender = projectors.recommender
+        let history = projectors.voterHistory.current.state, catalogue = projectors.catalogue.current.state
         var picks: [DerivedTables.Model.Recommendation] = []
         for voter in recommender.voters {
-            for (rank, pick) in recommender.recommendations(for: .voter(voter), count: count).enumerated() {
+            let avoiding = history.choices(of: voter, catalogue: catalogue).rejectedOnly
+            for (rank, pick) in recommender.recommendations(for: .voter(voter), count: count, avoiding: avoiding).enumerated() {
                 picks.append(.init(user: voter, rank: rank + 1, movieID: pick.film.description, score: pick.score, reason: pick.reason.rawValue))
             }
         }

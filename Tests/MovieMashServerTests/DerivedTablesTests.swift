@@ -54,7 +54,8 @@ import TestSupport
         #expect(try await text("SELECT board || ' ' || model || ' ' || api_fit_id::text FROM derived.leaderboard_fits ORDER BY board")
             == ["films film-teams \(standings.id!)", "sets sets \(standings.id!)"])
 
-        // Film factors and every voter's recommendations, as the service answers them.
+        // Film factors and every voter's recommendations, as the gateway answers them (films met only in
+        // sets the voter voted against last).
         let model = try #require(node.server.projectors.recommender.latestTraining)
         #expect(!model.films.isEmpty)
         #expect(try await text("SELECT count(*)::text FROM derived.movie_features WHERE cardinality(factors) = \(model.factors)")
@@ -63,7 +64,9 @@ import TestSupport
         #expect(try await text("SELECT factors::text FROM derived.movie_features WHERE movie_id = '\(first.movie)'")
             == ["{" + first.factors.map { "\($0)" }.joined(separator: ",") + "}"])
         let voter = try #require(node.server.projectors.recommender.voters.first)
-        let picks = node.server.projectors.recommender.recommendations(for: .voter(voter), count: 10)
+        let avoiding = node.server.projectors.voterHistory.current.state
+            .choices(of: voter, catalogue: node.server.projectors.catalogue.current.state).rejectedOnly
+        let picks = node.server.projectors.recommender.recommendations(for: .voter(voter), count: 10, avoiding: avoiding)
         #expect(!picks.isEmpty)
         #expect(try await text("SELECT movie_id FROM derived.recommendations WHERE user_id = '\(voter)' ORDER BY rank")
             == picks.map { $0.film.description })

@@ -96,15 +96,16 @@ enum ReadRoutes {
     }
 
     /// The `q` of a leaderboard request: text to find in owners' names and film titles (any case, any
-    /// accents), 1 to 100 characters once trimmed; nil when absent or blank.
+    /// accents), at most 100 characters (Unicode code points, as the contract counts them); nil when
+    /// absent or blank.
     static func search(_ request: Request) throws(Problem) -> String? {
         guard let raw = request.uri.queryParameters["q"].map(String.init) else { return nil }
-        let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty else { return nil }
-        guard text.count <= 100 else {
-            throw Problem(.badRequest, type: "invalid-search", title: "Invalid search", detail: "q must be at most 100 characters, not \(text.count)")
+        guard raw.unicodeScalars.count <= 100 else {
+            throw Problem(.badRequest, type: "invalid-search", title: "Invalid search",
+                          detail: "q must be at most 100 characters, not \(raw.unicodeScalars.count)")
         }
-        return text
+        let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? nil : text
     }
 
     static func matches(_ text: String?, _ search: String) -> Bool {
@@ -151,9 +152,9 @@ enum ReadRoutes {
         }
         routes.get("/leaderboard/sets") { request, _ -> Page<SetBody> in
             let (offset, limit) = try GatewayApplication.paging(request)
+            let search = try Self.search(request)
             let standings = try Self.standings(request, readModel: readModel)
             let catalogue = readModel.catalogue(), tallies = readModel.tallies(), elo = readModel.elo()
-            let search = try Self.search(request)
             var ranked = rankings.ranked(catalogue: catalogue, elo: elo, standings: standings).sets
             if let search {
                 ranked = ranked.filter { id in
@@ -171,9 +172,9 @@ enum ReadRoutes {
         }
         routes.get("/leaderboard/movies") { request, _ -> Page<FilmBody> in
             let (offset, limit) = try GatewayApplication.paging(request)
+            let search = try Self.search(request)
             let standings = try Self.standings(request, readModel: readModel)
             let catalogue = readModel.catalogue(), elo = readModel.elo(), votes = readModel.tallies().votes
-            let search = try Self.search(request)
             var ranked = rankings.ranked(catalogue: catalogue, elo: elo, standings: standings).films
             if let search { ranked = ranked.filter { Self.matches(catalogue.movies[$0]?.title, search) } }
             let items = ranked.dropFirst(offset).prefix(limit).map { FilmBody($0, catalogue: catalogue, elo: elo, standings: standings) }

@@ -23,6 +23,11 @@ let votes = 0;
 let own = "";
 /** Where focus goes when the next pair is drawn: the side last voted for, or nowhere (first pair). */
 let focusSide = null;
+/** A pair is being fetched. */
+let loading = false;
+/** A vote failed and its notice offers to send it again: that retry fetches the pair too, so a pair that
+ *  fails to load meanwhile does not replace the notice (and the vote's retry with it). */
+let voteToRetry = false;
 
 /** Marks sets of the Letterboxd profile `name` (the voter's claim) as "your four"; null for none. */
 export function markOwn(name) {
@@ -40,6 +45,7 @@ export function start(newSession, { focus = false } = {}) {
   shown = null;
   upcoming = null;
   votes = 0;
+  voteToRetry = false;
   focusSide = focus ? "setA" : null;
   say("", "");
   duel.hidden = !session;
@@ -79,15 +85,18 @@ async function showNext() {
   const pending = upcoming || nextPair();
   upcoming = null;
   duel.setAttribute("aria-busy", "true");
+  loading = true;
   let next;
   try {
     next = await pending;
     // A pair fetched long ago may carry a ticket about to expire.
     if (Date.parse(next.expiresAt) - Date.now() < 10_000) next = await nextPair();
   } catch (error) {
-    fail(error, showNext);
+    loading = false;
+    if (!voteToRetry || error.status === 401) fail(error, showNext);
     return;
   }
+  loading = false;
   shown = next;
   render(cards.setA, next.setA, "←", "ArrowLeft", "left");
   render(cards.setB, next.setB, "→", "ArrowRight", "right");
@@ -129,8 +138,16 @@ async function send(ticket, winner, owner, key) {
     await request("POST", "/api/votes", { token: session.token, body: { ticket, winner }, idempotencyKey: key });
   } catch (error) {
     say("failed", `Your vote for ${owner}’s four was not counted.`);
-    if (error.kind === "invalid-ticket" || error.kind === "ticket-used") notice.show(error, showFresh);
-    else fail(error, () => send(ticket, winner, owner, key));
+    if (error.kind === "invalid-ticket" || error.kind === "ticket-used") {
+      notice.show(error, showFresh);
+    } else {
+      voteToRetry = true;
+      fail(error, () => {
+        voteToRetry = false;
+        send(ticket, winner, owner, key);
+        if (!shown && !loading) showNext();
+      });
+    }
     return;
   }
   votes += 1;
