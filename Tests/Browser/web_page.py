@@ -108,7 +108,7 @@ try:
     # The board: places in words, Elo in the details, numbers under right-aligned headers.
     caption_before = text("#board-caption")
     assert "votes" in caption_before, caption_before
-    eventually("rated rows", lambda: text("#board-rows tr td").startswith("#"))
+    eventually("rated rows", lambda: text("#board-rows tr td").startswith("#"), timeout=90)
     place = text("#board-rows tr td")
     assert re.fullmatch(r"#1\n(between #1 and #\d+|certain)", place), repr(place)
     headers = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "#board thead th")]

@@ -248,6 +248,18 @@ func problem(_ buffer: ByteBuffer) throws -> Problem {
                 // Sample films come from Letterboxd: their pages and the owner's profile are linked.
                 #expect(pair.setA.films.allSatisfy { $0.letterboxdURL == "https://letterboxd.com/film/\($0.id)/" })
                 #expect(pair.setA.ownerURL == "https://letterboxd.com/\(pair.setA.owner)/")
+                // "Another pair" is another: the pair shown is excluded.
+                let shown = [pair.setA.id, pair.setB.id]
+                for _ in 0..<20 {
+                    try await client.execute(uri: "/api/comparisons/preview?excluding=\(shown.joined(separator: ","))", method: .get) { response in
+                        let next = try JSONDecoder().decode(PreviewBody.self, from: Data(buffer: response.body))
+                        #expect(Set([next.setA.id, next.setB.id]) != Set(shown))
+                    }
+                }
+            }
+            try await client.execute(uri: "/api/comparisons/preview?excluding=abc", method: .get) { response in
+                let body = try problem(response.body)
+                #expect(response.status == .badRequest && body.type.hasSuffix("/invalid-pair"))
             }
         }
     }

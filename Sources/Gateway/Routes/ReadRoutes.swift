@@ -115,10 +115,20 @@ enum ReadRoutes {
     static func collection(readModel: ReadModel, authentication: Authentication?, selectors: SelectorCache) -> RouteCollection<GatewayContext> {
         let routes = RouteCollection(context: GatewayContext.self)
         let rankings = RankingCache()
-        routes.get("/comparisons/preview") { _, _ -> PreviewBody in
+        routes.get("/comparisons/preview") { request, _ -> PreviewBody in
+            // `excluding=A,B`: the pair the page shows now, so "another pair" is another.
+            var excluded: [PairKey] = []
+            if let text = request.uri.queryParameters["excluding"].map(String.init) {
+                let ids = text.split(separator: ",").map { try? SetID(hex: String($0)) }
+                guard ids.count == 2, let a = ids[0], let b = ids[1] else {
+                    throw Problem(.badRequest, type: "invalid-pair", title: "Invalid pair",
+                                  detail: "excluding must be two set ids separated by a comma, not '\(text)'")
+                }
+                excluded = [PairKey(a, b)]
+            }
             let catalogue = readModel.catalogue(), tallies = readModel.tallies(), elo = readModel.elo(), standings = readModel.standings()
             var random = SystemRandomNumberGenerator()
-            guard let pair = selectors.selector(readModel: readModel, catalogue: catalogue).next(excluding: [], using: &random),
+            guard let pair = selectors.selector(readModel: readModel, catalogue: catalogue).next(excluding: excluded, using: &random),
                   let a = catalogue.sets[pair.0], let b = catalogue.sets[pair.1] else {
                 throw Problem(.serviceUnavailable, type: "no-comparisons", title: "Nothing to compare", detail: "fewer than two sets are known yet")
             }

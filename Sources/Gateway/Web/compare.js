@@ -28,6 +28,10 @@ let loading = false;
 /** A vote failed and its notice offers to send it again: that retry fetches the pair too, so a pair that
  *  fails to load meanwhile does not replace the notice (and the vote's retry with it). */
 let voteToRetry = false;
+/** No pair or vote is asked for before this time (ms): after a 429, the server's Retry-After. The
+ *  per-voter limit counts pairs and votes alike, so a request sent early would only be refused, and a
+ *  pair fetched by itself would take the turn the vote's retry needs. */
+let notBefore = 0;
 
 /** Marks sets of the Letterboxd profile `name` (the voter's claim) as "your four"; null for none. */
 export function markOwn(name) {
@@ -46,6 +50,7 @@ export function start(newSession, { focus = false } = {}) {
   upcoming = null;
   votes = 0;
   voteToRetry = false;
+  notBefore = 0;
   focusSide = focus ? "setA" : null;
   say("", "");
   duel.hidden = !session;
@@ -72,11 +77,26 @@ document.addEventListener("keydown", (event) => {
   vote(event.key === "ArrowLeft" ? "setA" : "setB");
 });
 
+/** A voting request with this session's token, once `notBefore` has passed; a 429 moves `notBefore`. */
+async function call(method, path, options = {}) {
+  const token = session.token;
+  const wait = notBefore - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  try {
+    return await request(method, path, { ...options, token });
+  } catch (error) {
+    if (error.kind === "rate-limited") notBefore = Date.now() + Math.max(1, error.retryAfter) * 1000;
+    throw error;
+  }
+}
+
 function nextPair() {
-  return request("GET", "/api/comparisons/next", { token: session.token });
+  return call("GET", "/api/comparisons/next");
 }
 
 function prefetch() {
+  // While a vote waits to be sent again, its retry asks for the pair after it.
+  if (voteToRetry) return;
   upcoming = nextPair();
   upcoming.catch(() => {});
 }
@@ -93,7 +113,16 @@ async function showNext() {
     if (Date.parse(next.expiresAt) - Date.now() < 10_000) next = await nextPair();
   } catch (error) {
     loading = false;
-    if (!voteToRetry || error.status === 401) fail(error, showNext);
+    if (error.kind === "rate-limited") {
+      // Faster than the per-voter limit: a pair is a read, so it is asked for again by itself once
+      // allowed (for the same person, unless a vote's retry will ask for it).
+      const waiting = session;
+      setTimeout(() => {
+        if (session === waiting && !voteToRetry && !shown && !loading) showNext();
+      }, Math.max(0, notBefore - Date.now()));
+    } else if (!voteToRetry || error.status === 401) {
+      fail(error, showNext);
+    }
     return;
   }
   loading = false;
@@ -135,16 +164,16 @@ function say(state, text) {
 async function send(ticket, winner, owner, key) {
   say("pending", `Counting your vote for ${owner}’s four…`);
   try {
-    await request("POST", "/api/votes", { token: session.token, body: { ticket, winner }, idempotencyKey: key });
+    await call("POST", "/api/votes", { body: { ticket, winner }, idempotencyKey: key });
   } catch (error) {
     say("failed", `Your vote for ${owner}’s four was not counted.`);
     if (error.kind === "invalid-ticket" || error.kind === "ticket-used") {
       notice.show(error, showFresh);
     } else {
       voteToRetry = true;
-      fail(error, () => {
+      fail(error, async () => {
         voteToRetry = false;
-        send(ticket, winner, owner, key);
+        await send(ticket, winner, owner, key);
         if (!shown && !loading) showNext();
       });
     }

@@ -9,6 +9,8 @@ const cards = [document.getElementById("preview-a"), document.getElementById("pr
 const another = document.getElementById("preview-another");
 
 let wanted = false;
+/** The set ids of the pair shown, so the next one differs. */
+let showing = "";
 
 another.addEventListener("click", () => load());
 
@@ -22,13 +24,14 @@ export function show(signedIn) {
 async function load() {
   let pair;
   try {
-    pair = await request("GET", "/api/comparisons/preview");
+    pair = await request("GET", `/api/comparisons/preview${showing ? `?excluding=${showing}` : ""}`);
   } catch {
     // The example is a courtesy: without it the page still explains the game and offers an account.
     preview.hidden = true;
     return;
   }
   if (!wanted) return;
+  showing = `${pair.setA.id},${pair.setB.id}`;
   renderSet(cards[0], pair.setA);
   renderSet(cards[1], pair.setB);
   preview.hidden = false;
