@@ -43,7 +43,7 @@ struct EdgeMiddleware: RouterMiddleware {
         var response: Response
         if let origin, request.method == .options, request.headers.has(.accessControlRequestMethod) {
             response = Response(status: .noContent)
-            response.headers[.accessControlAllowMethods] = "GET, POST, OPTIONS"
+            response.headers[.accessControlAllowMethods] = "GET, POST, PUT, DELETE, OPTIONS"
             response.headers[.accessControlAllowHeaders] = "Authorization, Content-Type, Idempotency-Key, MovieMash-Min-Position"
             response.headers[.accessControlMaxAge] = "600"
         } else {
@@ -61,12 +61,17 @@ struct EdgeMiddleware: RouterMiddleware {
             if !response.headers.has(Consistency.positionHeader) { response.headers.append(.init(name: Consistency.positionHeader, value: String(reflected))) }
             response.headers.append(contentsOf: Self.always)
             if response.headers.value(.contentType)?.hasPrefix("text/html") == true { response.headers.append(Self.page) }
+            // Tokens and whatever a token opens are one person's: no cache, shared or private, keeps them.
+            if request.headers.has(.authorization) || request.uri.path.hasPrefix("/api/auth/") || request.uri.path.hasPrefix("/api/me") {
+                response.headers[.cacheControl] = "no-store"
+            }
         }
         if let origin {
             response.headers[.accessControlAllowOrigin] = origin
             response.headers[.accessControlExposeHeaders] = "MovieMash-Position, Retry-After"
-            response.headers[.vary] = "Origin"
         }
+        // Whether CORS headers are sent depends on the Origin: a cache must not give one origin's answer to another.
+        if !origins.isEmpty { response.headers[.vary] = "Origin" }
         let method = Self.methods.contains(request.method.rawValue) ? request.method.rawValue : "other"
         // Hummingbird files unmatched paths under no endpoint: a scan of random URLs cannot grow the labels.
         metrics.record(route: context.endpointPath ?? "unmatched", method: method, status: response.status.code, duration: .now - start)
@@ -86,13 +91,16 @@ struct EdgeMiddleware: RouterMiddleware {
 
     static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
 
-    /// The route's response, or for a path no route takes, the web folder's file.
+    /// The route's response, or for a path no route takes, the web folder's file. A path with a NUL or a
+    /// trailing slash names no file (the file server would answer it with another file's type, or none).
     private func routeOrFile(
         _ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response
     ) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {
+            let path = request.uri.path
+            if path.contains("\0") || path.range(of: "%00") != nil || (path.count > 1 && path.hasSuffix("/")) { throw error }
             return try await files.handle(request, context: context) { _, _ in throw error }
         }
     }

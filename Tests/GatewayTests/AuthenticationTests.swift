@@ -21,7 +21,7 @@ import Testing
         let app = Application(router: GatewayApplication.router(readModel: model, authentication: authentication))
         try await app.test(.router) { client in
             let token = try await client.execute(
-                uri: "/api/auth/login", method: .post, body: json(Credentials(username: "reader", password: "correct horse battery"))
+                uri: "/api/auth/login", method: .post, headers: jsonType, body: json(Credentials(username: "reader", password: "correct horse battery"))
             ) { response in
                 #expect(response.status == .ok)
                 return try JSONDecoder().decode(TokenBody.self, from: Data(buffer: response.body)).token
@@ -33,7 +33,7 @@ import Testing
                 #expect(response.status == .unauthorized)
             }
             for uri in ["/api/auth/register", "/api/votes"] {
-                try await client.execute(uri: uri, method: .post, body: json(Credentials(username: "new", password: "correct horse battery"))) { response in
+                try await client.execute(uri: uri, method: .post, headers: jsonType, body: json(Credentials(username: "new", password: "correct horse battery"))) { response in
                     #expect(response.status == .notFound, "\(uri)")
                 }
             }

@@ -146,6 +146,26 @@ func problem(_ buffer: ByteBuffer) throws -> Problem {
         }
     }
 
+    @Test func staticFilesKeepTheirTypeAndPolicyAndOddPathsNameNoFile() async throws {
+        let (model, _) = await sampleReadModel()
+        let app = Application(router: GatewayApplication.router(readModel: model))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/app.js", method: .get) { response in
+                #expect(response.status == .ok && response.headers[.contentType]?.contains("javascript") == true)
+                #expect(response.headers[.xContentTypeOptions] == "nosniff")
+            }
+            for uri in ["/index.html%00.js", "/index.html/", "/app.js/", "/style.css%00.html"] {
+                try await client.execute(uri: uri, method: .get) { response in
+                    #expect(response.status == .notFound && response.headers[.contentType] == "application/problem+json", "\(uri)")
+                    #expect(response.headers[.xContentTypeOptions] == "nosniff", "\(uri)")
+                }
+            }
+            try await client.execute(uri: "/api/leaderboard/sets", method: .get) { response in
+                #expect(response.headers[.cacheControl] == nil, "public reads may be cached")
+            }
+        }
+    }
+
     @Test func corsOnlyForAllowedOrigins() async throws {
         let (model, _) = await sampleReadModel()
         var configuration = GatewayApplication.Configuration()
@@ -163,9 +183,16 @@ func problem(_ buffer: ByteBuffer) throws -> Problem {
                 headers: [.origin: "https://moviemash.example", .accessControlRequestMethod: "POST"]
             ) { response in
                 #expect(response.status == .noContent && response.headers[.accessControlAllowHeaders]?.contains("Idempotency-Key") == true)
+                // Every method the API takes from a browser: a password change and an erasure too.
+                let methods = Set((response.headers[.accessControlAllowMethods] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+                #expect(methods.isSuperset(of: ["GET", "POST", "PUT", "DELETE"]), "\(methods)")
             }
             try await client.execute(uri: "/api/leaderboard/sets", method: .get, headers: [.origin: "https://evil.example"]) { response in
                 #expect(response.status == .ok && response.headers[.accessControlAllowOrigin] == nil)
+                #expect(response.headers[.vary] == "Origin", "a cache keeps answers apart by origin")
+            }
+            try await client.execute(uri: "/api/leaderboard/sets", method: .get) { response in
+                #expect(response.headers[.vary] == "Origin")
             }
         }
     }

@@ -71,13 +71,16 @@ func writeApp(
 
 func json(_ value: some Encodable) -> ByteBuffer { ByteBuffer(bytes: try! JSONEncoder().encode(value)) }
 
+/// The header every JSON body carries (the gateway answers 415 without it).
+let jsonType: HTTPFields = [.contentType: "application/json"]
+
 extension TestClientProtocol {
     /// Registers and logs in `name`; returns the bearer header value.
     func login(_ name: String, password: String = "correct horse battery") async throws -> String {
-        try await execute(uri: "/api/auth/register", method: .post, body: json(Credentials(username: name, password: password))) { response in
+        try await execute(uri: "/api/auth/register", method: .post, headers: jsonType, body: json(Credentials(username: name, password: password))) { response in
             #expect(response.status == .created)
         }
-        return try await execute(uri: "/api/auth/login", method: .post, body: json(Credentials(username: name, password: password))) { response in
+        return try await execute(uri: "/api/auth/login", method: .post, headers: jsonType, body: json(Credentials(username: name, password: password))) { response in
             #expect(response.status == .ok)
             return "Bearer " + (try JSONDecoder().decode(TokenBody.self, from: Data(buffer: response.body))).token
         }
@@ -91,7 +94,7 @@ extension TestClientProtocol {
     }
 
     func vote(_ bearer: String, ticket: String, key: String? = nil) async throws -> (HTTPResponse.Status, ByteBuffer) {
-        var headers: HTTPFields = [.authorization: bearer]
+        var headers: HTTPFields = [.authorization: bearer, .contentType: "application/json"]
         if let key { headers[HTTPFields.Element.Name("Idempotency-Key")!] = key }
         return try await execute(uri: "/api/votes", method: .post, headers: headers, body: json(VoteRequest(ticket: ticket, winner: .setB))) {
             ($0.status, $0.body)
@@ -100,6 +103,47 @@ extension TestClientProtocol {
 }
 
 @Suite struct WriteRouteTests {
+    @Test func bodiesMustBeDeclaredJSONAndTheirMistakesAreSaidInPlainWords() async throws {
+        let (app, appender) = await writeApp()
+        try await app.test(.router) { client in
+            let body = json(Credentials(username: "form", password: "correct horse battery"))
+            // What another site's form or script can send without asking first: refused before anything is read.
+            for headers: HTTPFields in [[:], [.contentType: "text/plain"], [.contentType: "application/x-www-form-urlencoded"]] {
+                try await client.execute(uri: "/api/auth/register", method: .post, headers: headers, body: body) { response in
+                    let refusal = try problem(response.body)
+                    #expect(response.status == .unsupportedMediaType && refusal.type.hasSuffix("/unsupported-media-type"), "\(refusal)")
+                }
+            }
+            #expect(appender.all.isEmpty, "nothing registered")
+            try await client.execute(uri: "/api/auth/register", method: .post, headers: [.contentType: "application/json; charset=utf-8"], body: body) { response in
+                #expect(response.status == .created)
+            }
+            for (text, said) in [
+                ("[]", "the body must be an object"),
+                ("{\"username\": 5, \"password\": \"correct horse battery\"}", "'username' must be text"),
+                ("{\"username\": \"grace\"}", "'password' is missing"),
+                ("{\"username\": null, \"password\": \"correct horse battery\"}", "'username' must be text, not null"),
+                ("not json", "the body is not JSON"),
+            ] {
+                try await client.execute(uri: "/api/auth/register", method: .post, headers: jsonType, body: ByteBuffer(string: text)) { response in
+                    let refusal = try problem(response.body)
+                    #expect(response.status == .badRequest && refusal.detail == said, "\(text): \(refusal.detail)")
+                }
+            }
+            // A token and whatever it opens stay out of caches.
+            try await client.execute(uri: "/api/auth/login", method: .post, headers: jsonType, body: body) { response in
+                #expect(response.status == .ok && response.headers[.cacheControl] == "no-store")
+            }
+            let bearer = try await client.login("ada")
+            try await client.execute(uri: "/api/me", method: .get, headers: [.authorization: bearer]) { response in
+                #expect(response.headers[.cacheControl] == "no-store")
+            }
+            try await client.execute(uri: "/api/recommendations", method: .get, headers: [.authorization: bearer]) { response in
+                #expect(response.headers[.cacheControl] == "no-store")
+            }
+        }
+    }
+
     @Test func aWriteNotYetReplicatedIsNotAcknowledgedAndItsRetryGetsTheSameAnswerOnceItIs() async throws {
         // Replication confirms positions up to the one this test lets through.
         let confirmedBelow = Atomic<UInt64>(0)
@@ -134,14 +178,14 @@ extension TestClientProtocol {
             let ticket = try await client.nextTicket(ada).ticket
             appender.unavailable.store(true, ordering: .relaxed)
             try await client.execute(
-                uri: "/api/votes", method: .post, headers: [.authorization: ada], body: json(VoteRequest(ticket: ticket, winner: .setA))
+                uri: "/api/votes", method: .post, headers: [.authorization: ada, .contentType: "application/json"], body: json(VoteRequest(ticket: ticket, winner: .setA))
             ) { response in
                 #expect(response.status == .serviceUnavailable && response.headers[.retryAfter] == "2")
                 let body = try problem(response.body)
                 #expect(body.type.hasSuffix("/storage-unavailable") && body.detail.contains("nothing of this request was stored"))
             }
             try await client.execute(
-                uri: "/api/auth/register", method: .post, body: json(Credentials(username: "bob", password: "correct horse battery"))
+                uri: "/api/auth/register", method: .post, headers: jsonType, body: json(Credentials(username: "bob", password: "correct horse battery"))
             ) { response in
                 #expect(response.status == .serviceUnavailable)
                 let body = try problem(response.body)
@@ -173,14 +217,14 @@ extension TestClientProtocol {
                 (json(Credentials(username: "grace", password: String(repeating: "é", count: 37))), .badRequest, "invalid-registration"),
                 (ByteBuffer(string: "{\"username\": \"grace\""), .badRequest, "malformed-json"),
             ] {
-                try await client.execute(uri: "/api/auth/register", method: .post, body: body) { response in
+                try await client.execute(uri: "/api/auth/register", method: .post, headers: jsonType, body: body) { response in
                     #expect(response.status == status)
                     let problem = try problem(response.body)
                     #expect(problem.type.hasSuffix("/" + type), "\(problem)")
                 }
             }
             for credentials in [Credentials(username: "ada", password: "wrong password"), Credentials(username: "nobody", password: "whatever it is")] {
-                try await client.execute(uri: "/api/auth/login", method: .post, body: json(credentials)) { response in
+                try await client.execute(uri: "/api/auth/login", method: .post, headers: jsonType, body: json(credentials)) { response in
                     #expect(response.status == .unauthorized)
                 }
             }
@@ -361,7 +405,7 @@ extension TestClientProtocol {
             try await withThrowingTaskGroup(of: String.self) { group in
                 for _ in 0..<logins {
                     group.addTask {
-                        try await client.execute(uri: "/api/auth/login", method: .post, body: json(Credentials(username: "ada", password: "correct horse battery"))) { response in
+                        try await client.execute(uri: "/api/auth/login", method: .post, headers: jsonType, body: json(Credentials(username: "ada", password: "correct horse battery"))) { response in
                             #expect(response.status == .ok)
                         }
                         return "login"

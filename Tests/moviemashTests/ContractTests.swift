@@ -10,6 +10,13 @@ import TestSupport
 /// vote) and fails on any 5xx and any response whose status, headers, content type or body the contract
 /// does not allow.
 @Suite struct ContractTests {
+    /// The contract itself is a valid OpenAPI 3.0 document (judged by `openapi-spec-validator`).
+    @Test func theContractIsAValidOpenAPIDocument() async throws {
+        let python = try #require(findExecutable("python3"), "python3 is needed (Scripts/test installs it)")
+        let result = try await run(python, ["-m", "openapi_spec_validator", repositoryRoot.appendingPathComponent("Schemas/openapi.yaml").path])
+        #expect(result.status == 0 && result.output.contains(": OK"), "\(result.output.suffix(4000))\(result.error.suffix(2000))")
+    }
+
     @Test func theLiveServiceKeepsItsOpenAPIContract() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
