@@ -187,6 +187,7 @@ let package = Package(
             dependencies: [
                 "Gateway", "Projections", "EventLog", "EventStore", "KeyVault", "MovieMashCore", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ]),
         .testTarget(name: "RecommenderTests", dependencies: ["Recommender", "MovieMashCore", "TestSupport"]),

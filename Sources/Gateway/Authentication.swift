@@ -40,9 +40,21 @@ public struct Authentication: Sendable {
         try await NIOThreadPool.singleton.runIfActive { [bcryptCost] in Bcrypt.hash(password, cost: bcryptCost) }
     }
 
-    /// Whether `password` matches `hash`; bcrypt reads no more than 72 bytes, so a longer password never does.
+    /// Why no account can have `password`, or nil when one can: bcrypt reads no more than 72 bytes and
+    /// stops at a NUL, so a password beyond either would be checked as a shorter one ("S\0ecret" as "S").
+    /// Refused, not pre-hashed: every account made so far keeps signing in with its own password, unchanged.
+    static func unusable(_ password: String) -> String? {
+        if password.unicodeScalars.count < 8 || password.utf8.count > 72 {
+            return "the password must be at least 8 characters and at most 72 bytes of UTF-8 (bcrypt reads no further)"
+        }
+        if password.utf8.contains(0) { return "the password must not contain the NUL character (bcrypt reads only up to it)" }
+        return nil
+    }
+
+    /// Whether `password` matches `hash`. A password no account can have (`unusable`) never does, and is
+    /// not hashed: an attacker's NUL-padded guess cannot match a prefix, nor cost a bcrypt round.
     func verify(_ password: String, hash: String) async throws -> Bool {
-        guard password.utf8.count <= 72 else { return false }
+        guard Self.unusable(password) == nil else { return false }
         return try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 @testable import Gateway
 import Hummingbird
+import HummingbirdBcrypt
 import HummingbirdTesting
 import JWTKit
 import KeyVault
@@ -103,6 +104,18 @@ extension TestClientProtocol {
 }
 
 @Suite struct WriteRouteTests {
+    /// An account made before NULs were refused (its hash is bcrypt's of the part before the NUL) cannot be
+    /// entered with that short prefix, and a NUL-padded guess is refused without a bcrypt round.
+    @Test func passwordsBcryptCannotRepresentNeverMatch() async throws {
+        let authentication = Authentication(authority: await TokenAuthority(keys: testKeys), bcryptCost: 4)
+        let oldHash = Bcrypt.hash("S", cost: 4)
+        #expect(try await !authentication.verify("S", hash: oldHash))
+        #expect(try await !authentication.verify("S\u{0}ecret horse battery", hash: oldHash))
+        #expect(try await !authentication.verify(String(repeating: "\u{0}", count: 8), hash: Bcrypt.hash("", cost: 4)))
+        #expect(try await authentication.verify("correct horse battery", hash: Bcrypt.hash("correct horse battery", cost: 4)))
+        #expect(Authentication.unusable("S\u{0}ecret horse battery")?.contains("NUL") == true)
+    }
+
     @Test func bodiesMustBeDeclaredJSONAndTheirMistakesAreSaidInPlainWords() async throws {
         let (app, appender) = await writeApp()
         try await app.test(.router) { client in
@@ -215,6 +228,9 @@ extension TestClientProtocol {
                 (json(Credentials(username: "grace", password: String(repeating: "p", count: 73))), .badRequest, "invalid-registration"),
                 (json(Credentials(username: "grace", password: "ñññññññ")), .badRequest, "invalid-registration"),
                 (json(Credentials(username: "grace", password: String(repeating: "é", count: 37))), .badRequest, "invalid-registration"),
+                // bcrypt stops at a NUL: eight NULs would be the empty password, "S\0ecret…" would be "S".
+                (json(Credentials(username: "grace", password: String(repeating: "\u{0}", count: 8))), .badRequest, "invalid-registration"),
+                (json(Credentials(username: "grace", password: "S\u{0}ecret horse battery")), .badRequest, "invalid-registration"),
                 (ByteBuffer(string: "{\"username\": \"grace\""), .badRequest, "malformed-json"),
             ] {
                 try await client.execute(uri: "/api/auth/register", method: .post, headers: jsonType, body: body) { response in

@@ -249,9 +249,6 @@ enum AccountRoutes {
 
     /// The rules every new password meets, at registration and on a change.
     static func checkNewPassword(_ password: String, type: String = "invalid-password", title: String = "Invalid password") throws(Problem) {
-        guard password.unicodeScalars.count >= 8, password.utf8.count <= 72 else {
-            throw Problem(.badRequest, type: type, title: title,
-                          detail: "the password must be at least 8 characters and at most 72 bytes of UTF-8 (bcrypt reads no further)")
-        }
+        if let reason = Authentication.unusable(password) { throw Problem(.badRequest, type: type, title: title, detail: reason) }
     }
 }
