@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdBcrypt
 import MovieMashCore
+import NIOCore
 import NIOPosix
 
 /// Who a request comes from: access tokens and tickets (one key set, so any node verifies them) and
@@ -12,11 +13,18 @@ public struct Authentication: Sendable {
     public let bcryptCost: UInt8
     /// What a login for a name nobody has checks its password against.
     let unknownUserHash: String
+    /// The bounds on bcrypt work: a worker per core, a short queue, a small share per client address.
+    let checks: PasswordChecks
 
-    public init(authority: TokenAuthority, bcryptCost: UInt8 = 12) {
+    /// `workers` checks run at once (one per core by default), `queue` more wait, and one client address
+    /// holds at most `perAddress` of them (running or waiting); beyond, 429 or 503 at once.
+    public init(
+        authority: TokenAuthority, bcryptCost: UInt8 = 12, workers: Int = System.coreCount, queue: Int? = nil, perAddress: Int = 1
+    ) {
         self.authority = authority
         self.bcryptCost = max(4, min(bcryptCost, 31))
         unknownUserHash = Bcrypt.hash(UUID.random().uuidString, cost: self.bcryptCost)
+        checks = PasswordChecks(workers: workers, queueLimit: queue ?? 8 * workers, perAddress: perAddress)
     }
 
     /// The user a bearer token names (within `limiter`'s rate for them), once this node reflects the
@@ -36,8 +44,10 @@ public struct Authentication: Sendable {
 
     // bcrypt runs on NIO's blocking pool: at cost 12 a hash takes about a quarter of a second, and Swift's
     // cooperative pool has a thread per core, so a few logins there would hold up every other request.
-    func hash(_ password: String) async throws -> String {
-        try await NIOThreadPool.singleton.runIfActive { [bcryptCost] in Bcrypt.hash(password, cost: bcryptCost) }
+    func hash(_ password: String, for client: UInt128) async throws -> String {
+        try await checks.run(for: client) {
+            try await NIOThreadPool.singleton.runIfActive { [bcryptCost] in Bcrypt.hash(password, cost: bcryptCost) }
+        }
     }
 
     /// Why no account can have `password`, or nil when one can: bcrypt reads no more than 72 bytes and
@@ -53,8 +63,8 @@ public struct Authentication: Sendable {
 
     /// Whether `password` matches `hash`. A password no account can have (`unusable`) never does, and is
     /// not hashed: an attacker's NUL-padded guess cannot match a prefix, nor cost a bcrypt round.
-    func verify(_ password: String, hash: String) async throws -> Bool {
+    func verify(_ password: String, hash: String, for client: UInt128) async throws -> Bool {
         guard Self.unusable(password) == nil else { return false }
-        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
+        return try await checks.run(for: client) { try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) } }
     }
 }

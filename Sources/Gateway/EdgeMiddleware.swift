@@ -39,6 +39,8 @@ struct EdgeMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
+        var context = context
+        context.client = clientKey(request, context: context)
         let origin = request.headers.value(.origin).flatMap { origins.contains($0) ? $0 : nil }
         var response: Response
         if let origin, request.method == .options, request.headers.has(.accessControlRequestMethod) {
@@ -49,7 +51,7 @@ struct EdgeMiddleware: RouterMiddleware {
         } else {
             var reflected = consistency.position()
             do {
-                if let wait = limiter.take(clientKey(request, context: context)) { throw Problem.tooManyRequests(wait, who: "this address") }
+                if let wait = limiter.take(context.client) { throw Problem.tooManyRequests(wait, who: "this address") }
                 if let target = try Consistency.minimum(of: request), target > reflected {
                     try await consistency.require(target)
                     reflected = consistency.position()

@@ -22,6 +22,8 @@ public enum GatewayApplication {
         public var perVoter = RateLimiter.Limit(perSecond: 5, burst: 20)
         /// Account changes and exports per voter (each change checks a password with bcrypt).
         public var perAccount = RateLimiter.Limit(perSecond: 0.2, burst: 5)
+        /// Password checks (bcrypt) one client address may hold at once, running or waiting.
+        public var passwordChecksPerAddress = 1
         /// Web origins whose pages may call the API (CORS); none by default.
         public var allowedOrigins: Set<String> = []
         /// Where request metrics go and `/metrics` reads from.

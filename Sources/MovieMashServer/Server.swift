@@ -63,7 +63,9 @@ public struct Server: Service {
                     fit: await projectors.observedFit(source: source), writer: log.writerStatus,
                     mirror: mirror?.status, bounds: bounds)
             }
-            var writes = WriteSide(appender: LogAppender(log: log), authority: await TokenAuthority(keys: keys), vault: vault)
+            let authentication = Authentication(
+                authority: await TokenAuthority(keys: keys), perAddress: configuration.gateway.passwordChecksPerAddress)
+            var writes = WriteSide(appender: LogAppender(log: log), authentication: authentication, vault: vault)
             writes.letterboxd = scraper
             if configuration.durability == .replicated, let mirror {
                 writes.confirm = { [timeout = configuration.replicationTimeout] position in
@@ -108,7 +110,8 @@ public struct Server: Service {
                     fit: await projectors.observedFit(source: source), writer: nil,
                     mirror: nil, source: status, bounds: bounds)
             }
-            let authentication = Authentication(authority: await TokenAuthority(keys: keys))
+            let authentication = Authentication(
+                authority: await TokenAuthority(keys: keys), perAddress: configuration.gateway.passwordChecksPerAddress)
             // The source starts first: every projector reads through it.
             application = try GatewayApplication.application(
                 readModel: readModel, authentication: authentication, forwarding: writer, configuration: gateway,

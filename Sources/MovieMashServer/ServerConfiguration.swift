@@ -74,6 +74,9 @@ public struct ServerConfiguration: Sendable {
         Setting(key: "voterLimit", value: "RATE/BURST", help: "Comparisons and votes per voter (default 5/20)."),
         Setting(key: "accountLimit", value: "RATE/BURST", help: "Password changes, erasures, sign-outs, exports and Letterboxd claims per voter (default 0.2/5)."),
         Setting(
+            key: "passwordChecksPerAddress", value: "N",
+            help: "Password checks (bcrypt: sign-ins, registrations, changes) one client address may hold at once, running or waiting; beyond, 429 at once (default 1)."),
+        Setting(
             key: "scrape", value: "on|off",
             help: "on: a primary keeps every Letterboxd user the log knows fresh (and those voters claim), and reads the profiles voters ask for (POST /api/letterboxd-users); off (default)."),
         Setting(key: "scrapeUsers", value: "FILE", help: "Letterboxd usernames to keep fresh as well, one per line (# comments); implies --scrape on."),
@@ -208,6 +211,8 @@ public struct ServerConfiguration: Sendable {
         gateway.perAddress = try parsed("addressLimit", RateLimiter.Limit.init) ?? gateway.perAddress
         gateway.perVoter = try parsed("voterLimit", RateLimiter.Limit.init) ?? gateway.perVoter
         gateway.perAccount = try parsed("accountLimit", RateLimiter.Limit.init) ?? gateway.perAccount
+        gateway.passwordChecksPerAddress = try parsed("passwordChecksPerAddress") { Int($0).flatMap { $0 > 0 ? $0 : nil } }
+            ?? gateway.passwordChecksPerAddress
         try readScrape(text: text, parsed: parsed)
     }
 

@@ -109,10 +109,10 @@ extension TestClientProtocol {
     @Test func passwordsBcryptCannotRepresentNeverMatch() async throws {
         let authentication = Authentication(authority: await TokenAuthority(keys: testKeys), bcryptCost: 4)
         let oldHash = Bcrypt.hash("S", cost: 4)
-        #expect(try await !authentication.verify("S", hash: oldHash))
-        #expect(try await !authentication.verify("S\u{0}ecret horse battery", hash: oldHash))
-        #expect(try await !authentication.verify(String(repeating: "\u{0}", count: 8), hash: Bcrypt.hash("", cost: 4)))
-        #expect(try await authentication.verify("correct horse battery", hash: Bcrypt.hash("correct horse battery", cost: 4)))
+        #expect(try await !authentication.verify("S", hash: oldHash, for: 1))
+        #expect(try await !authentication.verify("S\u{0}ecret horse battery", hash: oldHash, for: 1))
+        #expect(try await !authentication.verify(String(repeating: "\u{0}", count: 8), hash: Bcrypt.hash("", cost: 4), for: 1))
+        #expect(try await authentication.verify("correct horse battery", hash: Bcrypt.hash("correct horse battery", cost: 4), for: 1))
         #expect(Authentication.unusable("S\u{0}ecret horse battery")?.contains("NUL") == true)
     }
 
@@ -418,21 +418,27 @@ extension TestClientProtocol {
         try await app.test(.router) { client in
             _ = try await client.login("ada")
             let logins = 2 * ProcessInfo.processInfo.activeProcessorCount
+            // All from one client (the test client has no address): beyond its share of password checks
+            // they are refused at once, which holds nothing up either; /health answers before any check ends.
             try await withThrowingTaskGroup(of: String.self) { group in
                 for _ in 0..<logins {
                     group.addTask {
                         try await client.execute(uri: "/api/auth/login", method: .post, headers: jsonType, body: json(Credentials(username: "ada", password: "correct horse battery"))) { response in
-                            #expect(response.status == .ok)
+                            #expect(response.status == .ok || response.status == .tooManyRequests)
+                            return response.status == .ok ? "signed in" : "refused"
                         }
-                        return "login"
                     }
                 }
                 group.addTask {
                     try await client.execute(uri: "/health", method: .get) { #expect($0.status == .ok) }
                     return "health"
                 }
-                #expect(try await group.next() == "health", "/health waited for a login to finish")
-                try await group.waitForAll()
+                var before: [String] = []
+                while let next = try await group.next(), next != "health" { before.append(next) }
+                #expect(!before.contains("signed in"), "/health waited for a login to finish")
+                var after: [String] = []
+                for try await next in group { after.append(next) }
+                #expect(after.contains("signed in"))
             }
         }
     }

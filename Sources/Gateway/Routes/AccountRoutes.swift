@@ -169,9 +169,9 @@ enum AccountRoutes {
                 },
                 letterboxdUser: readModel.accounts().state.claimedProfile(of: voter.id))
         }
-        @Sendable func checkPassword(_ password: String, of voter: SignedInUser) async throws {
+        @Sendable func checkPassword(_ password: String, of voter: SignedInUser, client: UInt128) async throws {
             let (_, data) = try me(voter)
-            guard try await authentication.verify(password, hash: data.passwordHash) else {
+            guard try await authentication.verify(password, hash: data.passwordHash, for: client) else {
                 throw Problem(.forbidden, type: "wrong-password", title: "Wrong password", detail: "the password given is not this account's")
             }
         }
@@ -208,13 +208,13 @@ enum AccountRoutes {
             response.headers[.contentDisposition] = "attachment; filename=\"moviemash-\(account.username).json\""
             return response
         }
-        routes.put("/me/password") { request, _ -> TokenBody in
+        routes.put("/me/password") { request, context -> TokenBody in
             let voter = try await authentication.user(request, readModel: readModel, limitedBy: perAccount)
             let change = try await GatewayApplication.decode(PasswordChange.self, from: request, limit: limit)
             try Self.checkNewPassword(change.newPassword)
-            try await checkPassword(change.currentPassword, of: voter)
+            try await checkPassword(change.currentPassword, of: voter, client: context.client)
             let (_, data) = try me(voter)
-            let renewed = try PersonalData(username: data.username, passwordHash: try await authentication.hash(change.newPassword))
+            let renewed = try PersonalData(username: data.username, passwordHash: try await authentication.hash(change.newPassword, for: context.client))
             let sealed = try writes.vault.seal(renewed, for: voter.id)
             let position = try await append(.passwordChanged(PasswordChanged(userID: voter.id, sealed: sealed)))
             writes.desk.forgetRegistration(data.username)
@@ -229,10 +229,10 @@ enum AccountRoutes {
             }
             return Done(position: try await append(.signedOut(SignedOut(userID: voter.id, tokenID: tokenID, expiresAt: Timestamp(voter.expires)))))
         }
-        routes.delete("/me") { request, _ -> Done in
+        routes.delete("/me") { request, context -> Done in
             let voter = try await authentication.user(request, readModel: readModel, limitedBy: perAccount)
             let confirmation = try await GatewayApplication.decode(PasswordConfirmation.self, from: request, limit: limit)
-            try await checkPassword(confirmation.password, of: voter)
+            try await checkPassword(confirmation.password, of: voter, client: context.client)
             let (_, data) = try me(voter)
             // The event first, then the key: a crash between the two leaves an erasure the next start
             // completes (`ErasureCompletion` in MovieMashServer); the other order could destroy a key the log never says is gone.

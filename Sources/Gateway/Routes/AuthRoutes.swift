@@ -43,7 +43,7 @@ enum AuthRoutes {
         let routes = RouteCollection(context: GatewayContext.self)
         let limit = configuration.maximumBodyBytes
         if let writes {
-            routes.post("/register") { request, _ -> Created<RegisteredBody> in
+            routes.post("/register") { request, context -> Created<RegisteredBody> in
                 let credentials = try await GatewayApplication.decode(Credentials.self, from: request, limit: limit)
                 try AccountRoutes.checkNewPassword(credentials.password, type: "invalid-registration", title: "Invalid registration")
                 let placeholder = "$2b$04$" + String(repeating: "a", count: 53)
@@ -57,7 +57,7 @@ enum AuthRoutes {
                 let data: PersonalData
                 let position: UInt64
                 do {
-                    data = try PersonalData(username: credentials.username, passwordHash: try await authentication.hash(credentials.password))
+                    data = try PersonalData(username: credentials.username, passwordHash: try await authentication.hash(credentials.password, for: context.client))
                     // The key is durable before the event that needs it: a crash between the two leaves a key
                     // no event uses, never an event no key opens.
                     let sealed = try writes.vault.seal(data, for: userID)
@@ -72,7 +72,7 @@ enum AuthRoutes {
                 return Created(body: RegisteredBody(userID: userID.uuidString, username: data.username, position: position), position: position)
             }
         }
-        routes.post("/login") { request, _ -> TokenBody in
+        routes.post("/login") { request, context -> TokenBody in
             let credentials = try await GatewayApplication.decode(Credentials.self, from: request, limit: limit)
             // The position the token carries is one at which the account exists: any node serving the token
             // first reaches it.
@@ -81,7 +81,7 @@ enum AuthRoutes {
                 .map { ($0.account.userID, $0.data, accounts.position) }
                 ?? writes?.desk.recentlyRegistered(credentials.username).map { ($0.userID, $0.data, $0.end) }
             // An unknown name costs a hash too, so response times do not tell which names exist.
-            let verified = try await authentication.verify(credentials.password, hash: known?.data.passwordHash ?? authentication.unknownUserHash)
+            let verified = try await authentication.verify(credentials.password, hash: known?.data.passwordHash ?? authentication.unknownUserHash, for: context.client)
             guard let known, verified else {
                 throw Problem(.unauthorized, type: "invalid-credentials", title: "Invalid credentials", detail: "unknown username or wrong password")
             }

@@ -52,6 +52,8 @@ function explain(status, problem, retryAfter) {
       return "This MovieMash does not read Letterboxd profiles.";
     case "no-comparisons":
       return "There is nothing new to compare right now. Try again in a little while.";
+    case "busy":
+      return `Many people are signing in right now. Try again in ${retryAfter || 1} second${retryAfter > 1 ? "s" : ""}.`;
     case "not-ready":
       return "MovieMash is still starting up. Try again in a moment.";
     case "stale-replica":
