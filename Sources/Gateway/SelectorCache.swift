@@ -1,3 +1,4 @@
+import MovieMashCore
 import Projections
 import Synchronization
 
@@ -22,5 +23,15 @@ final class SelectorCache: Sendable {
             catalogue: catalogue, elo: readModel.elo(), leaderboard: standings.sets, fitted: standings.setCounts, tallies: readModel.tallies())
         cached.withLock { $0 = (selector, catalogue.sets.count, now) }
         return selector
+    }
+
+    /// A pair drawn as voters get them, never one in `excluded`, with the catalogue it comes from; nil when
+    /// no such pair is left.
+    func draw(readModel: ReadModel, excluding excluded: [PairKey]) -> (a: Top4SetScraped, b: Top4SetScraped, catalogue: Catalogue)? {
+        let catalogue = readModel.catalogue()
+        var random = SystemRandomNumberGenerator()
+        guard let pair = selector(readModel: readModel, catalogue: catalogue).next(excluding: excluded, using: &random),
+              let a = catalogue.sets[pair.0], let b = catalogue.sets[pair.1] else { return nil }
+        return (a, b, catalogue)
     }
 }

@@ -126,12 +126,10 @@ enum ReadRoutes {
                 }
                 excluded = [PairKey(a, b)]
             }
-            let catalogue = readModel.catalogue(), tallies = readModel.tallies(), elo = readModel.elo(), standings = readModel.standings()
-            var random = SystemRandomNumberGenerator()
-            guard let pair = selectors.selector(readModel: readModel, catalogue: catalogue).next(excluding: excluded, using: &random),
-                  let a = catalogue.sets[pair.0], let b = catalogue.sets[pair.1] else {
+            guard let (a, b, catalogue) = selectors.draw(readModel: readModel, excluding: excluded) else {
                 throw Problem(.serviceUnavailable, type: "no-comparisons", title: "Nothing to compare", detail: "fewer than two sets are known yet")
             }
+            let tallies = readModel.tallies(), elo = readModel.elo(), standings = readModel.standings()
             return PreviewBody(
                 setA: SetBody(a, catalogue: catalogue, tallies: tallies, elo: elo, standings: standings),
                 setB: SetBody(b, catalogue: catalogue, tallies: tallies, elo: elo, standings: standings))

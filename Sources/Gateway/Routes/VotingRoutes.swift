@@ -63,17 +63,14 @@ enum VotingRoutes {
         let desk = writes?.desk ?? VotingDesk()
         routes.get("/comparisons/next") { request, _ -> ComparisonBody in
             let voter = try await authentication.user(request, readModel: readModel, limitedBy: perVoter)
-            let catalogue = readModel.catalogue(), tallies = readModel.tallies(), elo = readModel.elo(), standings = readModel.standings()
-            let selector = selectors.selector(readModel: readModel, catalogue: catalogue)
             let excluded = readModel.recentPairs().pairs(of: voter.id) + desk.shownPairs(to: voter.id)
-            var random = SystemRandomNumberGenerator()
-            guard let pair = selector.next(excluding: excluded, using: &random),
-                  let a = catalogue.sets[pair.0], let b = catalogue.sets[pair.1] else {
+            guard let (a, b, catalogue) = selectors.draw(readModel: readModel, excluding: excluded) else {
                 throw Problem(.serviceUnavailable, type: "no-comparisons", title: "Nothing to compare",
                               detail: "there are no two sets this voter has not just seen")
             }
             let (ticket, expires) = authentication.authority.ticket(id: UUID.random(), voter: voter.id, pair: (a.setID, b.setID))
             desk.noteShown(PairKey(a.setID, b.setID), to: voter.id)
+            let tallies = readModel.tallies(), elo = readModel.elo(), standings = readModel.standings()
             return ComparisonBody(
                 ticket: ticket, expiresAt: Timestamp(expires).description,
                 setA: SetBody(a, catalogue: catalogue, tallies: tallies, elo: elo, standings: standings),
