@@ -150,8 +150,11 @@ func writeLog(_ events: [EventEnvelope], to directory: String) async throws -> E
         var configuration = BradleyTerry.Configuration()
         configuration.bootstrapRounds = 20
         let counts = ProjectorService(BradleyTerryCounts(configuration: configuration), source: LogEventSource(log), snapshots: nil, logger: logger)
+        // No staleness allowed: every fit runs at normal priority, since a low-priority fit beside a loaded
+        // test run (other suites at full speed on every core) can wait longer than any deadline.
         let leaderboards = LeaderboardService(
-            source: counts, interval: .milliseconds(10), idleFactor: 0, busyInterval: .milliseconds(10), logger: logger)
+            source: counts, interval: .milliseconds(10), idleFactor: 0, maximumStaleness: .zero, busyInterval: .milliseconds(10),
+            logger: logger)
         let tasks = [Task { try await counts.run() }, Task { try await leaderboards.run() }]
         #expect(try await eventually(timeout: .seconds(60)) { leaderboards.current.position == 1000 })
         let first = leaderboards.current
