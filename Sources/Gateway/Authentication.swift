@@ -15,16 +15,23 @@ public struct Authentication: Sendable {
     let unknownUserHash: String
     /// The bounds on bcrypt work: a worker per core, a short queue, a small share per client address.
     let checks: PasswordChecks
+    /// The delays after wrong passwords for a name, whatever the address.
+    let throttle: LoginThrottles
 
     /// `workers` checks run at once (one per core by default), `queue` more wait, and one client address
-    /// holds at most `perAddress` of them (running or waiting); beyond, 429 or 503 at once.
+    /// holds at most `perAddress` of them (running or waiting); beyond, 429 or 503 at once. After
+    /// `freeFailures` wrong passwords for one name, its sign-ins wait (`LoginThrottle`).
     public init(
-        authority: TokenAuthority, bcryptCost: UInt8 = 12, workers: Int = System.coreCount, queue: Int? = nil, perAddress: Int = 1
+        authority: TokenAuthority, bcryptCost: UInt8 = 12, workers: Int = System.coreCount, queue: Int? = nil, perAddress: Int = 1,
+        freeFailures: Int = 5
     ) {
         self.authority = authority
         self.bcryptCost = max(4, min(bcryptCost, 31))
         unknownUserHash = Bcrypt.hash(UUID.random().uuidString, cost: self.bcryptCost)
         checks = PasswordChecks(workers: workers, queueLimit: queue ?? 8 * workers, perAddress: perAddress)
+        var throttling = LoginThrottle<ContinuousClock.Instant>.Configuration()
+        throttling.freeFailures = max(1, freeFailures)
+        throttle = LoginThrottles(configuration: throttling)
     }
 
     /// The user a bearer token names (within `limiter`'s rate for them), once this node reflects the

@@ -56,7 +56,7 @@ func writeApp(
     ticketLifetime: Duration = .seconds(600), perAddress: RateLimiter.Limit = .init(perSecond: 1000, burst: 1000),
     perVoter: RateLimiter.Limit = .init(perSecond: 1000, burst: 1000), bcryptCost: UInt8 = 4,
     confirm: @escaping @Sendable (UInt64) async throws -> Void = { _ in },
-    vault: KeyStore = sharedTestVault
+    vault: KeyStore = sharedTestVault, trustedProxies: Set<String> = []
 ) async -> (some ApplicationProtocol, MemoryAppender) {
     let (model, _) = await sampleReadModel()
     let appender = MemoryAppender()
@@ -64,6 +64,7 @@ func writeApp(
     configuration.maximumBodyBytes = 4096
     configuration.perAddress = perAddress
     configuration.perVoter = perVoter
+    configuration.trustedProxies = trustedProxies
     var writes = WriteSide(
         appender: appender, authority: await TokenAuthority(keys: testKeys, ticketLifetime: ticketLifetime), vault: vault, bcryptCost: bcryptCost)
     writes.confirm = confirm

@@ -80,8 +80,10 @@ enum AuthRoutes {
             let known: (id: UserID, data: PersonalData, position: UInt64)? = accounts.state.account(named: credentials.username)
                 .map { ($0.account.userID, $0.data, accounts.position) }
                 ?? writes?.desk.recentlyRegistered(credentials.username).map { ($0.userID, $0.data, $0.end) }
+            try authentication.throttle.admit(credentials.username, from: context.client)
             // An unknown name costs a hash too, so response times do not tell which names exist.
             let verified = try await authentication.verify(credentials.password, hash: known?.data.passwordHash ?? authentication.unknownUserHash, for: context.client)
+            authentication.throttle.record(credentials.username, from: context.client, success: known != nil && verified)
             guard let known, verified else {
                 throw Problem(.unauthorized, type: "invalid-credentials", title: "Invalid credentials", detail: "unknown username or wrong password")
             }
