@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import NIOCore
+import NIOHTTP1
 import NIOHTTPTypes
 import Prometheus
 import Synchronization
@@ -170,6 +171,24 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             deadline.disarm()
         }
         context.fireChannelRead(data)
+    }
+
+    /// A request head the parser refused is answered here, with a problem document: 431 for a header
+    /// section over the decoder's limits, 400 otherwise (Hummingbird would send a bare 400). A body's
+    /// framing error reaches the route reading it, which answers it (`EdgeMiddleware`).
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard let parserError = error as? HTTPParserError, phase == .awaitingFirstHead || phase == .keptAlive else {
+            context.fireErrorCaught(error)
+            return
+        }
+        deadline.disarm()
+        if parserError == .headerOverflow {
+            answer(context, status: .requestHeaderFieldsTooLarge, type: "headers-too-large",
+                   detail: "the request's header section is larger than the server reads", retryAfter: nil)
+        } else {
+            answer(context, status: .badRequest, type: "malformed-request",
+                   detail: "the request head could not be read as HTTP/1.1 (\(EdgeMiddleware.plainWords(parserError)))", retryAfter: nil)
+        }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import Foundation
 import NIOCore
+import NIOHTTP1
 
 /// Everything the gateway does around its routes, in one middleware: request metrics, CORS for an
 /// allowlist of origins, security headers, the per-address rate limit, every error as a problem document,
@@ -107,6 +108,22 @@ struct EdgeMiddleware: RouterMiddleware {
         }
     }
 
+    /// What the parser found wrong, in words a client's author understands. llhttp reports an unknown or
+    /// doubled `Transfer-Encoding` as `unknown`.
+    static func plainWords(_ error: HTTPParserError) -> String {
+        switch error {
+        case .unknown: "an unsupported Transfer-Encoding or framing the parser does not accept"
+        case .invalidChunkSize: "an invalid chunk size"
+        case .invalidContentLength, .unexpectedContentLength: "an invalid or unexpected Content-Length"
+        case .invalidHeaderToken, .invalidCharactersUsed: "a character not allowed in a header"
+        case .invalidMethod: "an unknown method"
+        case .invalidURL, .invalidPath, .invalidQueryString, .invalidFragment, .invalidHost, .invalidPort: "an invalid request target"
+        case .invalidVersion: "an unsupported HTTP version"
+        case .headerOverflow: "a header section over the limit"
+        default: "\(error)"
+        }
+    }
+
     /// The problem document for any error: ours as they are, Hummingbird's by status, anything else as a
     /// 500 whose detail names no internals.
     static func problem(for error: any Error, request: Request, context: GatewayContext) -> Problem {
@@ -119,6 +136,11 @@ struct EdgeMiddleware: RouterMiddleware {
             return Problem.storageUnavailable(unavailable)
         case let pending as ReplicationPending:
             return Problem.replicationPending(pending)
+        case let parserError as HTTPParserError:
+            // The client's framing, not the server: answered and logged as a client mistake.
+            context.logger.debug("unreadable request body", metadata: ["error": "\(parserError)", "path": "\(request.uri.path)"])
+            return Problem(.badRequest, type: "malformed-request", title: "Malformed request",
+                           detail: "the request body could not be read as HTTP/1.1 (\(plainWords(parserError)))")
         case is NIOTooManyBytesError:
             return Problem(.contentTooLarge, type: "body-too-large", title: "Body too large", detail: "the request body is larger than this route accepts")
         case let error as HTTPError:

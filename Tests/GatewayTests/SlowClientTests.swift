@@ -58,7 +58,9 @@ private enum RawSockets {
 
 @Suite struct SlowClientTests {
     /// Runs the gateway over the sample read model with `limits` and hands `body` its base URL.
-    private func withGateway(_ limits: ConnectionLimits, _ body: (Int, GatewayMetrics) async throws -> Void) async throws {
+    private func withGateway(
+        _ limits: ConnectionLimits, writes: WriteSide? = nil, logLevels: LoggedLevels? = nil, _ body: (Int, GatewayMetrics) async throws -> Void
+    ) async throws {
         let (model, _) = await sampleReadModel()
         var configuration = GatewayApplication.Configuration()
         configuration.port = 0
@@ -66,7 +68,8 @@ private enum RawSockets {
         configuration.perAddress = .init(perSecond: 100_000, burst: 100_000)
         let port = Mutex<Int?>(nil)
         let application = try GatewayApplication.application(
-            readModel: model, configuration: configuration, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+            readModel: model, writes: writes, configuration: configuration,
+            logger: Logger(label: "test") { _ -> any LogHandler in logLevels.map { LevelRecorder(logged: $0) } ?? SwiftLogNoOpLogHandler() }
         ) { bound in port.withLock { $0 = bound } }
         let group = ServiceGroup(services: [application], logger: Logger(label: "test"))
         let running = Task { try await group.run() }
@@ -112,6 +115,31 @@ private enum RawSockets {
         }
     }
 
+    /// What the parser refuses is the client's mistake: an unknown transfer coding 400, a header section
+    /// over the limit 431, a garbled request line 400, each with a problem document and never logged as an
+    /// error; the next connection is served.
+    @Test func framingTheParserRefusesIsA4xxProblemNotA500() async throws {
+        let logged = LoggedLevels()
+        let writes = WriteSide(
+            appender: MemoryAppender(), authority: await TokenAuthority(keys: testKeys), vault: sharedTestVault, bcryptCost: 4)
+        try await withGateway(ConnectionLimits(), writes: writes, logLevels: logged) { port, _ in
+            let requests = [
+                "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\nContent-Type: application/json\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+                "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + String(repeating: "a", count: 200_000) + "\r\n\r\n",
+                "GET /health HTTP/9\r\n\r\n",
+            ]
+            let answers = await RawSockets.onThread { requests.map { RawSockets.readUntilClosed(RawSockets.connect(port: port, sending: $0)) } }
+            let statuses = answers.map { $0.map { String($0.prefix(12)) } }
+            #expect(statuses == ["HTTP/1.1 400", "HTTP/1.1 431", "HTTP/1.1 400"], "\(answers)")
+            #expect(answers.allSatisfy { $0?.contains("application/problem+json") == true }, "\(answers)")
+            #expect(answers[0]?.contains("malformed-request") == true && answers[0]?.contains("Transfer-Encoding") == true)
+            #expect(answers[1]?.contains("headers-too-large") == true)
+            let (_, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/health")!)
+            #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        }
+        #expect(!logged.levels.withLock { $0 }.contains { $0 >= .error }, "a client's mistake is not the server's error")
+    }
+
     @Test func beyondTheConnectionLimitANewConnectionIsAnswered503AndClosed() async throws {
         var limits = ConnectionLimits()
         limits.maximumConnections = 20
@@ -143,4 +171,22 @@ private enum RawSockets {
             #expect(metrics.connections.count(.idleTimeout) == 1)
         }
     }
+}
+
+/// The level of every message logged at trace or above.
+private final class LoggedLevels: Sendable {
+    let levels = Mutex<[Logger.Level]>([])
+}
+
+private struct LevelRecorder: LogHandler {
+    let logged: LoggedLevels
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) { logged.levels.withLock { $0.append(event.level) } }
 }
