@@ -80,7 +80,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            plugins: ["EmbedMigrations"]
+            plugins: ["EmbedSchemas"]
         ),
         .target(
             name: "Recommender",
@@ -122,7 +122,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            resources: [.copy("Web")]
+            resources: [.copy("Web")],
+            plugins: ["EmbedSchemas"]
         ),
         .target(
             name: "MovieMashServer",
@@ -134,7 +135,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .executableTarget(name: "EmbedMigrationsTool"),
+        .executableTarget(name: "EmbedSchemasTool"),
         .target(name: "CFuzzer"),
         // Fuzz targets (Scripts/fuzz builds them with libFuzzer; an ordinary build replays a corpus).
         .executableTarget(
@@ -143,7 +144,7 @@ let package = Package(
                 "ByteCoding", "CFuzzer", "EventLog", "EventStore", "Gateway", "MovieMashCore",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
-        .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["EmbedMigrationsTool"]),
+        .plugin(name: "EmbedSchemas", capability: .buildTool(), dependencies: ["EmbedSchemasTool"]),
         .executableTarget(
             name: "moviemash",
             dependencies: [

@@ -40,10 +40,10 @@ public enum GatewayApplication {
 
     /// Every route (method, path pattern); the problem middleware answers 405 with `Allow` from it.
     static let routes: [(method: HTTPRequest.Method, path: String)] = [
-        (.get, "/health"), (.get, "/metrics"), (.get, "/ready"), (.get, "/api/sets/:id"), (.get, "/api/movies/:id"),
+        (.get, "/health"), (.get, "/metrics"), (.get, "/ready"), (.get, "/openapi.yaml"), (.get, "/api/sets/:id"), (.get, "/api/movies/:id"),
         (.get, "/api/leaderboard/sets"), (.get, "/api/leaderboard/movies"), (.post, "/api/auth/register"),
         (.post, "/api/auth/login"), (.get, "/api/comparisons/next"), (.get, "/api/comparisons/preview"), (.post, "/api/votes"), (.get, "/api/recommendations"),
-        (.post, "/api/auth/logout"), (.get, "/api/me"), (.delete, "/api/me"), (.get, "/api/me/votes"), (.get, "/api/me/export"),
+        (.post, "/api/auth/logout"), (.get, "/api/me"), (.delete, "/api/me"), (.get, "/api/me/votes"), (.get, "/api/me/votes/:voteID"), (.get, "/api/me/export"),
         (.put, "/api/me/password"), (.post, "/api/letterboxd-users"), (.get, "/api/letterboxd-users/:username"),
     ]
 

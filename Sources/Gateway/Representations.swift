@@ -38,10 +38,13 @@ extension JSONWriter {
 struct Created<Body: JSONBody>: ResponseGenerator {
     var body: Body
     var position: UInt64
+    /// Where the created resource is read (`Location`).
+    var location: String
 
     func response(from request: Request, context: some RequestContext) -> Response {
         var response = body.response(status: .created)
         response.carryPosition(ofWrite: position)
+        response.headers[.location] = location
         return response
     }
 }

@@ -12,7 +12,7 @@ public struct Migration: Sendable, Equatable {
 
     /// The migrations this build ships: the files of `Schemas/sql`, compiled in, in version order.
     public static func bundled() throws(MirrorError) -> [Migration] {
-        try validated(embeddedMigrations.map { (name: $0.file, sql: $0.sql) })
+        try validated(embeddedMigrations.map { (name: $0.file, sql: $0.text) })
     }
 
     /// The migrations in `folder`: every `NNN_name.sql`, versions 1, 2, 3… with no gap or repeat.

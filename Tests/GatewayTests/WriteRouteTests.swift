@@ -401,6 +401,51 @@ extension TestClientProtocol {
         #expect(described == served, "described only: \(described.subtracting(served)); served only: \(served.subtracting(described))")
     }
 
+    /// The problem types the contract lists are the ones the gateway and server code can send.
+    @Test func theContractNamesEveryProblemTypeTheCodeSends() throws {
+        let spec = try String(contentsOf: repositoryRoot.appendingPathComponent("Schemas/openapi.yaml"), encoding: .utf8)
+        let listed = try #require(spec.firstMatch(of: /x-problem-types: \[([^\]]*)\]/)).output.1
+        let contract = Set(listed.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        var sent: Set<String> = []
+        for folder in ["Sources/Gateway", "Sources/MovieMashServer"] {
+            let root = repositoryRoot.appendingPathComponent(folder)
+            for case let file as URL in FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)! where file.pathExtension == "swift" {
+                let source = try String(contentsOf: file, encoding: .utf8)
+                for match in source.matches(of: /Problem\([^)]*?type: "([a-z0-9-]+)"/.dotMatchesNewlines()) { sent.insert(String(match.output.1)) }
+                for match in source.matches(of: /answer\(context, status: [^,]+, type: "([a-z0-9-]+)"/) { sent.insert(String(match.output.1)) }
+            }
+        }
+        #expect(sent.count > 40)
+        #expect(contract == sent, "listed only: \(contract.subtracting(sent)); sent only: \(sent.subtracting(contract))")
+    }
+
+    /// `/openapi.yaml` is the repository's contract, and each 201 says where its resource is read.
+    @Test func theNodeServesItsContractAndCreatedAnswersCarryLocation() async throws {
+        let (app, _) = await writeApp()
+        try await app.test(.router) { client in
+            let spec = try String(contentsOf: repositoryRoot.appendingPathComponent("Schemas/openapi.yaml"), encoding: .utf8)
+            try await client.execute(uri: "/openapi.yaml", method: .get) { response in
+                #expect(response.status == .ok && response.headers[.contentType]?.hasPrefix("application/yaml") == true)
+                #expect(String(buffer: response.body) == spec)
+            }
+            try await client.execute(uri: "/api/auth/register", method: .post, headers: jsonType,
+                                     body: json(Credentials(username: "located", password: "correct horse battery"))) { response in
+                #expect(response.status == .created && response.headers[.location] == "/api/me")
+            }
+            let bearer = try await client.execute(uri: "/api/auth/login", method: .post, headers: jsonType,
+                                                  body: json(Credentials(username: "located", password: "correct horse battery"))) { response in
+                "Bearer " + (try JSONDecoder().decode(TokenBody.self, from: Data(buffer: response.body))).token
+            }
+            let ticket = try await client.nextTicket(bearer)
+            let location = try await client.execute(uri: "/api/votes", method: .post, headers: [.authorization: bearer, .contentType: "application/json"],
+                                                    body: json(VoteRequest(ticket: ticket.ticket, winner: .setA))) { response in
+                #expect(response.status == .created)
+                return try #require(response.headers[.location])
+            }
+            #expect(location.hasPrefix("/api/me/votes/"), "read back on a real node in ErasureTests")
+        }
+    }
+
     @Test func anExpiredTicketIsRefused() async throws {
         let (app, _) = await writeApp(ticketLifetime: .seconds(-1))
         try await app.test(.router) { client in

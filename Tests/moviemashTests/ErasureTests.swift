@@ -83,6 +83,7 @@ import TestSupport
                 bearer: token)
             #expect(vote.status == 201)
             voteIDs.append(try #require(vote.body["voteID"] as? String))
+            #expect(vote.headers["location"] == "/api/me/votes/\(voteIDs.last!)")
             last = try #require(vote.position)
         }
 
@@ -98,6 +99,8 @@ import TestSupport
         #expect(items.allSatisfy { vote in
             ["filmsA", "filmsB"].allSatisfy { ((vote[$0] as? [[String: Any]]) ?? []).compactMap { $0["title"] as? String }.count == 4 }
         }, "each vote shows both sets' films by title")
+        let one = try await exchange("GET", base + "/api/me/votes/\(voteIDs[0])", bearer: token, headers: seen)
+        #expect(one.status == 200 && one.body["voteID"] as? String == voteIDs[0] && one.body["winner"] as? String == "setA", "\(one.rawBody)")
         let export = try await exchange("GET", base + "/api/me/export", bearer: token, headers: seen)
         #expect(export.status == 200 && export.headers["content-disposition"]?.contains("attachment") == true)
         let exported = try #require(export.body["votes"] as? [[String: Any]])

@@ -193,6 +193,17 @@ enum AccountRoutes {
             let page = votes.reversed().dropFirst(offset).prefix(limit).map { MyVoteBody($0, catalogue: catalogue) }
             return MyVotesBody(items: Array(page), total: votes.count, offset: offset, limit: limit)
         }
+        routes.get("/me/votes/:voteID") { request, context -> MyVoteBody in
+            let voter = try await authentication.user(request, readModel: readModel)
+            _ = try me(voter)
+            guard let id = context.parameters.get("voteID").flatMap(UUID.init(uuidString:)),
+                  let vote = readModel.voterHistory().votes(of: voter.id).last(where: { $0.voteID == id })
+            else {
+                throw Problem(.notFound, type: "vote-not-found", title: "Vote not found",
+                              detail: "none of your votes this node reflects has this id (after a vote elsewhere, send MovieMash-Min-Position)")
+            }
+            return MyVoteBody(vote, catalogue: readModel.catalogue())
+        }
         routes.get("/me/export") { request, _ -> Response in
             let voter = try await authentication.user(request, readModel: readModel, limitedBy: perAccount)
             let account = try profile(voter), catalogue = readModel.catalogue()

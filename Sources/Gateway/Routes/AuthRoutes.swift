@@ -69,7 +69,9 @@ enum AuthRoutes {
                 }
                 writes.desk.finishRegistration(credentials.username, account: .init(userID: userID, data: data, end: position + 1))
                 try await writes.confirm(position)
-                return Created(body: RegisteredBody(userID: userID.uuidString, username: data.username, position: position), position: position)
+                return Created(
+                    body: RegisteredBody(userID: userID.uuidString, username: data.username, position: position), position: position,
+                    location: "/api/me")
             }
         }
         routes.post("/login") { request, context -> TokenBody in

@@ -36,7 +36,7 @@ enum ForwardingRoutes {
         let routes = RouteCollection(context: GatewayContext.self)
         let forwarded: [(HTTPRequest.Method, String)] = [
             (.post, "/api/auth/register"), (.post, "/api/votes"), (.post, "/api/auth/login"), (.post, "/api/auth/logout"),
-            (.get, "/api/me"), (.delete, "/api/me"), (.get, "/api/me/votes"), (.get, "/api/me/export"), (.put, "/api/me/password"),
+            (.get, "/api/me"), (.delete, "/api/me"), (.get, "/api/me/votes"), (.get, "/api/me/votes/:voteID"), (.get, "/api/me/export"), (.put, "/api/me/password"),
             (.post, "/api/letterboxd-users"), (.get, "/api/letterboxd-users/:username"),
         ]
         for (method, path) in forwarded {

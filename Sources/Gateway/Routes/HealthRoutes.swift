@@ -9,8 +9,11 @@ private struct ReadyBody: Encodable {
     var components: [Readiness.Component]
 }
 
-/// `GET /health` (the process lives), `/ready` (every component is within its bound) and `/metrics`.
+/// `GET /health` (the process lives), `/ready` (every component is within its bound), `/metrics`, and
+/// `/openapi.yaml`, the contract the node serves (compiled in from `Schemas/openapi.yaml`).
 enum HealthRoutes {
+    private static let contract = ByteBuffer(string: embeddedContract[0].text)
+
     static func collection(readModel: ReadModel, configuration: GatewayApplication.Configuration) -> RouteCollection<GatewayContext> {
         let routes = RouteCollection(context: GatewayContext.self)
         routes.get("/health") { _, _ in HealthBody(status: "ok") }
@@ -18,6 +21,11 @@ enum HealthRoutes {
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: configuration.metrics.exposition())))
+        }
+        routes.get("/openapi.yaml") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/yaml; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: contract))
         }
         routes.get("/ready") { _, _ -> Response in
             let readiness = await readModel.readiness()

@@ -87,7 +87,7 @@ enum VotingRoutes {
             let key = given.map { "\(voter.id)|\($0)" }
             if let key, let earlier = writes.desk.answer(for: key) {
                 try await writes.confirm(earlier.position)
-                return Created(body: earlier, position: earlier.position)
+                return Created(body: earlier, position: earlier.position, location: "/api/me/votes/\(earlier.voteID.uuidString)")
             }
             let vote = try await GatewayApplication.decode(VoteRequest.self, from: request, limit: limit)
             let ticket = try authentication.authority.redeem(vote.ticket, by: voter.id)
@@ -103,7 +103,7 @@ enum VotingRoutes {
             if let key { writes.desk.remember(answer, for: key) }
             try await writes.confirm(position)
             configuration.metrics.votes.increment()
-            return Created(body: answer, position: position)
+            return Created(body: answer, position: position, location: "/api/me/votes/\(answer.voteID.uuidString)")
         }
         return routes
     }
