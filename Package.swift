@@ -80,7 +80,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            plugins: ["EmbedSchemas"]
+            plugins: ["EmbedFiles"]
         ),
         .target(
             name: "Recommender",
@@ -123,7 +123,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Web")],
-            plugins: ["EmbedSchemas"]
+            plugins: ["EmbedFiles"]
         ),
         .target(
             name: "MovieMashServer",
@@ -135,7 +135,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .executableTarget(name: "EmbedSchemasTool"),
+        .executableTarget(name: "EmbedFilesTool"),
         .target(name: "CFuzzer"),
         // Fuzz targets (Scripts/fuzz builds them with libFuzzer; an ordinary build replays a corpus).
         .executableTarget(
@@ -144,7 +144,7 @@ let package = Package(
                 "ByteCoding", "CFuzzer", "EventLog", "EventStore", "Gateway", "MovieMashCore",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
-        .plugin(name: "EmbedSchemas", capability: .buildTool(), dependencies: ["EmbedSchemasTool"]),
+        .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["EmbedFilesTool"]),
         .executableTarget(
             name: "moviemash",
             dependencies: [

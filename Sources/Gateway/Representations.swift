@@ -244,10 +244,14 @@ struct Page<Item: Codable & Sendable & JSONBody>: Codable, Sendable, JSONBody {
 
 struct HealthBody: Codable, Sendable, JSONBody {
     var status: String
+    var version = BuildInfo.version
+    var commit = BuildInfo.commit
 
     func write(to json: inout JSONWriter) {
         json.beginObject()
+        json.key("commit"); json.string(commit)
         json.key("status"); json.string(status)
+        json.key("version"); json.string(version)
         json.endObject()
     }
 }

@@ -159,7 +159,7 @@ actor ScrapeService: Service, LetterboxdQueue {
         } catch {
             // The log refused the append (a full disk, a failed writer): nothing was stored; try again later.
             logger.warning("cannot append a scrape", metadata: ["user": "\(name)", "error": "\(error)"])
-            outcome = .failed("append failed")
+            outcome = .failed("append-failed")
         }
         counts.withLock { counts in
             switch outcome {
@@ -232,11 +232,12 @@ actor ScrapeService: Service, LetterboxdQueue {
         for outcome in ["changed", "unchanged", "fewer-than-four", "private", "not-found"] {
             samples.append(.init(
                 name: "scrape_fetched", help: "Profiles read since start, by outcome (changed: events were appended)",
-                labels: [("outcome", outcome)], value: Double(counts.fetched[outcome, default: 0])))
+                labels: [("outcome", outcome)], value: Double(counts.fetched[outcome, default: 0]), kind: .counter))
         }
         for (kind, count) in counts.failed.sorted(by: { $0.key < $1.key }) {
             samples.append(.init(
-                name: "scrape_failed", help: "Profile fetches that failed since start, by kind", labels: [("kind", kind)], value: Double(count)))
+                name: "scrape_failed", help: "Profile fetches that failed since start, by kind", labels: [("kind", kind)], value: Double(count),
+                kind: .counter))
         }
         return samples
     }

@@ -155,7 +155,7 @@ public struct Server: Service {
         return [
             GatewayMetrics.Sample(name: "source_position", help: "Events the source (the standby's events table) holds", value: Double(status.end)),
             GatewayMetrics.Sample(name: "source_up", help: "1 while the source answers", value: status.connected ? 1 : 0),
-            GatewayMetrics.Sample(name: "source_polls", help: "Checkpoint queries sent to the source since start", value: Double(status.polls)),
+            GatewayMetrics.Sample(name: "source_polls", help: "Checkpoint queries sent to the source since start", value: Double(status.polls), kind: .counter),
         ] + lags(end: status.end, projectors: projectors)
     }
 
@@ -192,7 +192,7 @@ public struct Server: Service {
         }
         samples.append(.init(
             name: "log_writer_failures", help: "Times the log writer went from taking appends to failing, since start",
-            value: Double(log.writerFailures)))
+            value: Double(log.writerFailures), kind: .counter))
         samples += lags(end: end, projectors: projectors)
         if let status = mirror?.status {
             samples.append(.init(name: "mirror_lag_events", help: "Events not yet in PostgreSQL", value: Double(status.lagEvents)))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Gateway
 
 /// The `moviemash` command line.
 @main
@@ -6,5 +7,6 @@ struct MovieMash: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "moviemash",
         abstract: "MovieMash: vote between Letterboxd top-4 sets; an event log and what is derived from it.",
+        version: BuildInfo.description,
         subcommands: [LogCommand.self, MigrateCommand.self, MirrorCommand.self, ReplayCommand.self, ImportCommand.self, ScrapeCommand.self, ServeCommand.self])
 }

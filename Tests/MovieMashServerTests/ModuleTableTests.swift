@@ -20,7 +20,7 @@ import TestSupport
         #expect(Set(listed.keys) == Set(modules))
         let manifest = try String(contentsOf: repositoryRoot.appendingPathComponent("Package.swift"), encoding: .utf8)
         #expect(manifest.declares("Projections", dependingOn: "Recommender") && !manifest.declares("Projections", dependingOn: "EventLog"))
-        for module in modules where !["moviemash", "MovieMashServer", "EmbedSchemasTool"].contains(module) {
+        for module in modules where !["moviemash", "MovieMashServer", "EmbedFilesTool"].contains(module) {
             guard let dependencies = listed[module] else { continue }
             for other in modules where other != module && manifest.declares(module, dependingOn: other) {
                 #expect(dependencies.contains(other), "Architecture.md: \(module) depends on \(other)")

@@ -224,13 +224,13 @@ struct ScrapingNode {
             // Every member was due (a month since the past scrape); a pass reads all fifty, spread over the
             // refresh interval.
             let read = try await eventually(timeout: .seconds(120)) {
-                let changed = try await node.metric("moviemash_scrape_fetched{outcome=\"changed\"}") ?? 0
-                let unchanged = try await node.metric("moviemash_scrape_fetched{outcome=\"unchanged\"}") ?? 0
+                let changed = try await node.metric("moviemash_scrape_fetched_total{outcome=\"changed\"}") ?? 0
+                let unchanged = try await node.metric("moviemash_scrape_fetched_total{outcome=\"unchanged\"}") ?? 0
                 return changed >= 3 && changed + unchanged >= 50
             }
             let metrics = try await exchange("GET", node.base + "/metrics").rawBody.split(separator: "\n").filter { $0.hasPrefix("moviemash_scrape") }
             #expect(read, "not every member was read: \(metrics)")
-            #expect(metrics.contains { $0.hasPrefix("moviemash_scrape_failed{kind=\"blocked\"} 0") } && !metrics.contains { $0.hasPrefix("moviemash_scrape_failed{kind=\"fetch") },
+            #expect(metrics.contains { $0.hasPrefix("moviemash_scrape_failed_total{kind=\"blocked\"} 0") } && !metrics.contains { $0.hasPrefix("moviemash_scrape_failed_total{kind=\"fetch") },
                     "\(metrics)")
             let log = try #require(node.server.log)
             let appended = try Self.events(in: log, from: UInt64(past.count))
@@ -264,7 +264,7 @@ struct ScrapingNode {
         ) { $0.fetcher.maxAttempts = 8 }
         try await node.stopping { node in
             #expect(try await eventually(timeout: .seconds(60)) {
-                try await node.metric("moviemash_scrape_fetched{outcome=\"changed\"}") == 3
+                try await node.metric("moviemash_scrape_fetched_total{outcome=\"changed\"}") == 3
             })
             // Before the 429s requests left every 20 ms or so; after them the pace is many times slower for
             // every page, not only the one that was refused.
@@ -284,7 +284,7 @@ struct ScrapingNode {
             let asked = try await exchange("POST", node.base + "/api/letterboxd-users", json: ["username": "gatekeeper"], bearer: token)
             #expect(asked.status == 202, "\(asked.rawBody)")
             #expect(try await eventually(timeout: .seconds(60)) { try await node.metric("moviemash_scrape_paused") == 1 })
-            #expect(try await node.metric("moviemash_scrape_failed{kind=\"blocked\"}") == 1)
+            #expect(try await node.metric("moviemash_scrape_failed_total{kind=\"blocked\"}") == 1)
             let blocked = try await exchange("GET", node.base + "/api/letterboxd-users/gatekeeper")
             #expect(blocked.body["state"] as? String == "blocked" && blocked.body["pausedUntil"] != nil, "\(blocked.rawBody)")
             let later = try await exchange("POST", node.base + "/api/letterboxd-users", json: ["username": "member_9"], bearer: token)

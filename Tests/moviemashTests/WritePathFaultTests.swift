@@ -227,7 +227,7 @@ extension WritePathFaultTests {
         let retryAfter = crowd.retryAfterSeen.load(ordering: .relaxed)
         #expect(retryAfter, "a 503 says when to try again")
         let metrics = await ServeCommandTests.get(base + "/metrics")?.body ?? ""
-        #expect(metrics.contains(#"moviemash_log_writer_state{state="up"} 0"#) && metrics.contains("moviemash_log_writer_failures 1"))
+        #expect(metrics.contains(#"moviemash_log_writer_state{state="up"} 0"#) && metrics.contains("moviemash_log_writer_failures_total 1"))
 
         let acksWhileFull = crowd.ackCount
         try FileManager.default.removeItem(atPath: disk.path + "/filler")
