@@ -8,7 +8,8 @@ import PostgresMirror
 import Scraper
 
 /// Everything a node is configured with, read through one swift-configuration `ConfigReader`: command-line
-/// flags first, then `MOVIEMASH_…` environment variables, then a JSON file named by `--config`.
+/// flags first, then `MOVIEMASH_…` environment variables, then the files of a credentials directory, then
+/// a JSON file named by `--config`.
 ///
 /// Each setting is described once, in `settings`; the command's help, the README and the errors all use
 /// those descriptions.
@@ -33,7 +34,10 @@ public struct ServerConfiguration: Sendable {
 
     /// Every setting a node reads.
     public static let settings: [Setting] = [
-        Setting(key: "config", value: "FILE", help: "A JSON file of settings, keyed as below (flags and the environment override it)."),
+        Setting(key: "config", value: "FILE", help: "A JSON file of settings, keyed as below (flags, the environment and --credentials-dir override it)."),
+        Setting(
+            key: "credentialsDir", value: "DIR",
+            help: "A directory of secrets, one file per setting named by its key (postgres, events, jwtKeys), as systemd's LoadCredential= makes: no secret on the command line or in the environment (default $CREDENTIALS_DIRECTORY when set)."),
         Setting(key: "role", value: "ROLE", help: "primary (default): this node owns the log; replica: it builds everything from --events and forwards writes to --writer."),
         Setting(key: "data", value: "DIR", help: "The log directory (created if missing). Required for a primary."),
         Setting(key: "events", value: "URL", help: "A replica's events: a PostgreSQL database (a hot standby of the writer's mirror) whose events table it tails.", isSecret: true),
@@ -273,6 +277,17 @@ public struct ServerConfiguration: Sendable {
             EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: .specific(secrets)).prefixKeys(with: "moviemash"),
         ]
         let early = ConfigReader(providers: providers)
+        if let directory = early.string(forKey: "credentialsDir") ?? environment["CREDENTIALS_DIRECTORY"] {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ConfigurationError("there is no directory \(directory)", setting: "credentialsDir")
+            }
+            do {
+                providers.append(try await DirectoryFilesProvider(directoryPath: .init(directory)))
+            } catch {
+                throw ConfigurationError("cannot read the credentials in \(directory): \(error)", setting: "credentialsDir")
+            }
+        }
         if let file = early.string(forKey: "config") {
             guard FileManager.default.fileExists(atPath: file) else { throw ConfigurationError("there is no file \(file)", setting: "config") }
             do {

@@ -82,8 +82,9 @@ struct LogCommand: AsyncParsableCommand {
             abstract: "Rebuild a log from a PostgreSQL events table (disaster recovery): same positions, ids and events.",
             discussion: "Copies every event below the table's mirror checkpoint into the log directory (created if missing). An interrupted restore resumes when run again; a directory holding another log is refused. Afterwards `moviemash mirror verify` compares the two.")
 
-        @Option(name: .customLong("from-postgres"), help: "postgres://user[:password]@host[:port]/database: the events table (a promoted standby's, say).")
-        var postgres: String
+        @Option(name: .customLong("from-postgres"), help: "postgres://user[:password]@host[:port]/database: the events table (a promoted standby's, say); else --from-postgres-file or $MOVIEMASH_POSTGRES.")
+        var postgres: String?
+        @Option(name: .customLong("from-postgres-file"), help: "A file whose first line is that URL.") var postgresFile: String?
         @Option(help: "The log directory to restore into.") var data: String
         @OptionGroup var logging: LoggingOptions
         @Option(help: "Events per appended batch.") var batchSize = 10_000
@@ -93,7 +94,7 @@ struct LogCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let url = try PostgresURL(postgres)
+            let url = try PostgresOptions.resolve(postgres, file: postgresFile, flag: "--from-postgres")
             let start = ContinuousClock.now
             var bar: Progress?
             let report = try await LogRestore(url: url, directory: data, batchSize: batchSize, logger: try logging.logger(label: "moviemash.restore"))

@@ -11,12 +11,11 @@ struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate", abstract: "Apply the migrations of Schemas/sql that a database lacks.")
 
-    @Option(help: "postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require]")
-    var postgres: String
+    @OptionGroup var postgres: PostgresOptions
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
-        let url = try PostgresURL(postgres)
+        let url = try postgres.url()
         let applied = try await Migrator.migrate(url, logger: try logging.logger(label: "moviemash.migrate"))
         print(applied.isEmpty
             ? "\(url.redacted) is up to date"
@@ -35,7 +34,7 @@ struct MirrorCommand: AsyncParsableCommand {
             abstract: "Mirror the log to its current end (backfill), or keep following it with --follow.")
 
         @Option(help: "The log directory.") var data: String
-        @Option(help: "postgres://user[:password]@host[:port]/database") var postgres: String
+        @OptionGroup var postgres: PostgresOptions
         @OptionGroup var logging: LoggingOptions
         @Flag(help: "Keep following the log until SIGINT or SIGTERM.") var follow = false
         @Option(help: "Events per transaction.") var batchSize = 20_000
@@ -45,7 +44,7 @@ struct MirrorCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let url = try PostgresURL(postgres)
+            let url = try postgres.url()
             let log = try EventLog(directory: data, mode: .readOnly)
             var configuration = PostgresMirror.Configuration()
             configuration.follow = follow
@@ -69,12 +68,12 @@ struct MirrorCommand: AsyncParsableCommand {
             abstract: "Compare log and table per position range; exit 0 if equal, 1 if not, naming the first difference.")
 
         @Option(help: "The log directory.") var data: String
-        @Option(help: "postgres://user[:password]@host[:port]/database") var postgres: String
+        @OptionGroup var postgres: PostgresOptions
         @OptionGroup var logging: LoggingOptions
         @Option(help: "Positions per compared range.") var rangeSize: UInt64 = 100_000
 
         func run() async throws {
-            let url = try PostgresURL(postgres)
+            let url = try postgres.url()
             let log = try EventLog(directory: data, mode: .readOnly)
             let report = try await MirrorVerifier(
                 log: log, url: url, rangeSize: rangeSize, logger: try logging.logger(label: "moviemash.verify")).verify()
@@ -100,11 +99,11 @@ struct MirrorCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Derive the typed tables of schema analytics again from events, in one transaction (the mirror waits meanwhile).")
 
-        @Option(help: "postgres://user[:password]@host[:port]/database") var postgres: String
+        @OptionGroup var postgres: PostgresOptions
         @OptionGroup var logging: LoggingOptions
 
         func run() async throws {
-            let url = try PostgresURL(postgres)
+            let url = try postgres.url()
             let start = ContinuousClock.now
             let events = try await AnalyticsTables(url: url, logger: try logging.logger(label: "moviemash.rebuild")).rebuild()
             print(String(format: "rebuilt the typed tables from %llu events in %.1f s", events, (ContinuousClock.now - start) / .seconds(1)))

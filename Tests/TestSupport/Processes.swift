@@ -32,7 +32,7 @@ public func findExecutable(_ names: String...) -> String? {
 /// Runs `executable` with `arguments` to completion. It holds no thread while the process runs: tests run
 /// in parallel on a pool with one thread per core, and a test blocked on a long child (a Python reference,
 /// a fuzzer) would stall every other test's tasks. Output goes through files, so any amount of it is fine.
-public func run(_ executable: String, _ arguments: [String]) async throws -> ProcessResult {
+public func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) async throws -> ProcessResult {
     let directory = TemporaryDirectory()
     defer { directory.remove() }
     let outputPath = directory.file("stdout"), errorPath = directory.file("stderr")
@@ -41,6 +41,7 @@ public func run(_ executable: String, _ arguments: [String]) async throws -> Pro
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    if let environment { process.environment = environment }
     process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
     process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
     let status: Int32 = try await withCheckedThrowingContinuation { continuation in

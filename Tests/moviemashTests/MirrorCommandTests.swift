@@ -93,6 +93,40 @@ import TestSupport
         #expect(try EventLog(directory: other, mode: .readOnly).endPosition == 10)
     }
 
+    /// A password need never be on a command line: the one-off commands read the URL from a file or
+    /// `MOVIEMASH_POSTGRES`, and `serve` from a credentials directory (systemd's `LoadCredential=`).
+    @Test func connectionSecretsComeFromAFileTheEnvironmentOrACredentialsDirectory() async throws {
+        let database = try await PostgresTesting.createDatabase()
+        defer { Task { await database.drop() } }
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let file = directory.file("postgres-url")
+        try (database.urlText + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        var environment = ProcessInfo.processInfo.environment
+        environment["MOVIEMASH_POSTGRES"] = nil
+        let fromFile = try await run(Self.binary, ["migrate", "--postgres-file", file], environment: environment)
+        #expect(fromFile.status == 0 && fromFile.output.contains("applied"), "\(fromFile.error)")
+        environment["MOVIEMASH_POSTGRES"] = database.urlText
+        let fromVariable = try await run(Self.binary, ["migrate"], environment: environment)
+        #expect(fromVariable.status == 0 && fromVariable.output.contains("up to date"), "\(fromVariable.error)")
+        environment["MOVIEMASH_POSTGRES"] = nil
+        let neither = try await run(Self.binary, ["migrate"], environment: environment)
+        #expect(neither.status != 0 && neither.error.contains("--postgres-file"), "\(neither.error)")
+
+        let credentials = directory.file("credentials")
+        try FileManager.default.createDirectory(atPath: credentials, withIntermediateDirectories: true)
+        try database.urlText.write(toFile: credentials + "/postgres", atomically: true, encoding: .utf8)
+        try writeClosedLog(sampleLogEvents(seed: 5, films: 20, sets: 10, voters: 2, votes: 30).events, to: directory.file("log"))
+        let port = try freePort()
+        let server = try ServeCommandTests.start(["serve", "--data", directory.file("log"), "--port", "\(port)", "--credentials-dir", credentials])
+        defer { if server.isRunning { server.terminate() } }
+        #expect(try await eventually(timeout: .seconds(90)) {
+            await ServeCommandTests.get("http://127.0.0.1:\(port)/ready")?.body.contains("\"mirror\"") == true
+        }, "the node mirrors into the database its credentials name")
+        let missing = try await run(Self.binary, ["serve", "--data", directory.file("log"), "--credentials-dir", directory.file("none")])
+        #expect(missing.status != 0 && missing.error.contains("there is no directory"), "\(missing.error)")
+    }
+
     @Test func badConnectionSettingsFailWithOneClearLine() async throws {
         let admin = try PostgresTesting.adminURL().configuration
         let password = try #require(admin.password, "Scripts/test starts PostgreSQL with password authentication")
