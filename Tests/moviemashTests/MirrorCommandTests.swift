@@ -116,7 +116,7 @@ import TestSupport
         let credentials = directory.file("credentials")
         try FileManager.default.createDirectory(atPath: credentials, withIntermediateDirectories: true)
         try database.urlText.write(toFile: credentials + "/postgres", atomically: true, encoding: .utf8)
-        try writeClosedLog(sampleLogEvents(seed: 5, films: 20, sets: 10, voters: 2, votes: 30).events, to: directory.file("log"))
+        try await writeClosedLog(sampleLogEvents(seed: 5, films: 20, sets: 10, voters: 2, votes: 30).events, to: directory.file("log"))
         let port = try freePort()
         let server = try ServeCommandTests.start(["serve", "--data", directory.file("log"), "--port", "\(port)", "--credentials-dir", credentials])
         defer { if server.isRunning { server.terminate() } }
