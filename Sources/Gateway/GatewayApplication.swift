@@ -34,6 +34,9 @@ public enum GatewayApplication {
         public var connections = ConnectionLimits()
         /// PEM files of the certificate chain and private key: serve HTTPS instead of HTTP.
         public var tls: (certificateChain: String, privateKey: String)?
+        /// A second, plain-HTTP listener for operators (`/metrics`, `/health`, `/ready`); with it, the
+        /// public listener no longer answers `/metrics`.
+        public var admin: (host: String, port: Int)?
 
         public init() {}
     }
@@ -72,7 +75,9 @@ public enum GatewayApplication {
             files: FileMiddleware(
                 webFolder, cacheControl: .init([(MediaType(type: .any), [.noCache])]), searchForIndexHtml: true,
                 logger: Logger(label: "moviemash.web"))))
-        router.addRoutes(HealthRoutes.collection(readModel: readModel, configuration: configuration))
+        let health = RouteCollection(context: GatewayContext.self)
+        HealthRoutes.add(to: health, readModel: readModel, configuration: configuration, metrics: configuration.admin == nil)
+        router.addRoutes(health)
         let authentication = authentication ?? writes?.authentication
         // One pair selector for the example pair and the voters' pairs.
         let selectors = SelectorCache()
@@ -133,6 +138,14 @@ public enum GatewayApplication {
             } catch {
                 throw ConfigurationError("cannot serve TLS with \(tls.certificateChain): \(error)", setting: "tlsCertificate")
             }
+        }
+        var services = services
+        if let admin = configuration.admin {
+            let routes = Router(context: BasicRequestContext.self)
+            HealthRoutes.add(to: routes, readModel: readModel, configuration: configuration, metrics: true)
+            services.append(Application(
+                router: routes, configuration: .init(address: .hostname(admin.host, port: admin.port), serverName: "MovieMash-admin"),
+                logger: logger))
         }
         return Application(
             router: router(readModel: readModel, authentication: authentication, writes: writes, forwarding: forwarding, configuration: configuration),

@@ -44,6 +44,10 @@ public struct ServerConfiguration: Sendable {
         Setting(key: "writer", value: "URL", help: "A replica's writer node (http://host:port), where it forwards registrations and votes unchanged."),
         Setting(key: "host", value: "ADDRESS", help: "Address to listen on (default 127.0.0.1)."),
         Setting(key: "port", value: "PORT", help: "Port to listen on, 0…65535 (default 8080; 0 picks a free one)."),
+        Setting(
+            key: "adminPort", value: "PORT",
+            help: "Serve /metrics (and /health, /ready) on this port too, for operators and Prometheus, and no longer /metrics on --port (none by default)."),
+        Setting(key: "adminHost", value: "ADDRESS", help: "Address of the --admin-port listener (default 127.0.0.1)."),
         Setting(key: "snapshotDir", value: "DIR", help: "Directory for projector snapshots (none when absent)."),
         Setting(
             key: "keyStore", value: "DIR",
@@ -173,6 +177,11 @@ public struct ServerConfiguration: Sendable {
         }
         gateway.host = text("host") ?? gateway.host
         gateway.port = try parsed("port") { Int($0).flatMap { (0...65_535).contains($0) ? $0 : nil } } ?? gateway.port
+        if let port = try parsed("adminPort", { Int($0).flatMap { (0...65_535).contains($0) ? $0 : nil } }) {
+            gateway.admin = (text("adminHost") ?? "127.0.0.1", port)
+        } else if text("adminHost") != nil {
+            throw ConfigurationError("--admin-host names where --admin-port listens: give --admin-port too", setting: "adminHost")
+        }
         log.fsync = try parsed("fsync", EventLog.FsyncPolicy.init) ?? log.fsync
         snapshotDirectory = text("snapshotDir")
         keyStore = text("keyStore")

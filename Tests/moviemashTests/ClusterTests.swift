@@ -133,6 +133,12 @@ extension WritePathFaultTests {
             var stopped = false
             defer { if !stopped { kill(cluster.script, SIGTERM) } }
 
+            // Operators read /metrics on each node; the public front does not pass it on.
+            #expect(await ServeCommandTests.get(cluster["HAPROXY"] + "/metrics")?.status == 404)
+            #expect(await ServeCommandTests.get(cluster["WRITER"] + "/metrics")?.body.contains("moviemash_log_position") == true)
+            let arguments = (try? String(contentsOfFile: "/proc/\(try cluster.pid("writer"))/cmdline", encoding: .utf8)) ?? ""
+            #expect(!arguments.isEmpty && !arguments.contains("postgres://") && !arguments.contains("cluster:"), "no secret on the writer's command line")
+
             let crowd = VoterCrowd()
             let voting = Task { await crowd.run(base: cluster["HAPROXY"], voters: 24, prefix: "crowd") }
             #expect(try await eventually(timeout: .seconds(240)) { crowd.ackCount >= 1500 }, "\(crowd.refusals.withLock { $0 })")

@@ -50,11 +50,17 @@ import TestSupport
         let events = sampleLogEvents(seed: 8, films: 60, sets: 30, voters: 10, votes: 500).events
         try await writeClosedLog(events, to: directory.file("log"))
 
-        let port = try freePort()
-        let server = try Self.start(["serve", "--data", directory.file("log"), "--port", "\(port)", "--snapshot-dir", directory.file("snapshots")])
+        let (port, adminPort) = (try freePort(), try freePort())
+        let server = try Self.start([
+            "serve", "--data", directory.file("log"), "--port", "\(port)", "--snapshot-dir", directory.file("snapshots"), "--admin-port", "\(adminPort)",
+        ])
         defer { if server.isRunning { server.terminate() } }
-        let base = "http://127.0.0.1:\(port)"
+        let base = "http://127.0.0.1:\(port)", admin = "http://127.0.0.1:\(adminPort)"
         #expect(try await eventually(timeout: .seconds(60)) { await Self.get(base + "/ready")?.status == 200 })
+        let version = try await run(Self.binary, ["--version"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let health = try await exchange("GET", base + "/health")
+        let commit = try #require(health.body["commit"] as? String)
+        #expect(version == "\(health.body["version"] as? String ?? "?") (\(commit.prefix(12)))" && commit.count == 40, "\(version) \(health.rawBody)")
         let leaderboard = await Self.get(base + "/api/leaderboard/sets?limit=5")
         #expect(leaderboard?.status == 200 && leaderboard?.body.contains("\"total\":30") == true)
         #expect(await Self.get(base + "/api/sets/zz")?.status == 400)
@@ -72,9 +78,16 @@ import TestSupport
         #expect(recommendations.status == 200 && items.count == 3)
         #expect(items.allSatisfy { ($0["film"] as? [String: Any])?["title"] is String && $0["reason"] is String })
         #expect(try await exchange("GET", base + "/api/recommendations").status == 401)
-        let metrics = await Self.get(base + "/metrics")?.body ?? ""
+        // /metrics is on the admin listener only, and follows Prometheus' conventions as promtool checks them.
+        #expect(await Self.get(base + "/metrics")?.status == 404)
+        let metrics = await Self.get(admin + "/metrics")?.body ?? ""
         #expect(metrics.contains("moviemash_votes_appended_total 1") && metrics.contains("moviemash_log_position \(events.count + 2)"), "\(metrics.prefix(2000))")
         #expect(metrics.contains(#"moviemash_projector_lag_events{projector="elo"}"#))
+        #expect(metrics.contains("moviemash_build_info{version=\"1.0.0\",commit=\"\(commit)\"} 1") && metrics.contains("moviemash_log_writer_failures_total 0"))
+        #expect(metrics.contains("process_resident_memory_bytes ") && metrics.contains("process_open_fds ") && metrics.contains("process_cpu_seconds_total "))
+        try metrics.write(toFile: directory.file("metrics.txt"), atomically: true, encoding: .utf8)
+        let promtool = try await run("/bin/sh", ["-c", "promtool check metrics < '\(directory.file("metrics.txt"))'"])
+        #expect(promtool.status == 0, "promtool (Scripts/test installs Debian's prometheus): \(promtool.output)\(promtool.error)")
 
         server.terminate()
         let exited = try await Self.waitForExit(server)

@@ -14,13 +14,17 @@ private struct ReadyBody: Encodable {
 enum HealthRoutes {
     private static let contract = ByteBuffer(string: embeddedContract[0].text)
 
-    static func collection(readModel: ReadModel, configuration: GatewayApplication.Configuration) -> RouteCollection<GatewayContext> {
-        let routes = RouteCollection(context: GatewayContext.self)
+    /// The routes, `/metrics` only when `metrics` (the public listener leaves it to an admin listener).
+    static func add<Context: RequestContext>(
+        to routes: some RouterMethods<Context>, readModel: ReadModel, configuration: GatewayApplication.Configuration, metrics: Bool
+    ) {
         routes.get("/health") { _, _ in HealthBody(status: "ok") }
-        routes.get("/metrics") { _, _ in
-            var headers = HTTPFields()
-            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: configuration.metrics.exposition())))
+        if metrics {
+            routes.get("/metrics") { _, _ in
+                var headers = HTTPFields()
+                headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: configuration.metrics.exposition())))
+            }
         }
         routes.get("/openapi.yaml") { _, _ in
             var headers = HTTPFields()
@@ -39,6 +43,5 @@ enum HealthRoutes {
             let body = try JSONEncoder().encode(ReadyBody(status: readiness.isDegraded ? "degraded" : "ready", components: readiness.components))
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
-        return routes
     }
 }
