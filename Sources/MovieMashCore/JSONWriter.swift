@@ -63,6 +63,13 @@ public struct JSONWriter {
         needsComma = false
     }
 
+    /// A key that is not a literal (a log's metadata), escaped as a string is.
+    public mutating func key(_ name: String) {
+        string(name)
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
     public mutating func string(_ value: String) {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
         bytes.append(UInt8(ascii: "\""))

@@ -72,6 +72,7 @@ public struct ServerConfiguration: Sendable {
             key: "minFreeBytes", value: "BYTES",
             help: "Appends are refused (and resume by themselves) while the log's file system has less free space than this, so segment rolls, indexes and snapshots never meet a full disk (default 67108864, 64 MiB)."),
         Setting(key: "logLevel", value: "LEVEL", help: LogLevel.help),
+        Setting(key: "logFormat", value: "FORMAT", help: LogFormat.help),
         Setting(key: "readyMaxLagEvents", value: "N", help: "Ready while every projection is at most this many events behind the log (default 10000)."),
         Setting(key: "readyMaxLagSeconds", value: "SECONDS", help: "… and its oldest unapplied event is at most this old (default 5)."),
         Setting(key: "readyMaxFitLagSeconds", value: "SECONDS", help: "/ready says degraded (still 200) while the served Bradley–Terry fit's oldest uncovered event is older than this (default 30)."),
@@ -125,6 +126,8 @@ public struct ServerConfiguration: Sendable {
     public var derivedInterval: Duration = .seconds(3600)
     /// The least severe level the node logs.
     public var logLevel = Logger.Level.info
+    /// How the node's log lines look.
+    public var logFormat = LogFormat.text
     /// Nil: sign with a random key made at start.
     public var signingKeys: SigningKeys?
     /// How a primary scrapes Letterboxd; nil: it does not.
@@ -207,6 +210,7 @@ public struct ServerConfiguration: Sendable {
         }
         log.minimumFreeBytes = try parsed("minFreeBytes") { Int64($0).flatMap { $0 >= 0 ? $0 : nil } } ?? log.minimumFreeBytes
         logLevel = try parsed("logLevel", LogLevel.parse) ?? logLevel
+        logFormat = try parsed("logFormat") { LogFormat(rawValue: $0.lowercased()) } ?? logFormat
         readiness.maximumLagEvents = try parsed("readyMaxLagEvents") { UInt64($0) } ?? readiness.maximumLagEvents
         readiness.maximumLagSeconds = try parsed("readyMaxLagSeconds") { Double($0).flatMap { $0 >= 0 ? $0 : nil } } ?? readiness.maximumLagSeconds
         readiness.maximumFitLagSeconds = try parsed("readyMaxFitLagSeconds") { Double($0).flatMap { $0 >= 0 ? $0 : nil } } ?? readiness.maximumFitLagSeconds

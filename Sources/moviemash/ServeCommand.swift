@@ -20,13 +20,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Argument(parsing: .allUnrecognized, help: "Settings, as --key VALUE (see below).") var settings: [String] = []
 
     func run() async throws {
-        var logger = Logger(label: "moviemash") { DeferredMetadataLogHandler(StreamLogHandler.standardOutput(label: $0)) }
         let configuration: ServerConfiguration
         do {
             configuration = try await ServerConfiguration.load(arguments: settings, environment: ProcessInfo.processInfo.environment)
         } catch {
             throw ValidationError(error.description)
         }
+        // Every logger of the process, the libraries' too, in the chosen format (once per process: serve runs once).
+        LoggingSystem.bootstrap { configuration.logFormat.handler(label: $0) }
+        var logger = Logger(label: "moviemash")
         logger.logLevel = configuration.logLevel
         let server: Server
         do { server = try await Server(configuration: configuration, logger: logger) } catch let error as ConfigurationError {

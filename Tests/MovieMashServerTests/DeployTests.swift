@@ -1,5 +1,7 @@
 import Foundation
-import MovieMashServer
+import Logging
+import MovieMashCore
+@testable import MovieMashServer
 import Testing
 import TestSupport
 
@@ -76,5 +78,22 @@ import TestSupport
             #expect(configuration.signingKeys != nil && configuration.gateway.admin?.port == 9090, "\(unit)")
             #expect(unit.contains("replica") ? configuration.events != nil : configuration.postgres != nil && configuration.durability == .replicated)
         }
+    }
+}
+
+@Suite struct JSONLogLineTests {
+    /// A line is one JSON object whatever the message and metadata hold: quotes, newlines, control
+    /// characters, nested lists and objects; the fixed members are not overwritten by metadata.
+    @Test func aLineIsOneJSONObjectWhateverItCarries() throws {
+        let event = LogEvent(level: .warning, message: "a \"quoted\"\nmessage\u{1}", metadata: nil, source: "Tests", file: "f", function: "g", line: 1)
+        let metadata: Logger.Metadata = [
+            "level": "forged", "path": "/api/\"x\"", "list": .array(["a", .dictionary(["b": "c"])]), "count": .stringConvertible(3),
+        ]
+        let bytes = JSONLogHandler.line(event: event, label: "moviemash", metadata: metadata, at: Timestamp(milliseconds: 0))
+        #expect(bytes.last == UInt8(ascii: "\n") && bytes.dropLast().allSatisfy { $0 != UInt8(ascii: "\n") })
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+        #expect(object["message"] as? String == "a \"quoted\"\nmessage\u{1}" && object["level"] as? String == "warning")
+        #expect(object["time"] as? String == "1970-01-01T00:00:00.000Z" && object["source"] as? String == "Tests" && object["count"] as? String == "3")
+        #expect((object["list"] as? [Any])?.count == 2 && object["path"] as? String == "/api/\"x\"")
     }
 }

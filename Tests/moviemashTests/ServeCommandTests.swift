@@ -116,8 +116,8 @@ import TestSupport
         let port = try freePort()
         let server = try Self.start([
             "serve", "--data", directory.file("log"), "--port", "\(port)",
-            "--tls-certificate", directory.file("certificate.pem"), "--tls-key", directory.file("key.pem"),
-        ])
+            "--tls-certificate", directory.file("certificate.pem"), "--tls-key", directory.file("key.pem"), "--log-format", "json",
+        ], output: directory.file("output"))
         defer { if server.isRunning { server.terminate() } }
         let https = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", directory.file("certificate.pem"), "https://127.0.0.1:\(port)/health"]
         #expect(try await eventually(timeout: .seconds(60)) { (try? await run(curl, https))?.output == "200" })
@@ -126,6 +126,11 @@ import TestSupport
         server.terminate()
         let exited = try await Self.waitForExit(server)
         #expect(exited && server.terminationStatus == 0)
+        // --log-format json: every line the node wrote, the libraries' included, is a JSON object.
+        let lines = try String(contentsOfFile: directory.file("output"), encoding: .utf8).split(separator: "\n")
+        let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(lines.count >= 3 && objects.count == lines.count, "\(lines.filter { line in (try? JSONSerialization.jsonObject(with: Data(line.utf8))) == nil })")
+        #expect(objects.contains { $0["message"] as? String == "serving" && $0["level"] as? String == "info" && $0["role"] as? String == "primary" })
 
         let refused = try await run(Self.binary, ["serve", "--data", directory.file("log"), "--tls-certificate", directory.file("certificate.pem")])
         #expect(refused.status != 0 && refused.error.contains("--tls-certificate and --tls-key go together"))
