@@ -31,12 +31,20 @@ public struct VerificationReport: Sendable {
 
 extension EventLog {
     /// Checks every segment header, batch CRC, LZ4 block and record framing, and the indexes, in place.
-    public static func verify(directory: String, configuration: Configuration = Configuration()) throws -> VerificationReport {
+    /// `progress` hears the bytes checked and the bytes in all after each segment.
+    public static func verify(
+        directory: String, configuration: Configuration = Configuration(), progress: (_ checked: Int64, _ total: Int64) -> Void = { _, _ in }
+    ) throws -> VerificationReport {
         let files = try LogOpener.segmentFiles(in: directory)
         guard !files.isEmpty else { throw EventLogError(.notALog, "the directory holds no segments", file: directory) }
         var report = VerificationReport(directory: directory, segments: [])
         var expectedBase: UInt64 = 0
+        let total = files.reduce(Int64(0)) { sum, entry in
+            sum + ((try? FileManager.default.attributesOfItem(atPath: entry.path)[.size] as? Int64) ?? 0)
+        }
+        var checked: Int64 = 0
         for (number, entry) in files.enumerated() {
+            defer { progress(checked, total) }
             let file = try LogFile(path: entry.path, mode: .readOnly)
             var segment = VerificationReport.Segment(
                 path: entry.path, basePosition: entry.base, endPosition: entry.base, batches: 0,
@@ -67,6 +75,7 @@ extension EventLog {
                 expectedBase = scan.endPosition
             }
             report.segments.append(segment)
+            checked += segment.bytes
         }
         return report
     }

@@ -59,11 +59,12 @@ public struct MirrorVerifier: Sendable {
         (extract(epoch FROM occurred_at) * 1000)::bigint::text || '|' || payload::text
         """
 
-    public func verify() async throws(MirrorError) -> Report {
-        try await url.withConnection(logger: logger) { try await compare(on: $0) }
+    /// Compares every range; `progress` hears the positions compared so far and the positions in all.
+    public func verify(progress: @escaping @Sendable (_ compared: UInt64, _ total: UInt64) -> Void = { _, _ in }) async throws(MirrorError) -> Report {
+        try await url.withConnection(logger: logger) { try await compare(on: $0, progress: progress) }
     }
 
-    private func compare(on connection: PostgresConnection) async throws -> Report {
+    private func compare(on connection: PostgresConnection, progress: (UInt64, UInt64) -> Void) async throws -> Report {
         try await connection.query(
             "CREATE TEMPORARY TABLE IF NOT EXISTS verify_staging (LIKE events) ON COMMIT DELETE ROWS", logger: logger)
         var tableEnd: UInt64 = 0
@@ -83,6 +84,7 @@ public struct MirrorVerifier: Sendable {
             let end = start + rangeSize
             ranges.append(try await compare(start..<end, on: connection))
             start = end
+            progress(min(end, max(logEnd, tableEnd)), max(logEnd, tableEnd))
         }
         var typedTables: [TypedTableReport] = []
         for try await (table, missing, extra) in try await connection.query(

@@ -30,9 +30,13 @@ struct ImportCommand: AsyncParsableCommand {
             configuration.fsync = fsync
             let log = try EventLog(directory: data, configuration: configuration)
             let before = log.endPosition
+            var progress = Progress(total: UInt64(events.count), verb: "imported", noun: "events")
             for start in stride(from: 0, to: events.count, by: 4096) {
-                _ = try await log.append(contentsOf: events[start..<min(start + 4096, events.count)].map(LogRecord.init))
+                let end = min(start + 4096, events.count)
+                _ = try await log.append(contentsOf: events[start..<end].map(LogRecord.init))
+                progress.show(UInt64(end))
             }
+            progress.finish()
             try await log.sync()
             let added = log.endPosition - before
             try await log.close()

@@ -18,6 +18,7 @@ struct LogCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Segments, records, bytes and event types of a log.")
 
         @Argument(help: "The log directory.") var directory: String
+        @Flag(help: "One JSON object on standard output instead of text.") var json = false
 
         func run() async throws {
             let log = try EventLog(directory: directory, mode: .readOnly)
@@ -33,6 +34,19 @@ struct LogCommand: AsyncParsableCommand {
                 last = max(last ?? envelope.occurredAt, envelope.occurredAt)
             }
             let records = log.endPosition
+            if json {
+                var object: [String: Any] = [
+                    "log": directory, "records": records, "segmentCount": segments.count, "bytes": bytes, "types": counts,
+                    "segments": segments.map { segment -> [String: Any] in
+                        ["file": (segment.path as NSString).lastPathComponent, "basePosition": segment.basePosition, "endPosition": segment.endPosition,
+                         "bytes": segment.bytes, "dictionaryBytes": segment.dictionaryBytes, "indexEntries": segment.indexEntries]
+                    },
+                ]
+                if let first, let last { object["firstEvent"] = first.description; object["lastEvent"] = last.description }
+                if let damage = log.damage { object["damage"] = "\(damage)" }
+                try printJSON(object)
+                return
+            }
             print("log        \(directory)")
             print("records    \(records) (positions 0..<\(records))")
             print("segments   \(segments.count)")
@@ -53,14 +67,36 @@ struct LogCommand: AsyncParsableCommand {
             abstract: "Check every CRC, block and index; exit 0 if healthy, 1 if damaged, 2 if it cannot check.")
 
         @Argument(help: "The log directory.") var directory: String
+        @Flag(help: "One JSON object on standard output instead of text (the exit status is the same).") var json = false
 
         func run() async throws {
             let report: VerificationReport
+            var progress: Progress?
             do {
-                report = try EventLog.verify(directory: directory)
+                report = try EventLog.verify(directory: directory) { checked, total in
+                    if progress == nil { progress = Progress(total: UInt64(total), verb: "verified", noun: "bytes") }
+                    progress?.show(UInt64(checked))
+                }
+                progress?.finish()
             } catch {
                 FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
                 throw ExitCode(2)
+            }
+            if json {
+                try printJSON([
+                    "log": directory, "healthy": report.isHealthy, "records": report.recordCount,
+                    "segments": report.segments.map { segment -> [String: Any] in
+                        var object: [String: Any] = [
+                            "file": (segment.path as NSString).lastPathComponent, "basePosition": segment.basePosition,
+                            "endPosition": segment.endPosition, "batches": segment.batches, "bytes": segment.bytes,
+                            "indexMatches": segment.indexMatches, "tornTailBytes": segment.tornTailBytes,
+                        ]
+                        if let damage = segment.damage { object["damage"] = "\(damage)" }
+                        return object
+                    },
+                ])
+                if !report.isHealthy { throw ExitCode(1) }
+                return
             }
             for segment in report.segments {
                 let name = (segment.path as NSString).lastPathComponent
@@ -262,4 +298,10 @@ final class AckPrinter: Sendable {
         let line = "ack \(position) \(record.id.uuidString) \(record.timestamp) \(Data(record.payload).base64EncodedString())\n"
         lock.withLock { _ in FileHandle.standardOutput.write(Data(line.utf8)) }
     }
+}
+
+/// `object` as pretty-printed JSON with sorted keys, on standard output.
+func printJSON(_ object: [String: Any]) throws {
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    print(String(decoding: data, as: UTF8.self))
 }

@@ -56,7 +56,19 @@ struct MirrorCommand: AsyncParsableCommand {
                 configuration: .init(
                     services: [.init(service: mirror, successTerminationBehavior: .gracefullyShutdownGroup)],
                     gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            // The backfill's progress, up to the log's end as it was at the start.
+            let progress = SharedProgress(verb: "mirrored", noun: "events"), end = log.endPosition
+            let watcher = Task {
+                while !Task.isCancelled, mirror.status.nextPosition < end {
+                    progress.show(mirror.status.nextPosition, of: end)
+                    try? await Task.sleep(for: .milliseconds(250))
+                }
+                progress.show(end, of: end)
+            }
+            defer { watcher.cancel() }
             try await group.run()
+            watcher.cancel()
+            progress.finish()
             let seconds = (ContinuousClock.now - start) / .seconds(1)
             let status = mirror.status
             print(String(format: "mirrored up to position %llu of %llu in %.1f s", status.nextPosition, log.endPosition, seconds))
@@ -75,8 +87,10 @@ struct MirrorCommand: AsyncParsableCommand {
         func run() async throws {
             let url = try postgres.url()
             let log = try EventLog(directory: data, mode: .readOnly)
+            let progress = SharedProgress(verb: "compared", noun: "positions")
             let report = try await MirrorVerifier(
-                log: log, url: url, rangeSize: rangeSize, logger: try logging.logger(label: "moviemash.verify")).verify()
+                log: log, url: url, rangeSize: rangeSize, logger: try logging.logger(label: "moviemash.verify")).verify { progress.show($0, of: $1) }
+            progress.finish()
             print("log end \(report.logEnd), mirror checkpoint \(report.checkpoint), \(report.ranges.count) ranges compared")
             for table in report.typedTables where !table.isEqual {
                 print("DIFFERENT: analytics.\(table.table) lacks \(table.missing) rows that events derives and holds \(table.extra) it does not"

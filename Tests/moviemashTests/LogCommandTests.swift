@@ -29,6 +29,10 @@ import TestSupport
         #expect(result.output.contains("records    83"))
         #expect(result.output.contains("segments   3"))
         #expect(result.output.contains("VoteCast         60"))
+        let json = try await run(Self.binary, ["log", "stats", "--json", Self.golden])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any], "\(json.output)")
+        #expect(object["records"] as? Int == 83 && (object["segments"] as? [Any])?.count == 3)
+        #expect((object["types"] as? [String: Int])?["VoteCast"] == 60)
     }
 
     @Test func verifyExitsNonZeroAndNamesTheDamage() async throws {
@@ -39,6 +43,9 @@ import TestSupport
         let healthy = try await run(Self.binary, ["log", "verify", copy.path])
         #expect(healthy.status == 0)
         #expect(healthy.output.contains("healthy: 83 records"))
+        // Not on a terminal: a progress line per tenth on standard error, with the rate and the time left.
+        #expect(healthy.error.split(separator: "\n").last?.hasPrefix("verified") == true && healthy.error.contains("100%"), "\(healthy.error)")
+        #expect(healthy.error.split(separator: "\n").count <= 11)
 
         let sealed = copy.file("00000000000000000038.log")
         let handle = try #require(FileHandle(forUpdatingAtPath: sealed))
@@ -51,9 +58,14 @@ import TestSupport
         #expect(damaged.status == 1)
         #expect(damaged.output.contains("DAMAGE: corrupt"))
         #expect(damaged.output.contains(sealed))
+        let damagedJSON = try await run(Self.binary, ["log", "verify", "--json", copy.path])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(damagedJSON.output.utf8)) as? [String: Any], "\(damagedJSON.output)")
+        #expect(damagedJSON.status == 1 && report["healthy"] as? Bool == false)
+        #expect((report["segments"] as? [[String: Any]])?.contains { ($0["damage"] as? String)?.contains("corrupt") == true } == true)
 
         let missing = try await run(Self.binary, ["log", "verify", copy.file("nothing-here")])
         #expect(missing.status != 0 && missing.status != 1)
         #expect(missing.error.contains("notALog"))
     }
 }
+

@@ -16,7 +16,9 @@ import TestSupport
 
         let written = try await run(Self.binary, ["replay", "--data", directory.file("log"), "--snapshot-dir", directory.file("snapshots")])
         #expect(written.status == 0, "\(written.error)")
-        #expect(written.error.contains("replayed \(events.count)/\(events.count) events"), "plain progress lines when not a terminal")
+        #expect(written.error.contains("replayed \(events.count)/\(events.count) events (100%"), "plain progress lines when not a terminal")
+        let lines = written.error.split(separator: "\n").filter { $0.hasPrefix("replayed ") }
+        #expect(lines.count <= 11 && lines.dropLast().allSatisfy { $0.contains("ETA ") } && lines.last?.hasSuffix(", done)") == true, "\(lines)")
         let equal = try await run(Self.binary, ["replay", "--data", directory.file("log"), "--snapshot-dir", directory.file("snapshots"), "--verify"])
         #expect(equal.status == 0, "\(equal.output)\(equal.error)")
         #expect(equal.output.contains("elo: equal to the snapshot at position \(events.count)"))
