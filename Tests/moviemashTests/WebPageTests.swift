@@ -60,6 +60,28 @@ import TestSupport
         #expect(try await ServeCommandTests.waitForExit(server) && server.terminationStatus == 0)
     }
 
+    /// CORS in a real browser (`Tests/Browser/cross_origin.py`): a page on a second loopback origin that
+    /// `--cors-origins` names registers, signs in, changes the password (PUT) and deletes the account
+    /// (DELETE), both preflighted; a page on an origin not named cannot read even `/health`.
+    @Test func aPageOnAnAllowedOriginUsesEveryMethodAndAnotherOriginIsRefused() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var sample = SampleEvents(seed: 23, films: 12, sets: 3, voters: 2)
+        try await writeClosedLog(sample.catalogueEvents(), to: directory.file("log"))
+        let (port, allowed, other) = (try freePort(), try freePort(), try freePort())
+        let server = try ServeCommandTests.start([
+            "serve", "--data", directory.file("log"), "--port", "\(port)", "--cors-origins", "http://127.0.0.1:\(allowed)",
+        ])
+        defer { if server.isRunning { server.terminate() } }
+        let base = "http://127.0.0.1:\(port)"
+        #expect(try await eventually(timeout: .seconds(60)) { await ServeCommandTests.get(base + "/health")?.status == 200 })
+        let python = try #require(findExecutable("python3"), "python3 is needed (Scripts/test installs it)")
+        let result = try await run(python, [
+            repositoryRoot.appendingPathComponent("Tests/Browser/cross_origin.py").path, base, "\(allowed)", "\(other)",
+        ])
+        #expect(result.status == 0, "the browser run failed:\n\(result.output.suffix(4000))\(result.error.suffix(6000))")
+    }
+
     /// "Add your Letterboxd four" in the browser (`Tests/Browser/letterboxd_four.py`), the server reading a
     /// fake Letterboxd on loopback: private and missing profiles explained, a claim followed live until its
     /// four are in the game, and the claimed set shown as "your four" in a comparison.
