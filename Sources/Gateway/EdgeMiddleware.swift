@@ -1,3 +1,4 @@
+import MovieMashCore
 import HTTPTypes
 import Hummingbird
 import Logging

@@ -1,3 +1,4 @@
+import MovieMashCore
 import Foundation
 import Hummingbird
 

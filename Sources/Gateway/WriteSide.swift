@@ -7,13 +7,13 @@ public struct WriteSide: Sendable {
     public var authentication: Authentication
     /// Where personal data is sealed before its event is appended, and whose keys erasure destroys.
     public var vault: any PersonalDataVault
-    /// Called with a write's position once the appender made it durable; the write is acknowledged only
-    /// when this returns (`--durability replicated` waits for PostgreSQL here and throws
-    /// `ReplicationPending` when it takes too long).
-    public var confirm: @Sendable (UInt64) async throws -> Void = { _ in }
     /// Where requests to read Letterboxd profiles go: the scrape service, when this node scrapes.
     public var letterboxd: (any LetterboxdQueue)?
     let desk = VotingDesk()
+
+    /// Returns once the write at `position` counts as durable (the appender's durability rule); a write
+    /// is acknowledged only after this.
+    func confirm(_ position: UInt64) async throws { try await appender.confirm(position) }
 
     public init(appender: any EventAppender, authentication: Authentication, vault: any PersonalDataVault) {
         self.appender = appender

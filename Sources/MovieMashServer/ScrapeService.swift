@@ -54,7 +54,7 @@ actor ScrapeService: Service, LetterboxdQueue {
 
     private var schedule: ScrapeSchedule
     private let fetcher: LetterboxdFetcher
-    private let log: EventLog
+    private let appender: any EventAppender
     private let projectors: Projectors
     private let users: [String]
     private let logger: Logger
@@ -65,10 +65,10 @@ actor ScrapeService: Service, LetterboxdQueue {
     private var synced: (users: Int, claims: [String]) = (0, [])
     private let counts = Mutex(Counts())
 
-    init(configuration: ScrapeConfiguration, log: EventLog, projectors: Projectors, logger: Logger) {
+    init(configuration: ScrapeConfiguration, appender: any EventAppender, projectors: Projectors, logger: Logger) {
         schedule = ScrapeSchedule(settings: configuration.schedule)
         fetcher = LetterboxdFetcher(configuration: configuration.fetcher, logger: logger)
-        self.log = log
+        self.appender = appender
         self.projectors = projectors
         users = configuration.users
         self.logger = logger
@@ -135,7 +135,7 @@ actor ScrapeService: Service, LetterboxdQueue {
             let now = Timestamp.now
             let scraped = try await Scrape.user(name, from: fetcher, known: KnownCatalogue(projectors.catalogue.current.state), now: now)
             if !scraped.events.isEmpty {
-                let positions = try await log.append(contentsOf: scraped.events.map { LogRecord(EventEnvelope(occurredAt: now, event: $0)) })
+                let positions = try await appender.append(contentsOf: scraped.events.map { EventEnvelope(occurredAt: now, event: $0) })
                 // Every read reflects the profile before its state says fetched: a voter who sees it read
                 // finds its set on the leaderboards and in comparisons.
                 _ = await projectors.reach((positions.last ?? 0) + 1, within: .seconds(60))

@@ -53,7 +53,11 @@ public struct Server: Service {
             self.projectors = projectors
             let mirror = configuration.postgres.map { PostgresMirror(log: log, url: $0, logger: logger) }
             self.mirror = mirror
-            let scraper = configuration.scrape.map { ScrapeService(configuration: $0, log: log, projectors: projectors, logger: logger) }
+            // Every write of this node goes through one appender, under the configured durability.
+            let appender = LogAppender(
+                log: log,
+                replication: configuration.durability == .replicated ? mirror.map { ($0.mirrored, configuration.replicationTimeout) } : nil)
+            let scraper = configuration.scrape.map { ScrapeService(configuration: $0, appender: appender, projectors: projectors, logger: logger) }
             var gateway = configuration.gateway
             gateway.metrics = GatewayMetrics { Self.samples(log: log, projectors: projectors, mirror: mirror) + (scraper?.samples ?? []) }
             let readModel = Self.readModel(projectors, wait: configuration.positionWait) { [bounds = configuration.readiness] in
@@ -65,15 +69,8 @@ public struct Server: Service {
             }
             let authentication = Authentication(
                 authority: await TokenAuthority(keys: keys), perAddress: configuration.gateway.passwordChecksPerAddress)
-            var writes = WriteSide(appender: LogAppender(log: log), authentication: authentication, vault: vault)
+            var writes = WriteSide(appender: appender, authentication: authentication, vault: vault)
             writes.letterboxd = scraper
-            if configuration.durability == .replicated, let mirror {
-                writes.confirm = { [timeout = configuration.replicationTimeout] position in
-                    guard await PositionSignal.wait(for: [mirror.mirrored], until: position + 1, within: timeout) else {
-                        throw ReplicationPending(position: position)
-                    }
-                }
-            }
             var services: [any Service] = [LogService(log: log, logger: logger)] + projectors.services
             services.append(ErasureCompletion(accounts: projectors.accounts, vault: vault, end: log.endPosition, logger: logger))
             if let mirror { services.append(mirror) }

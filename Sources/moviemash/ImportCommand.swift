@@ -29,11 +29,12 @@ struct ImportCommand: AsyncParsableCommand {
             var configuration = EventLog.Configuration()
             configuration.fsync = fsync
             let log = try EventLog(directory: data, configuration: configuration)
+            let appender = LogAppender(log: log)
             let before = log.endPosition
             var progress = Progress(total: UInt64(events.count), verb: "imported", noun: "events")
             for start in stride(from: 0, to: events.count, by: 4096) {
                 let end = min(start + 4096, events.count)
-                _ = try await log.append(contentsOf: events[start..<end].map(LogRecord.init))
+                _ = try await appender.append(contentsOf: Array(events[start..<end]))
                 progress.show(UInt64(end))
             }
             progress.finish()

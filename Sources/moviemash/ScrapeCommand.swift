@@ -44,6 +44,7 @@ struct ScrapeCommand: AsyncParsableCommand {
         var logConfiguration = EventLog.Configuration()
         logConfiguration.fsync = fsync
         let log = try EventLog(directory: data, configuration: logConfiguration)
+        let appender = LogAppender(log: log)
         var catalogue = Catalogue()
         let reader = log.reader()
         while let stored = try reader.next() { catalogue.apply(try EventEnvelope(stored)) }
@@ -74,7 +75,7 @@ struct ScrapeCommand: AsyncParsableCommand {
             do {
                 let now = Timestamp.now
                 let scraped = try await Scrape.user(name, from: source, known: known, now: now)
-                _ = try await log.append(contentsOf: scraped.events.map { LogRecord(EventEnvelope(occurredAt: now, event: $0)) })
+                _ = try await appender.append(contentsOf: scraped.events.map { EventEnvelope(occurredAt: now, event: $0) })
                 known.record(scraped.events)
                 films += scraped.filmsCatalogued
                 switch scraped.outcome {

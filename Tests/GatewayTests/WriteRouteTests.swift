@@ -16,6 +16,12 @@ final class MemoryAppender: EventAppender {
     private let events = Mutex<[EventEnvelope]>([])
     /// While set, every append fails as a log that cannot write does.
     let unavailable = Atomic<Bool>(false)
+    /// The durability rule: what `confirm` does with a write's position.
+    let confirmation: @Sendable (UInt64) async throws -> Void
+
+    init(confirmation: @escaping @Sendable (UInt64) async throws -> Void = { _ in }) {
+        self.confirmation = confirmation
+    }
 
     var all: [EventEnvelope] { events.withLock { $0 } }
 
@@ -31,6 +37,14 @@ final class MemoryAppender: EventAppender {
             return UInt64(events.count - 1)
         }
     }
+
+    func append(contentsOf envelopes: [EventEnvelope]) async throws -> [UInt64] {
+        var positions: [UInt64] = []
+        for envelope in envelopes { positions.append(try await append(envelope)) }
+        return positions
+    }
+
+    func confirm(_ position: UInt64) async throws { try await confirmation(position) }
 
     func appendNew(_ envelope: EventEnvelope) async throws -> UInt64? {
         try checkStorage()
@@ -59,15 +73,14 @@ func writeApp(
     vault: KeyStore = sharedTestVault, trustedProxies: Set<String> = []
 ) async -> (some ApplicationProtocol, MemoryAppender) {
     let (model, _) = await sampleReadModel()
-    let appender = MemoryAppender()
+    let appender = MemoryAppender(confirmation: confirm)
     var configuration = GatewayApplication.Configuration()
     configuration.maximumBodyBytes = 4096
     configuration.perAddress = perAddress
     configuration.perVoter = perVoter
     configuration.trustedProxies = trustedProxies
-    var writes = WriteSide(
+    let writes = WriteSide(
         appender: appender, authority: await TokenAuthority(keys: testKeys, ticketLifetime: ticketLifetime), vault: vault, bcryptCost: bcryptCost)
-    writes.confirm = confirm
     return (Application(router: GatewayApplication.router(readModel: model, writes: writes, configuration: configuration)), appender)
 }
 

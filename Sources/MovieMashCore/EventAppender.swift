@@ -1,7 +1,7 @@
-import Foundation
-import MovieMashCore
-
-/// Where the gateway writes: the server wires this to the event log.
+/// Where every writer appends events, beside `EventSource` where every reader reads them: the gateway,
+/// the scrape service, `scrape` and `import` all go through one. Its implementation over the log
+/// (`LogAppender`, EventStore) owns what a failed append means to a caller and when a write counts as
+/// durable; only the log's own tools (`log restore`, `log append-sample`) write the log directly.
 public protocol EventAppender: Sendable {
     /// Appends `envelope` and returns its position once durable under the log's fsync policy. An event
     /// whose id is already in the log is not written again; the position of the first is returned.
@@ -9,6 +9,13 @@ public protocol EventAppender: Sendable {
     /// Appends `envelope` unless an event with its id is in the log or on its way there: then nothing is
     /// written and the answer is nil. Otherwise its position once durable under the log's fsync policy.
     func appendNew(_ envelope: EventEnvelope) async throws -> UInt64?
+    /// Appends `envelopes` in order as one batch (all or none); their positions once durable. Events whose
+    /// ids are already in the log are not written again.
+    func append(contentsOf envelopes: [EventEnvelope]) async throws -> [UInt64]
+    /// Returns once the write at `position` counts as durable where the configured durability asks
+    /// (nothing more with `local`; committed in PostgreSQL with `replicated`), else throws
+    /// `ReplicationPending`. A write is acknowledged only after this.
+    func confirm(_ position: UInt64) async throws
 }
 
 /// The appender cannot store events now (say the log's writer failed and is healing): nothing of the
@@ -18,10 +25,13 @@ public struct StorageUnavailable: Error, Sendable, CustomStringConvertible {
     public var reason: String
     /// Seconds a client should wait before trying again.
     public var retryAfter: Int
+    /// The storage's own error, kept for whoever needs more than the reason.
+    public var cause: (any Error & Sendable)?
 
-    public init(reason: String, retryAfter: Int = 2) {
+    public init(reason: String, retryAfter: Int = 2, cause: (any Error & Sendable)? = nil) {
         self.reason = reason
         self.retryAfter = retryAfter
+        self.cause = cause
     }
 
     public var description: String { "storage unavailable: \(reason)" }
