@@ -41,24 +41,6 @@ public enum GatewayApplication {
         public init() {}
     }
 
-    /// Every route (method, path pattern); the problem middleware answers 405 with `Allow` from it.
-    static let routes: [(method: HTTPRequest.Method, path: String)] = [
-        (.get, "/health"), (.get, "/metrics"), (.get, "/ready"), (.get, "/openapi.yaml"), (.get, "/api/sets/:id"), (.get, "/api/movies/:id"),
-        (.get, "/api/leaderboard/sets"), (.get, "/api/leaderboard/movies"), (.post, "/api/auth/register"),
-        (.post, "/api/auth/login"), (.get, "/api/comparisons/next"), (.get, "/api/comparisons/preview"), (.post, "/api/votes"), (.get, "/api/recommendations"),
-        (.post, "/api/auth/logout"), (.get, "/api/me"), (.delete, "/api/me"), (.get, "/api/me/votes"), (.get, "/api/me/votes/:voteID"), (.get, "/api/me/export"),
-        (.put, "/api/me/password"), (.post, "/api/letterboxd-users"), (.get, "/api/letterboxd-users/:username"),
-    ]
-
-    /// The methods routes matching `path` accept.
-    static func methods(for path: String) -> [HTTPRequest.Method] {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
-        return routes.filter { route in
-            let pattern = route.path.split(separator: "/", omittingEmptySubsequences: true)
-            return pattern.count == parts.count && zip(pattern, parts).allSatisfy { $0.hasPrefix(":") || $0 == $1 }
-        }.map(\.method)
-    }
-
     /// The router with every route the node can serve: the reads always, sign-in and recommendations
     /// with `authentication` (or the write side's), registration, voting and the account routes with
     /// `writes`, or forwarded to the writer with `forwarding` (a replica, which holds no keys to read
@@ -68,7 +50,9 @@ public enum GatewayApplication {
         configuration: Configuration = Configuration()
     ) -> Router<GatewayContext> {
         let router = Router(context: GatewayContext.self)
+        let table = RouteTable()
         router.middlewares.add(EdgeMiddleware(
+            routes: table,
             metrics: configuration.metrics, origins: configuration.allowedOrigins, limiter: RateLimiter(configuration.perAddress),
             trustedProxies: configuration.trustedProxies, consistency: readModel.consistency,
             // The web page: files of the module's `Web` folder for paths no route takes (`/` is index.html).
@@ -105,6 +89,7 @@ public enum GatewayApplication {
         if writes == nil, let forwarding {
             router.addRoutes(ForwardingRoutes.collection(forwarding: forwarding, configuration: configuration))
         }
+        table.fill(from: router)
         return router
     }
 
