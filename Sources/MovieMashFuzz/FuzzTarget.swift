@@ -107,10 +107,10 @@ enum FuzzTarget: String, CaseIterable {
                 violated("a vote read plain is not the vote JSONDecoder reads")
             }
         }
-        if let vote = try? GatewayApplication.decode(VoteRequest.self, fromJSON: body) {
+        if let vote = try? Requests.decode(VoteRequest.self, fromJSON: body) {
             _ = signer.verify(vote.ticket, nowMilliseconds: occurredAt.milliseconds)
         }
-        if let credentials = try? GatewayApplication.decode(Credentials.self, fromJSON: body) {
+        if let credentials = try? Requests.decode(Credentials.self, fromJSON: body) {
             _ = try? UserRegistered(userID: eventID, username: credentials.username, passwordHash: "$2b$04$" + String(repeating: "a", count: 53))
         }
     }

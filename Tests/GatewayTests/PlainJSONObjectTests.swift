@@ -75,9 +75,9 @@ import Testing
     @Test func theGatewayDecodesPlainAndOtherBodiesAlike() throws {
         let plainBody = ByteBuffer(string: #"{"ticket":"t1.a","winner":"setB"}"#)
         let escaped = ByteBuffer(string: #"{"ticket":"t1.\u0061","winner":"setB"}"#)
-        let fast = try GatewayApplication.decode(VoteRequest.self, fromJSON: plainBody)
-        let slow = try GatewayApplication.decode(VoteRequest.self, fromJSON: escaped)
+        let fast = try Requests.decode(VoteRequest.self, fromJSON: plainBody)
+        let slow = try Requests.decode(VoteRequest.self, fromJSON: escaped)
         #expect(fast.ticket == slow.ticket && fast.winner == slow.winner)
-        #expect(throws: Problem.self) { try GatewayApplication.decode(VoteRequest.self, fromJSON: ByteBuffer(string: #"{"ticket":"t1.a","winner":"setC"}"#)) }
+        #expect(throws: Problem.self) { try Requests.decode(VoteRequest.self, fromJSON: ByteBuffer(string: #"{"ticket":"t1.a","winner":"setC"}"#)) }
     }
 }

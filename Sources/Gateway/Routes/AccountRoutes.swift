@@ -188,7 +188,7 @@ enum AccountRoutes {
         routes.get("/me/votes") { request, _ -> MyVotesBody in
             let voter = try await authentication.user(request, readModel: readModel)
             _ = try me(voter)
-            let (offset, limit) = try GatewayApplication.paging(request)
+            let (offset, limit) = try Requests.paging(request)
             let votes = readModel.voterHistory().votes(of: voter.id), catalogue = readModel.catalogue()
             let page = votes.reversed().dropFirst(offset).prefix(limit).map { MyVoteBody($0, catalogue: catalogue) }
             return MyVotesBody(items: Array(page), total: votes.count, offset: offset, limit: limit)
@@ -221,7 +221,7 @@ enum AccountRoutes {
         }
         routes.put("/me/password") { request, context -> TokenBody in
             let voter = try await authentication.user(request, readModel: readModel, limitedBy: perAccount)
-            let change = try await GatewayApplication.decode(PasswordChange.self, from: request, limit: limit)
+            let change = try await Requests.decode(PasswordChange.self, from: request, limit: limit)
             try Self.checkNewPassword(change.newPassword)
             try await checkPassword(change.currentPassword, of: voter, client: context.client)
             let (_, data) = try me(voter)
@@ -242,7 +242,7 @@ enum AccountRoutes {
         }
         routes.delete("/me") { request, context -> Done in
             let voter = try await authentication.user(request, readModel: readModel, limitedBy: perAccount)
-            let confirmation = try await GatewayApplication.decode(PasswordConfirmation.self, from: request, limit: limit)
+            let confirmation = try await Requests.decode(PasswordConfirmation.self, from: request, limit: limit)
             try await checkPassword(confirmation.password, of: voter, client: context.client)
             let (_, data) = try me(voter)
             // The event first, then the key: a crash between the two leaves an erasure the next start

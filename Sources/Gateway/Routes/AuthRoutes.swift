@@ -44,7 +44,7 @@ enum AuthRoutes {
         let limit = configuration.maximumBodyBytes
         if let writes {
             routes.post("/register") { request, context -> Created<RegisteredBody> in
-                let credentials = try await GatewayApplication.decode(Credentials.self, from: request, limit: limit)
+                let credentials = try await Requests.decode(Credentials.self, from: request, limit: limit)
                 try AccountRoutes.checkNewPassword(credentials.password, type: "invalid-registration", title: "Invalid registration")
                 let placeholder = "$2b$04$" + String(repeating: "a", count: 53)
                 do { _ = try PersonalData(username: credentials.username, passwordHash: placeholder) } catch {
@@ -75,7 +75,7 @@ enum AuthRoutes {
             }
         }
         routes.post("/login") { request, context -> TokenBody in
-            let credentials = try await GatewayApplication.decode(Credentials.self, from: request, limit: limit)
+            let credentials = try await Requests.decode(Credentials.self, from: request, limit: limit)
             // The position the token carries is one at which the account exists: any node serving the token
             // first reaches it.
             let accounts = readModel.accounts()

@@ -100,7 +100,7 @@ enum LetterboxdRoutes {
 
         routes.post("/letterboxd-users") { request, _ -> Answer in
             let voter = try await authentication.user(request, readModel: readModel)
-            let body = try await GatewayApplication.decode(LetterboxdRequestBody.self, from: request, limit: configuration.maximumBodyBytes)
+            let body = try await Requests.decode(LetterboxdRequestBody.self, from: request, limit: configuration.maximumBodyBytes)
             let name = try Self.username(body.username)
             let claim = body.claim ?? false
             if claim, let wait = perAccount.take(voter.id.rateLimitKey) { throw Problem.tooManyRequests(wait, who: "this voter") }

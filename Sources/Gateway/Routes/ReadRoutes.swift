@@ -159,7 +159,7 @@ enum ReadRoutes {
             return FilmBody(id, catalogue: catalogue, elo: readModel.elo(), standings: readModel.standings())
         }
         routes.get("/leaderboard/sets") { request, _ -> Page<SetBody> in
-            let (offset, limit) = try GatewayApplication.paging(request)
+            let (offset, limit) = try Requests.paging(request)
             let search = try Self.search(request)
             let standings = try Self.standings(request, readModel: readModel)
             let catalogue = readModel.catalogue(), tallies = readModel.tallies(), elo = readModel.elo()
@@ -179,7 +179,7 @@ enum ReadRoutes {
                 next: Self.next("/api/leaderboard/sets", standings: standings, search: search, offset: offset, limit: limit, total: ranked.count))
         }
         routes.get("/leaderboard/movies") { request, _ -> Page<FilmBody> in
-            let (offset, limit) = try GatewayApplication.paging(request)
+            let (offset, limit) = try Requests.paging(request)
             let search = try Self.search(request)
             let standings = try Self.standings(request, readModel: readModel)
             let catalogue = readModel.catalogue(), elo = readModel.elo(), votes = readModel.tallies().votes
@@ -194,7 +194,7 @@ enum ReadRoutes {
         if let authentication {
             routes.get("/recommendations") { request, _ -> RecommendationsBody in
                 let voter = try await authentication.user(request, readModel: readModel)
-                let limit = try GatewayApplication.paging(request).limit
+                let limit = try Requests.paging(request).limit
                 return RecommendationsBody(items: RecommendationBody.picks(for: voter.id, limit: limit, readModel: readModel))
             }
         }

@@ -89,7 +89,7 @@ enum VotingRoutes {
                 try await writes.confirm(earlier.position)
                 return Created(body: earlier, position: earlier.position, location: "/api/me/votes/\(earlier.voteID.uuidString)")
             }
-            let vote = try await GatewayApplication.decode(VoteRequest.self, from: request, limit: limit)
+            let vote = try await Requests.decode(VoteRequest.self, from: request, limit: limit)
             let ticket = try authentication.authority.redeem(vote.ticket, by: voter.id)
             let event = try VoteCast(
                 voteID: UUID.random(), userID: voter.id, setA: ticket.a, setB: ticket.b, winner: vote.winner, ticketID: ticket.id, castAt: .now)
