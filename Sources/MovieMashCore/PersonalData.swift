@@ -146,3 +146,29 @@ extension PersonalFields {
         }
     }
 }
+
+/// Erasing a person, in the one order that cannot lose track of it: the `UserErased` event first, then
+/// their key. A crash between the two leaves a key the log says is gone, which `completeInterrupted`
+/// destroys at the next start; the other order could destroy a key while the log never says so.
+public enum Erasure {
+    /// Appends `user`'s erasure, then destroys their key; the event's position (not yet confirmed).
+    public static func erase(_ user: UserID, appender: any EventAppender, vault: any PersonalDataVault) async throws -> UInt64 {
+        let position = try await appender.append(EventEnvelope(occurredAt: .now, event: .userErased(UserErased(userID: user))))
+        try vault.destroyKey(of: user)
+        return position
+    }
+
+    /// The keys an interrupted erasure left: those of users the log says are erased. (A key with no
+    /// account is left alone: it may belong to a registration whose event is being appended.)
+    public static func keysLeft(holders: [UserID], erased: Set<UserID>) -> [UserID] {
+        holders.filter(erased.contains).sorted { $0.uuidString < $1.uuidString }
+    }
+
+    /// Destroys every key an interrupted erasure left in `vault`, given who the log says is erased; the
+    /// users whose keys went.
+    public static func completeInterrupted(vault: any PersonalDataVault, erased: Set<UserID>) throws -> [UserID] {
+        let left = keysLeft(holders: vault.keyHolders, erased: erased)
+        for user in left { try vault.destroyKey(of: user) }
+        return left
+    }
+}

@@ -245,10 +245,7 @@ enum AccountRoutes {
             let confirmation = try await Requests.decode(PasswordConfirmation.self, from: request, limit: limit)
             try await checkPassword(confirmation.password, of: voter, client: context.client)
             let (_, data) = try me(voter)
-            // The event first, then the key: a crash between the two leaves an erasure the next start
-            // completes (`ErasureCompletion` in MovieMashServer); the other order could destroy a key the log never says is gone.
-            let position = try await writes.appender.append(EventEnvelope(occurredAt: .now, event: .userErased(UserErased(userID: voter.id))))
-            try writes.vault.destroyKey(of: voter.id)
+            let position = try await Erasure.erase(voter.id, appender: writes.appender, vault: writes.vault)
             writes.desk.forgetRegistration(data.username)
             authentication.authority.forget(voter.id)
             try await writes.confirm(position)
