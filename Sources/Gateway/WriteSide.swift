@@ -9,7 +9,9 @@ public struct WriteSide: Sendable {
     public var vault: any PersonalDataVault
     /// Where requests to read Letterboxd profiles go: the scrape service, when this node scrapes.
     public var letterboxd: (any LetterboxdQueue)?
-    let desk = VotingDesk()
+    let registrations = RecentRegistrations()
+    let answers = IdempotentAnswers()
+    let shown = ShownPairs()
 
     /// Returns once the write at `position` counts as durable (the appender's durability rule); a write
     /// is acknowledged only after this.

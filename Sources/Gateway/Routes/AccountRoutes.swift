@@ -228,7 +228,7 @@ enum AccountRoutes {
             let renewed = try PersonalData(username: data.username, passwordHash: try await authentication.hash(change.newPassword, for: context.client))
             let sealed = try writes.vault.seal(renewed, for: voter.id)
             let position = try await append(.passwordChanged(PasswordChanged(userID: voter.id, sealed: sealed)))
-            writes.desk.forgetRegistration(data.username)
+            writes.registrations.forget(data.username)
             let (token, expires) = try await authentication.authority.accessToken(for: voter.id, name: data.username, position: position + 1)
             return TokenBody(token: token, expiresAt: Timestamp(expires).description)
         }
@@ -246,7 +246,7 @@ enum AccountRoutes {
             try await checkPassword(confirmation.password, of: voter, client: context.client)
             let (_, data) = try me(voter)
             let position = try await Erasure.erase(voter.id, appender: writes.appender, vault: writes.vault)
-            writes.desk.forgetRegistration(data.username)
+            writes.registrations.forget(data.username)
             authentication.authority.forget(voter.id)
             try await writes.confirm(position)
             try await readModel.consistency.require(position + 1)

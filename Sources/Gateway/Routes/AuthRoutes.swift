@@ -50,7 +50,7 @@ enum AuthRoutes {
                 do { _ = try PersonalData(username: credentials.username, passwordHash: placeholder) } catch {
                     throw Problem(.badRequest, type: "invalid-registration", title: "Invalid registration", detail: "\(error)")
                 }
-                guard writes.desk.reserve(credentials.username, accounts: readModel.accounts().state) else {
+                guard writes.registrations.reserve(credentials.username, accounts: readModel.accounts().state) else {
                     throw Problem(.conflict, type: "username-taken", title: "Username taken", detail: "'\(credentials.username)' is already registered")
                 }
                 let userID = UUID.random()
@@ -64,10 +64,10 @@ enum AuthRoutes {
                     position = try await writes.appender.append(EventEnvelope(
                         occurredAt: .now, event: .userRegistered(UserRegistered(userID: userID, personal: .sealed(sealed)))))
                 } catch {
-                    writes.desk.finishRegistration(credentials.username, account: nil)
+                    writes.registrations.finish(credentials.username, account: nil)
                     throw error
                 }
-                writes.desk.finishRegistration(credentials.username, account: .init(userID: userID, data: data, end: position + 1))
+                writes.registrations.finish(credentials.username, account: .init(userID: userID, data: data, end: position + 1))
                 try await writes.confirm(position)
                 return Created(
                     body: RegisteredBody(userID: userID.uuidString, username: data.username, position: position), position: position,
@@ -81,7 +81,7 @@ enum AuthRoutes {
             let accounts = readModel.accounts()
             let known: (id: UserID, data: PersonalData, position: UInt64)? = accounts.state.account(named: credentials.username)
                 .map { ($0.account.userID, $0.data, accounts.position) }
-                ?? writes?.desk.recentlyRegistered(credentials.username).map { ($0.userID, $0.data, $0.end) }
+                ?? writes?.registrations.recent(credentials.username).map { ($0.userID, $0.data, $0.end) }
             try authentication.throttle.admit(credentials.username, from: context.client)
             // An unknown name costs a hash too, so response times do not tell which names exist.
             let verified = try await authentication.verify(credentials.password, hash: known?.data.passwordHash ?? authentication.unknownUserHash, for: context.client)

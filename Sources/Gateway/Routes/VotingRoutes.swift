@@ -48,7 +48,7 @@ struct VoteBody: Codable, Sendable, JSONBody {
 }
 
 /// `GET /api/comparisons/next` and `POST /api/votes`: a ticket for a pair, and a vote that redeems it.
-/// Any node with the signing keys issues tickets (a replica too, with a desk of its own for the pairs it
+/// Any node with the signing keys issues tickets (a replica too, with its own memory of the pairs it
 /// showed); only a node with `writes` takes the votes.
 enum VotingRoutes {
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
@@ -60,16 +60,16 @@ enum VotingRoutes {
         let routes = RouteCollection(context: GatewayContext.self)
         let limit = configuration.maximumBodyBytes
         let perVoter = RateLimiter(configuration.perVoter)
-        let desk = writes?.desk ?? VotingDesk()
+        let shown = writes?.shown ?? ShownPairs()
         routes.get("/comparisons/next") { request, _ -> ComparisonBody in
             let voter = try await authentication.user(request, readModel: readModel, limitedBy: perVoter)
-            let excluded = readModel.recentPairs().pairs(of: voter.id) + desk.shownPairs(to: voter.id)
+            let excluded = readModel.recentPairs().pairs(of: voter.id) + shown.pairs(shownTo: voter.id)
             guard let (a, b, catalogue) = selectors.draw(readModel: readModel, excluding: excluded) else {
                 throw Problem(.serviceUnavailable, type: "no-comparisons", title: "Nothing to compare",
                               detail: "there are no two sets this voter has not just seen")
             }
             let (ticket, expires) = authentication.authority.ticket(id: UUID.random(), voter: voter.id, pair: (a.setID, b.setID))
-            desk.noteShown(PairKey(a.setID, b.setID), to: voter.id)
+            shown.note(PairKey(a.setID, b.setID), shownTo: voter.id)
             let tallies = readModel.tallies(), elo = readModel.elo(), standings = readModel.standings()
             return ComparisonBody(
                 ticket: ticket, expiresAt: Timestamp(expires).description,
@@ -85,7 +85,7 @@ enum VotingRoutes {
                               detail: "an Idempotency-Key must be 1 to 200 characters")
             }
             let key = given.map { "\(voter.id)|\($0)" }
-            if let key, let earlier = writes.desk.answer(for: key) {
+            if let key, let earlier = writes.answers.answer(for: key) {
                 try await writes.confirm(earlier.position)
                 return Created(body: earlier, position: earlier.position, location: "/api/me/votes/\(earlier.voteID.uuidString)")
             }
@@ -100,7 +100,7 @@ enum VotingRoutes {
             let answer = VoteBody(voteID: event.voteID, position: position)
             // Remembered before it is confirmed: a retry with the key then waits for the same event's
             // confirmation instead of meeting its own ticket as used.
-            if let key { writes.desk.remember(answer, for: key) }
+            if let key { writes.answers.remember(answer, for: key) }
             try await writes.confirm(position)
             configuration.metrics.votes.increment()
             return Created(body: answer, position: position, location: "/api/me/votes/\(answer.voteID.uuidString)")
