@@ -56,6 +56,7 @@ let package = Package(
         .target(
             name: "Scraper",
             dependencies: [
+                "ByteCoding",
                 "CLibXML2",
                 "MovieMashCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

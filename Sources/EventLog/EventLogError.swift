@@ -1,3 +1,4 @@
+import ByteCoding
 /// An error from the event log: a stable code, a message, the file and offset involved, the error that
 /// caused it, and the source location that raised it (as swift-nio's `FileSystemError` does).
 public struct EventLogError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -42,12 +43,7 @@ public struct EventLogError: Error, CustomStringConvertible, Sendable, Equatable
     /// Where in MovieMash's source the error was raised.
     public var location: SourceLocation
 
-    /// A place in the source: `#fileID` and `#line`.
-    public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
-        public var fileID: String
-        public var line: Int
-        public var description: String { "\(fileID):\(line)" }
-    }
+    public typealias SourceLocation = ByteCoding.SourceLocation
 
     public init(
         _ code: Code, _ message: String, file: String? = nil, offset: Int64? = nil, errno: Int32? = nil,

@@ -1,3 +1,4 @@
+import ByteCoding
 import Foundation
 import NIOCore
 import NIOPosix
@@ -32,16 +33,19 @@ public struct MirrorError: Error, CustomStringConvertible, Sendable, Equatable {
     public var message: String
     /// The PostgresNIO, NIO or other error this one explains, if any.
     public var cause: (any Error)?
+    /// Where in MovieMash's source it was raised.
+    public var location: SourceLocation
 
-    public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
+    public init(_ code: Code, _ message: String, cause: (any Error)? = nil, fileID: String = #fileID, line: Int = #line) {
         self.code = code
         self.message = message
         self.cause = cause
+        location = SourceLocation(fileID: fileID, line: line)
     }
 
     public var description: String { message }
 
-    /// Equal when they say the same (not the cause).
+    /// Equal when they say the same (not the cause or where it was raised).
     public static func == (left: MirrorError, right: MirrorError) -> Bool {
         left.code == right.code && left.message == right.message
     }

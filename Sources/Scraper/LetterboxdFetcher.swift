@@ -137,7 +137,7 @@ public actor LetterboxdFetcher {
 
     /// One path with retries; nil for a 404 when `allowMissing`.
     private func fetch(_ path: String, allowMissing: Bool) async throws(ScrapeError) -> [UInt8]? {
-        var lastFailure = ""
+        var lastFailure = "", lastError: (any Error & Sendable)?
         for attempt in 0..<max(1, configuration.maxAttempts) {
             try await waitForSlot()
             statistics.requests += 1
@@ -153,6 +153,7 @@ public actor LetterboxdFetcher {
                 body = Array(buffer: try await response.body.collect(upTo: 16 << 20))
             } catch {
                 lastFailure = "\(error)"
+                lastError = error
                 try await backOff(attempt: attempt, reason: "\(path): \(error)")
                 continue
             }
@@ -190,7 +191,7 @@ public actor LetterboxdFetcher {
                 throw ScrapeError(.fetch, "\(configuration.baseURL)\(path) answered HTTP \(status.code)")
             }
         }
-        throw ScrapeError(.fetch, "\(configuration.baseURL)\(path) failed \(configuration.maxAttempts) times; last: \(lastFailure)")
+        throw ScrapeError(.fetch, "\(configuration.baseURL)\(path) failed \(configuration.maxAttempts) times; last: \(lastFailure)", cause: lastError)
     }
 
     private func backoffDelay(attempt: Int) -> Duration {

@@ -100,7 +100,7 @@ public enum Scrape {
             if let known = known.films[metadata.letterboxdID] { metadata.slug = known.slug }
             let movie: MovieCatalogued
             do { movie = try metadata.event() } catch {
-                throw ScrapeError(.malformed, "/film/\(favourite.slug)/: \(error)")
+                throw ScrapeError(.malformed, "/film/\(favourite.slug)/: \(error)", cause: error)
             }
             if known.movies[movie.movieID] != movie { events.append(.movieCatalogued(movie)) }
             films.append(movie.movieID)
@@ -110,7 +110,7 @@ public enum Scrape {
         do {
             events.append(.top4SetScraped(try Top4SetScraped(letterboxdUser: username, movieIDs: films, scrapedAt: now)))
         } catch {
-            throw ScrapeError(.malformed, "\(username)'s favourites do not form a set: \(error)")
+            throw ScrapeError(.malformed, "\(username)'s favourites do not form a set: \(error)", cause: error)
         }
         return UserScrape(events: events, outcome: .new)
     }

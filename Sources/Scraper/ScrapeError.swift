@@ -1,3 +1,4 @@
+import ByteCoding
 /// Why a page gave no (or only part of a) result. Codes are a struct so new ones do not break callers.
 public struct ScrapeError: Error, CustomStringConvertible, Sendable, Equatable {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
@@ -22,11 +23,20 @@ public struct ScrapeError: Error, CustomStringConvertible, Sendable, Equatable {
 
     public var code: Code
     public var message: String
+    /// The error this one explains (the HTTP client's, a decoder's, an event's validation), if any.
+    public var cause: (any Error & Sendable)?
+    /// Where in MovieMash's source it was raised.
+    public var location: SourceLocation
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil, fileID: String = #fileID, line: Int = #line) {
         self.code = code
         self.message = message
+        self.cause = cause
+        location = SourceLocation(fileID: fileID, line: line)
     }
+
+    /// Equal when they say the same (not the cause or where it was raised).
+    public static func == (left: ScrapeError, right: ScrapeError) -> Bool { left.code == right.code && left.message == right.message }
 
     public var description: String { "\(code): \(message)" }
 }
