@@ -8,7 +8,7 @@ import ServiceLifecycle
 /// log held at start, it destroys each key the log says is gone, then idles until shutdown (a service
 /// that returned would stop the node).
 struct ErasureCompletion: Service {
-    let accounts: ProjectorService<Accounts>
+    let accounts: ProjectionCell<Accounts>
     let vault: KeyStore
     /// The log's end when the node started: every erasure before a crash is below it.
     let end: UInt64

@@ -3,16 +3,19 @@ import MovieMashCore
 import Projections
 import ServiceLifecycle
 
-/// The one list of what a node derives from its events: the projectors, the background leaderboard fit
-/// and the recommender. The server runs them, `/ready` and `/metrics` report them, replay rebuilds them.
+/// The one list of what a node derives from its events: the projection cells (kept current by one
+/// `ProjectionRuntime`), the background leaderboard fit and the recommender. The server runs them,
+/// `/ready` and `/metrics` report them, replay rebuilds them.
 public struct Projectors: Sendable {
-    public let catalogue: ProjectorService<Catalogue>
-    public let tallies: ProjectorService<Tallies>
-    public let elo: ProjectorService<EloRatings>
-    public let counts: ProjectorService<BradleyTerryCounts>
-    public let recentPairs: ProjectorService<RecentPairs>
-    public let accounts: ProjectorService<Accounts>
-    public let voterHistory: ProjectorService<VoterHistory>
+    public let catalogue = ProjectionCell(Catalogue())
+    public let tallies = ProjectionCell(Tallies())
+    public let elo = ProjectionCell(EloRatings())
+    public let counts = ProjectionCell(BradleyTerryCounts())
+    public let recentPairs = ProjectionCell(RecentPairs())
+    public let accounts: ProjectionCell<Accounts>
+    public let voterHistory = ProjectionCell(VoterHistory())
+    /// The one follow loop of the node, feeding every cell above.
+    public let runtime: ProjectionRuntime
     public let leaderboards: LeaderboardService
     public let recommender: RecommenderService
     /// Each projection by name with the signal of the position it has published (everything below it
@@ -31,29 +34,20 @@ public struct Projectors: Sendable {
 
     /// `vault` opens the accounts' sealed fields (the writer's key store; a replica has none).
     public init(source: any EventSource, snapshots: SnapshotStore?, vault: (any PersonalDataVault)? = nil, logger: Logger) {
-        catalogue = ProjectorService(Catalogue(), source: source, snapshots: snapshots, logger: logger)
-        tallies = ProjectorService(Tallies(), source: source, snapshots: snapshots, logger: logger)
-        elo = ProjectorService(EloRatings(), source: source, snapshots: snapshots, logger: logger)
-        counts = ProjectorService(BradleyTerryCounts(), source: source, snapshots: snapshots, logger: logger)
-        recentPairs = ProjectorService(RecentPairs(), source: source, snapshots: snapshots, logger: logger)
-        accounts = ProjectorService(Accounts(vault: vault), source: source, snapshots: snapshots, logger: logger)
-        voterHistory = ProjectorService(VoterHistory(), source: source, snapshots: snapshots, logger: logger)
+        accounts = ProjectionCell(Accounts(vault: vault))
+        runtime = ProjectionRuntime(
+            source: source, cells: catalogue, tallies, elo, counts, recentPairs, accounts, voterHistory, snapshots: snapshots, logger: logger)
         let leaderboards = LeaderboardService(source: counts, logger: logger)
         self.leaderboards = leaderboards
         recommender = RecommenderService(source: source, logger: logger) {
             leaderboards.current.films.entries.prefix(100).map(\.item)
         }
-        published = [
-            (Catalogue.name, catalogue.reached), (Tallies.name, tallies.reached), (EloRatings.name, elo.reached),
-            (BradleyTerryCounts.name, counts.reached), (RecentPairs.name, recentPairs.reached), (Accounts.name, accounts.reached),
-            (VoterHistory.name, voterHistory.reached),
-            (RecommenderInteractions.name, recommender.reached),
-        ]
+        published = runtime.published + [(RecommenderInteractions.name, recommender.reached)]
         read = published.filter { $0.name != BradleyTerryCounts.name }.map(\.reached)
     }
 
-    /// The services in start order: projectors before the fit that reads their counts.
-    public var services: [any Service] { [catalogue, tallies, elo, counts, recentPairs, accounts, voterHistory, leaderboards, recommender] }
+    /// The services in start order: the projections before the fit that reads their counts.
+    public var services: [any Service] { [runtime, leaderboards, recommender] }
 
     /// Each projection by name with the position it has applied up to (everything below it).
     public var positions: [(name: String, position: UInt64)] { published.map { ($0.name, $0.reached.position) } }

@@ -24,10 +24,39 @@ public struct EventFollower: Sendable {
         self.configuration = configuration
     }
 
-    /// Follows the source from `position` until shutdown, cancellation or the source closing; returns the
-    /// position after the last event applied. `apply` gets each event with the position after it;
-    /// `publish` is called with the position the consumer's state then covers; `afterRound` after every
-    /// round, published or not; `caughtUp` after each publish that reached the source's end.
+    /// The follow loop: reads the source in chunks from `position` until shutdown, cancellation or the
+    /// source closing, and returns the position after the last event applied. `apply` gets each chunk
+    /// (each event with the position after it); `settle` then publishes whatever is due, knowing whether
+    /// the source had no more (`atEnd`), and returns the instant by which it must be asked again even if no
+    /// event comes (nil: at the next event). At the source's end the loop waits for the next event or that
+    /// instant, whichever is first.
+    public func follow(
+        from position: UInt64,
+        apply: (ArraySlice<(event: EventEnvelope, after: UInt64)>) async throws -> Void,
+        settle: (_ position: UInt64, _ atEnd: Bool) async throws -> ContinuousClock.Instant?
+    ) async throws -> UInt64 {
+        var position = position
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            let events = try await source.events(from: position, limit: configuration.chunk)
+            var chunk: [(event: EventEnvelope, after: UInt64)] = []
+            chunk.reserveCapacity(events.count)
+            for event in events {
+                position = event.position.map { $0 + 1 } ?? position + 1
+                chunk.append((event, position))
+            }
+            if !chunk.isEmpty { try await apply(chunk[...]) }
+            let atEnd = events.count < configuration.chunk
+            let deadline = try await settle(position, atEnd)
+            guard atEnd else { continue }
+            guard await wake(at: position, orBy: deadline) else { return position }
+        }
+        return position
+    }
+
+    /// `follow` for one consumer with one pace (`PublishPacing` at `publishInterval`): `apply` gets each
+    /// event with the position after it; `publish` is called with the position the consumer's state then
+    /// covers; `afterRound` after every round, published or not; `caughtUp` after each publish that
+    /// reached the source's end.
     public func follow(
         from position: UInt64,
         apply: (EventEnvelope, UInt64) throws -> Void,
@@ -35,37 +64,58 @@ public struct EventFollower: Sendable {
         caughtUp: (UInt64) -> Void = { _ in },
         afterRound: (UInt64) async throws -> Void = { _ in }
     ) async throws -> UInt64 {
-        var position = position
         var pacing = PublishPacing(interval: configuration.publishInterval)
-        while !Task.isCancelled {
-            let events = try await source.events(from: position, limit: configuration.chunk)
-            for event in events {
-                position = event.position.map { $0 + 1 } ?? position + 1
-                try apply(event, position)
-            }
-            let atEnd = events.count < configuration.chunk
-            switch pacing.step(applied: events.count, caughtUp: atEnd) {
-            case .gather(let wait):
-                guard await Self.pause(for: wait) else { return position }
-                continue
-            case .publish:
-                try await publish(position)
-                pacing.published()
-                if atEnd { caughtUp(position) }
-            case .keepApplying:
-                break
-            }
-            try await afterRound(position)
-            if atEnd {
-                let (source, next) = (source, position)
+        var applied = 0
+        return try await follow(
+            from: position,
+            apply: { chunk in
+                for (event, after) in chunk { try apply(event, after) }
+                applied += chunk.count
+            },
+            settle: { position, atEnd in
+                var deadline: ContinuousClock.Instant?
+                switch pacing.step(applied: applied, caughtUp: atEnd) {
+                case .gather(let wait):
+                    deadline = .now + wait
+                case .publish:
+                    try await publish(position)
+                    pacing.published()
+                    applied = 0
+                    if atEnd { caughtUp(position) }
+                case .keepApplying:
+                    break
+                }
+                try await afterRound(position)
+                return deadline
+            })
+    }
+
+    /// Waits for the event at `next`, or until `deadline`, whichever comes first; false on a graceful
+    /// shutdown, cancellation or a closed source.
+    private func wake(at next: UInt64, orBy deadline: ContinuousClock.Instant?) async -> Bool {
+        let source = self.source
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
                 do {
-                    guard try await cancelWhenGracefulShutdown({ try await source.waitForEvent(at: next) }) else { return position }
-                } catch is CancellationError {
-                    return position
+                    return try await cancelWhenGracefulShutdown { try await source.waitForEvent(at: next) }
+                } catch {
+                    return false
                 }
             }
+            if let deadline {
+                group.addTask {
+                    do {
+                        try await Task.sleep(until: deadline)
+                        return true
+                    } catch {
+                        return false
+                    }
+                }
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
         }
-        return position
     }
 
     /// Applies every event from `position` up to `end` (exclusive), each with the position after it, and
@@ -82,15 +132,5 @@ public struct EventFollower: Sendable {
             if events.count < limit { break }
         }
         return position
-    }
-
-    /// Sleeps `duration`; false when a graceful shutdown or cancellation cut it short.
-    private static func pause(for duration: Duration) async -> Bool {
-        do {
-            try await cancelWhenGracefulShutdown { try await Task.sleep(for: duration) }
-            return true
-        } catch {
-            return false
-        }
     }
 }

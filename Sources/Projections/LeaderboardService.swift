@@ -56,14 +56,14 @@ public final class LeaderboardService: Service, Sendable {
         var retention: FitRetention<ContinuousClock.Instant>
     }
 
-    private let source: ProjectorService<BradleyTerryCounts>
+    private let source: ProjectionCell<BradleyTerryCounts>
     private let logger: Logger
     private let published: Mutex<Published>
     private let pacing: Mutex<RefitPacing<ContinuousClock.Instant>>
 
     /// `retention`: how long a fit stays available by id after a newer one replaced it (at most 16 are kept).
     public init(
-        source: ProjectorService<BradleyTerryCounts>, interval: Duration = .seconds(5), idleFactor: Int = 9,
+        source: ProjectionCell<BradleyTerryCounts>, interval: Duration = .seconds(5), idleFactor: Int = 9,
         maximumStaleness: Duration = .seconds(60), busyVoteRate: Double = 1_000, busyInterval: Duration = .seconds(30),
         retention: Duration = .seconds(600), logger: Logger
     ) {

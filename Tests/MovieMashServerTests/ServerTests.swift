@@ -110,8 +110,9 @@ import TestSupport
     @Test func projectionsFollowASourceThatIsNotTheLog() async throws {
         let events = sampleLogEvents(seed: 4, films: 40, sets: 20, voters: 6, votes: 200).events
         let source = InMemoryEventSource(Array(events.prefix(100)))
-        let service = ProjectorService(Tallies(), source: source, snapshots: nil, logger: Logger(label: "test"))
-        let running = Task { try await service.run() }
+        let service = ProjectionCell(Tallies())
+        let serviceRuntime = ProjectionRuntime(source: source, cells: service, snapshots: nil, logger: Logger(label: "test"))
+        let running = Task { try await serviceRuntime.run() }
         #expect(try await eventually(timeout: .seconds(60)) { service.current.position == 100 })
         source.append(Array(events.dropFirst(100)))
         #expect(try await eventually(timeout: .seconds(60)) { service.current.position == UInt64(events.count) })

@@ -89,9 +89,11 @@ import TestSupport
         let polling = Task { try await source.run() }
         #expect(try await eventually(timeout: .seconds(60)) { source.status.end == UInt64(records.count) }, "\(source.status)")
 
-        let replica = ProjectorService(Tallies(), source: source, snapshots: nil, logger: PostgresTesting.logger)
-        let writer = ProjectorService(Tallies(), source: LogEventSource(log), snapshots: nil, logger: PostgresTesting.logger)
-        let running = [Task { try await replica.run() }, Task { try await writer.run() }]
+        let replica = ProjectionCell(Tallies())
+        let replicaRuntime = ProjectionRuntime(source: source, cells: replica, snapshots: nil, logger: PostgresTesting.logger)
+        let writer = ProjectionCell(Tallies())
+        let writerRuntime = ProjectionRuntime(source: LogEventSource(log), cells: writer, snapshots: nil, logger: PostgresTesting.logger)
+        let running = [Task { try await replicaRuntime.run() }, Task { try await writerRuntime.run() }]
         #expect(try await eventually(timeout: .seconds(60)) {
             replica.current.position == UInt64(records.count) && writer.current.position == UInt64(records.count)
         })

@@ -24,10 +24,9 @@ func writeLog(_ events: [EventEnvelope], to directory: String) async throws -> E
         let events = sampleEvents(votes: 3000)
         let log = try await writeLog(Array(events.prefix(1000)), to: directory.file("log"))
         let store = SnapshotStore(directory: directory.file("snapshots"))
-        var configuration = ProjectorService<Tallies>.Configuration()
-        configuration.snapshotEvery = 200
-        let first = ProjectorService(Tallies(), source: LogEventSource(log), snapshots: store, configuration: configuration, logger: logger)
-        let running = Task { try await first.run() }
+        let first = ProjectionCell(Tallies(), snapshotEvery: 200)
+        let firstRuntime = ProjectionRuntime(source: LogEventSource(log), cells: first, snapshots: store, logger: logger)
+        let running = Task { try await firstRuntime.run() }
         #expect(try await eventually { first.current.position == 1000 })
         running.cancel()
         try await running.value
@@ -37,9 +36,9 @@ func writeLog(_ events: [EventEnvelope], to directory: String) async throws -> E
         try FileManager.default.createDirectory(atPath: store.path(of: Tallies.name) + ".tmp", withIntermediateDirectories: false)
         _ = try await log.append(contentsOf: events.dropFirst(1000).map(LogRecord.init))
         let logs = InMemoryLogHandler()
-        let second = ProjectorService(
-            Tallies(), source: LogEventSource(log), snapshots: store, configuration: configuration, logger: Logger(label: "test") { _ in logs })
-        let again = Task { try await second.run() }
+        let second = ProjectionCell(Tallies(), snapshotEvery: 200)
+        let secondRuntime = ProjectionRuntime(source: LogEventSource(log), cells: second, snapshots: store, logger: Logger(label: "test") { _ in logs })
+        let again = Task { try await secondRuntime.run() }
         #expect(try await eventually { second.current.position == UInt64(events.count) }, "the projection goes on")
         again.cancel()
         try await again.value
@@ -56,8 +55,9 @@ func writeLog(_ events: [EventEnvelope], to directory: String) async throws -> E
         let log = try await writeLog(Array(events.prefix(2000)), to: directory.file("log"))
         let store = SnapshotStore(directory: directory.file("snapshots"))
 
-        let first = ProjectorService(EloRatings(), source: LogEventSource(log), snapshots: store, logger: logger)
-        let running = Task { try await first.run() }
+        let first = ProjectionCell(EloRatings())
+        let firstRuntime = ProjectionRuntime(source: LogEventSource(log), cells: first, snapshots: store, logger: logger)
+        let running = Task { try await firstRuntime.run() }
         #expect(try await eventually { first.current.position == 2000 })
         running.cancel()
         try await running.value
@@ -67,8 +67,9 @@ func writeLog(_ events: [EventEnvelope], to directory: String) async throws -> E
         _ = try await log.append(contentsOf: events.dropFirst(2000).map(LogRecord.init))
         var loaded = EloRatings()
         #expect(await store.load(into: &loaded, source: LogEventSource(log)).position == 2000)
-        let second = ProjectorService(EloRatings(), source: LogEventSource(log), snapshots: store, logger: logger)
-        let again = Task { try await second.run() }
+        let second = ProjectionCell(EloRatings())
+        let secondRuntime = ProjectionRuntime(source: LogEventSource(log), cells: second, snapshots: store, logger: logger)
+        let again = Task { try await secondRuntime.run() }
         #expect(try await eventually { second.current.position == UInt64(events.count) })
         again.cancel()
         try await again.value
@@ -126,8 +127,9 @@ func writeLog(_ events: [EventEnvelope], to directory: String) async throws -> E
         defer { directory.remove() }
         let events = sampleEvents(votes: 1000)
         let log = try await writeLog(Array(events.prefix(100)), to: directory.file("log"))
-        let service = ProjectorService(Tallies(), source: LogEventSource(log), snapshots: nil, logger: logger)
-        let running = Task { try await service.run() }
+        let service = ProjectionCell(Tallies())
+        let serviceRuntime = ProjectionRuntime(source: LogEventSource(log), cells: service, snapshots: nil, logger: logger)
+        let running = Task { try await serviceRuntime.run() }
         #expect(try await eventually { service.current.position == 100 })
         let early = service.current
         for event in events.dropFirst(100) { _ = try await log.append(LogRecord(event)) }
@@ -149,13 +151,14 @@ func writeLog(_ events: [EventEnvelope], to directory: String) async throws -> E
         let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
         var configuration = BradleyTerry.Configuration()
         configuration.bootstrapRounds = 20
-        let counts = ProjectorService(BradleyTerryCounts(configuration: configuration), source: LogEventSource(log), snapshots: nil, logger: logger)
+        let counts = ProjectionCell(BradleyTerryCounts(configuration: configuration))
+        let countsRuntime = ProjectionRuntime(source: LogEventSource(log), cells: counts, snapshots: nil, logger: logger)
         // No staleness allowed: every fit runs at normal priority, since a low-priority fit beside a loaded
         // test run (other suites at full speed on every core) can wait longer than any deadline.
         let leaderboards = LeaderboardService(
             source: counts, interval: .milliseconds(10), idleFactor: 0, maximumStaleness: .zero, busyInterval: .milliseconds(10),
             logger: logger)
-        let tasks = [Task { try await counts.run() }, Task { try await leaderboards.run() }]
+        let tasks = [Task { try await countsRuntime.run() }, Task { try await leaderboards.run() }]
         #expect(try await eventually(timeout: .seconds(60)) { leaderboards.current.position == 1000 })
         let first = leaderboards.current
         _ = try await log.append(contentsOf: events.dropFirst(1000).map(LogRecord.init))
