@@ -21,16 +21,18 @@ protocol RuntimeCell: AnyObject, Sendable {
 /// The node's one follow loop: ONE reader follows the node's `EventSource`, each event is decoded once,
 /// and every chunk is handed to every projection cell, which publishes at its own pace.
 ///
-/// Cells apply a chunk in parallel when it is large (catching up), one after another when it is small
-/// (following live, where a task per cell would cost more than the work); either way each cell applies
-/// the same events in log order, so the same prefix gives the same state, bit for bit. A cell loaded from
+/// Cells apply a chunk one after another, or in parallel when it is large and `parallelFrom` allows;
+/// either way each cell applies the same events in log order, so the same prefix gives the same state,
+/// bit for bit. A cell loaded from
 /// a later snapshot skips what it already holds.
 public final class ProjectionRuntime: Service, Sendable {
     public struct Configuration: Sendable {
         /// Events read per round.
         public var chunk = 4096
-        /// Chunks at least this long are applied by the cells in parallel.
-        public var parallelFrom = 256
+        /// Chunks at least this long are applied by the cells in parallel; nil: never. Off by default: on
+        /// two cores a node catching up also fits the leaderboards and trains the recommender, so parallel
+        /// cells reached `/ready` no sooner at 1M votes, and each thread's allocations held more memory.
+        public var parallelFrom: Int?
 
         public init() {}
     }
@@ -93,7 +95,7 @@ public final class ProjectionRuntime: Service, Sendable {
     }
 
     private func apply(_ chunk: ArraySlice<(event: EventEnvelope, after: UInt64)>) async {
-        guard chunk.count >= configuration.parallelFrom, cells.count > 1 else {
+        guard let parallelFrom = configuration.parallelFrom, chunk.count >= parallelFrom, cells.count > 1 else {
             for cell in cells { cell.apply(chunk) }
             return
         }

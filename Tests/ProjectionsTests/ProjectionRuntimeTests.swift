@@ -24,7 +24,10 @@ import TestSupport
         try store.write(ahead, position: 1500, lastEventID: events[1499].eventID)
 
         let (tallies, elo, counts, history) = (ProjectionCell(Tallies()), ProjectionCell(EloRatings()), ProjectionCell(BradleyTerryCounts()), ProjectionCell(VoterHistory()))
-        let runtime = ProjectionRuntime(source: LogEventSource(log), cells: tallies, elo, counts, history, snapshots: store, logger: logger)
+        var configuration = ProjectionRuntime.Configuration()
+        configuration.parallelFrom = 256
+        let runtime = ProjectionRuntime(
+            source: LogEventSource(log), cells: tallies, elo, counts, history, snapshots: store, configuration: configuration, logger: logger)
         #expect(runtime.published.map(\.name) == [Tallies.name, EloRatings.name, BradleyTerryCounts.name, VoterHistory.name])
         let running = Task { try await runtime.run() }
 
