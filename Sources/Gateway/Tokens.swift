@@ -59,8 +59,8 @@ struct AccessClaims: JWTPayload {
     /// The token's id, which signing out ends. Absent in tokens signed before sign-out existed.
     var jti: IDClaim?
 
+    /// The signature and the type; expiry is `TokenAuthority`'s check, against its clock.
     func verify(using algorithm: some JWTAlgorithm) throws {
-        try exp.verifyNotExpired()
         guard typ == "access" else { throw JWTError.claimVerificationFailure(failedClaim: nil, reason: "not an access token") }
     }
 }
@@ -164,19 +164,26 @@ public final class TokenAuthority: Sendable {
     /// Access tokens already verified, with what they say: a client sends the same token with every
     /// request, and checking it once is enough until it expires.
     private let verified = Mutex<[String: (user: SignedInUser, expires: Date)]>([:])
+    /// The wall clock tokens and tickets expire by (tests move their own).
+    private let now: @Sendable () -> Date
 
-    public init(keys: SigningKeys, accessLifetime: Duration = .seconds(3600), ticketLifetime: Duration = .seconds(600)) async {
+    public init(
+        keys: SigningKeys, accessLifetime: Duration = .seconds(3600), ticketLifetime: Duration = .seconds(600),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) async {
         access = await keys.collection(purpose: "access")
         tickets = TicketSigner(keys: keys)
         signingKey = keys.keys[0].id
         self.accessLifetime = accessLifetime
         self.ticketLifetime = ticketLifetime
+        self.now = now
     }
 
     func accessToken(for user: UserID, name: String, position: UInt64 = 0) async throws -> (token: String, expires: Date) {
-        let expires = Date().addingTimeInterval(accessLifetime / .seconds(1))
+        let issued = now()
+        let expires = issued.addingTimeInterval(accessLifetime / .seconds(1))
         let claims = AccessClaims(
-            sub: .init(value: user.uuidString), name: name, typ: "access", exp: .init(value: expires), iat: .init(value: Date()), pos: position,
+            sub: .init(value: user.uuidString), name: name, typ: "access", exp: .init(value: expires), iat: .init(value: issued), pos: position,
             jti: .init(value: UUID.random().uuidString))
         return (try await access.sign(claims, kid: JWKIdentifier(string: signingKey)), expires)
     }
@@ -187,10 +194,11 @@ public final class TokenAuthority: Sendable {
             throw Problem(.unauthorized, type: "unauthenticated", title: "Not logged in", detail: "send Authorization: Bearer <token> from POST /api/auth/login")
         }
         let token = String(Substring(header.utf8.dropFirst(7).drop { $0 == 0x20 || $0 == 0x09 }))
-        let now = Date()
+        let now = now()
         if let known = verified.withLock({ $0[token] }), known.expires > now { return known.user }
         do {
             let claims = try await access.verify(token, as: AccessClaims.self)
+            try claims.exp.verifyNotExpired(currentDate: now)
             guard let id = UUID(uuidString: claims.sub.value) else { throw JWTError.malformedToken(reason: "subject") }
             let user = SignedInUser(
                 id: id, name: claims.name, position: claims.pos ?? 0, tokenID: claims.jti.flatMap { UUID(uuidString: $0.value) },
@@ -211,14 +219,14 @@ public final class TokenAuthority: Sendable {
     }
 
     func ticket(id: UUID, voter: UserID, pair: (SetID, SetID)) -> (token: String, expires: Date) {
-        let expires = Timestamp.now.milliseconds + Int64(ticketLifetime / .milliseconds(1))
+        let expires = Timestamp(now()).milliseconds + Int64(ticketLifetime / .milliseconds(1))
         let token = tickets.sign(.init(id: id, voter: voter, a: pair.0, b: pair.1, expires: expires))
         return (token, Date(timeIntervalSince1970: Double(expires) / 1000))
     }
 
     /// A ticket's id and pair if it is genuine, unexpired and this voter's.
     func redeem(_ token: String, by voter: UserID) throws(Problem) -> (id: UUID, a: SetID, b: SetID) {
-        guard let ticket = tickets.verify(token, nowMilliseconds: Timestamp.now.milliseconds) else {
+        guard let ticket = tickets.verify(token, nowMilliseconds: Timestamp(now()).milliseconds) else {
             throw Problem(.badRequest, type: "invalid-ticket", title: "Invalid ticket",
                           detail: "the ticket is forged, damaged or expired; fetch a new pair from GET /api/comparisons/next")
         }
