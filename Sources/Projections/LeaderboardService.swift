@@ -60,15 +60,18 @@ public final class LeaderboardService: Service, Sendable {
     private let logger: Logger
     private let published: Mutex<Published>
     private let pacing: Mutex<RefitPacing<ContinuousClock.Instant>>
+    /// The time the pacing and the fits' retention go by (tests move their own).
+    private let now: @Sendable () -> ContinuousClock.Instant
 
     /// `retention`: how long a fit stays available by id after a newer one replaced it (at most 16 are kept).
     public init(
         source: ProjectionCell<BradleyTerryCounts>, interval: Duration = .seconds(5), idleFactor: Int = 9,
         maximumStaleness: Duration = .seconds(60), busyVoteRate: Double = 1_000, busyInterval: Duration = .seconds(30),
-        retention: Duration = .seconds(600), logger: Logger
+        retention: Duration = .seconds(600), logger: Logger, now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }
     ) {
         self.source = source
         self.logger = logger
+        self.now = now
         published = Mutex(Published(retention: FitRetention(retention: retention)))
         pacing = Mutex(RefitPacing(configuration: .init(
             interval: interval, idleFactor: idleFactor, maximumStaleness: maximumStaleness, busyVoteRate: busyVoteRate, busyInterval: busyInterval)))
@@ -79,7 +82,7 @@ public final class LeaderboardService: Service, Sendable {
 
     /// The fit with this id, if it is the newest or replaced within `retention`.
     public func standings(fit id: UInt64) -> Standings? {
-        let now = ContinuousClock.now
+        let now = now()
         return published.withLock { published in
             if published.current.id == id { return published.current }
             return published.retention.serves(id, now: now) ? published.earlier[id] : nil
@@ -88,7 +91,7 @@ public final class LeaderboardService: Service, Sendable {
 
     /// The ids of every fit still served, newest first.
     public var fitIDs: [UInt64] {
-        let now = ContinuousClock.now
+        let now = now()
         return published.withLock { published in
             [published.current.id].compactMap { $0 }
                 + published.retention.kept.reversed().map(\.id).filter { published.retention.serves($0, now: now) }
@@ -115,7 +118,7 @@ public final class LeaderboardService: Service, Sendable {
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             let (counts, position) = source.current
             var action = pacing.withLock {
-                $0.check(counts.coverage, now: .now)
+                $0.check(counts.coverage, now: now())
             }
             if case .fit(let priority) = action {
                 do {
@@ -124,7 +127,7 @@ public final class LeaderboardService: Service, Sendable {
                 } catch is CancellationError {
                     return
                 }
-                action = pacing.withLock { $0.fitFinished(now: .now) }
+                action = pacing.withLock { $0.fitFinished(now: now()) }
             }
             guard case .wait(let until) = action else { continue }
             do {
@@ -137,19 +140,19 @@ public final class LeaderboardService: Service, Sendable {
 
     /// Fits `counts` now, at `priority`, from the current fit's solutions, and publishes the result.
     func refit(_ counts: BradleyTerryCounts, position: UInt64, priority: BackgroundThreads.Priority) async throws {
-        let started = ContinuousClock.now
+        let started = now()
         let previous = current
         // The film board's intervals are drawn from the set board's bootstrap rounds: sets first.
         let fittedSets = await Leaderboard.fit(counts.sets, configuration: counts.configuration, previous: previous.sets, priority: priority)
         try Task.checkCancellation()
         let fittedFilms = await Leaderboard.fitFilms(counts, sets: fittedSets, previous: previous.films, priority: priority)
         try Task.checkCancellation()
-        let took = ContinuousClock.now - started
+        let took = now() - started
         var standings = Standings(
             sets: fittedSets, films: fittedFilms, position: position, fittedAt: Date(), votes: counts.votes, duration: took,
             coverage: counts.coverage)
         standings.setCounts = counts.sets
-        let now = ContinuousClock.now
+        let now = now()
         published.withLock { published in
             if let id = published.current.id {
                 var replaced = published.current

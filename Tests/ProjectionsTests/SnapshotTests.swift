@@ -143,6 +143,39 @@ func writeLog(_ events: [EventEnvelope], to directory: String) async throws -> E
 }
 
 @Suite struct LeaderboardServiceTests {
+    /// A replaced fit stays served by its id for its retention as the service's clock counts it, and not
+    /// after: moved by hand, no test waits ten minutes.
+    @Test func aReplacedFitIsServedForItsRetentionByTheServicesClock() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let events = sampleEvents(votes: 2000)
+        let log = try await writeLog(Array(events.prefix(1000)), to: directory.file("log"))
+        let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        var configuration = BradleyTerry.Configuration()
+        configuration.bootstrapRounds = 5
+        let counts = ProjectionCell(BradleyTerryCounts(configuration: configuration))
+        let runtime = ProjectionRuntime(source: LogEventSource(log), cells: counts, snapshots: nil, logger: logger)
+        // Real time plus the hand-moved offset: the service's own waits still end.
+        let clock = ManualClock()
+        let leaderboards = LeaderboardService(
+            source: counts, interval: .milliseconds(10), idleFactor: 0, maximumStaleness: .zero, busyInterval: .milliseconds(10),
+            retention: .seconds(600), logger: logger, now: { ContinuousClock.now.advanced(by: clock.now.offset) })
+        let tasks = [Task { try await runtime.run() }, Task { try await leaderboards.run() }]
+        #expect(try await eventually(timeout: .seconds(60)) { leaderboards.current.position == 1000 })
+        _ = try await log.append(contentsOf: events.dropFirst(1000).map(LogRecord.init))
+        let end = UInt64(events.count)
+        #expect(try await eventually(timeout: .seconds(60)) { leaderboards.current.position == end })
+        #expect(leaderboards.standings(fit: 1000)?.position == 1000 && leaderboards.fitIDs == [end, 1000])
+        clock.advance(by: .seconds(590))
+        #expect(leaderboards.standings(fit: 1000) != nil, "within its ten minutes")
+        clock.advance(by: .seconds(15))
+        #expect(leaderboards.standings(fit: 1000) == nil && leaderboards.fitIDs == [end], "gone after them")
+        #expect(leaderboards.standings(fit: end) != nil, "the newest fit is always served")
+        for task in tasks { task.cancel() }
+        for task in tasks { try await task.value }
+        try await log.close()
+    }
+
     @Test func refitsInTheBackgroundAndPublishesWholeFits() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
