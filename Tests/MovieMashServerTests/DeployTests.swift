@@ -12,6 +12,7 @@ import TestSupport
     static let deploy = repositoryRoot.appendingPathComponent("Deploy").path
 
     @Test func alertRulesPassPromtoolsCheckAndTheirUnitTests() async throws {
+        _ = try TestEnvironment.tool("promtool")
         let rules = Self.deploy + "/prometheus"
         let check = try await run("/bin/sh", ["-c", "cd '\(rules)' && promtool check rules moviemash-alerts.yml && promtool test rules moviemash-alerts.test.yml"])
         #expect(check.status == 0, "\(check.output)\(check.error)")
@@ -21,6 +22,7 @@ import TestSupport
     /// Every query of the dashboard is PromQL promtool parses (as recording rules), over series the code
     /// exports.
     @Test func theDashboardQueriesParseAndNameSeriesTheNodesExport() async throws {
+        _ = try TestEnvironment.tool("promtool")
         let data = try Data(contentsOf: URL(fileURLWithPath: Self.deploy + "/grafana/moviemash.json"))
         let dashboard = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let panels = try #require(dashboard["panels"] as? [[String: Any]])
@@ -55,6 +57,7 @@ import TestSupport
     /// The units pass `systemd-analyze verify` (with this build as their binary) without a warning, and
     /// their command lines, with the credentials they load, are settings a node starts with.
     @Test func theSystemdUnitsVerifyAndTheirCommandLinesAreValidSettings() async throws {
+        _ = try TestEnvironment.tool("systemd-analyze")
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         for unit in ["moviemash-writer.service", "moviemash-replica.service"] {

@@ -9,9 +9,7 @@ import TestSupport
 /// optimizer for Bradley–Terry). `Scripts/test` downloads the data and sets MOVIEMASH_TEST_MOVIELENS.
 @Suite struct MovieLensReferenceTests {
     static func dataset() throws -> MovieLens {
-        guard let directory = ProcessInfo.processInfo.environment["MOVIEMASH_TEST_MOVIELENS"] else {
-            throw TestSetupError("MOVIEMASH_TEST_MOVIELENS is not set: run the tests with Scripts/test")
-        }
+        let directory = try TestEnvironment.value(of: "MOVIEMASH_TEST_MOVIELENS", for: "MovieLens-100k")
         return try MovieLens(directory: directory)
     }
 

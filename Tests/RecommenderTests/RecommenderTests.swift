@@ -6,9 +6,7 @@ import TestSupport
 
 /// MovieLens-100k ratings (dense 0-based user and item indices), from MOVIEMASH_TEST_MOVIELENS.
 func movieLensRatings() throws -> (ratings: [(user: Int, item: Int, rating: Float)], users: Int, items: Int) {
-    guard let directory = ProcessInfo.processInfo.environment["MOVIEMASH_TEST_MOVIELENS"] else {
-        throw TestSetupError("MOVIEMASH_TEST_MOVIELENS is not set: run the tests with Scripts/test")
-    }
+    let directory = try TestEnvironment.value(of: "MOVIEMASH_TEST_MOVIELENS", for: "MovieLens-100k")
     return try MovieLens(directory: directory).denseRatings
 }
 

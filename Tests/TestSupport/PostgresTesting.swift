@@ -12,10 +12,7 @@ public enum PostgresTesting {
 
     /// The administrator URL `Scripts/test` exports; a clear error when run without it.
     public static func adminURL() throws -> PostgresURL {
-        guard let text = ProcessInfo.processInfo.environment["MOVIEMASH_TEST_POSTGRES_URL"] else {
-            throw TestSetupError("MOVIEMASH_TEST_POSTGRES_URL is not set: run the tests with Scripts/test")
-        }
-        return try PostgresURL(text)
+        try PostgresURL(TestEnvironment.value(of: "MOVIEMASH_TEST_POSTGRES_URL", for: "the PostgreSQL that Scripts/test starts"))
     }
 
     /// Runs `body` on a new connection to `url`, closing it afterwards.
@@ -80,10 +77,7 @@ public final class TestCluster: Sendable {
 
     /// Creates and starts a cluster on a free loopback port (trust authentication, fsync off).
     public init() throws {
-        guard let binaries = ProcessInfo.processInfo.environment["MOVIEMASH_TEST_PG_BIN"] else {
-            throw TestSetupError("MOVIEMASH_TEST_PG_BIN is not set: run the tests with Scripts/test")
-        }
-        self.binaries = binaries
+        binaries = try TestEnvironment.value(of: "MOVIEMASH_TEST_PG_BIN", for: "PostgreSQL's binaries")
         directory = "/tmp/moviemash-cluster-\(UUID().uuidString)"
         port = try freePort()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -89,7 +89,6 @@ extension WritePathFaultTests {
     /// Under `WritePathFaultTests` so that it is serialized with the other suites that run real servers
     /// under crowds of voters.
     @Suite struct ClusterTests {
-        static var haproxyMissing: Bool { findExecutable("haproxy") == nil && !FileManager.default.fileExists(atPath: "/usr/sbin/haproxy") }
 
         /// Every vote event's id in `rows` of the events table at `url`, with how often it is there.
         static func voteCounts(_ url: String) async throws -> [String: Int] {
@@ -124,8 +123,9 @@ extension WritePathFaultTests {
 
         /// One cluster, replicated durability, through HAProxy all along: 5,000+ votes from many voters; a
         /// replica killed and restarted under load; the failover drill; then every copy checked.
-        @Test(.disabled(if: haproxyMissing, "needs haproxy (Scripts/test installs it)"))
-        func votesThroughHAProxySurviveAKilledReplicaAndTheFailoverDrill() async throws {
+        @Test func votesThroughHAProxySurviveAKilledReplicaAndTheFailoverDrill() async throws {
+            if !FileManager.default.fileExists(atPath: "/usr/sbin/haproxy") { _ = try TestEnvironment.tool("haproxy") }
+            _ = try TestEnvironment.value(of: "MOVIEMASH_TEST_PG_BIN", for: "PostgreSQL's binaries")
             let directory = TemporaryDirectory()
             defer { directory.remove() }
             try await WritePathFaultTests.catalogueLog(at: directory.file("catalogue"), seed: 31)

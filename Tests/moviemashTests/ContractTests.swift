@@ -12,7 +12,8 @@ import TestSupport
 @Suite struct ContractTests {
     /// The contract itself is a valid OpenAPI 3.0 document (judged by `openapi-spec-validator`).
     @Test func theContractIsAValidOpenAPIDocument() async throws {
-        let python = try #require(findExecutable("python3"), "python3 is needed (Scripts/test installs it)")
+        let python = try TestEnvironment.tool("python3")
+        try await TestEnvironment.pythonPackages(["openapi_spec_validator"])
         let result = try await run(python, ["-m", "openapi_spec_validator", repositoryRoot.appendingPathComponent("Schemas/openapi.yaml").path])
         #expect(result.status == 0 && result.output.contains(": OK"), "\(result.output.suffix(4000))\(result.error.suffix(2000))")
     }
@@ -38,7 +39,8 @@ import TestSupport
         #expect(try await exchange("POST", base + "/api/auth/register", json: credentials).status == 201)
         let token = try #require(try await exchange("POST", base + "/api/auth/login", json: credentials).body["token"] as? String)
 
-        let python = try #require(findExecutable("python3"), "python3 is needed (Scripts/test installs it)")
+        let python = try TestEnvironment.tool("python3")
+        try await TestEnvironment.pythonPackages(["schemathesis"])
         // Schema-valid is not always acceptable: a well-formed ticket can be forged, a 72-character password
         // can exceed bcrypt's 72 bytes, so the check that every schema-valid request succeeds is left out.
         // One worker: with two, hypothesis describes strategies by parsing their source on two threads at

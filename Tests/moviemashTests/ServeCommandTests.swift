@@ -86,6 +86,7 @@ import TestSupport
         #expect(metrics.contains("moviemash_build_info{version=\"1.0.0\",commit=\"\(commit)\"} 1") && metrics.contains("moviemash_log_writer_failures_total 0"))
         #expect(metrics.contains("process_resident_memory_bytes ") && metrics.contains("process_open_fds ") && metrics.contains("process_cpu_seconds_total "))
         try metrics.write(toFile: directory.file("metrics.txt"), atomically: true, encoding: .utf8)
+        _ = try TestEnvironment.tool("promtool")
         let promtool = try await run("/bin/sh", ["-c", "promtool check metrics < '\(directory.file("metrics.txt"))'"])
         #expect(promtool.status == 0, "promtool (Scripts/test installs Debian's prometheus): \(promtool.output)\(promtool.error)")
 

@@ -15,9 +15,7 @@ import TestSupport
     @Test func aNewcomerSeesTheGameRegistersVotesWhereTheyLookAndReadsTheBoard() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        guard let movieLens = ProcessInfo.processInfo.environment["MOVIEMASH_TEST_MOVIELENS"] else {
-            throw TestSetupError("MOVIEMASH_TEST_MOVIELENS is not set: run the tests with Scripts/test")
-        }
+        let movieLens = try TestEnvironment.value(of: "MOVIEMASH_TEST_MOVIELENS", for: "MovieLens-100k")
         // The demo import, cut to its first 200 sets and the votes between them (about 800): the page meets
         // the same films and names, and the debug server's fits stay light beside the other tests.
         var kept = Set<SetID>()
@@ -46,7 +44,9 @@ import TestSupport
         let page = await ServeCommandTests.get(base + "/")
         #expect(page?.status == 200 && page?.body.contains("<title>MovieMash") == true)
 
-        let python = try #require(findExecutable("python3"), "python3 is needed (Scripts/test installs it)")
+        let python = try TestEnvironment.tool("python3")
+        _ = try TestEnvironment.tool("chromium")
+        try await TestEnvironment.pythonPackages(["selenium"])
         let screenshots = repositoryRoot.appendingPathComponent(".build/screenshots").path
         let result = try await run(python, [
             repositoryRoot.appendingPathComponent("Tests/Browser/web_page.py").path, base, screenshots,
@@ -75,7 +75,9 @@ import TestSupport
         defer { if server.isRunning { server.terminate() } }
         let base = "http://127.0.0.1:\(port)"
         #expect(try await eventually(timeout: .seconds(60)) { await ServeCommandTests.get(base + "/health")?.status == 200 })
-        let python = try #require(findExecutable("python3"), "python3 is needed (Scripts/test installs it)")
+        let python = try TestEnvironment.tool("python3")
+        _ = try TestEnvironment.tool("chromium")
+        try await TestEnvironment.pythonPackages(["selenium"])
         let result = try await run(python, [
             repositoryRoot.appendingPathComponent("Tests/Browser/cross_origin.py").path, base, "\(allowed)", "\(other)",
         ])
@@ -114,7 +116,9 @@ import TestSupport
         defer { if server.isRunning { server.terminate() } }
         let base = "http://127.0.0.1:\(port)"
         #expect(try await eventually(timeout: .seconds(60)) { await ServeCommandTests.get(base + "/ready")?.status == 200 })
-        let python = try #require(findExecutable("python3"), "python3 is needed (Scripts/test installs it)")
+        let python = try TestEnvironment.tool("python3")
+        _ = try TestEnvironment.tool("chromium")
+        try await TestEnvironment.pythonPackages(["selenium"])
         let screenshots = repositoryRoot.appendingPathComponent(".build/screenshots").path
         let result = try await run(python, [repositoryRoot.appendingPathComponent("Tests/Browser/letterboxd_four.py").path, base, screenshots])
         #expect(result.status == 0, "the browser run failed:\n\(result.output.suffix(4000))\(result.error.suffix(6000))")
