@@ -20,10 +20,11 @@ public struct Authentication: Sendable {
 
     /// `workers` checks run at once (one per core by default), `queue` more wait, and one client address
     /// holds at most `perAddress` of them (running or waiting); beyond, 429 or 503 at once. After
-    /// `freeFailures` wrong passwords for one name, its sign-ins wait (`LoginThrottle`).
+    /// `freeFailures` wrong passwords for one name, its sign-ins wait `firstDelay`, then twice as long after
+    /// each further one (`LoginThrottle`).
     public init(
         authority: TokenAuthority, bcryptCost: UInt8 = 12, workers: Int = System.coreCount, queue: Int? = nil, perAddress: Int = 1,
-        freeFailures: Int = 5
+        freeFailures: Int = 5, firstDelay: Duration = .seconds(1)
     ) {
         self.authority = authority
         self.bcryptCost = max(4, min(bcryptCost, 31))
@@ -31,6 +32,7 @@ public struct Authentication: Sendable {
         checks = PasswordChecks(workers: workers, queueLimit: queue ?? 8 * workers, perAddress: perAddress)
         var throttling = LoginThrottle<ContinuousClock.Instant>.Configuration()
         throttling.freeFailures = max(1, freeFailures)
+        throttling.baseDelay = firstDelay
         throttle = LoginThrottles(configuration: throttling)
     }
 

@@ -302,7 +302,8 @@ try:
     assert text("#password-status") == "", f"a stale error stays: {text('#password-status')!r}"
     driver.find_element(By.ID, "change-password").click()
     eventually("the password change", lambda: "Password changed" in text("#password-status"))
-    assert text("#me-name") == username
+    # The account panel is drawn again after the change: read its name once it is there.
+    eventually("the account's name after the change", lambda: text("#me-name") == username)
 
     # Sign out from the account section: the message comes to the person, with the focus.
     driver.find_element(By.CSS_SELECTOR, "#account button").click()

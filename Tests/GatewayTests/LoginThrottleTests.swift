@@ -86,7 +86,8 @@ extension ManualClock.Instant {
     /// passwords for one name from five addresses delay a sixth address's right one (429, Retry-After,
     /// no password check), while the address the person signed in from before goes straight in.
     @Test func wrongPasswordsFromManyAddressesDelayTheNameButNotWhereThePersonSignsIn() async throws {
-        let (app, _) = await writeApp(trustedProxies: ["127.0.0.1"])
+        // A minute's delay: however slow a loaded machine makes the five wrong sign-ins, it has not passed.
+        let (app, _) = await writeApp(trustedProxies: ["127.0.0.1"], firstSignInDelay: .seconds(60))
         try await app.test(.live) { client in
             func login(_ password: String, from address: String) async throws -> TestResponse {
                 var headers = jsonType
@@ -100,7 +101,7 @@ extension ManualClock.Instant {
                 #expect(try await login("wrong guess number \(address)", from: "10.0.0.\(address)").status == .unauthorized)
             }
             let delayed = try await login("correct horse battery", from: "10.0.0.7")
-            #expect(delayed.status == .tooManyRequests && delayed.headers[.retryAfter] == "1")
+            #expect(delayed.status == .tooManyRequests && Int(delayed.headers[.retryAfter] ?? "") ?? 0 > 50, "\(delayed.status)")
             #expect(try problem(delayed.body).type.hasSuffix("/sign-in-delayed"))
             #expect(try await login("correct horse battery", from: "10.0.0.1").status == .ok, "where the person signed in, no delay")
         }

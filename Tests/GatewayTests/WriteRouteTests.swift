@@ -70,7 +70,7 @@ func writeApp(
     ticketLifetime: Duration = .seconds(600), perAddress: RateLimiter.Limit = .init(perSecond: 1000, burst: 1000),
     perVoter: RateLimiter.Limit = .init(perSecond: 1000, burst: 1000), bcryptCost: UInt8 = 4,
     confirm: @escaping @Sendable (UInt64) async throws -> Void = { _ in },
-    vault: KeyStore = sharedTestVault, trustedProxies: Set<String> = []
+    vault: KeyStore = sharedTestVault, trustedProxies: Set<String> = [], firstSignInDelay: Duration = .seconds(1)
 ) async -> (some ApplicationProtocol, MemoryAppender) {
     let (model, _) = await sampleReadModel()
     let appender = MemoryAppender(confirmation: confirm)
@@ -79,8 +79,9 @@ func writeApp(
     configuration.perAddress = perAddress
     configuration.perVoter = perVoter
     configuration.trustedProxies = trustedProxies
-    let writes = WriteSide(
-        appender: appender, authority: await TokenAuthority(keys: testKeys, ticketLifetime: ticketLifetime), vault: vault, bcryptCost: bcryptCost)
+    let authentication = Authentication(
+        authority: await TokenAuthority(keys: testKeys, ticketLifetime: ticketLifetime), bcryptCost: bcryptCost, firstDelay: firstSignInDelay)
+    let writes = WriteSide(appender: appender, authentication: authentication, vault: vault)
     return (Application(router: GatewayApplication.router(readModel: model, writes: writes, configuration: configuration)), appender)
 }
 
