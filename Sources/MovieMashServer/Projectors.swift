@@ -35,19 +35,20 @@ public struct Projectors: Sendable {
     /// `vault` opens the accounts' sealed fields (the writer's key store; a replica has none).
     public init(source: any EventSource, snapshots: SnapshotStore?, vault: (any PersonalDataVault)? = nil, logger: Logger) {
         accounts = ProjectionCell(Accounts(vault: vault))
-        runtime = ProjectionRuntime(
-            source: source, cells: catalogue, tallies, elo, counts, recentPairs, accounts, voterHistory, snapshots: snapshots, logger: logger)
         let leaderboards = LeaderboardService(source: counts, logger: logger)
         self.leaderboards = leaderboards
-        recommender = RecommenderService(source: source, logger: logger) {
+        recommender = RecommenderService(logger: logger) {
             leaderboards.current.films.entries.prefix(100).map(\.item)
         }
-        published = runtime.published + [(RecommenderInteractions.name, recommender.reached)]
+        runtime = ProjectionRuntime(
+            source: source, cells: catalogue, tallies, elo, counts, recentPairs, accounts, voterHistory, recommender: recommender,
+            snapshots: snapshots, logger: logger)
+        published = runtime.published
         read = published.filter { $0.name != BradleyTerryCounts.name }.map(\.reached)
     }
 
     /// The services in start order: the projections before the fit that reads their counts.
-    public var services: [any Service] { [runtime, leaderboards, recommender] }
+    public var services: [any Service] { [runtime, leaderboards] }
 
     /// Each projection by name with the position it has applied up to (everything below it).
     public var positions: [(name: String, position: UInt64)] { published.map { ($0.name, $0.reached.position) } }

@@ -1,17 +1,16 @@
 import MovieMashCore
 import ServiceLifecycle
 
-/// The one loop that feeds events from an `EventSource` to whatever is derived from them: projectors,
-/// the recommender, replay.
+/// The one loop that feeds events from an `EventSource` to whatever is derived from them: the node's
+/// `ProjectionRuntime` follows with it, replay reads with it.
 ///
-/// It reads in chunks, hands each event to `apply`, and decides with `PublishPacing` when the consumer
-/// publishes (at most every `publishInterval` under a stream, within it after a pause). At the source's
-/// end it waits for the next event; a graceful shutdown, cancellation or a closed source ends it.
+/// It reads in chunks and hands each to its consumer, which then publishes what is due and names the
+/// instant it must be asked again. At the source's end it waits for the next event or that instant; a
+/// graceful shutdown, cancellation or a closed source ends it.
 public struct EventFollower: Sendable {
     public struct Configuration: Sendable {
         /// Events read per round.
         public var chunk = 4096
-        public var publishInterval: Duration = .milliseconds(50)
 
         public init() {}
     }
@@ -51,43 +50,6 @@ public struct EventFollower: Sendable {
             guard await wake(at: position, orBy: deadline) else { return position }
         }
         return position
-    }
-
-    /// `follow` for one consumer with one pace (`PublishPacing` at `publishInterval`): `apply` gets each
-    /// event with the position after it; `publish` is called with the position the consumer's state then
-    /// covers; `afterRound` after every round, published or not; `caughtUp` after each publish that
-    /// reached the source's end.
-    public func follow(
-        from position: UInt64,
-        apply: (EventEnvelope, UInt64) throws -> Void,
-        publish: (UInt64) async throws -> Void,
-        caughtUp: (UInt64) -> Void = { _ in },
-        afterRound: (UInt64) async throws -> Void = { _ in }
-    ) async throws -> UInt64 {
-        var pacing = PublishPacing(interval: configuration.publishInterval)
-        var applied = 0
-        return try await follow(
-            from: position,
-            apply: { chunk in
-                for (event, after) in chunk { try apply(event, after) }
-                applied += chunk.count
-            },
-            settle: { position, atEnd in
-                var deadline: ContinuousClock.Instant?
-                switch pacing.step(applied: applied, caughtUp: atEnd) {
-                case .gather(let wait):
-                    deadline = .now + wait
-                case .publish:
-                    try await publish(position)
-                    pacing.published()
-                    applied = 0
-                    if atEnd { caughtUp(position) }
-                case .keepApplying:
-                    break
-                }
-                try await afterRound(position)
-                return deadline
-            })
     }
 
     /// Waits for the event at `next`, or until `deadline`, whichever comes first; false on a graceful

@@ -19,7 +19,7 @@ public final class ProjectionCell<P: Projector>: Sendable {
         /// The position after the last event applied (everything below it is in `state`).
         var position: UInt64
         var lastEventID: UUID?
-        var publishedAt: ContinuousClock.Instant = .now
+        var pacing = PublishPacing<ContinuousClock.Instant>(interval: P.publishInterval, now: .now)
         var lastSnapshot: UInt64 = 0
     }
 
@@ -81,13 +81,14 @@ extension ProjectionCell: RuntimeCell {
     }
 
     func pace(now: ContinuousClock.Instant, end: UInt64, atEnd: Bool, snapshots: SnapshotStore?, logger: Logger) -> ContinuousClock.Instant? {
-        let (due, deadline, position) = working.withLock { working -> (Bool, ContinuousClock.Instant?, UInt64) in
-            let unpublished = working.position > published.withLock { $0.position }
-            guard unpublished else { return (false, nil, working.position) }
-            let next = working.publishedAt.advanced(by: P.publishInterval)
-            return (now >= next, now >= next ? nil : next, working.position)
+        let publishedPosition = published.withLock { $0.position }
+        let (step, position) = working.withLock { ($0.pacing.step(unpublished: $0.position > publishedPosition, now: now), $0.position) }
+        var deadline: ContinuousClock.Instant?
+        switch step {
+        case .publish: publish(now: now, snapshots: snapshots, logger: logger)
+        case .wait(let until): deadline = until
+        case .idle: break
         }
-        if due { publish(now: now, snapshots: snapshots, logger: logger) }
         if atEnd, position >= end, deadline == nil { reachedEnd.withLock { $0 = true } }
         return deadline
     }
@@ -105,7 +106,7 @@ extension ProjectionCell: RuntimeCell {
     /// last one (one write at a time: while one still runs, this one is left to the next publish).
     private func publish(now: ContinuousClock.Instant, snapshots: SnapshotStore?, logger: Logger) {
         let (snapshot, id, startSnapshot) = working.withLock { working -> ((state: P, position: UInt64), UUID?, Bool) in
-            working.publishedAt = now
+            working.pacing.published(at: now)
             let take = working.lastEventID != nil && working.position - working.lastSnapshot >= snapshotEvery
                 && snapshots != nil && snapshotWriting.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
             if take { working.lastSnapshot = working.position }

@@ -43,13 +43,15 @@ public final class ProjectionRuntime: Service, Sendable {
     private let configuration: Configuration
     private let logger: Logger
 
-    /// `cells` are `ProjectionCell`s; one registration each.
+    /// `cells` are `ProjectionCell`s, one registration each; `recommender` keeps its interactions as a
+    /// cell of the same loop.
     public init<each P: Projector>(
-        source: any EventSource, cells: repeat ProjectionCell<each P>, snapshots: SnapshotStore?,
+        source: any EventSource, cells: repeat ProjectionCell<each P>, recommender: RecommenderService? = nil, snapshots: SnapshotStore?,
         configuration: Configuration = Configuration(), logger: Logger
     ) {
         var all: [any RuntimeCell] = []
         for cell in repeat each cells { all.append(cell) }
+        if let recommender { all.append(recommender) }
         self.cells = all
         self.source = source
         self.snapshots = snapshots

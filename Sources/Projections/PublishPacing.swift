@@ -1,30 +1,30 @@
-/// When a service following the log publishes its state. Publishing shares the state's storage with
-/// readers, so the next event applied copies it whole: under a stream of events it publishes at most every
-/// `interval`, and the last events before a pause are published within `interval`.
-struct PublishPacing {
-    enum Step: Equatable {
+/// When a projection cell publishes its state. Publishing shares the state's storage with readers, so the
+/// next event applied copies it whole: while events flow a cell publishes at most every `interval`, and
+/// events applied since its last publish are published once `interval` has passed, whether more come or
+/// not (the runtime wakes at the instant this names). A pure decision with an injected clock.
+struct PublishPacing<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration, Instant: Sendable {
+    enum Step: Equatable, Sendable {
         case publish
-        /// Not caught up and published recently: apply the next round first.
-        case keepApplying
-        /// Caught up right after a publish, while events keep arriving: gather more this long, then
-        /// publish them all in one copy.
-        case gather(for: Duration)
+        /// Events wait to be published at this instant.
+        case wait(until: Instant)
+        /// Everything applied is published.
+        case idle
     }
 
     let interval: Duration
-    private var last: ContinuousClock.Instant
+    private var last: Instant
 
-    init(interval: Duration, now: ContinuousClock.Instant = .now) {
+    init(interval: Duration, now: Instant) {
         self.interval = interval
         last = now
     }
 
-    /// What to do after a round that applied `applied` events; `caughtUp`: the log had no more.
-    func step(applied: Int, caughtUp: Bool, now: ContinuousClock.Instant = .now) -> Step {
-        let since = now - last
-        if caughtUp, applied > 0, since < interval { return .gather(for: interval - since) }
-        return caughtUp || since >= interval ? .publish : .keepApplying
+    /// What to do now; `unpublished`: events were applied since the last publish.
+    func step(unpublished: Bool, now: Instant) -> Step {
+        guard unpublished else { return .idle }
+        let due = last.advanced(by: interval)
+        return now >= due ? .publish : .wait(until: due)
     }
 
-    mutating func published(at now: ContinuousClock.Instant = .now) { last = now }
+    mutating func published(at now: Instant) { last = now }
 }

@@ -2,16 +2,16 @@ import Foundation
 import Logging
 import MovieMashCore
 import Recommender
-import ServiceLifecycle
 import Synchronization
 
-/// Keeps film recommendations current: folds new films into the current model as their events arrive,
+/// Keeps film recommendations current, as a cell of the node's `ProjectionRuntime` (which hands it every
+/// chunk of events with the other projections): folds new films into the current model as their events arrive,
 /// and a person whose events changed their history the next time their recommendations are asked for (a
 /// fold-in costs the same whether one vote or a hundred came since, so it is paid per read, not per vote);
 /// retrains the whole model in the background every `retrainEvery` events (but not within
 /// `minimumRetrainGap` of the last training) or `retrainInterval`, swapping it in atomically. Readers never
 /// wait for a training.
-public final class RecommenderService: Service, Sendable {
+public final class RecommenderService: Sendable {
     public struct Configuration: Sendable {
         public var interactions = RecommenderInteractions.Configuration()
         public var model = ImplicitALS.Configuration()
@@ -25,12 +25,11 @@ public final class RecommenderService: Service, Sendable {
         /// `.normal` bounds its delay instead (its cost is then bounded by `minimumRetrainGap`).
         public var retrainPriority: BackgroundThreads.Priority = .low
         /// Publishing shares the interactions with readers, so the next event copies them: under a stream
-        /// of votes, publish at most every `following.publishInterval`.
-        public var following = EventFollower.Configuration()
+        /// of votes, publish at most this often.
+        public var publishInterval: Duration = .milliseconds(50)
 
         public init() {
             model.alpha = 4
-            following.chunk = 1024
         }
     }
 
@@ -48,22 +47,37 @@ public final class RecommenderService: Service, Sendable {
         var position: UInt64 = 0
     }
 
-    private let source: any EventSource
+    /// What the runtime folds events into, apart from what readers hold.
+    private struct Working: Sendable {
+        var interactions: RecommenderInteractions
+        var position: UInt64 = 0
+        var pacing: PublishPacing<ContinuousClock.Instant>
+        var sinceTraining = 0
+        var lastTraining: ContinuousClock.Instant?
+        /// People and new films seen since the last publish.
+        var touched: [Int: UInt64] = [:]
+        var newFilms: [Int: Int] = [:]
+        /// How many films the current model knows (nil before the first).
+        var modelFilms: Int?
+    }
+
     private let configuration: Configuration
     private let logger: Logger
     private let fallback: @Sendable () -> [MovieID]
     private let published: Mutex<Published>
+    private let working: Mutex<Working>
     private let training = Atomic<Bool>(false)
+    private let retraining = Mutex<Task<Void, any Error>?>(nil)
+    private let reachedEnd = Mutex(false)
     private let popularity = Mutex<(position: UInt64, films: [MovieID])?>(nil)
 
     /// `fallback` ranks films for people with no history (say, the Bradley–Terry film leaderboard); films
-    /// with the most interactions fill in after it.
-    public init(
-        source: any EventSource, configuration: Configuration = Configuration(), logger: Logger,
-        fallback: @escaping @Sendable () -> [MovieID] = { [] }
-    ) {
-        self.source = source
+    /// with the most interactions fill in after it. Give it to the node's `ProjectionRuntime`.
+    public init(configuration: Configuration = Configuration(), logger: Logger, fallback: @escaping @Sendable () -> [MovieID] = { [] }) {
         self.configuration = configuration
+        working = Mutex(Working(
+            interactions: RecommenderInteractions(configuration: configuration.interactions),
+            pacing: PublishPacing(interval: configuration.publishInterval, now: .now)))
         self.logger = logger
         self.fallback = fallback
         published = Mutex(Published(interactions: RecommenderInteractions(configuration: configuration.interactions)))
@@ -103,68 +117,65 @@ public final class RecommenderService: Service, Sendable {
         published.withLock { ($0.model, $0.interactions) }
     }
 
-    public func run() async throws {
-        var interactions = RecommenderInteractions(configuration: configuration.interactions)
-        var sinceTraining = 0
-        var lastTraining: ContinuousClock.Instant?
-        var retraining: Task<Void, any Error>?
-        defer { retraining?.cancel() }
-        // People and new films seen since the last publish.
-        var touched: [Int: UInt64] = [:]
-        var newFilms: [Int: Int] = [:]
-        var modelFilms = published.withLock { $0.model?.items.rows }
-        let follower = EventFollower(source: source, configuration: configuration.following)
-        defer { reached.finish() }
-        _ = try await follower.follow(
-            from: 0,
-            apply: { event, position in
-                interactions.apply(event)
-                guard let last = interactions.lastTouched else { return }
-                sinceTraining += 1
-                touched[last.person] = position
-                if let modelFilms { for film in last.films where film >= modelFilms { newFilms[film] = last.person } }
-            },
-            publish: { position in
-                let filmFactors = foldInFilms(newFilms, interactions: interactions)
-                let snapshot = interactions, changed = touched
-                published.withLock { state in
-                    state.interactions = snapshot
-                    state.position = position
-                    state.stale.merge(changed) { max($0, $1) }
-                    for (film, factors) in filmFactors { state.films[film] = (factors, position) }
+    /// Whether the published interactions have reached the source's end since the start.
+    public var hasCaughtUp: Bool { reachedEnd.withLock { $0 } }
+
+    /// Publishes what is applied: the interactions, the people whose history changed and the films new to
+    /// the model, folded in against the person who brought each.
+    private func publish(now: ContinuousClock.Instant) {
+        let (snapshot, position, changed, films) = working.withLock { working in
+            defer {
+                working.touched.removeAll(keepingCapacity: true)
+                working.newFilms.removeAll(keepingCapacity: true)
+                working.pacing.published(at: now)
+            }
+            return (working.interactions, working.position, working.touched, working.newFilms)
+        }
+        let filmFactors = foldInFilms(films, interactions: snapshot)
+        published.withLock { state in
+            state.interactions = snapshot
+            state.position = position
+            state.stale.merge(changed) { max($0, $1) }
+            for (film, factors) in filmFactors { state.films[film] = (factors, position) }
+        }
+        reached.advance(to: position)
+    }
+
+    /// Starts a training in the background when one is due: `retrainEvery` events since the last (but
+    /// not within `minimumRetrainGap` of it), or `retrainInterval`; the first as soon as there is data.
+    private func retrainIfDue(now: ContinuousClock.Instant) {
+        let modelFilms = published.withLock { $0.model?.items.rows }
+        let started: (RecommenderInteractions, UInt64)? = working.withLock { working in
+            working.modelFilms = modelFilms
+            func waited(_ duration: Duration) -> Bool { working.lastTraining.map { now - $0 >= duration } ?? true }
+            let due = working.sinceTraining > 0 && (
+                (working.sinceTraining >= configuration.retrainEvery && waited(configuration.minimumRetrainGap))
+                    || waited(configuration.retrainInterval))
+            guard due, training.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return nil }
+            working.sinceTraining = 0
+            working.lastTraining = now
+            return (working.interactions, working.position)
+        }
+        guard let (snapshot, position) = started else { return }
+        // Until the first model there is nothing personal to serve and the service is not ready.
+        let priority = published.withLock { $0.model == nil } ? .normal : configuration.retrainPriority
+        retraining.withLock {
+            $0 = Task { [configuration] in
+                defer { self.training.store(false, ordering: .releasing) }
+                let model = await BackgroundThreads.value(priority: priority, name: "mm-als-train") {
+                    ImplicitALS.fit(snapshot.matrix.matrix, configuration: configuration.model)
                 }
-                reached.advance(to: position)
-                touched.removeAll(keepingCapacity: true)
-                newFilms.removeAll(keepingCapacity: true)
-            },
-            afterRound: { position in
-                modelFilms = published.withLock { $0.model?.items.rows }
-                // Before the first training every wait has passed: the first model comes as soon as there is data.
-                func waited(_ duration: Duration) -> Bool { lastTraining.map { ContinuousClock.now - $0 >= duration } ?? true }
-                let due = sinceTraining > 0 && (
-                    (sinceTraining >= configuration.retrainEvery && waited(configuration.minimumRetrainGap))
-                        || waited(configuration.retrainInterval))
-                guard due, training.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
-                else { return }
-                let snapshot = interactions
-                sinceTraining = 0
-                lastTraining = ContinuousClock.now
-                // Until the first model there is nothing personal to serve and the service is not ready.
-                let priority = published.withLock { $0.model == nil } ? .normal : configuration.retrainPriority
-                retraining = Task { [configuration] in
-                    defer { self.training.store(false, ordering: .releasing) }
-                    let model = await BackgroundThreads.value(priority: priority, name: "mm-als-train") { ImplicitALS.fit(snapshot.matrix.matrix, configuration: configuration.model) }
-                    try Task.checkCancellation()
-                    self.published.withLock { state in
-                        state.model = model
-                        state.modelPosition = position
-                        state.trainedAt = Date()
-                        state.people = state.people.filter { $0.value.position > position }
-                        state.stale = state.stale.filter { $0.value > position }
-                        state.films = state.films.filter { $0.value.position > position }
-                    }
+                try Task.checkCancellation()
+                self.published.withLock { state in
+                    state.model = model
+                    state.modelPosition = position
+                    state.trainedAt = Date()
+                    state.people = state.people.filter { $0.value.position > position }
+                    state.stale = state.stale.filter { $0.value > position }
+                    state.films = state.films.filter { $0.value.position > position }
                 }
-            })
+            }
+        }
     }
 
     /// Factors for films the model has never seen, each folded in against the person who brought it.
@@ -260,4 +271,49 @@ public struct Recommendation: Sendable, Equatable {
     public var reason: Reason
     /// For a model's pick: the person's own films it most resembles (for a voter, from sets they chose).
     public var because: [MovieID] = []
+}
+
+extension RecommenderService: RuntimeCell {
+    var name: String { RecommenderInteractions.name }
+
+    /// The recommender keeps no snapshot: its interactions are rebuilt from the start.
+    func load(from snapshots: SnapshotStore?, source: any EventSource, logger: Logger) async -> UInt64 {
+        reached.advance(to: 0)
+        return 0
+    }
+
+    func apply(_ events: ArraySlice<(event: EventEnvelope, after: UInt64)>) {
+        working.withLock { working in
+            for (event, after) in events where after > working.position {
+                working.interactions.apply(event)
+                working.position = after
+                guard let last = working.interactions.lastTouched else { continue }
+                working.sinceTraining += 1
+                working.touched[last.person] = after
+                if let modelFilms = working.modelFilms {
+                    for film in last.films where film >= modelFilms { working.newFilms[film] = last.person }
+                }
+            }
+        }
+    }
+
+    func pace(now: ContinuousClock.Instant, end: UInt64, atEnd: Bool, snapshots: SnapshotStore?, logger: Logger) -> ContinuousClock.Instant? {
+        let publishedPosition = published.withLock { $0.position }
+        let (step, position) = working.withLock { ($0.pacing.step(unpublished: $0.position > publishedPosition, now: now), $0.position) }
+        var deadline: ContinuousClock.Instant?
+        switch step {
+        case .publish: publish(now: now)
+        case .wait(let until): deadline = until
+        case .idle: break
+        }
+        retrainIfDue(now: now)
+        if atEnd, position >= end, deadline == nil { reachedEnd.withLock { $0 = true } }
+        return deadline
+    }
+
+    func finish(snapshots: SnapshotStore?, logger: Logger) async {
+        retraining.withLock { $0?.cancel() }
+        publish(now: .now)
+        reached.finish()
+    }
 }

@@ -74,20 +74,18 @@ import TestSupport
 }
 
 @Suite struct PublishPacingTests {
-    @Test func publishesWhenCaughtUpOrDueAndGathersBurstsRightAfterAPublish() {
-        let start = ContinuousClock.now
+    let clock = ManualClock()
+
+    @Test func publishesAtMostEveryIntervalAndNamesWhenTheRestIsDue() {
+        let start = clock.now
         var pacing = PublishPacing(interval: .milliseconds(50), now: start)
-        // Caught up with nothing new: publish (a quiet log shows its last state at once).
-        #expect(pacing.step(applied: 0, caughtUp: true, now: start + .milliseconds(10)) == .publish)
-        // Caught up after a few events, 10 ms after the last publish: gather the rest of the 50 ms.
-        #expect(pacing.step(applied: 3, caughtUp: true, now: start + .milliseconds(10)) == .gather(for: .milliseconds(40)))
-        #expect(pacing.step(applied: 3, caughtUp: true, now: start + .milliseconds(50)) == .publish)
-        // Catching up (a full round): keep applying until the interval has passed.
-        #expect(pacing.step(applied: 4096, caughtUp: false, now: start + .milliseconds(49)) == .keepApplying)
-        #expect(pacing.step(applied: 4096, caughtUp: false, now: start + .milliseconds(50)) == .publish)
-        pacing.published(at: start + .milliseconds(60))
-        #expect(pacing.step(applied: 1, caughtUp: true, now: start + .milliseconds(70)) == .gather(for: .milliseconds(40)))
-        #expect(pacing.step(applied: 4096, caughtUp: false, now: start + .milliseconds(100)) == .keepApplying)
+        #expect(pacing.step(unpublished: false, now: start.advanced(by: .seconds(9))) == .idle, "nothing new, nothing to do")
+        // Events 10 ms after the last publish: they wait for the rest of the 50 ms, whether more come or not.
+        #expect(pacing.step(unpublished: true, now: start.advanced(by: .milliseconds(10))) == .wait(until: start.advanced(by: .milliseconds(50))))
+        #expect(pacing.step(unpublished: true, now: start.advanced(by: .milliseconds(50))) == .publish)
+        pacing.published(at: start.advanced(by: .milliseconds(60)))
+        #expect(pacing.step(unpublished: true, now: start.advanced(by: .milliseconds(70))) == .wait(until: start.advanced(by: .milliseconds(110))))
+        #expect(pacing.step(unpublished: true, now: start.advanced(by: .milliseconds(200))) == .publish)
     }
 }
 

@@ -29,9 +29,9 @@ import TestSupport
         let events = sampleEvents(votes: 200)
         let log = try await writeLog(events, to: directory.file("log"))
         let favourite = try MovieID("not-in-the-catalogue")
-        let service = RecommenderService(
-            source: LogEventSource(log), configuration: Self.configuration(retrainEvery: 1_000_000), logger: logger, fallback: { [favourite] })
-        let running = Task { try await service.run() }
+        let service = RecommenderService(configuration: Self.configuration(retrainEvery: 1_000_000), logger: logger, fallback: { [favourite] })
+        let runtime = ProjectionRuntime(source: LogEventSource(log), cells: ProjectionCell(Tallies()), recommender: service, snapshots: nil, logger: logger)
+        let running = Task { try await runtime.run() }
         #expect(try await eventually { service.positions.events == UInt64(events.count) })
         let stranger = RecommenderInteractions.Person.voter(UUID())
         let coldStart = service.recommendations(for: stranger, count: 5)
@@ -52,8 +52,9 @@ import TestSupport
         defer { directory.remove() }
         let events = sampleEvents(votes: 1500)
         let log = try await writeLog(Array(events.prefix(1200)), to: directory.file("log"))
-        let service = RecommenderService(source: LogEventSource(log), configuration: Self.configuration(retrainEvery: 500), logger: logger)
-        let running = Task { try await service.run() }
+        let service = RecommenderService(configuration: Self.configuration(retrainEvery: 500), logger: logger)
+        let runtime = ProjectionRuntime(source: LogEventSource(log), cells: ProjectionCell(Tallies()), recommender: service, snapshots: nil, logger: logger)
+        let running = Task { try await runtime.run() }
         #expect(try await eventually(timeout: .seconds(60)) { service.current.model != nil && service.positions.events == 1200 })
         let firstTraining = service.positions.model
 
