@@ -190,6 +190,7 @@ let package = Package(
             dependencies: [
                 "Gateway", "Projections", "EventLog", "EventStore", "KeyVault", "MovieMashCore", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ]),

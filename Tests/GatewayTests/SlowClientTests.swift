@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 @testable import Gateway
 import Hummingbird
+import InMemoryLogging
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -59,7 +60,7 @@ private enum RawSockets {
 @Suite struct SlowClientTests {
     /// Runs the gateway over the sample read model with `limits` and hands `body` its base URL.
     private func withGateway(
-        _ limits: ConnectionLimits, writes: WriteSide? = nil, logLevels: LoggedLevels? = nil, _ body: (Int, GatewayMetrics) async throws -> Void
+        _ limits: ConnectionLimits, writes: WriteSide? = nil, logs: InMemoryLogHandler? = nil, _ body: (Int, GatewayMetrics) async throws -> Void
     ) async throws {
         let (model, _) = await sampleReadModel()
         var configuration = GatewayApplication.Configuration()
@@ -69,7 +70,7 @@ private enum RawSockets {
         let port = Mutex<Int?>(nil)
         let application = try GatewayApplication.application(
             readModel: model, writes: writes, configuration: configuration,
-            logger: Logger(label: "test") { _ -> any LogHandler in logLevels.map { LevelRecorder(logged: $0) } ?? SwiftLogNoOpLogHandler() }
+            logger: Logger(label: "test") { _ -> any LogHandler in logs ?? SwiftLogNoOpLogHandler() }
         ) { bound in port.withLock { $0 = bound } }
         let group = ServiceGroup(services: [application], logger: Logger(label: "test"))
         let running = Task { try await group.run() }
@@ -119,10 +120,10 @@ private enum RawSockets {
     /// over the limit 431, a garbled request line 400, each with a problem document and never logged as an
     /// error; the next connection is served.
     @Test func framingTheParserRefusesIsA4xxProblemNotA500() async throws {
-        let logged = LoggedLevels()
+        let logged = InMemoryLogHandler()
         let writes = WriteSide(
             appender: MemoryAppender(), authority: await TokenAuthority(keys: testKeys), vault: sharedTestVault, bcryptCost: 4)
-        try await withGateway(ConnectionLimits(), writes: writes, logLevels: logged) { port, _ in
+        try await withGateway(ConnectionLimits(), writes: writes, logs: logged) { port, _ in
             let requests = [
                 "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\nContent-Type: application/json\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
                 "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + String(repeating: "a", count: 200_000) + "\r\n\r\n",
@@ -137,7 +138,7 @@ private enum RawSockets {
             let (_, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/health")!)
             #expect((response as? HTTPURLResponse)?.statusCode == 200)
         }
-        #expect(!logged.levels.withLock { $0 }.contains { $0 >= .error }, "a client's mistake is not the server's error")
+        #expect(!logged.entries.contains { $0.level >= .error }, "a client's mistake is not the server's error")
     }
 
     @Test func beyondTheConnectionLimitANewConnectionIsAnswered503AndClosed() async throws {
@@ -171,22 +172,4 @@ private enum RawSockets {
             #expect(metrics.connections.count(.idleTimeout) == 1)
         }
     }
-}
-
-/// The level of every message logged at trace or above.
-private final class LoggedLevels: Sendable {
-    let levels = Mutex<[Logger.Level]>([])
-}
-
-private struct LevelRecorder: LogHandler {
-    let logged: LoggedLevels
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) { logged.levels.withLock { $0.append(event.level) } }
 }

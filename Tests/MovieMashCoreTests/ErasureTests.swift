@@ -2,6 +2,7 @@ import Foundation
 import MovieMashCore
 import Synchronization
 import Testing
+import TestSupport
 
 /// Keys only: who holds one.
 private final class KeyRing: PersonalDataVault {
@@ -15,38 +16,20 @@ private final class KeyRing: PersonalDataVault {
     var keyHolders: [UserID] { keys.withLock { Array($0) } }
 }
 
-/// An appender that stores erasures in memory, or refuses every append.
-private final class Appended: EventAppender {
-    let events = Mutex<[EventEnvelope]>([])
-    let refusing: Bool
-
-    init(refusing: Bool = false) { self.refusing = refusing }
-
-    func append(_ envelope: EventEnvelope) async throws -> UInt64 {
-        if refusing { throw StorageUnavailable(reason: "the disk is full") }
-        return events.withLock { $0.append(envelope); return UInt64($0.count - 1) }
-    }
-    func appendNew(_ envelope: EventEnvelope) async throws -> UInt64? { try await append(envelope) }
-    func append(contentsOf envelopes: [EventEnvelope]) async throws -> [UInt64] {
-        var positions: [UInt64] = []
-        for envelope in envelopes { positions.append(try await append(envelope)) }
-        return positions
-    }
-    func confirm(_ position: UInt64) async throws {}
-}
-
 @Suite struct ErasureTests {
     /// The event first, then the key: an append that fails leaves the key (the person is not erased, and
     /// says so), one that succeeds is followed by the key's destruction.
     @Test func theEventComesBeforeTheKeyGoes() async throws {
         let person = UUID()
         let vault = KeyRing([person])
-        await #expect(throws: StorageUnavailable.self) { try await Erasure.erase(person, appender: Appended(refusing: true), vault: vault) }
-        #expect(vault.keyHolders == [person], "no event, so the key stays")
-        let log = Appended()
+        let log = MemoryAppender()
+        log.unavailable.store(true, ordering: .relaxed)
+        await #expect(throws: StorageUnavailable.self) { try await Erasure.erase(person, appender: log, vault: vault) }
+        #expect(vault.keyHolders == [person] && log.all.isEmpty, "no event, so the key stays")
+        log.unavailable.store(false, ordering: .relaxed)
         let position = try await Erasure.erase(person, appender: log, vault: vault)
         #expect(position == 0 && vault.keyHolders.isEmpty)
-        guard case .userErased(let erased) = log.events.withLock({ $0.first?.event }) else { Issue.record("no UserErased"); return }
+        guard case .userErased(let erased) = log.all.first?.event else { Issue.record("no UserErased"); return }
         #expect(erased.userID == person)
     }
 

@@ -143,24 +143,36 @@ func writeLog(_ events: [EventEnvelope], to directory: String) async throws -> E
 }
 
 @Suite struct LeaderboardServiceTests {
+    let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    /// A log of the first 1,000 of 2,000 sample votes' events, the counts of it in a runtime, and the
+    /// leaderboard service over them, refitting as soon as the counts change. No staleness allowed: every
+    /// fit runs at normal priority, since a low-priority fit beside a loaded test run (other suites at full
+    /// speed on every core) can wait longer than any deadline.
+    private func fitting(
+        in directory: TemporaryDirectory, bootstrapRounds: Int, now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }
+    ) async throws -> (events: [EventEnvelope], log: EventLog, counts: ProjectionCell<BradleyTerryCounts>, leaderboards: LeaderboardService, tasks: [Task<Void, any Error>]) {
+        let events = sampleEvents(votes: 2000)
+        let log = try await writeLog(Array(events.prefix(1000)), to: directory.file("log"))
+        var configuration = BradleyTerry.Configuration()
+        configuration.bootstrapRounds = bootstrapRounds
+        let counts = ProjectionCell(BradleyTerryCounts(configuration: configuration))
+        let runtime = ProjectionRuntime(source: LogEventSource(log), cells: counts, snapshots: nil, logger: logger)
+        let leaderboards = LeaderboardService(
+            source: counts, interval: .milliseconds(10), idleFactor: 0, maximumStaleness: .zero, busyInterval: .milliseconds(10),
+            retention: .seconds(600), logger: logger, now: now)
+        return (events, log, counts, leaderboards, [Task { try await runtime.run() }, Task { try await leaderboards.run() }])
+    }
+
     /// A replaced fit stays served by its id for its retention as the service's clock counts it, and not
     /// after: moved by hand, no test waits ten minutes.
     @Test func aReplacedFitIsServedForItsRetentionByTheServicesClock() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let events = sampleEvents(votes: 2000)
-        let log = try await writeLog(Array(events.prefix(1000)), to: directory.file("log"))
-        let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
-        var configuration = BradleyTerry.Configuration()
-        configuration.bootstrapRounds = 5
-        let counts = ProjectionCell(BradleyTerryCounts(configuration: configuration))
-        let runtime = ProjectionRuntime(source: LogEventSource(log), cells: counts, snapshots: nil, logger: logger)
         // Real time plus the hand-moved offset: the service's own waits still end.
         let clock = ManualClock()
-        let leaderboards = LeaderboardService(
-            source: counts, interval: .milliseconds(10), idleFactor: 0, maximumStaleness: .zero, busyInterval: .milliseconds(10),
-            retention: .seconds(600), logger: logger, now: { ContinuousClock.now.advanced(by: clock.now.offset) })
-        let tasks = [Task { try await runtime.run() }, Task { try await leaderboards.run() }]
+        let (events, log, _, leaderboards, tasks) = try await fitting(
+            in: directory, bootstrapRounds: 5, now: { ContinuousClock.now.advanced(by: clock.now.offset) })
         #expect(try await eventually(timeout: .seconds(60)) { leaderboards.current.position == 1000 })
         _ = try await log.append(contentsOf: events.dropFirst(1000).map(LogRecord.init))
         let end = UInt64(events.count)
@@ -179,19 +191,7 @@ func writeLog(_ events: [EventEnvelope], to directory: String) async throws -> E
     @Test func refitsInTheBackgroundAndPublishesWholeFits() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let events = sampleEvents(votes: 2000)
-        let log = try await writeLog(Array(events.prefix(1000)), to: directory.file("log"))
-        let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
-        var configuration = BradleyTerry.Configuration()
-        configuration.bootstrapRounds = 20
-        let counts = ProjectionCell(BradleyTerryCounts(configuration: configuration))
-        let countsRuntime = ProjectionRuntime(source: LogEventSource(log), cells: counts, snapshots: nil, logger: logger)
-        // No staleness allowed: every fit runs at normal priority, since a low-priority fit beside a loaded
-        // test run (other suites at full speed on every core) can wait longer than any deadline.
-        let leaderboards = LeaderboardService(
-            source: counts, interval: .milliseconds(10), idleFactor: 0, maximumStaleness: .zero, busyInterval: .milliseconds(10),
-            logger: logger)
-        let tasks = [Task { try await countsRuntime.run() }, Task { try await leaderboards.run() }]
+        let (events, log, counts, leaderboards, tasks) = try await fitting(in: directory, bootstrapRounds: 20)
         #expect(try await eventually(timeout: .seconds(60)) { leaderboards.current.position == 1000 })
         let first = leaderboards.current
         _ = try await log.append(contentsOf: events.dropFirst(1000).map(LogRecord.init))
@@ -201,7 +201,7 @@ func writeLog(_ events: [EventEnvelope], to directory: String) async throws -> E
         #expect(latest.films.entries.count > 0)
         #expect(latest.votes == counts.current.state.votes && latest.id == UInt64(events.count))
         // Refitted from the first fit's solutions: the fit of the latest counts, to the rounds' tolerance.
-        let expected = await Leaderboard.fit(counts.current.state.sets, configuration: configuration)
+        let expected = await Leaderboard.fit(counts.current.state.sets, configuration: counts.current.state.configuration)
         #expect(latest.sets.entries.map(\.item) == expected.entries.map(\.item))
         for (got, want) in zip(latest.sets.entries.map(\.standing), expected.entries.map(\.standing)) {
             #expect(abs(got.rating - want.rating) < 1e-6 && abs(got.lower - want.lower) < 0.5 && abs(got.upper - want.upper) < 0.5)
