@@ -9,6 +9,15 @@ struct PublishPacing<Instant: InstantProtocol>: Sendable where Instant.Duration 
         case wait(until: Instant)
         /// Everything applied is published.
         case idle
+
+        /// Runs `publish` when it is due; the instant the rest is due (nil: nothing waits).
+        func perform(_ publish: () -> Void) -> Instant? {
+            switch self {
+            case .publish: publish(); return nil
+            case .wait(let until): return until
+            case .idle: return nil
+            }
+        }
     }
 
     let interval: Duration
