@@ -55,7 +55,23 @@ extension EventLog {
         public var minimumFreeBytes: Int64 = 64 << 20
         /// Failures to inject into writes and syncs: for tests of the healing paths; nil in production.
         public var faults: FaultInjection?
+        /// The clock the writer schedules interval syncs by.
+        public var clock: WriterClock = .continuous
 
         public init() {}
     }
+}
+
+/// The clock the log's writer reads and sleeps by: the continuous clock, or a test's that moves by hand
+/// (its instants are mapped onto the continuous clock's, which the writer's state machine is typed by).
+public struct WriterClock: Sendable {
+    public var now: @Sendable () -> ContinuousClock.Instant
+    public var sleep: @Sendable (_ until: ContinuousClock.Instant) async throws -> Void
+
+    public init(now: @escaping @Sendable () -> ContinuousClock.Instant, sleep: @escaping @Sendable (_ until: ContinuousClock.Instant) async throws -> Void) {
+        self.now = now
+        self.sleep = sleep
+    }
+
+    public static let continuous = WriterClock(now: { .now }, sleep: { try await Task.sleep(until: $0) })
 }

@@ -178,8 +178,9 @@ actor LogWriter {
             case .write(let sync, let gather):
                 Task { await writeRound(sync: sync, gather: gather) }
             case .scheduleSync(let deadline):
+                let clock = configuration.clock
                 Task {
-                    try? await Task.sleep(until: deadline)
+                    try? await clock.sleep(deadline)
                     await syncDue()
                 }
             case .sync:
@@ -209,7 +210,7 @@ actor LogWriter {
             }
             let count = writing.count
             writing.removeAll()
-            perform(machine.roundWritten(records: count, dirty: appender.isDirty, moreQueued: !waiting.isEmpty, now: .now))
+            perform(machine.roundWritten(records: count, dirty: appender.isDirty, moreQueued: !waiting.isEmpty, now: configuration.clock.now()))
         } catch {
             perform(machine.failed(Self.failure(error)))
         }

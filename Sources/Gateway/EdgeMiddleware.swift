@@ -47,7 +47,7 @@ struct EdgeMiddleware: RouterMiddleware {
         context.client = clientKey(request, context: context)
         let origin = request.headers.value(.origin).flatMap { origins.contains($0) ? $0 : nil }
         var response: Response
-        if let origin, request.method == .options, request.headers.has(.accessControlRequestMethod) {
+        if origin != nil, request.method == .options, request.headers.has(.accessControlRequestMethod) {
             response = Response(status: .noContent)
             response.headers[.accessControlAllowMethods] = "GET, POST, PUT, DELETE, OPTIONS"
             response.headers[.accessControlAllowHeaders] = "Authorization, Content-Type, Idempotency-Key, MovieMash-Min-Position"

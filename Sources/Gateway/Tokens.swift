@@ -164,8 +164,9 @@ public final class TokenAuthority: Sendable {
     /// Access tokens already verified, with what they say: a client sends the same token with every
     /// request, and checking it once is enough until it expires.
     private let verified = Mutex<[String: (user: SignedInUser, expires: Date)]>([:])
-    /// The wall clock tokens and tickets expire by (tests move their own).
-    private let now: @Sendable () -> Date
+    /// The gateway's wall clock: tokens and tickets expire by it and the events of requests are stamped
+    /// by it (tests move their own).
+    let now: @Sendable () -> Date
 
     public init(
         keys: SigningKeys, accessLifetime: Duration = .seconds(3600), ticketLifetime: Duration = .seconds(600),
@@ -178,6 +179,9 @@ public final class TokenAuthority: Sendable {
         self.ticketLifetime = ticketLifetime
         self.now = now
     }
+
+    /// Now on the gateway's clock, as events record it.
+    var timestamp: Timestamp { Timestamp(now()) }
 
     func accessToken(for user: UserID, name: String, position: UInt64 = 0) async throws -> (token: String, expires: Date) {
         let issued = now()

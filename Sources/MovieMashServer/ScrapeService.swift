@@ -76,7 +76,7 @@ actor ScrapeService: Service, LetterboxdQueue {
 
     func run() async throws {
         // A fetch may wait minutes for its turn (a Retry-After); shutting down does not wait for it.
-        try? await cancelWhenGracefulShutdown { await self.loop() }
+        await cancelWhenGracefulShutdown { await self.loop() }
         try? await fetcher.shutdown()
     }
 

@@ -80,8 +80,16 @@ public final class PostgresMirror: Service, Sendable {
     public let mirrored = PositionSignal()
     /// The status and the cycle that decides the mirror's next step.
     private let progress: Mutex<(status: Status, cycle: MirrorCycle)>
+    /// The clock backoffs wait by, and the wall clock the lag is measured by (tests move their own).
+    private let clock: any Clock<Duration>
+    private let now: @Sendable () -> Timestamp
 
-    public init(log: EventLog, url: PostgresURL, configuration: Configuration = Configuration(), logger: Logger) {
+    public init(
+        log: EventLog, url: PostgresURL, configuration: Configuration = Configuration(), logger: Logger,
+        clock: any Clock<Duration> = ContinuousClock(), now: @escaping @Sendable () -> Timestamp = { .now }
+    ) {
+        self.clock = clock
+        self.now = now
         self.log = log
         self.url = url
         self.configuration = configuration
@@ -98,8 +106,7 @@ public final class PostgresMirror: Service, Sendable {
         }
         status.lagEvents = log.endPosition &- min(status.nextPosition, log.endPosition)
         if status.lagEvents > 0, let oldest = try? log.read(from: status.nextPosition, limit: 1).first {
-            let now = Int64((Date().timeIntervalSince1970 * 1000).rounded())
-            status.lagSeconds = max(0, Double(now - oldest.record.timestamp) / 1000)
+            status.lagSeconds = max(0, Double(now().milliseconds - oldest.record.timestamp) / 1000)
         }
         return status
     }
@@ -127,7 +134,7 @@ public final class PostgresMirror: Service, Sendable {
                     next = perform { $0.failed(MirrorError.describe(error, target: url.redacted), using: &random) }
                 }
             case .wait(let duration):
-                try await Task.sleep(for: duration)
+                try await clock.sleep(for: duration)
                 next = perform { $0.start() }
             case .stop(let error):
                 throw error
@@ -193,7 +200,7 @@ public final class PostgresMirror: Service, Sendable {
         var random = SystemRandomNumberGenerator()
         while try await connection.values(
             "SELECT pg_try_advisory_lock(\(Self.lockKey))", as: Bool.self, logger: logger) != [true] {
-            for case .wait(let duration) in perform({ $0.lockBusy(using: &random) }) { try await Task.sleep(for: duration) }
+            for case .wait(let duration) in perform({ $0.lockBusy(using: &random) }) { try await clock.sleep(for: duration) }
         }
         perform { $0.lockTaken() }
         var next = try await checkpoint(on: connection)

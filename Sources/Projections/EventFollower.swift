@@ -37,12 +37,7 @@ public struct EventFollower: Sendable {
         var position = position
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             let events = try await source.events(from: position, limit: configuration.chunk)
-            var chunk: [(event: EventEnvelope, after: UInt64)] = []
-            chunk.reserveCapacity(events.count)
-            for event in events {
-                position = event.position.map { $0 + 1 } ?? position + 1
-                chunk.append((event, position))
-            }
+            let chunk = Self.positioned(events, after: &position)
             if !chunk.isEmpty { try await apply(chunk[...]) }
             let atEnd = events.count < configuration.chunk
             let deadline = try await settle(position, atEnd)
@@ -80,19 +75,31 @@ public struct EventFollower: Sendable {
         }
     }
 
-    /// Applies every event from `position` up to `end` (exclusive), each with the position after it, and
-    /// returns the position reached, which is less than `end` only when the source holds fewer events.
-    public func read(from position: UInt64, to end: UInt64, apply: (EventEnvelope, UInt64) throws -> Void) async throws -> UInt64 {
+    /// Applies every event from `position` up to `end` (exclusive) in chunks, each event with the position
+    /// after it, and returns the position reached, which is less than `end` only when the source holds
+    /// fewer events.
+    public func read(
+        from position: UInt64, to end: UInt64, apply: (ArraySlice<(event: EventEnvelope, after: UInt64)>) throws -> Void
+    ) async throws -> UInt64 {
         var position = position
         while position < end {
             let limit = Int(clamping: min(UInt64(configuration.chunk), end - position))
             let events = try await source.events(from: position, limit: limit)
-            for event in events {
-                position = event.position.map { $0 + 1 } ?? position + 1
-                try apply(event, position)
-            }
+            let chunk = Self.positioned(events, after: &position)
+            if !chunk.isEmpty { try apply(chunk[...]) }
             if events.count < limit { break }
         }
         return position
+    }
+
+    /// Each event with the position after it; `position` ends after the last.
+    private static func positioned(_ events: [EventEnvelope], after position: inout UInt64) -> [(event: EventEnvelope, after: UInt64)] {
+        var chunk: [(event: EventEnvelope, after: UInt64)] = []
+        chunk.reserveCapacity(events.count)
+        for event in events {
+            position = event.position.map { $0 + 1 } ?? position + 1
+            chunk.append((event, position))
+        }
+        return chunk
     }
 }

@@ -54,6 +54,8 @@ public final class ProjectionCell<P: Projector>: Sendable {
 
 extension ProjectionCell: RuntimeCell {
     var name: String { P.name }
+    var applied: any Projector { working.withLock { $0.state } }
+    var appliedPosition: UInt64 { working.withLock { $0.position } }
 
     func load(from snapshots: SnapshotStore?, source: any EventSource, logger: Logger) async -> UInt64 {
         var state = initial

@@ -9,6 +9,10 @@ protocol RuntimeCell: AnyObject, Sendable {
     var hasCaughtUp: Bool { get }
     /// Loads the cell's snapshot (or starts from nothing), publishes it, and returns the position it covers.
     func load(from snapshots: SnapshotStore?, source: any EventSource, logger: Logger) async -> UInt64
+    /// The state with every event applied so far, published or not, and the position after them (replay
+    /// reads them).
+    var applied: any Projector { get }
+    var appliedPosition: UInt64 { get }
     /// Folds the events the cell has not applied yet (each with the position after it).
     func apply(_ events: ArraySlice<(event: EventEnvelope, after: UInt64)>)
     /// Publishes when the cell's pace allows; otherwise the instant it will (nil: nothing waits).
@@ -37,23 +41,30 @@ public final class ProjectionRuntime: Service, Sendable {
         public init() {}
     }
 
-    private let source: any EventSource
+    private let follower: EventFollower
     private let cells: [any RuntimeCell]
     private let snapshots: SnapshotStore?
     private let configuration: Configuration
     private let logger: Logger
+    private var source: any EventSource { follower.source }
 
     /// `cells` are `ProjectionCell`s, one registration each; `recommender` keeps its interactions as a
     /// cell of the same loop.
-    public init<each P: Projector>(
+    public convenience init<each P: Projector>(
         source: any EventSource, cells: repeat ProjectionCell<each P>, recommender: RecommenderService? = nil, snapshots: SnapshotStore?,
         configuration: Configuration = Configuration(), logger: Logger
     ) {
         var all: [any RuntimeCell] = []
         for cell in repeat each cells { all.append(cell) }
         if let recommender { all.append(recommender) }
-        self.cells = all
-        self.source = source
+        self.init(source: source, cells: all, snapshots: snapshots, configuration: configuration, logger: logger)
+    }
+
+    init(source: any EventSource, cells: [any RuntimeCell], snapshots: SnapshotStore?, configuration: Configuration, logger: Logger) {
+        var following = EventFollower.Configuration()
+        following.chunk = configuration.chunk
+        follower = EventFollower(source: source, configuration: following)
+        self.cells = cells
         self.snapshots = snapshots
         self.configuration = configuration
         self.logger = logger
@@ -78,10 +89,19 @@ public final class ProjectionRuntime: Service, Sendable {
         for cell in cells { await cell.finish(snapshots: snapshots, logger: logger) }
     }
 
+    /// Replay's pass: applies the source's events from the least position a cell holds up to `end`
+    /// (exclusive), publishing nothing, and returns the position reached (less than `end` only when the
+    /// source holds fewer events). `progress` hears the position after each chunk.
+    func rebuild(to end: UInt64, progress: (UInt64) -> Void) async throws -> UInt64 {
+        let start = cells.map(\.appliedPosition).min() ?? 0
+        return try await follower.read(from: start, to: end) { chunk in
+            for cell in cells { cell.apply(chunk) }
+            progress(chunk.last!.after)
+        }
+    }
+
     private func follow(from position: inout UInt64) async throws {
-        var following = EventFollower.Configuration()
-        following.chunk = configuration.chunk
-        position = try await EventFollower(source: source, configuration: following).follow(
+        position = try await follower.follow(
             from: position,
             apply: { chunk in await apply(chunk) },
             settle: { position, atEnd in

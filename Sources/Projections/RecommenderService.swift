@@ -275,6 +275,8 @@ public struct Recommendation: Sendable, Equatable {
 
 extension RecommenderService: RuntimeCell {
     var name: String { RecommenderInteractions.name }
+    var applied: any Projector { working.withLock { $0.interactions } }
+    var appliedPosition: UInt64 { working.withLock { $0.position } }
 
     /// The recommender keeps no snapshot: its interactions are rebuilt from the start.
     func load(from snapshots: SnapshotStore?, source: any EventSource, logger: Logger) async -> UInt64 {

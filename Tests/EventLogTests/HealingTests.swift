@@ -70,6 +70,29 @@ import TestSupport
         try expectLog(at: directory.path, holds: records)
     }
 
+    /// The interval sync is scheduled by the writer's clock, moved by hand: the sync (made to fail, so it
+    /// shows) comes when the interval is up and not a moment before, with no real waiting.
+    @Test func theIntervalSyncComesByTheWritersClock() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let faults = FaultInjection(), manual = ManualClock(), base = ContinuousClock.now
+        var configuration = configuration(faults, fsync: .interval(milliseconds: 1000))
+        configuration.clock = WriterClock(
+            now: { base.advanced(by: manual.now.offset) },
+            sleep: { try await manual.sleep(until: ManualClock.Instant(offset: base.duration(to: $0))) })
+        let log = try EventLog(directory: directory.path, configuration: configuration)
+        faults.inject(.syncFails())
+        _ = try await log.append(contentsOf: RecordBuilder.records(5, seed: 9))
+        #expect(try await eventually { manual.sleepers == 1 }, "the sync waits on the writer's clock")
+        manual.advance(by: .milliseconds(999))
+        #expect(log.writerStatus == .up && faults.pending == [.syncFails()], "not due a millisecond early")
+        manual.advance(by: .milliseconds(1))
+        #expect(try await eventually { log.writerStatus.refusal != nil }, "due at the interval")
+        #expect(faults.pending.isEmpty)
+        try await log.heal()
+        try await log.close()
+    }
+
     @Test func aHealThatFailsAgainLeavesTheWriterFailedUntilOneSucceeds() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

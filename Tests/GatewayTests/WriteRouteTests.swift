@@ -25,7 +25,8 @@ func writeApp(
     ticketLifetime: Duration = .seconds(600), perAddress: RateLimiter.Limit = .init(perSecond: 1000, burst: 1000),
     perVoter: RateLimiter.Limit = .init(perSecond: 1000, burst: 1000), bcryptCost: UInt8 = 4,
     confirm: @escaping @Sendable (UInt64) async throws -> Void = { _ in },
-    vault: KeyStore = sharedTestVault, trustedProxies: Set<String> = [], firstSignInDelay: Duration = .seconds(1)
+    vault: KeyStore = sharedTestVault, trustedProxies: Set<String> = [], firstSignInDelay: Duration = .seconds(1),
+    now: @escaping @Sendable () -> Date = { Date() }
 ) async -> (some ApplicationProtocol, MemoryAppender) {
     let (model, _) = await sampleReadModel()
     let appender = MemoryAppender(confirmation: confirm)
@@ -35,7 +36,7 @@ func writeApp(
     configuration.perVoter = perVoter
     configuration.trustedProxies = trustedProxies
     let authentication = Authentication(
-        authority: await TokenAuthority(keys: testKeys, ticketLifetime: ticketLifetime), bcryptCost: bcryptCost, firstDelay: firstSignInDelay)
+        authority: await TokenAuthority(keys: testKeys, ticketLifetime: ticketLifetime, now: now), bcryptCost: bcryptCost, firstDelay: firstSignInDelay)
     let writes = WriteSide(appender: appender, authentication: authentication, vault: vault)
     return (Application(router: GatewayApplication.router(readModel: model, writes: writes, configuration: configuration)), appender)
 }
@@ -426,12 +427,23 @@ extension TestClientProtocol {
         }
     }
 
-    @Test func anExpiredTicketIsRefused() async throws {
-        let (app, _) = await writeApp(ticketLifetime: .seconds(-1))
+    /// The gateway's clock, moved by hand, stamps the vote it takes and expires the ticket that outlives
+    /// its ten minutes: no waiting.
+    @Test func votesAreStampedAndTicketsExpireByTheGatewaysClock() async throws {
+        let clock = ManualClock(), start = Date(timeIntervalSince1970: 1_800_000_000)
+        let (app, appender) = await writeApp(now: { start.addingTimeInterval(clock.now.offset / .seconds(1)) })
         try await app.test(.router) { client in
             let ada = try await client.login("ada")
-            let ticket = try await client.nextTicket(ada).ticket
-            let (status, body) = try await client.vote(ada, ticket: ticket)
+            let kept = try await client.nextTicket(ada).ticket, lapsed = try await client.nextTicket(ada).ticket
+            clock.advance(by: .milliseconds(599_999))
+            #expect(try await client.vote(ada, ticket: kept).0 == .created, "a millisecond left")
+            guard case .voteCast(let vote) = appender.all.last?.event else {
+                Issue.record("no vote appended")
+                return
+            }
+            #expect(vote.castAt == Timestamp(start.addingTimeInterval(599.999)) && appender.all.last?.occurredAt == vote.castAt)
+            clock.advance(by: .milliseconds(1))
+            let (status, body) = try await client.vote(ada, ticket: lapsed)
             let refusal = try problem(body)
             #expect(status == .badRequest && refusal.type.hasSuffix("/invalid-ticket"))
         }

@@ -91,22 +91,32 @@ import TestSupport
 }
 
 @Suite struct MirrorLagTests {
-    @Test func theLagInSecondsIsTheAgeOfTheOldestUnmirroredEventEvenBeforeEverConnecting() async throws {
+    /// By the mirror's clocks, moved by hand: the lag is the exact age of the oldest unmirrored event,
+    /// before any connection, and a retry comes when the clock has passed the backoff (its jitter at most
+    /// the cap), not before the clock moves.
+    @Test func theLagIsTheAgeOfTheOldestUnmirroredEventAndRetriesWaitByTheClock() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let start = Timestamp(milliseconds: Timestamp.now.milliseconds - 30_000)
+        let start = Timestamp(milliseconds: 1_800_000_000_000)
         let log = try await writeLog(sampleRecords(votes: 50, sets: 20, start: start), to: directory.path)
         // Nothing listens there: the mirror never reaches PostgreSQL.
         let url = try PostgresURL("postgres://mirror@127.0.0.1:\(try freePort())/nowhere")
         var configuration = PostgresMirror.Configuration()
-        configuration.backoff = Backoff(base: .milliseconds(10), cap: .milliseconds(50))
-        let mirror = PostgresMirror(log: log, url: url, configuration: configuration, logger: PostgresTesting.logger)
+        configuration.backoff = Backoff(base: .seconds(10), cap: .seconds(10))
+        let clock = ManualClock()
+        let mirror = PostgresMirror(
+            log: log, url: url, configuration: configuration, logger: PostgresTesting.logger, clock: clock,
+            now: { start.advanced(by: .milliseconds(30_000) + clock.now.offset) })
         let running = Task { try await mirror.run() }
-        #expect(try await eventually { if case .retrying = mirror.status.state { true } else { false } })
+        #expect(try await eventually { clock.sleepers == 1 && mirror.status.failedAttempts == 1 })
         let status = mirror.status
         #expect(status.nextPosition == 0 && status.lagEvents == log.endPosition)
         let first = try #require(try log.read(from: 0, limit: 1).first).record.timestamp
-        #expect(status.lagSeconds >= 25 && status.lagSeconds < 600, "the first event is about 30 s old, not 0: \(status.lagSeconds), \(first)")
+        let age = start.milliseconds + 30_000 - first
+        #expect(status.lagSeconds == Double(age) / 1000 && age > 25_000, "the first event is about 30 s old, not 0")
+        clock.advance(by: .seconds(10))
+        #expect(try await eventually { mirror.status.failedAttempts == 2 && clock.sleepers == 1 }, "retried once the backoff is over")
+        #expect(mirror.status.lagSeconds == Double(age + 10_000) / 1000)
         running.cancel()
         _ = try? await running.value
         try await log.close()

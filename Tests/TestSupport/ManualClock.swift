@@ -18,7 +18,8 @@ public final class ManualClock: Clock, Sendable {
 
     private struct State {
         var now = Instant(offset: .zero)
-        var sleepers: [(deadline: Instant, continuation: CheckedContinuation<Void, any Error>)] = []
+        var sleepers: [(id: Int, deadline: Instant, continuation: CheckedContinuation<Void, any Error>)] = []
+        var nextID = 0
     }
 
     private let state = Mutex(State())
@@ -43,14 +44,31 @@ public final class ManualClock: Clock, Sendable {
     /// How many tasks are sleeping on this clock.
     public var sleepers: Int { state.withLock { $0.sleepers.count } }
 
+    /// Sleeps until `advance` reaches `deadline`, or throws `CancellationError` once the task is cancelled.
     public func sleep(until deadline: Instant, tolerance: Duration? = nil) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let wakeNow = state.withLock { state -> Bool in
-                if deadline <= state.now { return true }
-                state.sleepers.append((deadline, continuation))
-                return false
+        let id = state.withLock { state -> Int in
+            state.nextID += 1
+            return state.nextID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let wake = state.withLock { state -> (any Error)?? in
+                    if Task.isCancelled { return .some(CancellationError()) }
+                    if deadline <= state.now { return .some(nil) }
+                    state.sleepers.append((id, deadline, continuation))
+                    return .none
+                }
+                switch wake {
+                case .some(nil): continuation.resume()
+                case .some(let error?): continuation.resume(throwing: error)
+                case .none: break
+                }
             }
-            if wakeNow { continuation.resume() }
+        } onCancel: {
+            let cancelled = state.withLock { state in
+                state.sleepers.firstIndex { $0.id == id }.map { state.sleepers.remove(at: $0).continuation }
+            }
+            cancelled?.resume(throwing: CancellationError())
         }
     }
 }

@@ -176,7 +176,7 @@ enum AccountRoutes {
             }
         }
         @Sendable func append(_ event: Event) async throws -> UInt64 {
-            let position = try await writes.appender.append(EventEnvelope(occurredAt: .now, event: event))
+            let position = try await writes.appender.append(EventEnvelope(occurredAt: authentication.authority.timestamp, event: event))
             try await writes.confirm(position)
             try await readModel.consistency.require(position + 1)
             return position
@@ -208,7 +208,7 @@ enum AccountRoutes {
             let voter = try await authentication.user(request, readModel: readModel, limitedBy: perAccount)
             let account = try profile(voter), catalogue = readModel.catalogue()
             let body = ExportBody(
-                exportedAt: Timestamp.now.description, account: account,
+                exportedAt: authentication.authority.timestamp.description, account: account,
                 votes: readModel.voterHistory().votes(of: voter.id).map { MyVoteBody($0, catalogue: catalogue) },
                 recommendations: RecommendationBody.picks(for: voter.id, limit: 10, readModel: readModel),
                 notes: [

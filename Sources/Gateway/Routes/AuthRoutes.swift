@@ -62,7 +62,7 @@ enum AuthRoutes {
                     // no event uses, never an event no key opens.
                     let sealed = try writes.vault.seal(data, for: userID)
                     position = try await writes.appender.append(EventEnvelope(
-                        occurredAt: .now, event: .userRegistered(UserRegistered(userID: userID, personal: .sealed(sealed)))))
+                        occurredAt: authentication.authority.timestamp, event: .userRegistered(UserRegistered(userID: userID, personal: .sealed(sealed)))))
                 } catch {
                     writes.registrations.finish(credentials.username, account: nil)
                     throw error

@@ -130,7 +130,7 @@ enum LetterboxdRoutes {
             if claim, accounts.claimedProfile(of: voter.id)?.lowercased() != name {
                 let sealed = try writes.vault.seal(try ClaimedProfile(letterboxdUser: name), for: voter.id)
                 let appended = try await writes.appender.append(EventEnvelope(
-                    occurredAt: .now, event: .letterboxdClaimed(LetterboxdClaimed(userID: voter.id, sealed: sealed))))
+                    occurredAt: authentication.authority.timestamp, event: .letterboxdClaimed(LetterboxdClaimed(userID: voter.id, sealed: sealed))))
                 try await writes.confirm(appended)
                 try await readModel.consistency.require(appended + 1)
                 // Two voters claiming the same name at once both append; the earlier claim holds it.

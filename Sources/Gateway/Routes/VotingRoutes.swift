@@ -92,10 +92,10 @@ enum VotingRoutes {
             let vote = try await Requests.decode(VoteRequest.self, from: request, limit: limit)
             let ticket = try authentication.authority.redeem(vote.ticket, by: voter.id)
             let event = try VoteCast(
-                voteID: UUID.random(), userID: voter.id, setA: ticket.a, setB: ticket.b, winner: vote.winner, ticketID: ticket.id, castAt: .now)
+                voteID: UUID.random(), userID: voter.id, setA: ticket.a, setB: ticket.b, winner: vote.winner, ticketID: ticket.id, castAt: authentication.authority.timestamp)
             // The event id is the ticket id: the log keeps a ticket to one vote, racing requests and restarts
             // included.
-            guard let position = try await writes.appender.appendNew(EventEnvelope(eventID: ticket.id, occurredAt: .now, event: .voteCast(event)))
+            guard let position = try await writes.appender.appendNew(EventEnvelope(eventID: ticket.id, occurredAt: event.castAt, event: .voteCast(event)))
             else { throw Problem(.conflict, type: "ticket-used", title: "Ticket already used", detail: "each ticket allows one vote") }
             let answer = VoteBody(voteID: event.voteID, position: position)
             // Remembered before it is confirmed: a retry with the key then waits for the same event's
