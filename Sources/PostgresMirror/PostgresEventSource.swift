@@ -101,57 +101,12 @@ public final class PostgresEventSource: EventSource, Service, Sendable {
         return end
     }
 
-    /// Events read lately and reads under way, by their first position: the projectors of a node follow the
-    /// source at nearly the same positions, and one query and one decoding serve them all.
-    private struct SharedReads {
-        var recent: [(start: UInt64, events: [EventEnvelope])] = []
-        var underWay: [UInt64: Task<[EventEnvelope], any Error>] = [:]
-
-        /// Up to `limit` events from `position` out of a recent read, if one holds it.
-        func slice(from position: UInt64, limit: Int) -> [EventEnvelope]? {
-            for read in recent.reversed() where read.start <= position && position < read.start + UInt64(read.events.count) {
-                let offset = Int(position - read.start)
-                return Array(read.events[offset..<min(read.events.count, offset + limit)])
-            }
-            return nil
-        }
-    }
-
-    private let shared = Mutex(SharedReads())
-
+    /// One query per call: the node's one reader (its `ProjectionRuntime`) asks for each chunk once, so
+    /// there is nothing to share between callers.
     public func events(from position: UInt64, limit: Int) async throws -> [EventEnvelope] {
         let end = try await endPosition()
         guard position < end, limit > 0 else { return [] }
-        // A probe for a few events (`/ready` asks for one, and gives up after a moment) reads alone: giving up
-        // cancels its read, which must not be one the projectors share.
-        guard limit >= 64 else { return try await read(from: position, upTo: min(end, position + UInt64(limit))) }
-        enum Found { case events([EventEnvelope]), reading(Task<[EventEnvelope], any Error>) }
-        let found = shared.withLock { shared -> Found in
-            if let events = shared.slice(from: position, limit: limit) { return .events(events) }
-            if let reading = shared.underWay[position] { return .reading(reading) }
-            let reading = Task { try await self.read(from: position, upTo: min(end, position + UInt64(max(limit, 4096)))) }
-            shared.underWay[position] = reading
-            return .reading(reading)
-        }
-        switch found {
-        case .events(let events):
-            return events
-        case .reading(let reading):
-            let events: [EventEnvelope]
-            do {
-                // Followers are cancelled together, at shutdown: the read they share then stops retrying.
-                events = try await withTaskCancellationHandler { try await reading.value } onCancel: { reading.cancel() }
-            } catch {
-                shared.withLock { if $0.underWay[position] == reading { $0.underWay[position] = nil } }
-                throw error
-            }
-            shared.withLock { shared in
-                guard shared.underWay.removeValue(forKey: position) != nil else { return }
-                shared.recent.append((position, events))
-                if shared.recent.count > 16 { shared.recent.removeFirst() }
-            }
-            return Array(events.prefix(limit))
-        }
+        return try await read(from: position, upTo: min(end, position + UInt64(limit)))
     }
 
     /// The events `position..<upTo`, all below the checkpoint, in order.
