@@ -8,7 +8,7 @@ import PostgresNIO
 /// Log records as rows of the `events` table, sent as one array per column in a single statement.
 ///
 /// Not `COPY … FROM STDIN`: PostgresNIO 1.33.2 never resumes `copyFrom` when the server dies before it
-/// answers the COPY, so a mirror caught by a crash would hang for good instead of retrying. Six array
+/// answers the COPY, so a mirror caught by a crash would hang for good instead of retrying. Seven array
 /// parameters unnested by the server cost one round trip per batch, like COPY.
 struct EventRows: Sendable {
     var positions: [Int64] = []
@@ -17,8 +17,10 @@ struct EventRows: Sendable {
     var versions: [Int32] = []
     var times: [String] = []
     var payloads: [String] = []
-    /// The six columns already encoded for the wire, so that work too happens before the batch's turn.
-    private(set) var binds = PostgresBindings(capacity: 6)
+    /// Each record's payload exactly as the log stores it (`events.record`).
+    var records: [ByteBuffer] = []
+    /// The columns already encoded for the wire, so that work too happens before the batch's turn.
+    private(set) var binds = PostgresBindings(capacity: 7)
 
     var count: Int { positions.count }
 
@@ -30,6 +32,7 @@ struct EventRows: Sendable {
         versions.reserveCapacity(records.count)
         times.reserveCapacity(records.count)
         payloads.reserveCapacity(records.count)
+        self.records.reserveCapacity(records.count)
         for stored in records {
             let envelope: EventEnvelope
             do {
@@ -43,6 +46,7 @@ struct EventRows: Sendable {
             versions.append(Int32(envelope.schemaVersion))
             times.append(envelope.occurredAt.description)
             payloads.append(String(decoding: EventCodec.payloadJSON(envelope.event), as: UTF8.self))
+            self.records.append(ByteBuffer(bytes: stored.record.payload))
         }
         binds.append(positions)
         binds.append(ids)
@@ -50,9 +54,10 @@ struct EventRows: Sendable {
         binds.append(versions)
         binds.append(times)
         binds.append(payloads)
+        binds.append(self.records)
     }
 
-    static let columns = "position, event_id, type, schema_version, occurred_at, payload"
+    static let columns = "position, event_id, type, schema_version, occurred_at, payload, record"
 
     /// Inserts the rows into `table` (which has the columns of `events`), skipping rows whose position or
     /// event id is already there; returns how many rows were new.
@@ -60,7 +65,7 @@ struct EventRows: Sendable {
         let counts = try await connection.values(PostgresQuery(unsafeSQL: """
             WITH inserted AS (
                 INSERT INTO \(table) (\(Self.columns))
-                SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::integer[], $5::text[]::timestamptz[], $6::text[]::jsonb[])
+                SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::integer[], $5::text[]::timestamptz[], $6::text[]::jsonb[], $7::bytea[])
                 ON CONFLICT DO NOTHING RETURNING 1)
             SELECT count(*) FROM inserted
             """, binds: binds), as: Int64.self, logger: logger)

@@ -7,7 +7,7 @@ import MovieMashCore
 /// Disaster recovery: rebuilds a log from an `events` table (the mirror's, or a promoted standby's) with
 /// the same positions, ids and events, so a new writer can start on it.
 ///
-/// It copies every event below the mirror checkpoint, in batches, each appended without a sync and the
+/// It copies every event below the mirror checkpoint (each row's record bytes as they are), in batches, each appended without a sync and the
 /// log synced at the end (and before it reports). A restore that stops half-way resumes: a log that holds
 /// the table's first N events (checked by the id at N − 1) gets the rest; a log holding anything else is
 /// refused.
@@ -73,12 +73,14 @@ public struct LogRestore: Sendable {
         var next = start
         progress(next, end)
         while next < end {
-            let events = try await source.events(from: next, limit: batchSize)
-            guard !events.isEmpty else { break }
-            _ = try await log.append(contentsOf: events.map(LogRecord.init))
+            // The rows' record bytes, appended as they are: the restored log holds the very bytes the
+            // first one did.
+            let records = try await source.records(from: next, upTo: min(end, next + UInt64(batchSize)))
+            guard let last = records.last else { break }
+            _ = try await log.append(contentsOf: records.map(\.record))
             next = log.endPosition
-            guard next == events.last.flatMap({ $0.position.map { $0 + 1 } }) else {
-                throw MirrorError(.query, "the restored log ends at \(next) after the table's events up to \(events.last?.position ?? 0): an event id appears twice")
+            guard next == last.position + 1 else {
+                throw MirrorError(.query, "the restored log ends at \(next) after the table's events up to \(last.position): an event id appears twice")
             }
             progress(next, end)
         }

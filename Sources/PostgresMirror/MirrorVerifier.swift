@@ -3,7 +3,7 @@ import Logging
 import PostgresNIO
 
 /// Compares the log with the `events` table range by range: the count and a hash of every row
-/// (position, id, type, version, time, payload), both computed by PostgreSQL from the same expression, so
+/// (position, id, type, version, time, payload, record bytes), both computed by PostgreSQL from the same expression, so
 /// JSON formatting cannot cause false differences. Then the analysts' typed tables against a derivation
 /// from the whole of `events` (`analytics.differences()`), so both copies are checked against the log.
 public struct MirrorVerifier: Sendable {
@@ -56,7 +56,8 @@ public struct MirrorVerifier: Sendable {
 
     private static let rowText = """
         position::text || '|' || event_id::text || '|' || type || '|' || schema_version::text || '|' ||
-        (extract(epoch FROM occurred_at) * 1000)::bigint::text || '|' || payload::text
+        (extract(epoch FROM occurred_at) * 1000)::bigint::text || '|' || payload::text || '|' ||
+        coalesce(md5(record), 'no record bytes')
         """
 
     /// Compares every range; `progress` hears the positions compared so far and the positions in all.
@@ -121,6 +122,7 @@ public struct MirrorVerifier: Sendable {
                     WHERE s.event_id IS DISTINCT FROM e.event_id OR s.type IS DISTINCT FROM e.type
                        OR s.schema_version IS DISTINCT FROM e.schema_version
                        OR s.occurred_at IS DISTINCT FROM e.occurred_at OR s.payload IS DISTINCT FROM e.payload
+                       OR s.record IS DISTINCT FROM e.record
                     ORDER BY 1 LIMIT 1
                     """, binds: Self.binds(low, high)), logger: logger).decode(Int64.self) {
                     report.firstDifference = UInt64(position)

@@ -1,3 +1,5 @@
+import EventLog
+import EventStore
 import Foundation
 import Logging
 import MovieMashCore
@@ -109,31 +111,58 @@ public final class PostgresEventSource: EventSource, Service, Sendable {
         return try await read(from: position, upTo: min(end, position + UInt64(limit)))
     }
 
-    /// The events `position..<upTo`, all below the checkpoint, in order.
+    /// The events `position..<upTo`, all below the checkpoint, in order, decoded by the log's own decoder.
     private func read(from position: UInt64, upTo: UInt64) async throws -> [EventEnvelope] {
-        let texts = try await retrying {
-            try await self.connection.values(
-                """
-                SELECT json_build_object(
-                    'position', position, 'eventID', event_id, 'type', type, 'schemaVersion', schema_version,
-                    'occurredAt', to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-                    'payload', payload)::text
-                FROM events WHERE position >= \(Int64(position)) AND position < \(Int64(upTo)) ORDER BY position
-                """, as: String.self)
-        }
         var events: [EventEnvelope] = []
-        events.reserveCapacity(texts.count)
-        for text in texts {
+        events.reserveCapacity(Int(upTo - position))
+        for stored in try await records(from: position, upTo: upTo) {
             do {
-                events.append(try EventCodec.decodeJSON(Data(text.utf8)))
+                events.append(try EventEnvelope(stored))
             } catch {
-                throw MirrorError(.undecodableEvent, "\(url.redacted) holds an event it cannot be decoded from at position \(position + UInt64(events.count)): \(error)")
+                throw MirrorError(.undecodableEvent, "\(url.redacted) holds an event it cannot be decoded from at position \(stored.position): \(error)")
             }
         }
-        guard events.count == Int(upTo - position), events.enumerated().allSatisfy({ $0.element.position == position + UInt64($0.offset) }) else {
+        return events
+    }
+
+    /// The log records `position..<upTo`, all below the checkpoint, in order: each row's `record` bytes as
+    /// the log stores them (binary transfer, nothing parsed), or, for a row mirrored before those were kept
+    /// and not filled yet, its JSON encoded again.
+    public func records(from position: UInt64, upTo: UInt64) async throws -> [StoredRecord] {
+        let logger = self.logger
+        let rows = try await retrying { try await self.connection.run { connection in
+            var rows: [(Int64, UUID, Int64, ByteBuffer?, String?)] = []
+            let result = try await connection.query("""
+                SELECT position, event_id, (extract(epoch FROM occurred_at) * 1000)::bigint, record,
+                    CASE WHEN record IS NULL THEN json_build_object(
+                        'position', position, 'eventID', event_id, 'type', type, 'schemaVersion', schema_version,
+                        'occurredAt', to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                        'payload', payload)::text END
+                FROM events WHERE position >= \(Int64(position)) AND position < \(Int64(upTo)) ORDER BY position
+                """, logger: logger)
+            for try await row in result.decode((Int64, UUID, Int64, ByteBuffer?, String?).self) { rows.append(row) }
+            return rows
+        } }
+        var records: [StoredRecord] = []
+        records.reserveCapacity(rows.count)
+        for (rowPosition, id, milliseconds, bytes, json) in rows {
+            let payload: [UInt8]
+            if let bytes {
+                payload = Array(bytes.readableBytesView)
+            } else {
+                do {
+                    let envelope = try EventCodec.decodeJSON(Data((json ?? "").utf8))
+                    payload = EventCodec.encode(envelope.event, occurredAt: envelope.occurredAt)
+                } catch {
+                    throw MirrorError(.undecodableEvent, "\(url.redacted) holds an event it cannot be decoded from at position \(rowPosition): \(error)")
+                }
+            }
+            records.append(StoredRecord(position: UInt64(rowPosition), record: LogRecord(id: id, timestamp: milliseconds, payload: payload)))
+        }
+        guard records.count == Int(upTo - position), records.enumerated().allSatisfy({ $0.element.position == position + UInt64($0.offset) }) else {
             throw MirrorError(.query, "\(url.redacted): events \(position)..<\(upTo) are below the checkpoint but not all there")
         }
-        return events
+        return records
     }
 
     public func waitForEvent(at position: UInt64) async throws -> Bool {
@@ -210,6 +239,12 @@ private actor SourceConnection {
     }
 
     func values<Value: PostgresDecodable & Sendable>(_ query: PostgresQuery, as type: Value.Type) async throws -> [Value] {
+        let logger = self.logger
+        return try await run { try await $0.values(query, as: type, logger: logger) }
+    }
+
+    /// Runs `body` on the connection (opening it first if need be).
+    func run<Value: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Value) async throws -> Value {
         guard !closed else { throw CancellationError() }
         let attempt: Task<PostgresConnection, any Error>
         if let connecting {
@@ -229,8 +264,7 @@ private actor SourceConnection {
         do {
             // Raced against the connection's close: PostgresNIO can lose a query's completion when the
             // server dies under it, and the poller would wait for good.
-            let logger = self.logger
-            return try await connection.watched(target: url.redacted) { try await connection.values(query, as: type, logger: logger) }
+            return try await connection.watched(target: url.redacted) { try await body(connection) }
         } catch {
             // Only the caller that still finds this connection current closes it; others just fail.
             if connecting == attempt {

@@ -210,6 +210,7 @@ public final class PostgresMirror: Service, Sendable {
                 "\(url.redacted) has mirrored \(next) events but the log holds only \(log.endPosition): it mirrors another log")
         }
         try await checkSameLog(upTo: next, on: connection)
+        try await fillRecords(on: connection)
         setNext(next)
         let stopAt = configuration.follow ? nil : log.endPosition
         let reader = log.reader(from: next)
@@ -268,6 +269,54 @@ public final class PostgresMirror: Service, Sendable {
             next += UInt64(rows.count)
             inFlight = InFlight(end: next, task: writing, moved: moved)
             turn = 1 - turn
+        }
+    }
+
+    /// Rows mirrored before `events.record` existed (migration 009) get their record bytes from the log, a
+    /// batch per transaction in position order. Resumable: only rows still without bytes are touched, so a
+    /// restart goes on where the last one stopped; each row's event id must match the log's.
+    private func fillRecords(on connection: PostgresConnection) async throws {
+        let missing = try await connection.values(
+            "SELECT count(*) FROM events WHERE record IS NULL", as: Int64.self, logger: logger).first ?? 0
+        guard missing > 0 else { return }
+        logger.notice("filling the record bytes of rows mirrored before they were kept", metadata: ["rows": "\(missing)"])
+        var filled: Int64 = 0, reported: Int64 = 0, from: Int64 = 0
+        while true {
+            let positions = try await connection.values("""
+                SELECT position FROM events WHERE record IS NULL AND position >= \(from) ORDER BY position LIMIT \(configuration.batchSize)
+                """, as: Int64.self, logger: logger)
+            guard let first = positions.first, let last = positions.last else { break }
+            let stored = try log.read(from: UInt64(first), limit: Int(last - first) + 1)
+            let byPosition = Dictionary(uniqueKeysWithValues: stored.map { (Int64($0.position), $0.record) })
+            var ids: [UUID] = [], records: [ByteBuffer] = []
+            for position in positions {
+                guard let record = byPosition[position] else {
+                    throw MirrorError(.foreignEvents, "\(url.redacted) holds a row at position \(position) that the log does not: it mirrors another log")
+                }
+                ids.append(record.id)
+                records.append(ByteBuffer(bytes: record.payload))
+            }
+            var binds = PostgresBindings(capacity: 3)
+            binds.append(positions)
+            binds.append(ids)
+            binds.append(records)
+            let updated = try await connection.values(PostgresQuery(unsafeSQL: """
+                WITH filled AS (
+                    UPDATE events SET record = r.record
+                    FROM unnest($1::bigint[], $2::uuid[], $3::bytea[]) AS r(position, event_id, record)
+                    WHERE events.position = r.position AND events.event_id = r.event_id AND events.record IS NULL
+                    RETURNING 1)
+                SELECT count(*) FROM filled
+                """, binds: binds), as: Int64.self, logger: logger).first ?? 0
+            guard updated == Int64(positions.count) else {
+                throw MirrorError(.foreignEvents, "\(url.redacted) holds other events than the log between positions \(first) and \(last): it mirrors another log")
+            }
+            filled += updated
+            from = last + 1
+            if filled - reported >= max(missing / 10, 1) || filled == missing {
+                reported = filled
+                logger.notice("filling record bytes", metadata: ["filled": "\(filled)", "of": "\(missing)"])
+            }
         }
     }
 

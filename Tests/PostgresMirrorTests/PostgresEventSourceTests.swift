@@ -71,6 +71,48 @@ import TestSupport
         try await log.close()
     }
 
+    /// Each row carries its record's bytes as the log stores them; rows mirrored before the bytes were kept
+    /// (NULL, as after migration 009) read the same meanwhile, fail verify, and are filled from the log by
+    /// the mirror's next start; a damaged byte is found at its position.
+    @Test func rowsCarryTheLogsRecordBytesAndOldRowsAreFilledFromTheLog() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let database = try await PostgresTesting.createDatabase()
+        defer { Task { await database.drop() } }
+        let log = try await mirroredLog(sampleRecords(votes: 3000), at: directory.path, into: database.url)
+        let source = PostgresEventSource(url: database.url, logger: PostgresTesting.logger)
+        let polling = Task { try await source.run() }  // a source's connection closes when it stops running
+        let inLog = try log.read(from: 0)
+        #expect(try await source.records(from: 0, upTo: log.endPosition) == inLog, "the very bytes, positions, ids and times")
+        let verifier = MirrorVerifier(log: log, url: database.url, rangeSize: 1000, logger: PostgresTesting.logger)
+        #expect(try await verifier.verify().isEqual)
+
+        let unfilled = try await PostgresTesting.withConnection(database.url) { connection in
+            try await connection.query("UPDATE events SET record = NULL WHERE position % 3 = 1", logger: PostgresTesting.logger)
+            return try await PostgresTesting.strings("SELECT count(*)::text FROM events WHERE record IS NULL", on: connection)
+        }
+        #expect(unfilled == ["\(inLog.count / 3)"])
+        #expect(try await source.records(from: 0, upTo: log.endPosition) == inLog, "rows without bytes read through their JSON")
+        #expect(try await verifier.verify().firstDifferingRange?.firstDifference == 1)
+
+        try await backfill(log, into: database.url, batchSize: 500)
+        let stillMissing = try await PostgresTesting.withConnection(database.url) {
+            try await PostgresTesting.strings("SELECT count(*)::text FROM events WHERE record IS NULL", on: $0)
+        }
+        #expect(stillMissing == ["0"])
+        #expect(try await verifier.verify().isEqual)
+
+        try await PostgresTesting.withConnection(database.url) { connection in
+            try await connection.query(
+                "UPDATE events SET record = set_byte(record, length(record) - 1, get_byte(record, length(record) - 1) # 1) WHERE position = 2345",
+                logger: PostgresTesting.logger)
+        }
+        #expect(try await verifier.verify().firstDifferingRange?.firstDifference == 2345)
+        polling.cancel()
+        try await polling.value
+        try await log.close()
+    }
+
     @Test func aReplicaBuildsTheWritersProjectionsFromAHotStandbyWithARoleThatReadsOnlyEvents() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
