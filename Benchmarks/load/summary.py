@@ -89,7 +89,10 @@ missing = 0
 for r, runs in enumerate(every, 1):
     acknowledged = runs["votes"]["requests"] - runs["votes"]["failed"]
     missing += max(0, acknowledged - runs["logged"])
-    print(f"round {r}: votes acknowledged (2xx) {acknowledged}, VoteCast events the round added to its log {runs['logged']}")
+    ticks, per_second = (int(x) for x in open(f"{work}/round-{r}/votes-cpu").read().split())
+    cpu = ticks / per_second / max(acknowledged, 1) * 1e6
+    print(f"round {r}: votes acknowledged (2xx) {acknowledged}, VoteCast events the round added to its log {runs['logged']}, "
+          f"server CPU {cpu:.1f} µs per vote")
 problems = sorted({f"{name} (round {r})" for r, runs in enumerate(every, 1) for name in ["next", "recs", "next-latency", "recs-latency", "votes"]
                    if runs[name]["failed"] or runs[name]["errors"]})
 if problems or missing:

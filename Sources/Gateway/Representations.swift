@@ -229,6 +229,16 @@ struct Page<Item: Codable & Sendable & JSONBody>: Codable, Sendable, JSONBody {
     /// The next page of the same fit, while there is one.
     var next: String?
 
+    /// Names the fit (`MovieMash-Fit`) so that a load balancer can send the walk's next pages, which ask
+    /// for it with `fit`, to the node that holds it.
+    func response(from request: Request, context: some RequestContext) -> Response {
+        var response = response(status: .ok)
+        if let id = fit.id { response.headers[Self.fitHeader] = String(id) }
+        return response
+    }
+
+    static var fitHeader: HTTPField.Name { HTTPField.Name("MovieMash-Fit")! }
+
     func write(to json: inout JSONWriter) {
         json.beginObject()
         json.key("items"); json.array(items)

@@ -42,7 +42,7 @@ public struct Server: Service {
             keys = try SigningKeys(parsing: "ephemeral:\(secret)")
             logger.warning("no jwtKeys: signing with a random key; tokens and tickets end with this process")
         }
-        let snapshots = configuration.snapshotDirectory.map { SnapshotStore(directory: $0) }
+        let snapshots = configuration.snapshotDirectory.map { SnapshotStore(directory: $0, age: configuration.snapshotAge) }
         switch configuration.role {
         case .primary:
             let vault = try KeyStore(directory: configuration.keyStoreDirectory)

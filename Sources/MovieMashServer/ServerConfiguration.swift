@@ -50,6 +50,9 @@ public struct ServerConfiguration: Sendable {
         Setting(key: "adminHost", value: "ADDRESS", help: "Address of the --admin-port listener (default 127.0.0.1)."),
         Setting(key: "snapshotDir", value: "DIR", help: "Directory for projector snapshots (none when absent)."),
         Setting(
+            key: "snapshotAge", value: "SECONDS",
+            help: "A projection with events since its last snapshot writes one after this long (default 60), besides every 100000 events: what a crashed node replays at most."),
+        Setting(
             key: "keyStore", value: "DIR",
             help: "A primary's key store: one key per voter that seals their personal data, destroyed when they erase their account (default: DATA.keys beside the log, never inside it). Back it up on its own, shorter schedule."),
         Setting(key: "postgres", value: "URL", help: "Mirror the log into this PostgreSQL database (none when absent).", isSecret: true),
@@ -107,6 +110,7 @@ public struct ServerConfiguration: Sendable {
     public var log = EventLog.Configuration()
     public var gateway = GatewayApplication.Configuration()
     public var snapshotDirectory: String?
+    public var snapshotAge: Duration = .seconds(60)
     /// Where a primary keeps personal data's keys; nil: `data` + `.keys`.
     public var keyStore: String?
     public var postgres: PostgresURL?
@@ -224,6 +228,7 @@ public struct ServerConfiguration: Sendable {
         replicationTimeout = try seconds("replicationTimeout") ?? replicationTimeout
         positionWait = try seconds("positionWait") ?? positionWait
         derivedInterval = try seconds("derivedInterval") ?? derivedInterval
+        snapshotAge = try seconds("snapshotAge") ?? snapshotAge
         gateway.trustedProxies = list("trustedProxies") ?? gateway.trustedProxies
         gateway.perAddress = try parsed("addressLimit", RateLimiter.Limit.init) ?? gateway.perAddress
         gateway.perVoter = try parsed("voterLimit", RateLimiter.Limit.init) ?? gateway.perVoter

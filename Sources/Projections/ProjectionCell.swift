@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import MovieMashCore
-import Recommender
 import Synchronization
 
 /// One projector kept current by the node's `ProjectionRuntime`: its published state, the signal of the
@@ -10,8 +9,8 @@ import Synchronization
 /// Readers take `current`, an immutable copy of the state and the position it covers; they never wait
 /// for the projector and it never waits for them. Publishing shares the state's storage with readers, so
 /// the next event applied copies it whole: a cell therefore publishes at most every `P.publishInterval`
-/// while events flow, and its last events within that interval once they stop. Snapshots are written
-/// every `snapshotEvery` events (when a publish comes), on a thread of their own, and at shutdown.
+/// while events flow, and its last events within that interval once they stop. Snapshots follow a
+/// `SnapshotCadence` (checked when a publish comes).
 public final class ProjectionCell<P: Projector>: Sendable {
     /// The state the runtime folds events into, apart from what readers hold.
     private struct Working: Sendable {
@@ -20,24 +19,19 @@ public final class ProjectionCell<P: Projector>: Sendable {
         var position: UInt64
         var lastEventID: UUID?
         var pacing = PublishPacing<ContinuousClock.Instant>(interval: P.publishInterval, now: .now)
-        var lastSnapshot: UInt64 = 0
     }
 
     private let initial: P
-    private let snapshotEvery: UInt64
+    private let cadence: SnapshotCadence<P>
     private let working: Mutex<Working>
     @usableFromInline let published: Mutex<(state: P, position: UInt64)>
     /// The published position, for those who wait for it (a request that must see a write).
     public let reached = PositionSignal()
     private let reachedEnd = Mutex(false)
-    private let snapshotWriting = Atomic(false)
-    private let snapshotFailing = Mutex(false)
-    private let snapshotting = Mutex<Task<Void, Never>?>(nil)
 
-    /// `snapshotEvery`: events between two snapshots while the node runs (one is written at shutdown too).
-    public init(_ projector: P, snapshotEvery: UInt64 = 100_000) {
+    public init(_ projector: P) {
         initial = projector
-        self.snapshotEvery = snapshotEvery
+        cadence = SnapshotCadence()
         working = Mutex(Working(state: projector, position: 0))
         published = Mutex((projector, 0))
     }
@@ -66,7 +60,8 @@ extension ProjectionCell: RuntimeCell {
             if let reason = loaded.ignored { logger.notice("ignoring the \(P.name) snapshot: \(reason); rebuilding from the events") }
         }
         let start = (state, position)
-        working.withLock { $0 = Working(state: state, position: position, lastSnapshot: position) }
+        working.withLock { $0 = Working(state: state, position: position) }
+        cadence.loaded(at: position, now: .now)
         published.withLock { $0 = start }
         reached.advance(to: position)
         return position
@@ -91,61 +86,21 @@ extension ProjectionCell: RuntimeCell {
     }
 
     func finish(snapshots: SnapshotStore?, logger: Logger) async {
-        let (state, position, id, lastSnapshot) = working.withLock { ($0.state, $0.position, $0.lastEventID, $0.lastSnapshot) }
+        let (state, position, id) = working.withLock { ($0.state, $0.position, $0.lastEventID) }
         published.withLock { $0 = (state, position) }
         reached.advance(to: position)
         reached.finish()
-        await snapshotting.withLock { $0 }?.value
-        if let id, position > lastSnapshot { await writeSnapshot(state, at: position, lastEventID: id, priority: .normal, snapshots: snapshots, logger: logger) }
+        await cadence.finish(state, at: position, lastEventID: id, snapshots: snapshots, logger: logger)
     }
 
-    /// Publishes what is applied, and starts a snapshot when `snapshotEvery` events have passed since the
-    /// last one (one write at a time: while one still runs, this one is left to the next publish).
+    /// Publishes what is applied, and hands it to the snapshot cadence.
     private func publish(now: ContinuousClock.Instant, snapshots: SnapshotStore?, logger: Logger) {
-        let (snapshot, id, startSnapshot) = working.withLock { working -> ((state: P, position: UInt64), UUID?, Bool) in
+        let (snapshot, id) = working.withLock { working -> ((state: P, position: UInt64), UUID?) in
             working.pacing.published(at: now)
-            let take = working.lastEventID != nil && working.position - working.lastSnapshot >= snapshotEvery
-                && snapshots != nil && snapshotWriting.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
-            if take { working.lastSnapshot = working.position }
-            return ((working.state, working.position), working.lastEventID, take)
+            return ((working.state, working.position), working.lastEventID)
         }
         published.withLock { $0 = snapshot }
         reached.advance(to: snapshot.position)
-        if startSnapshot, let id {
-            snapshotting.withLock {
-                $0 = Task {
-                    await self.writeSnapshot(snapshot.state, at: snapshot.position, lastEventID: id, priority: .low, snapshots: snapshots, logger: logger)
-                    self.snapshotWriting.store(false, ordering: .releasing)
-                }
-            }
-        }
-    }
-
-    /// Writes `state`'s snapshot on a thread of its own: encoding and syncing a large state held a thread
-    /// of the cooperative pool (one per core) for tens of milliseconds, and requests waited behind it.
-    ///
-    /// A snapshot only saves replay time, so failing to write one (a full disk) must not stop the
-    /// projection: it is logged once, tried again after the next `snapshotEvery` events, and its success
-    /// after failures is logged too.
-    private func writeSnapshot(
-        _ state: P, at covered: UInt64, lastEventID id: UUID, priority: BackgroundThreads.Priority, snapshots: SnapshotStore?, logger: Logger
-    ) async {
-        guard let snapshots else { return }
-        let failure = await BackgroundThreads.value(priority: priority, name: "mm-snapshot") { () -> String? in
-            do {
-                try snapshots.write(state, position: covered, lastEventID: id)
-                return nil
-            } catch {
-                return "\(error)"
-            }
-        }
-        snapshotFailing.withLock { failing in
-            if let failure {
-                if !failing { logger.warning("cannot write a snapshot; the projection goes on without", metadata: ["projector": "\(P.name)", "error": "\(failure)"]) }
-            } else if failing {
-                logger.notice("snapshots are written again", metadata: ["projector": "\(P.name)", "position": "\(covered)"])
-            }
-            failing = failure != nil
-        }
+        cadence.publishing(snapshot.state, at: snapshot.position, lastEventID: id, now: now, snapshots: snapshots, logger: logger)
     }
 }

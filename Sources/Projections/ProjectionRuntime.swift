@@ -80,6 +80,7 @@ public final class ProjectionRuntime: Service, Sendable {
         var starts: [UInt64] = []
         for cell in cells { starts.append(await cell.load(from: snapshots, source: source, logger: logger)) }
         var position = starts.min() ?? 0
+        logger.info("projections resume", metadata: ["from": "\(position)", "snapshots": "\(snapshots?.directory ?? "none")"])
         do {
             try await follow(from: &position)
         } catch {

@@ -51,6 +51,7 @@ public final class RecommenderService: Sendable {
     private struct Working: Sendable {
         var interactions: RecommenderInteractions
         var position: UInt64 = 0
+        var lastEventID: UUID?
         var pacing: PublishPacing<ContinuousClock.Instant>
         var sinceTraining = 0
         var lastTraining: ContinuousClock.Instant?
@@ -70,6 +71,7 @@ public final class RecommenderService: Sendable {
     private let retraining = Mutex<Task<Void, any Error>?>(nil)
     private let reachedEnd = Mutex(false)
     private let popularity = Mutex<(position: UInt64, films: [MovieID])?>(nil)
+    private let cadence = SnapshotCadence<RecommenderInteractions>()
 
     /// `fallback` ranks films for people with no history (say, the Bradley–Terry film leaderboard); films
     /// with the most interactions fill in after it. Give it to the node's `ProjectionRuntime`.
@@ -122,15 +124,16 @@ public final class RecommenderService: Sendable {
 
     /// Publishes what is applied: the interactions, the people whose history changed and the films new to
     /// the model, folded in against the person who brought each.
-    private func publish(now: ContinuousClock.Instant) {
-        let (snapshot, position, changed, films) = working.withLock { working in
+    private func publish(now: ContinuousClock.Instant, snapshots: SnapshotStore?) {
+        let (snapshot, position, id, changed, films) = working.withLock { working in
             defer {
                 working.touched.removeAll(keepingCapacity: true)
                 working.newFilms.removeAll(keepingCapacity: true)
                 working.pacing.published(at: now)
             }
-            return (working.interactions, working.position, working.touched, working.newFilms)
+            return (working.interactions, working.position, working.lastEventID, working.touched, working.newFilms)
         }
+        cadence.publishing(snapshot, at: position, lastEventID: id, now: now, snapshots: snapshots, logger: logger)
         let filmFactors = foldInFilms(films, interactions: snapshot)
         published.withLock { state in
             state.interactions = snapshot
@@ -278,10 +281,28 @@ extension RecommenderService: RuntimeCell {
     var applied: any Projector { working.withLock { $0.interactions } }
     var appliedPosition: UInt64 { working.withLock { $0.position } }
 
-    /// The recommender keeps no snapshot: its interactions are rebuilt from the start.
+    /// Loads the interactions' snapshot (the model is trained again from them as soon as the node starts).
     func load(from snapshots: SnapshotStore?, source: any EventSource, logger: Logger) async -> UInt64 {
-        reached.advance(to: 0)
-        return 0
+        var interactions = RecommenderInteractions(configuration: configuration.interactions)
+        var position: UInt64 = 0
+        if let snapshots {
+            let loaded = await snapshots.load(into: &interactions, source: source)
+            position = loaded.position
+            if let reason = loaded.ignored { logger.notice("ignoring the \(RecommenderInteractions.name) snapshot: \(reason); rebuilding from the events") }
+        }
+        let start = interactions
+        working.withLock {
+            $0.interactions = start
+            $0.position = position
+            $0.sinceTraining = position > 0 ? 1 : 0
+        }
+        published.withLock {
+            $0.interactions = start
+            $0.position = position
+        }
+        cadence.loaded(at: position, now: .now)
+        reached.advance(to: position)
+        return position
     }
 
     func apply(_ events: ArraySlice<(event: EventEnvelope, after: UInt64)>) {
@@ -289,6 +310,7 @@ extension RecommenderService: RuntimeCell {
             for (event, after) in events where after > working.position {
                 working.interactions.apply(event)
                 working.position = after
+                working.lastEventID = event.eventID
                 guard let last = working.interactions.lastTouched else { continue }
                 working.sinceTraining += 1
                 working.touched[last.person] = after
@@ -302,7 +324,7 @@ extension RecommenderService: RuntimeCell {
     func pace(now: ContinuousClock.Instant, end: UInt64, atEnd: Bool, snapshots: SnapshotStore?, logger: Logger) -> ContinuousClock.Instant? {
         let publishedPosition = published.withLock { $0.position }
         let (step, position) = working.withLock { ($0.pacing.step(unpublished: $0.position > publishedPosition, now: now), $0.position) }
-        let deadline = step.perform { publish(now: now) }
+        let deadline = step.perform { publish(now: now, snapshots: snapshots) }
         retrainIfDue(now: now)
         if atEnd, position >= end, deadline == nil { reachedEnd.withLock { $0 = true } }
         return deadline
@@ -310,7 +332,9 @@ extension RecommenderService: RuntimeCell {
 
     func finish(snapshots: SnapshotStore?, logger: Logger) async {
         retraining.withLock { $0?.cancel() }
-        publish(now: .now)
+        publish(now: .now, snapshots: nil)
         reached.finish()
+        let (interactions, position, id) = working.withLock { ($0.interactions, $0.position, $0.lastEventID) }
+        await cadence.finish(interactions, at: position, lastEventID: id, snapshots: snapshots, logger: logger)
     }
 }

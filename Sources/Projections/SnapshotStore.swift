@@ -8,12 +8,19 @@ import MovieMashCore
 /// position the state covers, the id of the event just before it, the state's hash, the state's bytes,
 /// and a CRC32C of all that. It is replaced as a `DurableFile`, so a crash leaves the old snapshot or the
 /// new one, never half of one.
+///
+/// Running cells write one every `every` events, or once `age` has passed since the last with any event
+/// since (so a node that takes few events still resumes near its end after a crash), and at shutdown.
 public struct SnapshotStore: Sendable {
     public let directory: String
+    public let every: UInt64
+    public let age: Duration
     static let magic = Array("MMSNAP01".utf8)
 
-    public init(directory: String) {
+    public init(directory: String, every: UInt64 = 100_000, age: Duration = .seconds(60)) {
         self.directory = directory
+        self.every = max(1, every)
+        self.age = age
     }
 
     /// What a snapshot file says about itself.

@@ -51,4 +51,55 @@ import TestSupport
         try await running.value
         try await log.close()
     }
+
+    /// A snapshot is due after `every` events, or after `age` with any event since: a node that takes few
+    /// events still resumes near its end after a crash. Instants are moved by hand; nothing waits.
+    @Test func snapshotsComeByCountAndByAge() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let store = SnapshotStore(directory: directory.path, every: 1000, age: .seconds(60))
+        let cadence = SnapshotCadence<Tallies>()
+        let start = ContinuousClock.now, events = sampleEvents(votes: 50)
+        var tallies = Tallies()
+        for event in events { tallies.apply(event) }
+        cadence.loaded(at: 0, now: start)
+        let id = events.last!.eventID
+        let written: @Sendable () -> UInt64? = { (try? store.read(Tallies.name))??.header.position }
+
+        cadence.publishing(tallies, at: 40, lastEventID: id, now: start.advanced(by: .seconds(59)), snapshots: store, logger: logger)
+        await cadence.finish(tallies, at: 0, lastEventID: id, snapshots: store, logger: logger)
+        #expect(written() == nil, "40 events and 59 s: not due")
+        cadence.publishing(tallies, at: 40, lastEventID: id, now: start.advanced(by: .seconds(60)), snapshots: store, logger: logger)
+        #expect(try await eventually { written() == 40 }, "due by age")
+        cadence.publishing(tallies, at: 41, lastEventID: id, now: start.advanced(by: .seconds(61)), snapshots: store, logger: logger)
+        cadence.publishing(tallies, at: 40, lastEventID: id, now: start.advanced(by: .seconds(300)), snapshots: store, logger: logger)
+        await cadence.finish(tallies, at: 0, lastEventID: id, snapshots: store, logger: logger)
+        #expect(written() == 40, "a second after the last, or no event since it: not due")
+        cadence.publishing(tallies, at: 1040, lastEventID: id, now: start.advanced(by: .seconds(62)), snapshots: store, logger: logger)
+        #expect(try await eventually { written() == 1040 }, "due by count")
+    }
+
+    /// The recommender's interactions are a cell with snapshots like the others: a node restarted (or
+    /// killed) resumes them from the snapshot instead of reading the log from position 0.
+    @Test func theRecommendersInteractionsResumeFromTheirSnapshot() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let events = sampleEvents(votes: 2000)
+        let log = try await writeLog(events, to: directory.file("log"))
+        let store = SnapshotStore(directory: directory.file("snapshots"))
+        let first = RecommenderService(logger: logger)
+        let runtime = ProjectionRuntime(source: LogEventSource(log), cells: ProjectionCell(Tallies()), recommender: first, snapshots: store, logger: logger)
+        let running = Task { try await runtime.run() }
+        #expect(try await eventually { first.positions.events == UInt64(events.count) })
+        running.cancel()
+        try await running.value
+        #expect(try store.read(RecommenderInteractions.name)?.header.position == UInt64(events.count))
+
+        let second = RecommenderService(logger: logger)
+        #expect(await second.load(from: store, source: LogEventSource(log), logger: logger) == UInt64(events.count))
+        var rebuilt = RecommenderInteractions()
+        for event in events { rebuilt.apply(event) }
+        #expect(second.current.interactions.stateHash == rebuilt.stateHash && second.positions.events == UInt64(events.count))
+        try await log.close()
+    }
 }

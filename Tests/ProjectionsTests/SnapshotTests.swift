@@ -23,8 +23,8 @@ func writeLog(_ events: [EventEnvelope], to directory: String) async throws -> E
         defer { directory.remove() }
         let events = sampleEvents(votes: 3000)
         let log = try await writeLog(Array(events.prefix(1000)), to: directory.file("log"))
-        let store = SnapshotStore(directory: directory.file("snapshots"))
-        let first = ProjectionCell(Tallies(), snapshotEvery: 200)
+        let store = SnapshotStore(directory: directory.file("snapshots"), every: 200)
+        let first = ProjectionCell(Tallies())
         let firstRuntime = ProjectionRuntime(source: LogEventSource(log), cells: first, snapshots: store, logger: logger)
         let running = Task { try await firstRuntime.run() }
         #expect(try await eventually { first.current.position == 1000 })
@@ -36,7 +36,7 @@ func writeLog(_ events: [EventEnvelope], to directory: String) async throws -> E
         try FileManager.default.createDirectory(atPath: store.path(of: Tallies.name) + ".tmp", withIntermediateDirectories: false)
         _ = try await log.append(contentsOf: events.dropFirst(1000).map(LogRecord.init))
         let logs = InMemoryLogHandler()
-        let second = ProjectionCell(Tallies(), snapshotEvery: 200)
+        let second = ProjectionCell(Tallies())
         let secondRuntime = ProjectionRuntime(source: LogEventSource(log), cells: second, snapshots: store, logger: Logger(label: "test") { _ in logs })
         let again = Task { try await secondRuntime.run() }
         #expect(try await eventually { second.current.position == UInt64(events.count) }, "the projection goes on")

@@ -20,7 +20,7 @@ final class RunningCluster: Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["MOVIEMASH_BIN"] = ServeCommandTests.binary
         environment["MOVIEMASH_CLUSTER_LOG"] = log
-        environment["MOVIEMASH_CLUSTER_SERVE_ARGS"] = "--voter-limit 100000/100000"
+        environment["MOVIEMASH_CLUSTER_SERVE_ARGS"] = "--voter-limit 100000/100000 --snapshot-age 1"
         environment["MOVIEMASH_CLUSTER_RATE"] = "100000000"
         let script = try spawn(
             repositoryRoot.appendingPathComponent("Scripts/cluster").path,
@@ -143,7 +143,13 @@ extension WritePathFaultTests {
             let voting = Task { await crowd.run(base: cluster["HAPROXY"], voters: 24, prefix: "crowd") }
             #expect(try await eventually(timeout: .seconds(240)) { crowd.ackCount >= 1500 }, "\(crowd.refusals.withLock { $0 })")
 
-            // kill -9 a replica under load: HAProxy's checks (every 500 ms, down after 2) take it out.
+            // kill -9 a replica under load, once its snapshots (by age, every second here) cover some votes:
+            // HAProxy's checks (every 500 ms, down after 2) take it out.
+            let replicaSnapshots = SnapshotStore(directory: cluster.directory + "/replica-1-snapshots")
+            let cells = [Catalogue.name, Tallies.name, EloRatings.name, BradleyTerryCounts.name, RecentPairs.name, Accounts.name, VoterHistory.name, RecommenderInteractions.name]
+            // Where the runtime resumes: the least position its cells' snapshots cover.
+            let snapshotted: @Sendable () -> UInt64 = { cells.map { ((try? replicaSnapshots.read($0))??.header.position) ?? 0 }.min() ?? 0 }
+            #expect(try await eventually(timeout: .seconds(60)) { snapshotted() > 1000 })
             kill(try cluster.pid("replica-1"), SIGKILL)
             let killed = ContinuousClock.now
             #expect(try await eventually(timeout: .seconds(30)) { await cluster.serverStates(backend: "reads")["replica-1"] == "DOWN" })
@@ -152,9 +158,15 @@ extension WritePathFaultTests {
             let acksAtKill = crowd.ackCount
             #expect(try await eventually(timeout: .seconds(240)) { crowd.ackCount >= acksAtKill + 1500 }, "votes go on without it")
 
-            // Restarted, it resumes and HAProxy sends to it again.
+            // Restarted, it resumes from its snapshots (not from position 0) and HAProxy sends to it again.
+            let resumedFrom = snapshotted()
+            #expect(resumedFrom > 1000)
             let restarted = try await cluster.command(["replica", cluster.directory, "1"])
             #expect(restarted.status == 0, "\(restarted.output)\(restarted.error)")
+            #expect(try await eventually(timeout: .seconds(60)) {
+                let output = (try? String(contentsOfFile: cluster.directory + "/replica-1.out", encoding: .utf8)) ?? ""
+                return output.contains("projections resume") && output.split(separator: "\n").last { $0.contains("projections resume") }?.contains("from=\(resumedFrom)") == true
+            }, "the restarted replica read from its snapshots' position \(resumedFrom)")
             #expect(try await eventually(timeout: .seconds(60)) { await cluster.serverStates(backend: "reads")["replica-1"] == "UP" })
             #expect(try await eventually(timeout: .seconds(240)) { crowd.ackCount >= 5200 })
             crowd.stop()
