@@ -203,7 +203,7 @@ extension WritePathFaultTests {
 
             // Stopped: RPO 0 — every vote acknowledged before, during or after the loss is in the new writer's
             // log once, at the position it was acknowledged with; every node's projections, snapshotted at
-            // shutdown, are the same states at the same position (the recommender keeps no snapshot).
+            // shutdown, are the same states at the same position.
             stopped = true
             #expect(await cluster.stop())
             let allAcks = acks + drillCrowd.acks.withLock { $0 }

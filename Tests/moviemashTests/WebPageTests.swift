@@ -40,7 +40,9 @@ import TestSupport
         ])
         defer { if server.isRunning { server.terminate() } }
         let base = "http://127.0.0.1:\(port)"
-        #expect(try await eventually(timeout: .seconds(60)) { await ServeCommandTests.get(base + "/ready")?.status == 200 })
+        // Ready once the first leaderboard fit is done: about 30 s in a debug build alone, longer beside the
+        // rest of the suite.
+        #expect(try await eventually(timeout: .seconds(240)) { await ServeCommandTests.get(base + "/ready")?.status == 200 })
         let page = await ServeCommandTests.get(base + "/")
         #expect(page?.status == 200 && page?.body.contains("<title>MovieMash") == true)
 
