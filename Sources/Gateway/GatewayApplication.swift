@@ -135,7 +135,11 @@ public enum GatewayApplication {
         return Application(
             router: router(readModel: readModel, authentication: authentication, writes: writes, forwarding: forwarding, configuration: configuration),
             server: server,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "MovieMash"),
+            // A listen queue as long as the connections allowed (the kernel caps it at somaxconn): a burst of
+            // connections that arrives while the node is busy waits to be accepted instead of being dropped.
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "MovieMash",
+                backlog: max(256, configuration.connections.maximumConnections)),
             services: services,
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
             logger: logger)

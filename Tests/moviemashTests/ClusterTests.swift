@@ -143,6 +143,17 @@ extension WritePathFaultTests {
             let voting = Task { await crowd.run(base: cluster["HAPROXY"], voters: 24, prefix: "crowd") }
             #expect(try await eventually(timeout: .seconds(240)) { crowd.ackCount >= 1500 }, "\(crowd.refusals.withLock { $0 })")
 
+            // A leaderboard walk through HAProxy while votes flow (each node refits on its own, so the nodes
+            // hold different fits): every next page goes to the node holding the walk's fit, never 410.
+            var path: String? = "/api/leaderboard/sets?limit=3", statuses: [Int] = []
+            while let next = path, statuses.count < 12 {
+                let page = await ServeCommandTests.get(cluster["HAPROXY"] + next)
+                statuses.append(page?.status ?? 0)
+                let body = (page?.body).flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+                path = page?.status == 200 ? body?["next"] as? String : nil
+            }
+            #expect(statuses == Array(repeating: 200, count: 12), "\(statuses)")
+
             // kill -9 a replica under load, once its snapshots (by age, every second here) cover some votes:
             // HAProxy's checks (every 500 ms, down after 2) take it out.
             let replicaSnapshots = SnapshotStore(directory: cluster.directory + "/replica-1-snapshots")
