@@ -111,9 +111,10 @@ private enum RawSockets {
                 #expect((response as? HTTPURLResponse)?.statusCode == 200)
             }
             let answers = await RawSockets.onThread { sockets.map(RawSockets.readUntilClosed) }
+            // Left open, they would never be counted: the deadline (two minutes, for a suite that loads both
+            // cores; alone it takes about the 3 s timeout) only bounds the wait.
             let closedAfter = try #require(try await closing.value, "the server timed out every half-open connection")
             #expect(answers.allSatisfy { $0?.hasPrefix("HTTP/1.1 408") == true }, "every half-open connection got 408 and was closed")
-            #expect(closedAfter < .seconds(30), "closed after the timeout, not left open: \(closedAfter) after the last one opened")
             #expect(metrics.connections.count(.requestHeadTimeout) == attackers)
             let sorted = latencies.sorted()
             print("slow-loris: \(attackers) half-open connections all closed \(closedAfter) after the last one opened; /health while they were held: median \(sorted[sorted.count / 2]), max \(sorted.last!)")
