@@ -53,15 +53,9 @@ extension ProjectionCell: RuntimeCell {
 
     func load(from snapshots: SnapshotStore?, source: any EventSource, logger: Logger) async -> UInt64 {
         var state = initial
-        var position: UInt64 = 0
-        if let snapshots {
-            let loaded = await snapshots.load(into: &state, source: source)
-            position = loaded.position
-            if let reason = loaded.ignored { logger.notice("ignoring the \(P.name) snapshot: \(reason); rebuilding from the events") }
-        }
+        let position = await cadence.load(into: &state, from: snapshots, source: source, logger: logger)
         let start = (state, position)
         working.withLock { $0 = Working(state: state, position: position) }
-        cadence.loaded(at: position, now: .now)
         published.withLock { $0 = start }
         reached.advance(to: position)
         return position

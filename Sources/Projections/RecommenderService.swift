@@ -284,12 +284,7 @@ extension RecommenderService: RuntimeCell {
     /// Loads the interactions' snapshot (the model is trained again from them as soon as the node starts).
     func load(from snapshots: SnapshotStore?, source: any EventSource, logger: Logger) async -> UInt64 {
         var interactions = RecommenderInteractions(configuration: configuration.interactions)
-        var position: UInt64 = 0
-        if let snapshots {
-            let loaded = await snapshots.load(into: &interactions, source: source)
-            position = loaded.position
-            if let reason = loaded.ignored { logger.notice("ignoring the \(RecommenderInteractions.name) snapshot: \(reason); rebuilding from the events") }
-        }
+        let position = await cadence.load(into: &interactions, from: snapshots, source: source, logger: logger)
         let start = interactions
         working.withLock {
             $0.interactions = start
@@ -300,7 +295,6 @@ extension RecommenderService: RuntimeCell {
             $0.interactions = start
             $0.position = position
         }
-        cadence.loaded(at: position, now: .now)
         reached.advance(to: position)
         return position
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MovieMashCore
 import Recommender
 import Synchronization
 
@@ -22,6 +23,20 @@ final class SnapshotCadence<P: Projector>: Sendable {
 
     init() {
         last = Mutex(Last(position: 0, at: .now))
+    }
+
+    /// Loads `state`'s snapshot from `snapshots`, if there is a usable one (a snapshot of another version,
+    /// configuration or log is logged and left), and returns the position it covers (0 without one);
+    /// the next snapshot is due from there.
+    func load(into state: inout P, from snapshots: SnapshotStore?, source: any EventSource, logger: Logger) async -> UInt64 {
+        var position: UInt64 = 0
+        if let snapshots {
+            let loaded = await snapshots.load(into: &state, source: source)
+            position = loaded.position
+            if let reason = loaded.ignored { logger.notice("ignoring the \(P.name) snapshot: \(reason); rebuilding from the events") }
+        }
+        loaded(at: position, now: .now)
+        return position
     }
 
     /// The state loaded at start covers `position`: the next snapshot is due from there.
