@@ -9,18 +9,18 @@ import TestSupport
     @Test func theBinaryAppliesExactlyTheFilesOfSchemasSQL() throws {
         let files = try Migration.load(from: repositoryRoot.appendingPathComponent("Schemas/sql"))
         #expect(try Migration.bundled() == files)
-        #expect(files.map(\.name) == ["001_events", "002_analyst_views", "003_analyst_role", "004_replica_role", "005_analytics_tables", "006_derived_tables", "007_personal_data", "008_film_teams", "009_event_records"])
+        #expect(files.map(\.name) == ["001_events", "002_analyst_views", "003_analyst_role", "004_replica_role", "005_analytics_tables", "006_derived_tables", "007_personal_data", "008_film_teams", "009_event_records", "010_analytics_by_position"])
     }
 
     @Test func migratingTwiceAppliesEverythingThenNothing() async throws {
         let database = try await PostgresTesting.createDatabase()
         defer { Task { await database.drop() } }
-        #expect(try await Migrator.migrate(database.url, logger: PostgresTesting.logger).count == 9)
+        #expect(try await Migrator.migrate(database.url, logger: PostgresTesting.logger).count == 10)
         #expect(try await Migrator.migrate(database.url, logger: PostgresTesting.logger).isEmpty)
         let versions = try await PostgresTesting.withConnection(database.url) {
             try await PostgresTesting.strings("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations", on: $0)
         }
-        #expect(versions == ["1,2,3,4,5,6,7,8,9"])
+        #expect(versions == ["1,2,3,4,5,6,7,8,9,10"])
     }
 
     @Test func concurrentMigratorsWaitForEachOther() async throws {
@@ -30,13 +30,15 @@ import TestSupport
             for _ in 0..<3 { group.addTask { try await Migrator.migrate(database.url, logger: PostgresTesting.logger).count } }
             return try await group.reduce(into: [Int]()) { $0.append($1) }
         }
-        #expect(applied.sorted() == [0, 0, 9])
+        #expect(applied.sorted() == [0, 0, try Migration.bundled().count])
     }
 
     @Test func aFailingMigrationLeavesTheDatabaseAsItWas() async throws {
         let database = try await PostgresTesting.createDatabase()
         defer { Task { await database.drop() } }
-        let broken = Migration(version: 10, name: "010_broken", sql: """
+        let bundled = try Migration.bundled()
+        let name = String(format: "%03d_broken", bundled.count + 1)
+        let broken = Migration(version: bundled.count + 1, name: name, sql: """
             CREATE TABLE broken_probe (x integer);
             INSERT INTO broken_probe VALUES (1);
             SELECT no_such_function();
@@ -44,17 +46,17 @@ import TestSupport
         let error = await #expect(throws: MirrorError.self) {
             try await PostgresTesting.withConnection(database.url) { connection in
                 try await Migrator(connection: connection, target: "test", logger: PostgresTesting.logger)
-                    .migrate(try Migration.bundled() + [broken])
+                    .migrate(bundled + [broken])
             }
         }
         #expect(error?.code == .migration)
-        #expect(error?.message.contains("010_broken failed at statement 3 of 3 and was rolled back") == true)
+        #expect(error?.message.contains("\(name) failed at statement 3 of 3 and was rolled back") == true)
         let state = try await PostgresTesting.withConnection(database.url) { connection in
             try await PostgresTesting.strings("""
                 SELECT (SELECT max(version) FROM schema_migrations)::text || ' ' || (to_regclass('broken_probe') IS NULL)::text
                 """, on: connection)
         }
-        #expect(state == ["9 true"])
+        #expect(state == ["\(bundled.count) true"])
     }
 
     @Test func aChangedOrUnknownMigrationIsRefused() async throws {
