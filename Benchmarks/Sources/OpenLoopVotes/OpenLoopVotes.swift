@@ -27,6 +27,8 @@ struct OpenLoopVotes: AsyncParsableCommand {
     @Option(help: "Votes per second.") var rate: Double
     @Option(help: "Seconds of votes.") var seconds: Double
     @Option(help: "Each voter's tickets before this one are skipped (used by an earlier run).") var skip = 0
+    @Option(help: "Milliseconds between two polls of each follower: each poll is load on the system measured, and the interval bounds each hop's error.")
+    var pollMilliseconds = 2.0
     @Option(help: "Connections to the gateway at most (votes beyond them wait, and the wait counts).")
     var connections = 512
 
@@ -96,10 +98,11 @@ struct OpenLoopVotes: AsyncParsableCommand {
     private func measure(voters: [Voter], tokens: [String], total: Int, client: HTTPClient) async throws -> String {
         let logger = Logger(label: "open-loop")
         let stop = Stop()
+        let every = Duration.milliseconds(pollMilliseconds)
         let followers = [
-            Follower(name: "primary commit") { try await Self.checkpoints(url: primary, stop: stop, logger: logger) },
-            Follower(name: "standby replay") { try await Self.checkpoints(url: standby, stop: stop, logger: logger) },
-            Follower(name: "replica apply") { [replica] in try await Self.positions(url: replica, client: client, stop: stop) },
+            Follower(name: "primary commit") { try await Self.checkpoints(url: primary, every: every, stop: stop, logger: logger) },
+            Follower(name: "standby replay") { try await Self.checkpoints(url: standby, every: every, stop: stop, logger: logger) },
+            Follower(name: "replica apply") { [replica] in try await Self.positions(url: replica, every: every, client: client, stop: stop) },
         ]
         let following = followers.map { follower in Task { try await follower.follow() } }
         let interval = Duration.seconds(1 / rate)
@@ -156,7 +159,7 @@ struct OpenLoopVotes: AsyncParsableCommand {
         func set() { flag.withLock { $0 = true } }
     }
 
-    private static func checkpoints(url: String, stop: Stop, logger: Logger) async throws -> [(at: ContinuousClock.Instant, end: UInt64)] {
+    private static func checkpoints(url: String, every: Duration, stop: Stop, logger: Logger) async throws -> [(at: ContinuousClock.Instant, end: UInt64)] {
         guard let parts = URLComponents(string: url), let host = parts.host else { throw ValidationError("not a URL: \(url)") }
         let configuration = PostgresConnection.Configuration(
             host: host, port: parts.port ?? 5432, username: parts.user ?? "postgres", password: parts.password,
@@ -164,9 +167,12 @@ struct OpenLoopVotes: AsyncParsableCommand {
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
         var samples: [(at: ContinuousClock.Instant, end: UInt64)] = []
         do {
+            var next = ContinuousClock.now
             while !stop.isSet {
                 let rows = try await connection.query("SELECT next_position FROM mirror_checkpoint", logger: logger)
                 for try await end in rows.decode(Int64.self) { samples.append((.now, UInt64(end))) }
+                next = next.advanced(by: every)
+                try await Task.sleep(until: max(next, .now))
             }
         } catch {
             try? await connection.close()
@@ -176,12 +182,18 @@ struct OpenLoopVotes: AsyncParsableCommand {
         return samples
     }
 
-    private static func positions(url: String, client: HTTPClient, stop: Stop) async throws -> [(at: ContinuousClock.Instant, end: UInt64)] {
+    /// A poll that fails (the replica overloaded past the timeout) leaves a gap in the samples, not the run.
+    private static func positions(url: String, every: Duration, client: HTTPClient, stop: Stop) async throws -> [(at: ContinuousClock.Instant, end: UInt64)] {
         var samples: [(at: ContinuousClock.Instant, end: UInt64)] = []
+        var next = ContinuousClock.now
         while !stop.isSet {
-            let response = try await client.execute(HTTPClientRequest(url: "\(url)/health"), timeout: .seconds(10))
-            _ = try await response.body.collect(upTo: 1 << 20)
-            if let end = response.headers.first(name: "MovieMash-Position").flatMap(UInt64.init) { samples.append((.now, end)) }
+            if let response = try? await client.execute(HTTPClientRequest(url: "\(url)/health"), timeout: .seconds(10)),
+               (try? await response.body.collect(upTo: 1 << 20)) != nil,
+               let end = response.headers.first(name: "MovieMash-Position").flatMap(UInt64.init) {
+                samples.append((.now, end))
+            }
+            next = next.advanced(by: every)
+            try await Task.sleep(until: max(next, .now))
         }
         return samples
     }
