@@ -356,6 +356,11 @@ public final class PostgresMirror: Service, Sendable {
         defer { signal.finish() }
         let end = Int64(first) + Int64(rows.count)
         let logger = self.logger
+        // Alone in flight (the live end's small batches), the batch and its checkpoint go in one statement.
+        if previous == nil, try await rows.insertMovingCheckpoint(from: Int64(first), on: connection, logger: logger) {
+            signal.yield()
+            return
+        }
         let target = url.redacted
         try await connection.withTransaction(logger: logger) { connection in
             let inserted = try await rows.insertNew(into: "events", on: connection, logger: logger)

@@ -114,6 +114,33 @@ func backfill(_ log: EventLog, into url: PostgresURL, batchSize: Int = 20_000, l
         try await logB.close()
     }
 
+    /// A batch whose rows are already there (its commit's reply was lost, the checkpoint stayed behind) is
+    /// skipped row by row and the checkpoint moves; another event at one of its positions stops the mirror
+    /// and changes nothing. Each batch first tries the one-statement path, which refuses both.
+    @Test func aBatchDeliveredAgainIsSkippedAndAForeignRowAheadOfTheCheckpointChangesNothing() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let database = try await PostgresTesting.createDatabase()
+        defer { Task { await database.drop() } }
+        let log = try await writeLog(sampleRecords(votes: 600, seed: 3), to: directory.path)
+        try await backfill(log, into: database.url, batchSize: 64)
+        func run(_ sql: String) async throws -> [String?] {
+            try await PostgresTesting.withConnection(database.url) { try await PostgresTesting.strings(sql, on: $0) }
+        }
+        _ = try await run("UPDATE mirror_checkpoint SET next_position = 100")
+        try await backfill(log, into: database.url, batchSize: 64)
+        #expect(try await run("SELECT next_position::text FROM mirror_checkpoint") == ["\(log.endPosition)"])
+        #expect(try await MirrorVerifier(log: log, url: database.url, logger: PostgresTesting.logger).verify().isEqual)
+
+        _ = try await run("UPDATE mirror_checkpoint SET next_position = 100")
+        _ = try await run("UPDATE events SET event_id = gen_random_uuid() WHERE position = 150")
+        await #expect { try await backfill(log, into: database.url, batchSize: 64) } throws: {
+            ($0 as? MirrorError)?.code == .foreignEvents && "\($0)".contains("position 150")
+        }
+        #expect(try await run("SELECT next_position::text FROM mirror_checkpoint") == ["100"])
+        try await log.close()
+    }
+
     @Test func survivesAnImmediateServerStopMidBackfillAndCatchesUp() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
