@@ -8,8 +8,9 @@ import Synchronization
 
 /// Copies every event of the log into the PostgreSQL `events` table, exactly once, in log order.
 ///
-/// Each batch is one transaction: `INSERT … ON CONFLICT DO NOTHING` into `events` (with a check that skipped
-/// rows are the same events) and the checkpoint moved by compare-and-set. Delivery is at least once into an
+/// Each batch is one transaction: its rows into `events` and the checkpoint moved by compare-and-set, as
+/// one statement when nothing else is in flight, else (or when a row is already there) `INSERT … ON
+/// CONFLICT DO NOTHING` with a check that skipped rows are the same events. Delivery is at least once into an
 /// idempotent sink, so rows are exactly once; a session advisory lock keeps a second mirror waiting.
 /// When PostgreSQL is unreachable the log is untouched and the mirror retries with capped, jittered
 /// backoff, logging once per change of state, then catches up from its checkpoint. Errors waiting cannot
