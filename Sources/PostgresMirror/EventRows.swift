@@ -58,6 +58,8 @@ struct EventRows: Sendable {
     }
 
     static let columns = "position, event_id, type, schema_version, occurred_at, payload, record"
+    /// The rows as a relation, from the seven array parameters `binds` holds ($1 to $7).
+    private static let unnested = "SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::integer[], $5::text[]::timestamptz[], $6::text[]::jsonb[], $7::bytea[])"
 
     /// Inserts the rows into `table` (which has the columns of `events`), skipping rows whose position or
     /// event id is already there; returns how many rows were new.
@@ -65,7 +67,7 @@ struct EventRows: Sendable {
         let counts = try await connection.values(PostgresQuery(unsafeSQL: """
             WITH inserted AS (
                 INSERT INTO \(table) (\(Self.columns))
-                SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::integer[], $5::text[]::timestamptz[], $6::text[]::jsonb[], $7::bytea[])
+                \(Self.unnested)
                 ON CONFLICT DO NOTHING RETURNING 1)
             SELECT count(*) FROM inserted
             """, binds: binds), as: Int64.self, logger: logger)
@@ -87,7 +89,7 @@ struct EventRows: Sendable {
                     UPDATE mirror_checkpoint SET next_position = $8, updated_at = now() WHERE next_position = $9 RETURNING 1),
                 inserted AS (
                     INSERT INTO events (\(Self.columns))
-                    SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::integer[], $5::text[]::timestamptz[], $6::text[]::jsonb[], $7::bytea[])
+                    \(Self.unnested)
                     WHERE EXISTS (SELECT FROM moved)
                     RETURNING 1)
                 SELECT count(*) FROM inserted

@@ -119,7 +119,7 @@ public final class PostgresEventSource: EventSource, Service, Sendable {
             do {
                 events.append(try EventEnvelope(stored))
             } catch {
-                throw MirrorError(.undecodableEvent, "\(url.redacted) holds an event it cannot be decoded from at position \(stored.position): \(error)")
+                throw undecodable(at: stored.position, error)
             }
         }
         return events
@@ -154,7 +154,7 @@ public final class PostgresEventSource: EventSource, Service, Sendable {
                     let envelope = try EventCodec.decodeJSON(Data((json ?? "").utf8))
                     payload = EventCodec.encode(envelope.event, occurredAt: envelope.occurredAt)
                 } catch {
-                    throw MirrorError(.undecodableEvent, "\(url.redacted) holds an event it cannot be decoded from at position \(rowPosition): \(error)")
+                    throw undecodable(at: UInt64(rowPosition), error)
                 }
             }
             records.append(StoredRecord(position: UInt64(rowPosition), record: LogRecord(id: id, timestamp: milliseconds, payload: payload)))
@@ -163,6 +163,10 @@ public final class PostgresEventSource: EventSource, Service, Sendable {
             throw MirrorError(.query, "\(url.redacted): events \(position)..<\(upTo) are below the checkpoint but not all there")
         }
         return records
+    }
+
+    private func undecodable(at position: UInt64, _ error: any Error) -> MirrorError {
+        MirrorError(.undecodableEvent, "\(url.redacted) holds an event it cannot be decoded from at position \(position): \(error)")
     }
 
     public func waitForEvent(at position: UInt64) async throws -> Bool {
