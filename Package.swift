@@ -205,7 +205,7 @@ let package = Package(
         .testTarget(
             name: "moviemashTests",
             dependencies: [
-                "EventLog", "EventStore", "Gateway", "KeyVault", "MovieMashCore", "PostgresMirror", "Projections", "TestSupport",
+                "EventLog", "EventStore", "Gateway", "KeyVault", "MovieMashCore", "MovieMashServer", "PostgresMirror", "Projections", "TestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]),
     ],

@@ -2,6 +2,7 @@ import EventLog
 import EventStore
 import Foundation
 import MovieMashCore
+import MovieMashServer
 import PostgresMirror
 import Projections
 import Testing
@@ -157,7 +158,7 @@ extension WritePathFaultTests {
             // kill -9 a replica under load, once its snapshots (by age, every second here) cover some votes:
             // HAProxy's checks (every 500 ms, down after 2) take it out.
             let replicaSnapshots = SnapshotStore(directory: cluster.directory + "/replica-1-snapshots")
-            let cells = [Catalogue.name, Tallies.name, EloRatings.name, BradleyTerryCounts.name, RecentPairs.name, Accounts.name, VoterHistory.name, RecommenderInteractions.name]
+            let cells = Projectors.fresh().map { type(of: $0).name }
             // Where the runtime resumes: the least position its cells' snapshots cover.
             let snapshotted: @Sendable () -> UInt64 = { cells.map { ((try? replicaSnapshots.read($0))??.header.position) ?? 0 }.min() ?? 0 }
             #expect(try await eventually(timeout: .seconds(60)) { snapshotted() > 1000 })
@@ -176,7 +177,7 @@ extension WritePathFaultTests {
             #expect(restarted.status == 0, "\(restarted.output)\(restarted.error)")
             #expect(try await eventually(timeout: .seconds(60)) {
                 let output = (try? String(contentsOfFile: cluster.directory + "/replica-1.out", encoding: .utf8)) ?? ""
-                return output.contains("projections resume") && output.split(separator: "\n").last { $0.contains("projections resume") }?.contains("from=\(resumedFrom)") == true
+                return output.split(separator: "\n").last { $0.contains("projections resume") }?.contains("from=\(resumedFrom)") == true
             }, "the restarted replica read from its snapshots' position \(resumedFrom)")
             #expect(try await eventually(timeout: .seconds(60)) { await cluster.serverStates(backend: "reads")["replica-1"] == "UP" })
             #expect(try await eventually(timeout: .seconds(240)) { crowd.ackCount >= 5200 })
