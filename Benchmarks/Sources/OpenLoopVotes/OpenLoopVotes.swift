@@ -159,43 +159,48 @@ struct OpenLoopVotes: AsyncParsableCommand {
         func set() { flag.withLock { $0 = true } }
     }
 
+    /// The samples `sample` gives on a fixed schedule, one every `every`, until `stop` (nil: no sample).
+    private static func poll(
+        every: Duration, stop: Stop, _ sample: () async throws -> UInt64?
+    ) async throws -> [(at: ContinuousClock.Instant, end: UInt64)] {
+        var samples: [(at: ContinuousClock.Instant, end: UInt64)] = []
+        var next = ContinuousClock.now
+        while !stop.isSet {
+            if let end = try await sample() { samples.append((.now, end)) }
+            next = next.advanced(by: every)
+            try await Task.sleep(until: max(next, .now))
+        }
+        return samples
+    }
+
     private static func checkpoints(url: String, every: Duration, stop: Stop, logger: Logger) async throws -> [(at: ContinuousClock.Instant, end: UInt64)] {
         guard let parts = URLComponents(string: url), let host = parts.host else { throw ValidationError("not a URL: \(url)") }
         let configuration = PostgresConnection.Configuration(
             host: host, port: parts.port ?? 5432, username: parts.user ?? "postgres", password: parts.password,
             database: String(parts.path.dropFirst()), tls: .disable)
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
-        var samples: [(at: ContinuousClock.Instant, end: UInt64)] = []
         do {
-            var next = ContinuousClock.now
-            while !stop.isSet {
+            let samples = try await poll(every: every, stop: stop) {
                 let rows = try await connection.query("SELECT next_position FROM mirror_checkpoint", logger: logger)
-                for try await end in rows.decode(Int64.self) { samples.append((.now, UInt64(end))) }
-                next = next.advanced(by: every)
-                try await Task.sleep(until: max(next, .now))
+                var end: UInt64?
+                for try await value in rows.decode(Int64.self) { end = UInt64(value) }
+                return end
             }
+            try await connection.close()
+            return samples
         } catch {
             try? await connection.close()
             throw error
         }
-        try await connection.close()
-        return samples
     }
 
     /// A poll that fails (the replica overloaded past the timeout) leaves a gap in the samples, not the run.
     private static func positions(url: String, every: Duration, client: HTTPClient, stop: Stop) async throws -> [(at: ContinuousClock.Instant, end: UInt64)] {
-        var samples: [(at: ContinuousClock.Instant, end: UInt64)] = []
-        var next = ContinuousClock.now
-        while !stop.isSet {
-            if let response = try? await client.execute(HTTPClientRequest(url: "\(url)/health"), timeout: .seconds(10)),
-               (try? await response.body.collect(upTo: 1 << 20)) != nil,
-               let end = response.headers.first(name: "MovieMash-Position").flatMap(UInt64.init) {
-                samples.append((.now, end))
-            }
-            next = next.advanced(by: every)
-            try await Task.sleep(until: max(next, .now))
+        try await poll(every: every, stop: stop) {
+            guard let response = try? await client.execute(HTTPClientRequest(url: "\(url)/health"), timeout: .seconds(10)),
+                  (try? await response.body.collect(upTo: 1 << 20)) != nil else { return nil }
+            return response.headers.first(name: "MovieMash-Position").flatMap(UInt64.init)
         }
-        return samples
     }
 
     private static func report(
@@ -220,18 +225,19 @@ struct OpenLoopVotes: AsyncParsableCommand {
                 return low < samples.count ? samples[low].at : nil
             }
         }
+        // Each stage from the vote's due time; each hop from the stage before it (the first stage is its
+        // own first hop).
         var stages: [(String, Histogram<UInt64>)] = [("acknowledged", answered)]
         var hops: [(String, Histogram<UInt64>)] = []
-        for (index, (name, _)) in followers.enumerated() {
+        for (follower, (name, _)) in followers.enumerated() {
             var stage = histogram(), hop = histogram()
-            for (vote, due) in acknowledged.enumerated() {
-                guard let at = covered[index][vote] else { continue }
-                _ = stage.record(micros(due.due.duration(to: at)))
-                let before = index == 0 ? due.due : covered[index - 1][vote] ?? due.due
-                _ = hop.record(micros(before.duration(to: at)))
+            for (index, vote) in acknowledged.enumerated() {
+                guard let at = covered[follower][index] else { continue }
+                _ = stage.record(micros(vote.due.duration(to: at)))
+                if follower > 0 { _ = hop.record(micros((covered[follower - 1][index] ?? vote.due).duration(to: at))) }
             }
             stages.append(("\(name) (from due)", stage))
-            hops.append((index == 0 ? "due → \(name)" : "\(followers[index - 1].0) → \(name)", hop))
+            if follower > 0 { hops.append(("\(followers[follower - 1].0) → \(name)", hop)) }
         }
         let failures = Dictionary(grouping: sent.filter { $0.position == nil }, by: { $0.failure ?? "HTTP \($0.status)" }).mapValues(\.count)
         let intervals = followers.map { name, samples in
