@@ -14,6 +14,9 @@ public struct ReadModel: Sendable {
     public var fit: @Sendable (UInt64) -> LeaderboardService.Standings? = { _ in nil }
     /// Each component and its lag, for `/ready`.
     public var readiness: @Sendable () async -> Readiness
+    /// Nil while this node takes writes now (the writer, or the standby writer holding the lease); else
+    /// why not. `GET /ready/writer`, which HAProxy's writer backend checks, answers from it.
+    public var notWriting: @Sendable () -> String? = { "this node does not take writes" }
     /// The accounts and the position they cover.
     public var accounts: @Sendable () -> (state: Accounts, position: UInt64) = { (Accounts(), 0) }
     /// The position reads reflect, and waiting for one.

@@ -36,25 +36,40 @@ public final class KeyStore: PersonalDataVault {
                 continue
             }
             guard name.hasSuffix(".key"), let user = UUID(uuidString: String(name.dropLast(4))) else { continue }
-            guard let data = FileManager.default.contents(atPath: path), data.count == Self.magic.count + 32 + 4 else {
-                throw KeyStoreError("\(path) is not a MovieMash key (wrong size)")
-            }
-            let bytes = [UInt8](data)
-            let body = Array(bytes.prefix(Self.magic.count + 32))
-            let stored = bytes.suffix(4).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-            guard Array(body.prefix(Self.magic.count)) == Self.magic, CRC32C.checksum(body) == stored else {
-                throw KeyStoreError("\(path) is damaged (magic or checksum)")
-            }
-            loaded[user] = SymmetricKey(data: body.suffix(32))
+            loaded[user] = try Self.key(at: path)
         }
         keys = Mutex(loaded)
     }
 
     private func path(of user: UserID) -> String { (directory as NSString).appendingPathComponent("\(user.uuidString).key") }
 
+    /// The key in the file at `path`; nil when there is none.
+    private static func key(at path: String) throws(KeyStoreError) -> SymmetricKey? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        guard data.count == Self.magic.count + 32 + 4 else {
+            throw KeyStoreError("\(path) is not a MovieMash key (wrong size)")
+        }
+        let bytes = [UInt8](data)
+        let body = Array(bytes.prefix(Self.magic.count + 32))
+        let stored = bytes.suffix(4).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        guard Array(body.prefix(Self.magic.count)) == Self.magic, CRC32C.checksum(body) == stored else {
+            throw KeyStoreError("\(path) is damaged (magic or checksum)")
+        }
+        return SymmetricKey(data: body.suffix(32))
+    }
+
+    /// The user's key: in memory, or else in its file, which another writer sharing this directory (a
+    /// standby writer's predecessor) may have written since this store opened.
+    private func known(_ user: UserID, in keys: inout [UserID: SymmetricKey]) throws(KeyStoreError) -> SymmetricKey? {
+        if let key = keys[user] { return key }
+        let key = try Self.key(at: path(of: user))
+        keys[user] = key
+        return key
+    }
+
     public func seal(bytes plaintext: [UInt8], for user: UserID) throws -> SealedPersonalData {
         let key = try keys.withLock { keys throws(KeyStoreError) -> SymmetricKey in
-            if let key = keys[user] { return key }
+            if let key = try known(user, in: &keys) { return key }
             let key = SymmetricKey(size: .bits256)
             var bytes = Self.magic + key.withUnsafeBytes { Array($0) }
             let crc = CRC32C.checksum(bytes)
@@ -70,7 +85,7 @@ public final class KeyStore: PersonalDataVault {
     }
 
     public func openBytes(_ sealed: SealedPersonalData, for user: UserID) -> [UInt8]? {
-        guard let key = keys.withLock({ $0[user] }),
+        guard let key = keys.withLock({ try? known(user, in: &$0) }) ?? nil,
               let box = try? AES.GCM.SealedBox(combined: sealed.bytes),
               let plaintext = try? AES.GCM.open(box, using: key, authenticating: Self.associatedData(user))
         else { return nil }

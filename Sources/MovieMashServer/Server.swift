@@ -15,7 +15,9 @@ import ServiceLifecycle
 /// A primary opens its log, and its Hummingbird application runs one service group in dependency order:
 /// the log, the projectors, the leaderboard fit and the recommender, the mirror (with `postgres`), the
 /// scrape service (with `scrape`), and the HTTP server last, so that a graceful shutdown stops taking requests first and closes the log last.
-/// A replica runs its PostgreSQL event source in the log's place and forwards writes to the writer.
+/// A standby writer opens its log once it is in step with the events table, and takes writes only while its
+/// `WriterSeat` holds the writer lease. A replica runs its PostgreSQL event source in the log's place and
+/// forwards writes to the writer (a fixed one, or the lease holder).
 /// Tests run a whole node in-process as one `Service`.
 public struct Server: Service {
     public let configuration: ServerConfiguration
@@ -44,35 +46,54 @@ public struct Server: Service {
         }
         let snapshots = configuration.snapshotDirectory.map { SnapshotStore(directory: $0, age: configuration.snapshotAge) }
         switch configuration.role {
-        case .primary:
+        case .primary, .standbyWriter:
             let vault = try KeyStore(directory: configuration.keyStoreDirectory)
+            if configuration.role == .standbyWriter, let url = configuration.postgres {
+                let rejoined = try await LogRestore(url: url, directory: configuration.data, logger: logger).rejoin()
+                logger.notice("the log is in step with the events table", metadata: ["end": "\(rejoined.end)", "cut": "\(rejoined.cut)"])
+            }
             let log = try EventLog(directory: configuration.data, configuration: configuration.log)
             self.log = log
             let source = LogEventSource(log)
             let projectors = Projectors(source: source, snapshots: snapshots, vault: vault, logger: logger)
             self.projectors = projectors
-            let mirror = configuration.postgres.map { PostgresMirror(log: log, url: $0, logger: logger) }
+            // A standby writer's seat: its lease, its fenced mirror once it leads, and its appender.
+            let seat = configuration.role == .standbyWriter ? configuration.postgres.map { url in
+                WriterSeat(
+                    log: log, url: url, advertise: configuration.advertise ?? "", settings: configuration.lease,
+                    replicationTimeout: configuration.replicationTimeout, logger: logger)
+            } : nil
+            let mirror = seat == nil ? configuration.postgres.map { PostgresMirror(log: log, url: $0, logger: logger) } : nil
             self.mirror = mirror
             // Every write of this node goes through one appender, under the configured durability.
-            let appender = LogAppender(
+            let appender: any EventAppender = seat?.appender ?? LogAppender(
                 log: log,
                 replication: configuration.durability == .replicated ? mirror.map { ($0.mirrored, configuration.replicationTimeout) } : nil)
             let scraper = configuration.scrape.map { ScrapeService(configuration: $0, appender: appender, projectors: projectors, logger: logger) }
+            let currentMirror = { @Sendable in mirror ?? seat?.mirror }
             var gateway = configuration.gateway
-            gateway.metrics = GatewayMetrics { Self.samples(log: log, projectors: projectors, mirror: mirror) + (scraper?.samples ?? []) }
-            let readModel = Self.readModel(projectors, wait: configuration.positionWait) { [bounds = configuration.readiness] in
+            gateway.metrics = GatewayMetrics { Self.samples(log: log, projectors: projectors, mirror: currentMirror()) + (scraper?.samples ?? []) }
+            var readModel = Self.readModel(projectors, wait: configuration.positionWait) { [bounds = configuration.readiness] in
                 let end = log.endPosition
                 return NodeReadiness.evaluate(
                     end: end, projections: await projectors.observed(end: end, source: source),
                     fit: await projectors.observedFit(source: source), writer: log.writerStatus,
-                    mirror: mirror?.status, bounds: bounds)
+                    mirror: currentMirror()?.status, bounds: bounds)
+            }
+            readModel.notWriting = {
+                if let seat { return seat.notWriting() }
+                return log.writerStatus == .up ? nil : "the log's writer is \(log.writerStatus.name)"
             }
             let authentication = Authentication(
                 authority: await TokenAuthority(keys: keys), perAddress: configuration.gateway.passwordChecksPerAddress)
             var writes = WriteSide(appender: appender, authentication: authentication, vault: vault)
             writes.letterboxd = scraper
             var services: [any Service] = [LogService(log: log, logger: logger)] + projectors.services
-            services.append(ErasureCompletion(accounts: projectors.accounts, vault: vault, end: log.endPosition, logger: logger))
+            if let seat {
+                services.append(seat)
+            } else {
+                services.append(ErasureCompletion(accounts: projectors.accounts, vault: vault, end: log.endPosition, logger: logger))
+            }
             if let mirror { services.append(mirror) }
             if let url = configuration.postgres, let mirror {
                 services.append(DerivedPublisher(
@@ -90,9 +111,10 @@ public struct Server: Service {
                 throw error
             }
         case .replica:
-            guard let events = configuration.events, let writer = configuration.writer else {
-                throw ConfigurationError("a replica needs --events and --writer", setting: "role")
+            guard let events = configuration.events else {
+                throw ConfigurationError("a replica needs --events", setting: "role")
             }
+            let writer = configuration.writer ?? LeaseHolder(url: events, logger: logger).forwarding
             log = nil
             mirror = nil
             let source = PostgresEventSource(url: events, logger: logger)

@@ -38,10 +38,17 @@ public struct ServerConfiguration: Sendable {
         Setting(
             key: "credentialsDir", value: "DIR",
             help: "A directory of secrets, one file per setting named by its key (postgres, events, jwtKeys), as systemd's LoadCredential= makes: no secret on the command line or in the environment (default $CREDENTIALS_DIRECTORY when set)."),
-        Setting(key: "role", value: "ROLE", help: "primary (default): this node owns the log; replica: it builds everything from --events and forwards writes to --writer."),
+        Setting(
+            key: "role", value: "ROLE",
+            help: "primary (default): this node owns the log; standby-writer: it keeps a log in step with --postgres's events table and becomes the writer when the writer lease ends (replicated durability); replica: it builds everything from --events and forwards writes to the writer."),
         Setting(key: "data", value: "DIR", help: "The log directory (created if missing). Required for a primary."),
         Setting(key: "events", value: "URL", help: "A replica's events: a PostgreSQL database (a hot standby of the writer's mirror) whose events table it tails.", isSecret: true),
-        Setting(key: "writer", value: "URL", help: "A replica's writer node (http://host:port), where it forwards registrations and votes unchanged."),
+        Setting(
+            key: "writer", value: "URL",
+            help: "A replica's writer node (http://host:port), where it forwards registrations and votes unchanged; without it, to whichever node holds the writer lease in --events."),
+        Setting(key: "advertise", value: "URL", help: "A standby writer's own address (http://host:port) as other nodes reach it: replicas forward writes there while it holds the lease (default http://HOST:PORT)."),
+        Setting(key: "leaseDuration", value: "SECONDS", help: "A standby writer's lease lasts this long once taken or renewed: the longest writes wait after the writer is lost (default 2)."),
+        Setting(key: "leaseRenewInterval", value: "SECONDS", help: "The lease holder renews, and standby writers look for an ended lease, this often; at most half the lease (default 0.4)."),
         Setting(key: "host", value: "ADDRESS", help: "Address to listen on (default 127.0.0.1)."),
         Setting(key: "port", value: "PORT", help: "Port to listen on, 0…65535 (default 8080; 0 picks a free one)."),
         Setting(
@@ -118,8 +125,12 @@ public struct ServerConfiguration: Sendable {
     public var readiness = ReadinessBounds()
     /// A replica's source of events.
     public var events: PostgresURL?
-    /// Where a replica forwards writes.
+    /// Where a replica forwards writes: nil, to the lease holder.
     public var writer: WriteForwarding?
+    /// How other nodes reach a standby writer.
+    public var advertise: String?
+    /// A standby writer's lease.
+    public var lease = try! LeaseCycle<ContinuousClock.Instant>.Settings()
     /// When a write is acknowledged.
     public var durability: Durability = .local
     /// How long a replicated write waits for PostgreSQL.
@@ -162,7 +173,7 @@ public struct ServerConfiguration: Sendable {
         }
         let role = try parsed("role", Role.init(rawValue:)) ?? .primary
         switch (role, text("data")) {
-        case (.primary, nil): throw ConfigurationError("give --data DIR (or MOVIEMASH_DATA)", setting: "data")
+        case (.primary, nil), (.standbyWriter, nil): throw ConfigurationError("give --data DIR (or MOVIEMASH_DATA)", setting: "data")
         case (.replica, let data?): throw ConfigurationError("a replica has no log of its own: drop --data \(data) or use --role primary", setting: "data")
         case (_, let data): self.init(data: data ?? "")
         }
@@ -178,7 +189,6 @@ public struct ServerConfiguration: Sendable {
         }
         if role == .replica {
             guard events != nil else { throw ConfigurationError("a replica needs --events URL: the database whose events table it tails", setting: "events") }
-            guard writer != nil else { throw ConfigurationError("a replica needs --writer URL: where it forwards writes", setting: "writer") }
         } else if events != nil || writer != nil {
             throw ConfigurationError("--events and --writer are a replica's settings; add --role replica", setting: "role")
         }
@@ -222,8 +232,24 @@ public struct ServerConfiguration: Sendable {
         gateway.connections.idleTimeout = try seconds("idleTimeout") ?? gateway.connections.idleTimeout
         gateway.connections.maximumConnections = try parsed("maxConnections") { Int($0).flatMap { $0 > 0 ? $0 : nil } } ?? gateway.connections.maximumConnections
         durability = try parsed("durability", Durability.init(rawValue:)) ?? durability
-        if durability == .replicated, role == .primary, postgres == nil {
+        if durability == .replicated, role != .replica, postgres == nil {
             throw ConfigurationError("replicated durability waits for PostgreSQL: give --postgres URL", setting: "durability")
+        }
+        if role == .standbyWriter {
+            guard durability == .replicated else {
+                throw ConfigurationError(
+                    "a standby writer needs --durability replicated: with local, the writer acknowledges votes PostgreSQL may not hold yet, and a standby taking over would lose them",
+                    setting: "durability")
+            }
+            let address = text("advertise") ?? "http://\(gateway.host):\(gateway.port)"
+            guard let url = URL(string: address), ["http", "https"].contains(url.scheme ?? ""), url.host != nil, url.port != 0 else {
+                throw ConfigurationError("'\(address)' is not an http(s)://host:port URL other nodes reach this one by", setting: "advertise")
+            }
+            advertise = address
+            lease = try LeaseCycle.Settings(
+                duration: try seconds("leaseDuration") ?? lease.duration, renewInterval: try seconds("leaseRenewInterval") ?? lease.renewInterval)
+        } else if text("advertise") != nil || text("leaseDuration") != nil || text("leaseRenewInterval") != nil {
+            throw ConfigurationError("--advertise and the lease settings are a standby writer's; add --role standby-writer", setting: "role")
         }
         replicationTimeout = try seconds("replicationTimeout") ?? replicationTimeout
         positionWait = try seconds("positionWait") ?? positionWait
@@ -247,7 +273,9 @@ public struct ServerConfiguration: Sendable {
             guard mode == nil || mode == "off" else { throw ConfigurationError("'\(mode!)' is not on or off", setting: "scrape") }
             return
         }
-        guard role == .primary else { throw ConfigurationError("a replica does not scrape: only the writer appends", setting: "scrape") }
+        guard role == .primary else {
+            throw ConfigurationError("only a primary scrapes: a replica never appends, and standby writers take turns", setting: "scrape")
+        }
         var scrape = ScrapeConfiguration()
         if let file = text("scrapeUsers") {
             do { scrape.users = try ScrapeConfiguration.users(inFile: file) } catch { throw ConfigurationError("\(error)", setting: "scrapeUsers") }
@@ -322,6 +350,9 @@ public struct ServerConfiguration: Sendable {
 public enum Role: String, Sendable {
     /// The writer: it owns the local log, appends, mirrors into PostgreSQL and serves reads.
     case primary
+    /// A writer-capable node: it keeps a log in step with PostgreSQL's `events` table and serves reads
+    /// from it; when the writer lease ends it takes it and becomes the writer, with no restore.
+    case standbyWriter = "standby-writer"
     /// A read node: no log; its projections and recommender come from a PostgreSQL `events` table (a hot
     /// standby's), and it forwards writes to the writer.
     case replica

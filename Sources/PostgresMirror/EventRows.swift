@@ -78,15 +78,18 @@ struct EventRows: Sendable {
     /// own transaction: one round trip where BEGIN, insert, checkpoint and COMMIT take four, which is most
     /// of a small batch's time at the live end. True when both happened; false when nothing changed: a row's
     /// position or id is taken (a batch delivered again, or another log's events), or the checkpoint is
-    /// elsewhere. The caller then takes the careful path, which tells these apart.
-    func insertMovingCheckpoint(from first: Int64, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+    /// elsewhere, or (with `epoch`, a leased writer's fence) the checkpoint's epoch is another. The caller then
+    /// takes the careful path, which tells these apart.
+    func insertMovingCheckpoint(from first: Int64, epoch: Int64?, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
         var binds = binds
         binds.append(first + Int64(count))
         binds.append(first)
+        binds.append(epoch ?? 0)
         do {
             let inserted = try await connection.values(PostgresQuery(unsafeSQL: """
                 WITH moved AS (
-                    UPDATE mirror_checkpoint SET next_position = $8, updated_at = now() WHERE next_position = $9 RETURNING 1),
+                    UPDATE mirror_checkpoint SET next_position = $8, updated_at = now()
+                    WHERE next_position = $9 AND (epoch = $10 OR \(epoch == nil)) RETURNING 1),
                 inserted AS (
                     INSERT INTO events (\(Self.columns))
                     \(Self.unnested)

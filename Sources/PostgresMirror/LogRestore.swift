@@ -70,20 +70,89 @@ public struct LogRestore: Sendable {
             }
             logger.info("resuming a restore", metadata: ["log": "\(directory)", "from": "\(start)", "to": "\(end)"])
         }
-        var next = start
-        progress(next, end)
+        progress(start, end)
+        try await Self.append(from: source, into: log, upTo: end, batchSize: batchSize) { progress($0, end) }
+        return Report(resumedFrom: start, end: log.endPosition)
+    }
+
+    /// Appends the table's events from the log's end up to `end` to `log`, a batch at a time, each row's
+    /// record bytes as they are, so the log holds the very bytes the first one did; `progress` gets the
+    /// log's end after each batch. The log must hold the table's first events (the caller checks).
+    public static func append(
+        from source: PostgresEventSource, into log: EventLog, upTo end: UInt64, batchSize: Int, progress: (UInt64) -> Void = { _ in }
+    ) async throws {
+        var next = log.endPosition
         while next < end {
-            // The rows' record bytes, appended as they are: the restored log holds the very bytes the
-            // first one did.
             let records = try await source.records(from: next, upTo: min(end, next + UInt64(batchSize)))
             guard let last = records.last else { break }
             _ = try await log.append(contentsOf: records.map(\.record))
             next = log.endPosition
             guard next == last.position + 1 else {
-                throw MirrorError(.query, "the restored log ends at \(next) after the table's events up to \(last.position): an event id appears twice")
+                throw MirrorError(.query, "the log ends at \(next) after the table's events up to \(last.position): an event id appears twice")
             }
-            progress(next, end)
+            progress(next)
         }
-        return Report(resumedFrom: start, end: next)
+    }
+
+    /// What `rejoin` did.
+    public struct Rejoined: Sendable, Equatable {
+        /// Events the log held beyond what it shares with the table (never acknowledged), cut off.
+        public var cut: UInt64
+        /// The log's end afterwards: the table's checkpoint when it ran.
+        public var end: UInt64
+    }
+
+    /// Brings the log of a writer-capable node in step with the table before it starts: the events it
+    /// holds beyond its common prefix with the table (a returning writer's appends that were never
+    /// committed, so never acknowledged under replicated durability) are cut off, then the table's later
+    /// events copied in. A log that shares not even its first event with the table is refused.
+    public func rejoin() async throws -> Rejoined {
+        let source = PostgresEventSource(url: url, logger: logger)
+        let polling = Task { try await source.run() }
+        defer { polling.cancel() }
+        try await source.migrate()
+        var configuration = EventLog.Configuration()
+        configuration.fsync = .never
+        let log = try EventLog(directory: directory, configuration: configuration)
+        let held = log.endPosition
+        let shared: UInt64
+        do {
+            shared = try await commonPrefix(of: log, and: source, tableEnd: try await source.endPosition())
+            try await log.close()
+        } catch {
+            try? await log.close()
+            throw error
+        }
+        var cut: UInt64 = 0
+        if shared < held {
+            let end = try await EventLog.cutBack(directory: directory, to: shared)
+            cut = held - shared
+            logger.notice(
+                "cut the log back to what the table holds: the rest was never acknowledged",
+                metadata: ["log": "\(directory)", "from": "\(held)", "to": "\(shared)", "copiedAgainFrom": "\(end)"])
+        }
+        let report = try await run()
+        return Rejoined(cut: cut, end: report.end)
+    }
+
+    /// How many first events the log and the table share (same ids at the same positions), looking back
+    /// from the shorter one's end over a window that grows until one matches.
+    private func commonPrefix(of log: EventLog, and source: PostgresEventSource, tableEnd: UInt64) async throws -> UInt64 {
+        let end = min(log.endPosition, tableEnd)
+        guard end > 0 else { return 0 }
+        var window: UInt64 = 4096
+        while true {
+            let start = end > window ? end - window : 0
+            let stored = try await source.eventIDs(from: start, upTo: end)
+            let held = try log.read(from: start, limit: Int(end - start)).map(\.record.id)
+            guard let differs = held.indices.first(where: { held[$0] != stored[$0] }) else { return end }
+            if differs > 0 { return start + UInt64(differs) }
+            if start == 0 {
+                throw MirrorError(
+                    .foreignEvents,
+                    "\(directory) and \(url.redacted) differ from their first event: the log is not of this cluster; move it away to start afresh")
+            }
+            window *= 4
+        }
     }
 }

@@ -27,6 +27,8 @@ public struct MirrorError: Error, CustomStringConvertible, Sendable, Equatable {
         public static let fenced = Code(name: "fenced")
         /// A query failed.
         public static let query = Code(name: "query")
+        /// The writer lease moved to another epoch: this writer may commit nothing more.
+        public static let leaseLost = Code(name: "leaseLost")
     }
 
     public var code: Code
@@ -54,7 +56,7 @@ public struct MirrorError: Error, CustomStringConvertible, Sendable, Equatable {
     public var isPermanent: Bool { code != .unreachable && code != .query && code != .fenced }
 
     /// A one-line explanation of an error from PostgresNIO or the network, for `target` (a redacted URL).
-    static func describe(_ error: any Error, target: String) -> MirrorError {
+    public static func describe(_ error: any Error, target: String) -> MirrorError {
         var described = explain(error, target: target)
         if described.cause == nil, !(error is MirrorError) { described.cause = error }
         return described

@@ -181,6 +181,26 @@ public final class PostgresEventSource: EventSource, Service, Sendable {
         }.first
     }
 
+    /// The event ids at positions `position..<upTo`, in order.
+    func eventIDs(from position: UInt64, upTo: UInt64) async throws -> [UUID] {
+        let ids = try await retrying {
+            try await self.connection.values(
+                "SELECT event_id FROM events WHERE position >= \(Int64(position)) AND position < \(Int64(upTo)) ORDER BY position", as: UUID.self)
+        }
+        guard ids.count == Int(upTo - position) else {
+            throw MirrorError(.query, "\(url.redacted): events \(position)..<\(upTo) are below the checkpoint but not all there")
+        }
+        return ids
+    }
+
+    /// Applies the bundled migrations (a writer-capable node may be the first to reach a new database).
+    func migrate() async throws {
+        let (url, logger) = (self.url, self.logger)
+        try await connection.run { connection in
+            try await Migrator(connection: connection, target: url.redacted, logger: logger).migrate(Migration.bundled())
+        }
+    }
+
     private func checkpoint() async throws -> UInt64 {
         let rows = try await connection.values("SELECT next_position FROM mirror_checkpoint", as: Int64.self)
         state.withLock { state in
@@ -222,10 +242,9 @@ public final class PostgresEventSource: EventSource, Service, Sendable {
     }
 }
 
-/// The source's one connection: opened when first needed (callers that arrive meanwhile wait for the
-/// same attempt: the actor is reentrant across the connect), dropped after any failure and opened anew by
-/// the next query.
-private actor SourceConnection {
+/// One connection, opened when first needed (callers that arrive meanwhile wait for the same attempt: the
+/// actor is reentrant across the connect), dropped after any failure and opened anew by the next query.
+actor SourceConnection {
     private let url: PostgresURL
     private let logger: Logger
     private var connecting: Task<PostgresConnection, any Error>?

@@ -27,6 +27,13 @@ public final class PostgresMirror: Service, Sendable {
         public var pollInterval: Duration = .milliseconds(50)
         /// Once caught up, the mirror reports falling behind only beyond this many events.
         public var behindBound: UInt64 = 10_000
+        /// A leased writer's fence: the `writer_lease` epoch it holds. The checkpoint moves only while its
+        /// epoch is this one, and the mirror stops with `leaseLost` once it is not; no advisory lock is
+        /// taken (the epoch excludes other writers, and a paused old writer's session may still hold it).
+        public var epoch: Int64?
+        /// With `epoch`: PostgreSQL ends a transaction of this mirror left open this long (a paused
+        /// process's), so its row lock never holds up a takeover.
+        public var idleInTransactionTimeout: Duration = .seconds(2)
 
         public init() {}
     }
@@ -198,10 +205,20 @@ public final class PostgresMirror: Service, Sendable {
     private func mirror(on connections: [PostgresConnection]) async throws {
         let connection = connections[0]
         try await Migrator(connection: connection, target: url.redacted, logger: logger).migrate(Migration.bundled())
-        var random = SystemRandomNumberGenerator()
-        while try await connection.values(
-            "SELECT pg_try_advisory_lock(\(Self.lockKey))", as: Bool.self, logger: logger) != [true] {
-            for case .wait(let duration) in perform({ $0.lockBusy(using: &random) }) { try await clock.sleep(for: duration) }
+        if let epoch = configuration.epoch {
+            let timeout = configuration.idleInTransactionTimeout.components
+            for session in connections {
+                _ = try await session.query(
+                    PostgresQuery(unsafeSQL: "SET idle_in_transaction_session_timeout = \(max(1, timeout.seconds * 1000 + timeout.attoseconds / 1_000_000_000_000_000))"),
+                    logger: logger)
+            }
+            try await checkEpoch(epoch, on: connection)
+        } else {
+            var random = SystemRandomNumberGenerator()
+            while try await connection.values(
+                "SELECT pg_try_advisory_lock(\(Self.lockKey))", as: Bool.self, logger: logger) != [true] {
+                for case .wait(let duration) in perform({ $0.lockBusy(using: &random) }) { try await clock.sleep(for: duration) }
+            }
         }
         perform { $0.lockTaken() }
         var next = try await checkpoint(on: connection)
@@ -334,6 +351,16 @@ public final class PostgresMirror: Service, Sendable {
         }
     }
 
+    /// Throws `leaseLost` unless the checkpoint's epoch is `epoch`.
+    private func checkEpoch(_ epoch: Int64, on connection: PostgresConnection) async throws {
+        let current = try await connection.values("SELECT epoch FROM mirror_checkpoint", as: Int64.self, logger: logger).first
+        guard current == epoch else {
+            throw MirrorError(
+                .leaseLost,
+                "\(url.redacted): the writer lease moved from epoch \(epoch) to \(current.map(String.init) ?? "none"); this writer commits nothing more")
+        }
+    }
+
     private func checkpoint(on connection: PostgresConnection) async throws -> UInt64 {
         let rows = try await connection.values("SELECT next_position FROM mirror_checkpoint", as: Int64.self, logger: logger)
         guard let value = rows.first else {
@@ -358,7 +385,8 @@ public final class PostgresMirror: Service, Sendable {
         let end = Int64(first) + Int64(rows.count)
         let logger = self.logger
         // Alone in flight (the live end's small batches), the batch and its checkpoint go in one statement.
-        if previous == nil, try await rows.insertMovingCheckpoint(from: Int64(first), on: connection, logger: logger) {
+        let epoch = configuration.epoch
+        if previous == nil, try await rows.insertMovingCheckpoint(from: Int64(first), epoch: epoch, on: connection, logger: logger) {
             signal.yield()
             return
         }
@@ -374,11 +402,12 @@ public final class PostgresMirror: Service, Sendable {
                 var signals = previous.makeAsyncIterator()
                 guard await signals.next() != nil else { throw CancellationError() }
             }
-            let moved = try await connection.values("""
+            let moved = try await connection.values(PostgresQuery(unsafeSQL: """
                 UPDATE mirror_checkpoint SET next_position = \(end), updated_at = now()
-                WHERE next_position = \(Int64(first)) RETURNING next_position
-                """, as: Int64.self, logger: logger)
+                WHERE next_position = \(Int64(first)) \(epoch.map { "AND epoch = \($0)" } ?? "") RETURNING next_position
+                """), as: Int64.self, logger: logger)
             guard !moved.isEmpty else {
+                if let epoch { try await self.checkEpoch(epoch, on: connection) }
                 throw MirrorError(.fenced, "another mirror moved the checkpoint of \(target); starting over from it")
             }
             signal.yield()

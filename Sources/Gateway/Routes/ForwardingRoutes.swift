@@ -8,11 +8,22 @@ import NIOHTTP1
 /// Where a replica sends the writes it receives: the writer node's base URL. A replica has no log, so a
 /// client pointed at any node still works.
 public struct WriteForwarding: Sendable {
-    public var writer: String
+    /// The writer's address now (http://host:port), nil while no node takes writes.
+    public var writer: @Sendable () async -> String?
+    /// How the writer is named in logs: its fixed address, or where it is looked up.
+    public var description: String
     public var timeout: Duration
 
+    /// Forwards to the writer at `writer`, always.
     public init(writer: String, timeout: Duration = .seconds(30)) {
-        self.writer = writer.hasSuffix("/") ? String(writer.dropLast()) : writer
+        let address = writer.hasSuffix("/") ? String(writer.dropLast()) : writer
+        self.init(description: address, timeout: timeout) { address }
+    }
+
+    /// Forwards to whichever address `writer` answers at the time of each request.
+    public init(description: String, timeout: Duration = .seconds(30), writer: @escaping @Sendable () async -> String?) {
+        self.writer = writer
+        self.description = description
         self.timeout = timeout
     }
 
@@ -50,7 +61,11 @@ enum ForwardingRoutes {
     private static func forward(_ request: Request, context: GatewayContext, to forwarding: WriteForwarding, limit: Int) async throws -> Response {
         var request = request
         let body = try await request.collectBody(upTo: limit)
-        var outgoing = HTTPClientRequest(url: forwarding.writer + request.uri.description)
+        guard let writer = await forwarding.writer() else {
+            throw Problem(.serviceUnavailable, type: "writer-unreachable", title: "Writer unreachable",
+                          detail: "no node holds the writer lease now (a failover is under way): retry in 1 s", retryAfter: 1)
+        }
+        var outgoing = HTTPClientRequest(url: writer + request.uri.description)
         outgoing.method = HTTPMethod(rawValue: request.method.rawValue)
         for field in request.headers where !hopByHop.contains(field.name.canonicalName) && field.name != EdgeMiddleware.forwardedFor {
             outgoing.headers.add(name: field.name.rawName, value: field.value)
@@ -69,7 +84,7 @@ enum ForwardingRoutes {
                 outgoing, timeout: .milliseconds(Int64(forwarding.timeout / .milliseconds(1))), logger: context.logger)
             bytes = try await answer.body.collect(upTo: 1 << 20)
         } catch {
-            context.logger.warning("cannot forward a write to the writer", metadata: ["writer": "\(forwarding.writer)", "error": "\(error)"])
+            context.logger.warning("cannot forward a write to the writer", metadata: ["writer": "\(writer)", "error": "\(error)"])
             throw Problem(.serviceUnavailable, type: "writer-unreachable", title: "Writer unreachable",
                           detail: "this replica could not reach the writer; the write may not have happened: retry in 2 s", retryAfter: 2)
         }

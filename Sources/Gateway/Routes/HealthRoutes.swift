@@ -9,7 +9,8 @@ private struct ReadyBody: Encodable {
     var components: [Readiness.Component]
 }
 
-/// `GET /health` (the process lives), `/ready` (every component is within its bound), `/metrics`, and
+/// `GET /health` (the process lives), `/ready` (every component is within its bound), `/ready/writer`
+/// (this node takes writes now: where a proxy sends them), `/metrics`, and
 /// `/openapi.yaml`, the contract the node serves (compiled in from `Schemas/openapi.yaml`).
 enum HealthRoutes {
     private static let contract = ByteBuffer(string: embeddedContract[0].text)
@@ -30,6 +31,12 @@ enum HealthRoutes {
             var headers = HTTPFields()
             headers[.contentType] = "application/yaml; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: contract))
+        }
+        routes.get("/ready/writer") { _, _ -> HealthBody in
+            if let reason = readModel.notWriting() {
+                throw Problem(.serviceUnavailable, type: "not-the-writer", title: "Not the writer", detail: reason)
+            }
+            return HealthBody(status: "writer")
         }
         routes.get("/ready") { _, _ -> Response in
             let readiness = await readModel.readiness()
