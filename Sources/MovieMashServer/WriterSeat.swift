@@ -11,15 +11,12 @@ import Synchronization
 /// its log (the same bytes, positions and ids); once the lease ends it takes it with a new epoch, copies
 /// what is left up to the checkpoint the takeover returned, starts the mirror fenced by that epoch and
 /// takes writes. It renews the lease on `LeaseCycle`'s period, and steps down (stops acknowledging, stops
-/// mirroring) as soon as a renewal cannot be trusted, then ends the process with `LeaseLost`: a returning
-/// writer starts again as a standby and cuts its log back (`LogRestore.rejoin`).
+/// mirroring) as soon as a renewal cannot be trusted, then ends the process at once (exit status 75): it
+/// holds appends no one acknowledged, which only a restart drops. Its supervisor starts it again as a
+/// standby, which cuts its log back (`LogRestore.rejoin`).
 final class WriterSeat: Service, Sendable {
-    /// The node held the lease and no longer does.
-    struct LeaseLost: Error, CustomStringConvertible {
-        var epoch: Int64
-        var reason: String
-        var description: String { "the writer lease of epoch \(epoch) is lost (\(reason)): restart this node to rejoin as a standby writer" }
-    }
+    /// The exit status of a node that lost the lease (EX_TEMPFAIL: start it again).
+    static let leaseLostStatus: Int32 = 75
 
     private struct Seat {
         /// The log's appender, confirmed by the fenced mirror, while this node takes writes.
@@ -153,9 +150,12 @@ final class WriterSeat: Service, Sendable {
                 }
                 promotion?.cancel()
                 seat.withLock { $0.mirroring?.cancel() }
-                logger.error("stepped down as the writer: it acknowledges and mirrors nothing more", metadata: ["epoch": "\(epoch)", "reason": "\(reason)"])
-                await lease.close()
-                throw LeaseLost(epoch: epoch, reason: reason)
+                logger.error(
+                    "stepped down as the writer: it acknowledges and mirrors nothing more, and exits to rejoin as a standby writer",
+                    metadata: ["epoch": "\(epoch)", "reason": "\(reason)"])
+                // Not a graceful stop: its projections and snapshots hold appends no one acknowledged, and
+                // nothing it would still do is worth a moment more. The log recovers as after a crash.
+                exit(Self.leaseLostStatus)
             case .wait(let until):
                 do {
                     try await cancelWhenGracefulShutdown { try await self.clock.sleep(until: until) }
