@@ -17,7 +17,7 @@ final class RunningCluster: Sendable {
     let environment: [String: String]
 
     /// Starts the cluster over a copy of the log at `log` and waits (with a deadline) until it is up.
-    init(log: String, durability: String, directory: String) async throws {
+    init(log: String, durability: String, directory: String, writers: Int = 1, replicas: Int = 2) async throws {
         var environment = ProcessInfo.processInfo.environment
         environment["MOVIEMASH_BIN"] = ServeCommandTests.binary
         environment["MOVIEMASH_CLUSTER_LOG"] = log
@@ -25,7 +25,7 @@ final class RunningCluster: Sendable {
         environment["MOVIEMASH_CLUSTER_RATE"] = "100000000"
         let script = try spawn(
             repositoryRoot.appendingPathComponent("Scripts/cluster").path,
-            ["up", "--replicas", "2", "--durability", durability, "--dir", directory],
+            ["up", "--replicas", "\(replicas)", "--writers", "\(writers)", "--durability", durability, "--dir", directory],
             output: directory + ".out", error: directory + ".out", environment: environment)
         self.script = script
         self.directory = directory
@@ -120,6 +120,45 @@ extension WritePathFaultTests {
                 }
                 return true
             })
+        }
+
+        /// Two standby writers, a replica and HAProxy: the two start at once and exactly one leads; then ten
+        /// rounds under voters, each killing (-9) or pausing past its lease whichever writer leads, with
+        /// no person in the loop. `Scripts/cluster chaos` checks every acknowledged vote is in the table
+        /// once, positions dense, the leader's log equal to the table, and every paused writer stepping
+        /// down (it exits, and its supervisor starts it again as a standby that cuts its log back; how the
+        /// cut itself behaves is `WriterLeaseTests`').
+        @Test func writersFailOverByThemselvesUnderKillsAndPauses() async throws {
+            if !FileManager.default.fileExists(atPath: "/usr/sbin/haproxy") { _ = try TestEnvironment.tool("haproxy") }
+            _ = try TestEnvironment.value(of: "MOVIEMASH_TEST_PG_BIN", for: "PostgreSQL's binaries")
+            let directory = TemporaryDirectory()
+            defer { directory.remove() }
+            try await WritePathFaultTests.catalogueLog(at: directory.file("catalogue"), seed: 37)
+            let cluster = try await RunningCluster(
+                log: directory.file("catalogue"), durability: "replicated", directory: directory.file("cluster"), writers: 2, replicas: 1)
+            var stopped = false
+            defer { if !stopped { kill(cluster.script, SIGTERM) } }
+            let writers = ["1", "2"].map { "http://127.0.0.1:" + cluster["WRITER_\($0)_PORT"] }
+            let leading: @Sendable () async -> Int = {
+                var count = 0
+                for writer in writers where await ServeCommandTests.get(writer + "/ready/writer")?.status == 200 { count += 1 }
+                return count
+            }
+            #expect(try await eventually(timeout: .seconds(60)) { await leading() == 1 }, "two writers started at once: one leads")
+            #expect(await leading() == 1)
+
+            let chaos = try await cluster.command(["chaos", cluster.directory, "--rounds", "10"])
+            print(chaos.output)
+            #expect(chaos.status == 0, "\(chaos.output)\(chaos.error)")
+            let last = chaos.output.split(separator: "\n").last.map(String.init) ?? ""
+            #expect(last.hasPrefix("rounds 10, ") && last.contains(", lost 0, duplicates 0, "), "\(last)")
+            let outputs = writers.indices.map { (try? String(contentsOfFile: "\(cluster.directory)/writer-\($0 + 1).out", encoding: .utf8)) ?? "" }
+            let stepDowns = outputs.map { $0.components(separatedBy: "stepped down as the writer").count - 1 }.reduce(0, +)
+            #expect(stepDowns >= 5, "each of the five paused writers stepped down")
+            let cuts = outputs.joined().components(separatedBy: "cut the log back").count - 1
+            print("writer failover: \(stepDowns) step-downs, \(cuts) returning writers cut appends the table never held")
+            stopped = true
+            #expect(await cluster.stop())
         }
 
         /// One cluster, replicated durability, through HAProxy all along: 5,000+ votes from many voters; a
