@@ -60,7 +60,7 @@ import TestSupport
         _ = try TestEnvironment.tool("systemd-analyze")
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        for unit in ["moviemash-writer.service", "moviemash-replica.service"] {
+        for unit in ["moviemash-writer.service", "moviemash-standby-writer.service", "moviemash-replica.service"] {
             let text = try String(contentsOfFile: Self.deploy + "/systemd/" + unit, encoding: .utf8)
             try text.replacingOccurrences(of: "/usr/local/bin/moviemash", with: buildProductsDirectory.appendingPathComponent("moviemash").path)
                 .write(toFile: directory.file(unit), atomically: true, encoding: .utf8)
