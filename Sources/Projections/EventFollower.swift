@@ -35,11 +35,23 @@ public struct EventFollower: Sendable {
         settle: (_ position: UInt64, _ atEnd: Bool) async throws -> ContinuousClock.Instant?
     ) async throws -> UInt64 {
         var position = position
+        let (source, limit) = (self.source, configuration.chunk)
+        // Behind the source's end, the next chunk is read (queried, decoded) while this one is applied:
+        // a catching-up node keeps a core on each.
+        var ahead: Task<[EventEnvelope], any Error>?
+        defer { ahead?.cancel() }
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            let events = try await source.events(from: position, limit: configuration.chunk)
+            let events: [EventEnvelope]
+            if let reading = ahead {
+                ahead = nil
+                events = try await reading.value
+            } else {
+                events = try await source.events(from: position, limit: limit)
+            }
             let chunk = Self.positioned(events, after: &position)
+            let atEnd = events.count < limit
+            if !atEnd { ahead = Task { [position] in try await source.events(from: position, limit: limit) } }
             if !chunk.isEmpty { try await apply(chunk[...]) }
-            let atEnd = events.count < configuration.chunk
             let deadline = try await settle(position, atEnd)
             guard atEnd else { continue }
             guard await wake(at: position, orBy: deadline) else { return position }
