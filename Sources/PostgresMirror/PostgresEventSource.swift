@@ -196,7 +196,7 @@ public final class PostgresEventSource: EventSource, Service, Sendable {
     /// Applies the bundled migrations (a writer-capable node may be the first to reach a new database).
     func migrate() async throws {
         let (url, logger) = (self.url, self.logger)
-        try await connection.run { connection in
+        _ = try await connection.run { connection in
             try await Migrator(connection: connection, target: url.redacted, logger: logger).migrate(Migration.bundled())
         }
     }
