@@ -135,16 +135,22 @@ public struct LogRestore: Sendable {
         return Rejoined(cut: cut, end: report.end)
     }
 
-    /// How many first events the log and the table share (same ids at the same positions), looking back
-    /// from the shorter one's end over a window that grows until one matches.
+    /// How many first events the log and the table share (the same records, bytes and all, at the same
+    /// positions), looking back from the shorter one's end over a window that grows until one matches.
+    ///
+    /// Ids alone would not do: a vote's id is its ticket's, so a vote retried on the new writer after
+    /// the old one appended it (and never committed it) has the same id and other bytes.
     private func commonPrefix(of log: EventLog, and source: PostgresEventSource, tableEnd: UInt64) async throws -> UInt64 {
         let end = min(log.endPosition, tableEnd)
         guard end > 0 else { return 0 }
         var window: UInt64 = 4096
         while true {
             let start = end > window ? end - window : 0
-            let stored = try await source.eventIDs(from: start, upTo: end)
-            let held = try log.read(from: start, limit: Int(end - start)).map(\.record.id)
+            let stored = try await source.records(from: start, upTo: end).map(\.record)
+            let held = try log.read(from: start, limit: Int(end - start)).map(\.record)
+            guard held.count == stored.count else {
+                throw MirrorError(.query, "\(directory) holds fewer events below \(end) than its end says")
+            }
             guard let differs = held.indices.first(where: { held[$0] != stored[$0] }) else { return end }
             if differs > 0 { return start + UInt64(differs) }
             if start == 0 {

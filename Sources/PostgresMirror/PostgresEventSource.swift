@@ -181,18 +181,6 @@ public final class PostgresEventSource: EventSource, Service, Sendable {
         }.first
     }
 
-    /// The event ids at positions `position..<upTo`, in order.
-    func eventIDs(from position: UInt64, upTo: UInt64) async throws -> [UUID] {
-        let ids = try await retrying {
-            try await self.connection.values(
-                "SELECT event_id FROM events WHERE position >= \(Int64(position)) AND position < \(Int64(upTo)) ORDER BY position", as: UUID.self)
-        }
-        guard ids.count == Int(upTo - position) else {
-            throw MirrorError(.query, "\(url.redacted): events \(position)..<\(upTo) are below the checkpoint but not all there")
-        }
-        return ids
-    }
-
     /// Applies the bundled migrations (a writer-capable node may be the first to reach a new database).
     func migrate() async throws {
         let (url, logger) = (self.url, self.logger)
