@@ -61,7 +61,22 @@ public struct Server: Service {
             let seat = configuration.role == .standbyWriter ? configuration.postgres.map { url in
                 WriterSeat(
                     log: log, url: url, advertise: configuration.advertise ?? "", settings: configuration.lease,
-                    replicationTimeout: configuration.replicationTimeout, logger: logger)
+                    replicationTimeout: configuration.replicationTimeout, logger: logger
+                ) { [interval = configuration.derivedInterval] mirror in
+                    // What the writer alone does, from the moment this node is it.
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            try await ErasureCompletion(accounts: projectors.accounts, vault: vault, end: log.endPosition, logger: logger).run()
+                        }
+                        group.addTask {
+                            try await DerivedPublisher(
+                                projectors: projectors, mirrored: mirror.mirrored, tables: DerivedTables(url: url, logger: logger),
+                                interval: interval, recommendations: 10, logger: logger
+                            ).run()
+                        }
+                        try await group.waitForAll()
+                    }
+                }
             } : nil
             let mirror = seat == nil ? configuration.postgres.map { PostgresMirror(log: log, url: $0, logger: logger) } : nil
             self.mirror = mirror

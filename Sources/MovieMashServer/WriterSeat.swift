@@ -27,6 +27,8 @@ final class WriterSeat: Service, Sendable {
         var notWriting = "a standby writer: another node holds the writer lease"
         /// The fenced mirror's run.
         var mirroring: Task<Void, Never>?
+        /// What else runs while this node writes (`whileLeading`).
+        var duties: Task<Void, Never>?
         /// Set when leading failed for good: the promotion, or the mirror (its lease lost, say).
         var failure: String?
     }
@@ -37,13 +39,17 @@ final class WriterSeat: Service, Sendable {
     private let settings: LeaseCycle<ContinuousClock.Instant>.Settings
     private let replicationTimeout: Duration
     private let logger: Logger
+    /// What only the writer does besides taking writes (publishing derived tables, completing interrupted
+    /// erasures), started once this node leads, given its mirror; it runs until the node stops.
+    private let whileLeading: @Sendable (PostgresMirror) async throws -> Void
     private let seat = Mutex(Seat())
     private let clock = ContinuousClock()
 
     init(
         log: EventLog, url: PostgresURL, advertise: String, settings: LeaseCycle<ContinuousClock.Instant>.Settings,
-        replicationTimeout: Duration, logger: Logger
+        replicationTimeout: Duration, logger: Logger, whileLeading: @escaping @Sendable (PostgresMirror) async throws -> Void = { _ in }
     ) {
+        self.whileLeading = whileLeading
         self.log = log
         self.url = url
         self.advertise = advertise
@@ -174,6 +180,7 @@ final class WriterSeat: Service, Sendable {
         }
         if let promotion { await promotion.value }
         if let mirroring = seat.withLock({ $0.mirroring }) { await mirroring.value }
+        if let duties = seat.withLock({ $0.duties }) { await duties.value }
         if let epoch { try? await lease.release(epoch: epoch) }
         await lease.close()
     }
@@ -198,6 +205,13 @@ final class WriterSeat: Service, Sendable {
         let mirror = PostgresMirror(log: log, url: url, configuration: configuration, logger: logger)
         seat.withLock { seat in
             seat.mirroring = Task { await self.mirror(mirror) }
+            seat.duties = Task {
+                do {
+                    try await self.whileLeading(mirror)
+                } catch {
+                    self.logger.error("a writer's duty stopped", metadata: ["error": "\(error)"])
+                }
+            }
             seat.mirror = mirror
             seat.epoch = epoch
             seat.appender = LogAppender(log: log, replication: (mirror.mirrored, replicationTimeout))

@@ -21,7 +21,7 @@ final class RunningCluster: Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["MOVIEMASH_BIN"] = ServeCommandTests.binary
         environment["MOVIEMASH_CLUSTER_LOG"] = log
-        environment["MOVIEMASH_CLUSTER_SERVE_ARGS"] = "--voter-limit 100000/100000 --snapshot-age 1"
+        environment["MOVIEMASH_CLUSTER_SERVE_ARGS"] = "--voter-limit 100000/100000 --snapshot-age 1 --derived-interval 2"
         environment["MOVIEMASH_CLUSTER_RATE"] = "100000000"
         let script = try spawn(
             repositoryRoot.appendingPathComponent("Scripts/cluster").path,
@@ -155,6 +155,14 @@ extension WritePathFaultTests {
             let outputs = writers.indices.map { (try? String(contentsOfFile: "\(cluster.directory)/writer-\($0 + 1).out", encoding: .utf8)) ?? "" }
             let stepDowns = outputs.map { $0.components(separatedBy: "stepped down as the writer").count - 1 }.reduce(0, +)
             #expect(stepDowns >= 5, "each of the five paused writers stepped down")
+            // The leader publishes the analysts' derived tables, as a lone writer does.
+            let primary = try PostgresURL(cluster["PRIMARY_URL"])
+            #expect(try await eventually(timeout: .seconds(60)) {
+                let fits = try await PostgresTesting.withConnection(primary) { connection in
+                    try await PostgresTesting.strings("SELECT count(*)::text FROM derived.leaderboard_fits", on: connection)
+                }
+                return (fits.first??.description).flatMap { Int($0) }.map { $0 > 0 } ?? false
+            }, "a leading standby writer writes derived.leaderboard_fits")
             let cuts = outputs.joined().components(separatedBy: "cut the log back").count - 1
             print("writer failover: \(stepDowns) step-downs, \(cuts) returning writers cut appends the table never held")
             stopped = true
