@@ -17,7 +17,7 @@ final class LeaseHolder: Sendable {
     }
 
     var forwarding: WriteForwarding {
-        WriteForwarding(description: "the writer lease's holder") { await self.holder() }
+        WriteForwarding { await self.holder() }
     }
 
     /// The live lease's holder; nil while none holds it or the database cannot say.

@@ -44,6 +44,8 @@ final class WriterSeat: Service, Sendable {
     private let whileLeading: @Sendable (PostgresMirror) async throws -> Void
     private let seat = Mutex(Seat())
     private let clock = ContinuousClock()
+    /// Events per query when copying the table into the log.
+    private static let copyBatch = 10_000
 
     init(
         log: EventLog, url: PostgresURL, advertise: String, settings: LeaseCycle<ContinuousClock.Instant>.Settings,
@@ -60,10 +62,11 @@ final class WriterSeat: Service, Sendable {
 
     /// Why this node does not take writes now; nil while it does.
     func notWriting() -> String? {
-        let now = clock.now
-        return seat.withLock { seat in
-            guard seat.appender != nil, let until = seat.validUntil, now < until else { return seat.notWriting }
+        do {
+            _ = try leading()
             return nil
+        } catch {
+            return error.reason
         }
     }
 
@@ -74,9 +77,9 @@ final class WriterSeat: Service, Sendable {
     var appender: SeatAppender { SeatAppender(seat: self) }
 
     /// The log's appender if this node takes writes now, else `StorageUnavailable`.
-    fileprivate func leading() throws -> LogAppender {
+    fileprivate func leading() throws(StorageUnavailable) -> LogAppender {
         let now = clock.now
-        return try seat.withLock { seat in
+        return try seat.withLock { seat throws(StorageUnavailable) in
             guard let appender = seat.appender, let until = seat.validUntil, now < until else {
                 throw StorageUnavailable(reason: seat.notWriting, retryAfter: 1)
             }
@@ -188,14 +191,14 @@ final class WriterSeat: Service, Sendable {
     /// Copies the table's new events into the log as they come, while another node writes.
     private func follow(_ source: PostgresEventSource) async throws {
         while try await source.waitForEvent(at: log.endPosition) {
-            try await LogRestore.append(from: source, into: log, upTo: source.status.end, batchSize: 10_000)
+            try await LogRestore.append(from: source, into: log, upTo: source.status.end, batchSize: Self.copyBatch)
         }
     }
 
     /// Makes this node the writer under `epoch`: the log gets every event below `checkpoint`, then the
     /// mirror fenced by the epoch starts and writes are taken.
     private func promote(epoch: Int64, checkpoint: UInt64, source: PostgresEventSource) async throws {
-        try await LogRestore.append(from: source, into: log, upTo: checkpoint, batchSize: 10_000)
+        try await LogRestore.append(from: source, into: log, upTo: checkpoint, batchSize: Self.copyBatch)
         guard log.endPosition == checkpoint else {
             throw MirrorError(.foreignEvents, "the log ends at \(log.endPosition) but the table's checkpoint is \(checkpoint): it holds events the table does not")
         }

@@ -34,22 +34,41 @@ public struct LogRestore: Sendable {
 
     /// Copies the events; `progress` gets the log's end after each batch and the table's checkpoint.
     public func run(progress: (UInt64, UInt64) -> Void = { _, _ in }) async throws -> Report {
+        try await withSource { source in try await restore(into: try openLog(), from: source, progress: progress) }
+    }
+
+    /// The log opened for a restore: appends unsynced, the whole log synced once at the end.
+    private func openLog() throws -> EventLog {
         var configuration = EventLog.Configuration()
         configuration.fsync = .never
-        let log = try EventLog(directory: directory, configuration: configuration)
+        return try EventLog(directory: directory, configuration: configuration)
+    }
+
+    /// Runs `body` with the table as a source, stopped (its connection closed) before this returns.
+    private func withSource<Value>(_ body: (PostgresEventSource) async throws -> Value) async throws -> Value {
         let source = PostgresEventSource(url: url, logger: logger)
         let polling = Task { try await source.run() }
+        do {
+            let value = try await body(source)
+            polling.cancel()
+            _ = try? await polling.value
+            return value
+        } catch {
+            polling.cancel()
+            _ = try? await polling.value
+            throw error
+        }
+    }
+
+    /// Copies the table's events below its checkpoint into `log`, syncs and closes it (closed on failure too).
+    private func restore(into log: EventLog, from source: PostgresEventSource, progress: (UInt64, UInt64) -> Void = { _, _ in }) async throws -> Report {
         do {
             let report = try await copy(from: source, into: log, progress: progress)
             try await log.sync()
             try await log.close()
-            polling.cancel()
-            _ = try? await polling.value
             return report
         } catch {
             try? await log.close()
-            polling.cancel()
-            _ = try? await polling.value
             throw error
         }
     }
@@ -107,32 +126,30 @@ public struct LogRestore: Sendable {
     /// committed, so never acknowledged under replicated durability) are cut off, then the table's later
     /// events copied in. A log that shares not even its first event with the table is refused.
     public func rejoin() async throws -> Rejoined {
-        let source = PostgresEventSource(url: url, logger: logger)
-        let polling = Task { try await source.run() }
-        defer { polling.cancel() }
-        try await source.migrate()
-        var configuration = EventLog.Configuration()
-        configuration.fsync = .never
-        let log = try EventLog(directory: directory, configuration: configuration)
-        let held = log.endPosition
-        let shared: UInt64
-        do {
-            shared = try await commonPrefix(of: log, and: source, tableEnd: try await source.endPosition())
-            try await log.close()
-        } catch {
-            try? await log.close()
-            throw error
+        try await withSource { source in
+            try await source.migrate()
+            // One open serves the comparison and the copy; only a cut closes it in between.
+            var log = try openLog()
+            var cut: UInt64 = 0
+            do {
+                let held = log.endPosition
+                let shared = try await commonPrefix(of: log, and: source, tableEnd: try await source.endPosition())
+                if shared < held {
+                    try await log.close()
+                    let end = try await EventLog.cutBack(directory: directory, to: shared)
+                    cut = held - shared
+                    logger.notice(
+                        "cut the log back to what the table holds: the rest was never acknowledged",
+                        metadata: ["log": "\(directory)", "from": "\(held)", "to": "\(shared)", "copiedAgainFrom": "\(end)"])
+                    log = try openLog()
+                }
+            } catch {
+                try? await log.close()
+                throw error
+            }
+            let report = try await restore(into: log, from: source)
+            return Rejoined(cut: cut, end: report.end)
         }
-        var cut: UInt64 = 0
-        if shared < held {
-            let end = try await EventLog.cutBack(directory: directory, to: shared)
-            cut = held - shared
-            logger.notice(
-                "cut the log back to what the table holds: the rest was never acknowledged",
-                metadata: ["log": "\(directory)", "from": "\(held)", "to": "\(shared)", "copiedAgainFrom": "\(end)"])
-        }
-        let report = try await run()
-        return Rejoined(cut: cut, end: report.end)
     }
 
     /// How many first events the log and the table share (the same records, bytes and all, at the same

@@ -10,20 +10,17 @@ import NIOHTTP1
 public struct WriteForwarding: Sendable {
     /// The writer's address now (http://host:port), nil while no node takes writes.
     public var writer: @Sendable () async -> String?
-    /// How the writer is named in logs: its fixed address, or where it is looked up.
-    public var description: String
     public var timeout: Duration
 
     /// Forwards to the writer at `writer`, always.
     public init(writer: String, timeout: Duration = .seconds(30)) {
         let address = writer.hasSuffix("/") ? String(writer.dropLast()) : writer
-        self.init(description: address, timeout: timeout) { address }
+        self.init(timeout: timeout) { address }
     }
 
     /// Forwards to whichever address `writer` answers at the time of each request.
-    public init(description: String, timeout: Duration = .seconds(30), writer: @escaping @Sendable () async -> String?) {
+    public init(timeout: Duration = .seconds(30), writer: @escaping @Sendable () async -> String?) {
         self.writer = writer
-        self.description = description
         self.timeout = timeout
     }
 
