@@ -227,7 +227,9 @@ import TestSupport
             payload ->> 'setA' AS set_a, payload ->> 'setB' AS set_b,
             CASE payload ->> 'winner' WHEN 'setA' THEN payload ->> 'setA' ELSE payload ->> 'setB' END AS winner_set,
             CASE payload ->> 'winner' WHEN 'setA' THEN payload ->> 'setB' ELSE payload ->> 'setA' END AS loser_set,
-            (payload ->> 'ticketID')::uuid AS ticket_id, (payload ->> 'castAt')::timestamptz AS cast_at, position
+            (payload ->> 'ticketID')::uuid AS ticket_id, (payload ->> 'castAt')::timestamptz AS cast_at, position,
+            least(payload ->> 'setA', payload ->> 'setB') AS set_low, greatest(payload ->> 'setA', payload ->> 'setB') AS set_high,
+            (payload ->> CASE payload ->> 'winner' WHEN 'setA' THEN 'setA' ELSE 'setB' END) = least(payload ->> 'setA', payload ->> 'setB') AS low_won
         FROM events WHERE type = 'VoteCast';
 
         CREATE VIEW reference_json.comparisons AS

@@ -9,7 +9,7 @@ import TestSupport
     @Test func theBinaryAppliesExactlyTheFilesOfSchemasSQL() throws {
         let files = try Migration.load(from: repositoryRoot.appendingPathComponent("Schemas/sql"))
         #expect(try Migration.bundled() == files)
-        #expect(files.map(\.name) == ["001_events", "002_analyst_views", "003_analyst_role", "004_replica_role", "005_analytics_tables", "006_derived_tables", "007_personal_data", "008_film_teams", "009_event_records", "010_analytics_by_position", "011_writer_lease"])
+        #expect(files.map(\.name) == ["001_events", "002_analyst_views", "003_analyst_role", "004_replica_role", "005_analytics_tables", "006_derived_tables", "007_personal_data", "008_film_teams", "009_event_records", "010_analytics_by_position", "011_writer_lease", "012_pairs_in_order"])
     }
 
     @Test func migratingTwiceAppliesEverythingThenNothing() async throws {
