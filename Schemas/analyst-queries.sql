@@ -87,9 +87,11 @@ ORDER BY appearances DESC, d.director
 LIMIT 20;
 
 -- question: How many voters registered per day, and how many of them have voted?
-SELECT date_trunc('day', u.registered_at) AS day, count(*) AS registered,
-       count(*) FILTER (WHERE EXISTS (SELECT 1 FROM votes v WHERE v.user_id = u.user_id)) AS voted
+-- (Each voter once, then joined: a test per registered voter would look through the votes again for each
+-- one once they no longer fit in work_mem.)
+SELECT date_trunc('day', u.registered_at) AS day, count(*) AS registered, count(v.user_id) AS voted
 FROM users_public u
+LEFT JOIN (SELECT DISTINCT user_id FROM votes) v ON v.user_id = u.user_id
 GROUP BY 1
 ORDER BY 1;
 
