@@ -58,7 +58,7 @@ public struct ServerConfiguration: Sendable {
         Setting(key: "snapshotDir", value: "DIR", help: "Directory for projector snapshots (none when absent)."),
         Setting(
             key: "snapshotAge", value: "SECONDS",
-            help: "A projection with events since its last snapshot writes one after this long (default 60), besides every 100000 events: what a crashed node replays at most."),
+            help: "A projection with events since its last snapshot writes one after this long (default 60), besides every 100000 events (or as many as the last snapshot covered, if more): what a crashed node replays at most at the live end."),
         Setting(
             key: "keyStore", value: "DIR",
             help: "A primary's key store: one key per voter that seals their personal data, destroyed when they erase their account (default: DATA.keys beside the log, never inside it). Back it up on its own, shorter schedule."),

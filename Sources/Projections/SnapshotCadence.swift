@@ -47,9 +47,7 @@ final class SnapshotCadence<P: Projector>: Sendable {
     /// Starts writing `state` (covering `position`) when a snapshot is due and none is being written.
     func publishing(_ state: P, at position: UInt64, lastEventID id: UUID?, now: ContinuousClock.Instant, snapshots: SnapshotStore?, logger: Logger) {
         guard let snapshots, let id else { return }
-        let due = last.withLock { last in
-            position > last.position && (position - last.position >= snapshots.every || now - last.at >= snapshots.age)
-        }
+        let due = last.withLock { snapshots.isDue(position: position, last: $0.position, lastAt: $0.at, now: now) }
         guard due, writing.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return }
         last.withLock { $0 = Last(position: position, at: now) }
         task.withLock {

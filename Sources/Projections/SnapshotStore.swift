@@ -9,8 +9,9 @@ import MovieMashCore
 /// and a CRC32C of all that. It is replaced as a `DurableFile`, so a crash leaves the old snapshot or the
 /// new one, never half of one.
 ///
-/// Running cells write one every `every` events, or once `age` has passed since the last with any event
-/// since (so a node that takes few events still resumes near its end after a crash), and at shutdown.
+/// Running cells write one every `every` events or as many as the last one covered, whichever is more, or
+/// once `age` has passed since the last with any event since (so a node that takes few events still resumes
+/// near its end after a crash), and at shutdown (`isDue`).
 public struct SnapshotStore: Sendable {
     public let directory: String
     public let every: UInt64
@@ -21,6 +22,15 @@ public struct SnapshotStore: Sendable {
         self.directory = directory
         self.every = max(1, every)
         self.age = age
+    }
+
+    /// Whether a snapshot covering `position` is due, the last having covered `last`, written at `lastAt`.
+    /// A snapshot costs as much as the state is large, which grows with the log: written every `every`
+    /// events, a node catching up on a long log spent a third of its CPU on them. Spaced by at least the
+    /// position already covered, they cost in all about twice the final state's, and a crash costs at most
+    /// as much replay as the node had done; the age rule still bounds it at the live end.
+    public func isDue(position: UInt64, last: UInt64, lastAt: ContinuousClock.Instant, now: ContinuousClock.Instant) -> Bool {
+        position > last && (position - last >= max(every, last) || now - lastAt >= age)
     }
 
     /// What a snapshot file says about itself.

@@ -52,6 +52,20 @@ import TestSupport
         try await log.close()
     }
 
+    /// Snapshots are spaced by at least the position the last one covered (their cost grows with the log),
+    /// and by `every` events at first; the age rule holds whatever the spacing.
+    @Test func snapshotSpacingGrowsWithTheLog() {
+        let store = SnapshotStore(directory: "/nonexistent", every: 1000, age: .seconds(60))
+        let start = ContinuousClock.now, soon = start.advanced(by: .seconds(1))
+        #expect(!store.isDue(position: 999, last: 0, lastAt: start, now: soon))
+        #expect(store.isDue(position: 1000, last: 0, lastAt: start, now: soon))
+        #expect(store.isDue(position: 2000, last: 1000, lastAt: start, now: soon))
+        #expect(!store.isDue(position: 7999, last: 4000, lastAt: start, now: soon), "4,000 covered: due 4,000 later")
+        #expect(store.isDue(position: 8000, last: 4000, lastAt: start, now: soon))
+        #expect(store.isDue(position: 4001, last: 4000, lastAt: start, now: start.advanced(by: .seconds(60))), "due by age")
+        #expect(!store.isDue(position: 4000, last: 4000, lastAt: start, now: start.advanced(by: .seconds(600))), "no event since")
+    }
+
     /// A snapshot is due after `every` events, or after `age` with any event since: a node that takes few
     /// events still resumes near its end after a crash. Instants are moved by hand; nothing waits.
     @Test func snapshotsComeByCountAndByAge() async throws {
