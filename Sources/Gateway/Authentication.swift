@@ -11,8 +11,9 @@ public struct Authentication: Sendable {
     public var authority: TokenAuthority
     /// bcrypt's cost (log₂ rounds): 12 in service; tests may lower it (minimum 4).
     public let bcryptCost: UInt8
-    /// What a login for a name nobody has checks its password against.
-    let unknownUserHash: String
+    /// What a login for a name nobody has checks its password against: hashed on NIO's blocking pool as the
+    /// node starts, so that a quarter of a second of bcrypt delays neither its start nor its catching up.
+    private let unknownUserHashing: Task<String, Never>
     /// The bounds on bcrypt work: a worker per core, a short queue, a small share per client address.
     let checks: PasswordChecks
     /// The delays after wrong passwords for a name, whatever the address.
@@ -28,7 +29,11 @@ public struct Authentication: Sendable {
     ) {
         self.authority = authority
         self.bcryptCost = max(4, min(bcryptCost, 31))
-        unknownUserHash = Bcrypt.hash(UUID.random().uuidString, cost: self.bcryptCost)
+        let cost = self.bcryptCost
+        unknownUserHashing = Task {
+            let password = UUID.random().uuidString
+            return (try? await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }) ?? Bcrypt.hash(password, cost: cost)
+        }
         checks = PasswordChecks(workers: workers, queueLimit: queue ?? 8 * workers, perAddress: perAddress)
         var throttling = LoginThrottle<ContinuousClock.Instant>.Configuration()
         throttling.freeFailures = max(1, freeFailures)
@@ -49,6 +54,11 @@ public struct Authentication: Sendable {
                           detail: "this token no longer works (signed out, password changed, or account erased); log in again")
         }
         return voter
+    }
+
+    /// The hash a login for an unknown name is checked against, so that it costs what a known name's does.
+    var unknownUserHash: String {
+        get async { await unknownUserHashing.value }
     }
 
     // bcrypt runs on NIO's blocking pool: at cost 12 a hash takes about a quarter of a second, and Swift's

@@ -84,7 +84,8 @@ enum AuthRoutes {
                 ?? writes?.registrations.recent(credentials.username).map { ($0.userID, $0.data, $0.end) }
             try authentication.throttle.admit(credentials.username, from: context.client)
             // An unknown name costs a hash too, so response times do not tell which names exist.
-            let verified = try await authentication.verify(credentials.password, hash: known?.data.passwordHash ?? authentication.unknownUserHash, for: context.client)
+            let hash = if let known { known.data.passwordHash } else { await authentication.unknownUserHash }
+            let verified = try await authentication.verify(credentials.password, hash: hash, for: context.client)
             authentication.throttle.record(credentials.username, from: context.client, success: known != nil && verified)
             guard let known, verified else {
                 throw Problem(.unauthorized, type: "invalid-credentials", title: "Invalid credentials", detail: "unknown username or wrong password")
