@@ -12,7 +12,7 @@ public protocol Projector: Sendable {
     /// Canonical bytes of the configuration; a snapshot made under another configuration is rebuilt.
     var configurationBytes: [UInt8] { get }
     /// How often its service publishes the state while events flow (each publish makes the next event copy
-    /// the state whole): 50 ms unless the projector says otherwise.
+    /// the state whole): 25 ms unless the projector says otherwise.
     static var publishInterval: Duration { get }
     /// Folds one event (in log order) into the state.
     mutating func apply(_ event: EventEnvelope)
@@ -22,7 +22,7 @@ public protocol Projector: Sendable {
 }
 
 extension Projector {
-    public static var publishInterval: Duration { .milliseconds(50) }
+    public static var publishInterval: Duration { .milliseconds(25) }
 
     public var stateBytes: [UInt8] {
         var writer = SnapshotWriter()

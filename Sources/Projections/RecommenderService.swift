@@ -26,7 +26,7 @@ public final class RecommenderService: Sendable {
         public var retrainPriority: BackgroundThreads.Priority = .low
         /// Publishing shares the interactions with readers, so the next event copies them: under a stream
         /// of votes, publish at most this often.
-        public var publishInterval: Duration = .milliseconds(50)
+        public var publishInterval: Duration = .milliseconds(25)
 
         public init() {
             model.alpha = 4

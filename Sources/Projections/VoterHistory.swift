@@ -18,7 +18,7 @@ public struct VoterHistory: Projector {
     public static let name = "voter-history"
     public static let version: UInt32 = 1
 
-    /// Chunked, not arrays: the projection publishes a copy every 50 ms under load, and appending to an array
+    /// Chunked, not arrays: the projection publishes a copy every 25 ms under load, and appending to an array
     /// held by that copy copied the voter's whole history.
     public private(set) var votes: [UserID: ChunkedList<Vote>] = [:]
 
