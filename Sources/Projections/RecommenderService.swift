@@ -144,16 +144,29 @@ public final class RecommenderService: Sendable {
         reached.advance(to: position)
     }
 
-    /// Starts a training in the background when one is due: `retrainEvery` events since the last (but
-    /// not within `minimumRetrainGap` of it), or `retrainInterval`; the first as soon as there is data.
-    private func retrainIfDue(now: ContinuousClock.Instant) {
+    /// Whether a training is due, with `sinceTraining` events applied since the last one (begun at
+    /// `lastTraining`; nil before the first): at the source's end (`caughtUp`), after `retrainEvery` events
+    /// but not within `minimumRetrainGap` of the last, or after `retrainInterval`, the first as soon as
+    /// there is data. Behind the end (a node catching up) a model of the events so far would be replaced
+    /// before it served anyone and takes cores from the catching up: none starts there, not even the
+    /// first, unless the current one has gone unrefreshed for `retrainInterval`.
+    static func trainingDue(
+        sinceTraining: Int, lastTraining: ContinuousClock.Instant?, now: ContinuousClock.Instant, caughtUp: Bool, configuration: Configuration
+    ) -> Bool {
+        guard sinceTraining > 0 else { return false }
+        guard let lastTraining else { return caughtUp }
+        if now - lastTraining >= configuration.retrainInterval { return true }
+        return caughtUp && sinceTraining >= configuration.retrainEvery && now - lastTraining >= configuration.minimumRetrainGap
+    }
+
+    /// Starts a training in the background when one is due (`trainingDue`).
+    private func retrainIfDue(now: ContinuousClock.Instant, caughtUp: Bool) {
         let modelFilms = published.withLock { $0.model?.items.rows }
         let started: (RecommenderInteractions, UInt64)? = working.withLock { working in
             working.modelFilms = modelFilms
-            func waited(_ duration: Duration) -> Bool { working.lastTraining.map { now - $0 >= duration } ?? true }
-            let due = working.sinceTraining > 0 && (
-                (working.sinceTraining >= configuration.retrainEvery && waited(configuration.minimumRetrainGap))
-                    || waited(configuration.retrainInterval))
+            let due = Self.trainingDue(
+                sinceTraining: working.sinceTraining, lastTraining: working.lastTraining, now: now, caughtUp: caughtUp,
+                configuration: configuration)
             guard due, training.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return nil }
             working.sinceTraining = 0
             working.lastTraining = now
@@ -319,7 +332,7 @@ extension RecommenderService: RuntimeCell {
         let publishedPosition = published.withLock { $0.position }
         let (step, position) = working.withLock { ($0.pacing.step(unpublished: $0.position > publishedPosition, now: now), $0.position) }
         let deadline = step.perform { publish(now: now, snapshots: snapshots) }
-        retrainIfDue(now: now)
+        retrainIfDue(now: now, caughtUp: atEnd)
         if atEnd, position >= end, deadline == nil { reachedEnd.withLock { $0 = true } }
         return deadline
     }

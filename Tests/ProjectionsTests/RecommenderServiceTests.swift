@@ -4,7 +4,7 @@ import EventLog
 import Foundation
 import Logging
 import MovieMashCore
-import Projections
+@testable import Projections
 import Recommender
 import Testing
 import TestSupport
@@ -21,6 +21,30 @@ import TestSupport
         // The whole suite runs at once and keeps every core busy: an idle-priority retrain would wait for it.
         configuration.retrainPriority = .normal
         return configuration
+    }
+
+    /// Trainings by count and by age at the source's end; behind it (catching up) none, not even the
+    /// first, unless the model has gone unrefreshed for the whole interval. Instants are made by hand.
+    @Test func trainingsWaitForTheSourcesEnd() {
+        var configuration = RecommenderService.Configuration()
+        configuration.retrainEvery = 100
+        configuration.minimumRetrainGap = .seconds(30)
+        configuration.retrainInterval = .seconds(300)
+        let start = ContinuousClock.now
+        func due(_ since: Int, last: Duration?, at: Duration, caughtUp: Bool) -> Bool {
+            RecommenderService.trainingDue(
+                sinceTraining: since, lastTraining: last.map { start.advanced(by: $0) }, now: start.advanced(by: at),
+                caughtUp: caughtUp, configuration: configuration)
+        }
+        #expect(!due(0, last: nil, at: .zero, caughtUp: true), "no data")
+        #expect(due(1, last: nil, at: .zero, caughtUp: true), "the first model as soon as there is data at the end")
+        #expect(!due(50_000, last: nil, at: .zero, caughtUp: false), "not the first while catching up")
+        #expect(!due(99, last: .zero, at: .seconds(31), caughtUp: true))
+        #expect(due(100, last: .zero, at: .seconds(31), caughtUp: true), "by count")
+        #expect(!due(100, last: .zero, at: .seconds(29), caughtUp: true), "not within the gap")
+        #expect(!due(100_000, last: .zero, at: .seconds(299), caughtUp: false), "not by count while catching up")
+        #expect(due(1, last: .zero, at: .seconds(300), caughtUp: true), "by age")
+        #expect(due(1, last: .zero, at: .seconds(300), caughtUp: false), "by age even while catching up")
     }
 
     @Test func coldStartFallsBackToTheGivenRankingThenPopularity() async throws {
