@@ -73,7 +73,7 @@ extension ProjectionCell: RuntimeCell {
 
     func pace(now: ContinuousClock.Instant, end: UInt64, atEnd: Bool, snapshots: SnapshotStore?, logger: Logger) -> ContinuousClock.Instant? {
         let publishedPosition = published.withLock { $0.position }
-        let (step, position) = working.withLock { ($0.pacing.step(unpublished: $0.position > publishedPosition, now: now), $0.position) }
+        let (step, position) = working.withLock { ($0.pacing.step(unpublished: $0.position > publishedPosition, behind: !atEnd, now: now), $0.position) }
         let deadline = step.perform { publish(now: now, snapshots: snapshots, logger: logger) }
         if atEnd, position >= end, deadline == nil { reachedEnd.withLock { $0 = true } }
         return deadline

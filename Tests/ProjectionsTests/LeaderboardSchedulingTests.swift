@@ -87,6 +87,16 @@ import TestSupport
         #expect(pacing.step(unpublished: true, now: start.advanced(by: .milliseconds(70))) == .wait(until: start.advanced(by: .milliseconds(110))))
         #expect(pacing.step(unpublished: true, now: start.advanced(by: .milliseconds(200))) == .publish)
     }
+
+    @Test func publishesSeldomWhileBehindTheSourcesEnd() {
+        let start = clock.now
+        let pacing = PublishPacing(interval: .milliseconds(25), behindInterval: .milliseconds(250), now: start)
+        #expect(pacing.step(unpublished: true, behind: true, now: start.advanced(by: .milliseconds(30))) == .wait(until: start.advanced(by: .milliseconds(250))))
+        #expect(pacing.step(unpublished: true, behind: true, now: start.advanced(by: .milliseconds(250))) == .publish)
+        #expect(pacing.step(unpublished: true, behind: false, now: start.advanced(by: .milliseconds(30))) == .publish, "at the end again: the short interval")
+        let slow = PublishPacing(interval: .seconds(1), behindInterval: .milliseconds(250), now: start)
+        #expect(slow.step(unpublished: true, behind: true, now: start.advanced(by: .milliseconds(300))) == .wait(until: start.advanced(by: .seconds(1))), "never sooner than at the end")
+    }
 }
 
 @Suite struct FitRetentionTests {
