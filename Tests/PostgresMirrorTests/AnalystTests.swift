@@ -155,6 +155,10 @@ import TestSupport
                     "EXPLAIN SELECT * FROM analytics.\(function)(2000, 2010)", on: connection).compactMap { $0 }
                 plans.append("\(function): " + lines.joined(separator: " / "))
             }
+            // analytics.apply first asks which kinds of event its range holds, in this shape.
+            let kinds = try await PostgresTesting.strings(
+                "EXPLAIN SELECT array_agg(DISTINCT e.type) FROM events e WHERE e.position >= 2000 AND e.position < 2010", on: connection)
+            plans.append("kinds: " + kinds.compactMap { $0 }.joined(separator: " / "))
             return plans
         }
         for plan in plans {
