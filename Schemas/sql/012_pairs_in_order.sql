@@ -39,9 +39,9 @@ LANGUAGE sql STABLE AS $$
 $$;
 REVOKE ALL ON FUNCTION analytics.vote_rows(bigint, bigint) FROM PUBLIC;
 
--- Each statement costs a scan of the range and a step of the plan whether or not it finds anything, about
--- a millisecond in all for every mirror transaction, and near the live end a transaction holds votes
--- alone: the kinds of event the range holds are found first, and only their statements run.
+-- Each statement costs a scan of the range and a step of the plan whether or not it finds anything, for
+-- every mirror transaction, and near the live end a transaction holds votes alone: the kinds of event the
+-- range holds are found first, and only their statements run.
 CREATE OR REPLACE FUNCTION analytics.apply(low bigint, high bigint) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE

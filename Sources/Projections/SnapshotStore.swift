@@ -26,7 +26,7 @@ public struct SnapshotStore: Sendable {
 
     /// Whether a snapshot covering `position` is due, the last having covered `last`, written at `lastAt`.
     /// A snapshot costs as much as the state is large, which grows with the log: written every `every`
-    /// events, a node catching up on a long log spent a third of its CPU on them. Spaced by at least the
+    /// events, a node catching up on a long log spent much of its CPU on them. Spaced by at least the
     /// position already covered, they cost in all about twice the final state's, and a crash costs at most
     /// as much replay as the node had done; the age rule still bounds it at the live end.
     public func isDue(position: UInt64, last: UInt64, lastAt: ContinuousClock.Instant, now: ContinuousClock.Instant) -> Bool {
