@@ -42,12 +42,18 @@ REVOKE ALL ON FUNCTION analytics.vote_rows(bigint, bigint) FROM PUBLIC;
 -- Each statement costs a scan of the range and a step of the plan whether or not it finds anything, for
 -- every mirror transaction, and near the live end a transaction holds votes alone: the kinds of event the
 -- range holds are found first, and only their statements run.
+CREATE FUNCTION analytics.event_kinds(low bigint, high bigint) RETURNS SETOF text
+LANGUAGE sql STABLE AS $$
+    SELECT DISTINCT e.type FROM events e WHERE e.position >= low AND e.position < high
+$$;
+REVOKE ALL ON FUNCTION analytics.event_kinds(bigint, bigint) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION analytics.apply(low bigint, high bigint) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
     present text[];
 BEGIN
-    SELECT coalesce(array_agg(DISTINCT e.type), '{}') INTO present FROM events e WHERE e.position >= low AND e.position < high;
+    SELECT coalesce(array_agg(k), '{}') INTO present FROM analytics.event_kinds(low, high) AS k;
     IF 'VoteCast' = ANY (present) THEN
         INSERT INTO analytics.votes (position, vote_id, user_id, set_a, set_b, winner_set, loser_set, ticket_id, cast_at)
         SELECT * FROM analytics.vote_rows(low, high) ON CONFLICT (position) DO NOTHING;

@@ -150,15 +150,11 @@ import TestSupport
         try await backfill(log, into: database.url, batchSize: 1_000)
         let plans = try await PostgresTesting.withConnection(database.url) { connection in
             var plans: [String] = []
-            for function in ["vote_rows", "film_rows", "set_rows", "voter_rows"] {
+            for function in ["vote_rows", "film_rows", "set_rows", "voter_rows", "event_kinds"] {
                 let lines = try await PostgresTesting.strings(
                     "EXPLAIN SELECT * FROM analytics.\(function)(2000, 2010)", on: connection).compactMap { $0 }
                 plans.append("\(function): " + lines.joined(separator: " / "))
             }
-            // analytics.apply first asks which kinds of event its range holds, in this shape.
-            let kinds = try await PostgresTesting.strings(
-                "EXPLAIN SELECT array_agg(DISTINCT e.type) FROM events e WHERE e.position >= 2000 AND e.position < 2010", on: connection)
-            plans.append("kinds: " + kinds.compactMap { $0 }.joined(separator: " / "))
             return plans
         }
         for plan in plans {
